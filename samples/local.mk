@@ -1,0 +1,1 @@
+EXTRA_DIST += samples/make-clips samples/README.md

@@ -1,0 +1,46 @@
+/* codecbench: the command-line front end (one file per subcommand). */
+#ifndef CODECBENCH_CLI_H
+#define CODECBENCH_CLI_H
+
+#include <stdio.h>
+
+#include "codecbench/error.h"
+#include "codecbench/log.h"
+
+/* Exit codes, documented in man/codecbench.1. */
+enum {
+    CB_EXIT_OK = 0,
+    CB_EXIT_FAIL = 1,   /* the work failed: bad input, unreadable file, ... */
+    CB_EXIT_USAGE = 2,  /* the command line was wrong */
+};
+
+typedef struct CbCommand {
+    const char *name;
+    const char *args;     /* synopsis after the name */
+    const char *summary;  /* one line for `codecbench --help` */
+    int (*run)(int argc, char **argv);  /* argv[0] is the command's name */
+    void (*help)(FILE *out);
+} CbCommand;
+
+/* The subcommands, each defined in its cmd_*.c. */
+extern const CbCommand cb_cmd_probe;
+extern const CbCommand cb_cmd_metrics;
+extern const CbCommand cb_cmd_bdrate;
+extern const CbCommand cb_cmd_demo;
+
+/* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "codecbench: warning: " and a sanitised message to stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints err's text (sanitised) with cli_error and returns CB_EXIT_FAIL. */
+int cli_fail(const CbError *err);
+/* Writes s to out through the sanitiser. */
+void cli_puts_sanitized(FILE *out, const char *s);
+/* A logger that prints warnings and errors to stderr, sanitised. */
+const CbLogger *cli_logger(void);
+/* Usage error for cmd: prints the message and a pointer to --help. */
+int cli_usage(const CbCommand *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a non-negative integer option value; -1 on failure. */
+long long cli_parse_count(const char *s);
+
+#endif

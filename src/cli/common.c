@@ -1,0 +1,89 @@
+/* codecbench: helpers shared by the subcommands. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codecbench/buf.h"
+#include "codecbench/sanitize.h"
+
+void cli_puts_sanitized(FILE *out, const char *s)
+{
+    char *clean = cb_sanitize_dup(s, 0);
+    fputs(clean ? clean : "(out of memory)", out);
+    free(clean);
+}
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+    CbBuf b;
+    cb_buf_init(&b, 1 << 20);
+    if (cb_buf_vprintf(&b, fmt, ap) < 0)
+        cb_buf_puts(&b, "(message too long)");
+    fprintf(stderr, "codecbench: %s", prefix);
+    cli_puts_sanitized(stderr, b.data ? b.data : "");
+    fputc('\n', stderr);
+    cb_buf_free(&b);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport("", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+int cli_fail(const CbError *err)
+{
+    cli_error("%s", err->text[0] ? err->text : cb_strerror(err->code));
+    return CB_EXIT_FAIL;
+}
+
+static void log_to_stderr(void *opaque, CbLogLevel level, const char *msg)
+{
+    (void)opaque;
+    if (level == CB_LOG_WARN)
+        cli_warn("%s", msg);
+    else
+        cli_error("%s", msg);
+}
+
+const CbLogger *cli_logger(void)
+{
+    static const CbLogger logger = {log_to_stderr, NULL, CB_LOG_WARN};
+    return &logger;
+}
+
+int cli_usage(const CbCommand *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport("", fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Usage: codecbench %s %s\nTry 'codecbench %s --help'.\n", cmd->name,
+            cmd->args, cmd->name);
+    return CB_EXIT_USAGE;
+}
+
+long long cli_parse_count(const char *s)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    return v;
+}

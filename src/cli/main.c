@@ -1,0 +1,82 @@
+/* codecbench: main(): finds the subcommand and hands it the arguments. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "codecbench/media.h"
+
+static const CbCommand *const commands[] = {
+    &cb_cmd_probe,
+    &cb_cmd_metrics,
+    &cb_cmd_bdrate,
+    &cb_cmd_demo,
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: codecbench COMMAND [ARGS...]\n"
+            "       codecbench --help | --version\n"
+            "\n"
+            "A workbench for video-codec research: every number is measured on\n"
+            "real decoded frames.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out,
+            "\n"
+            "'codecbench COMMAND --help' describes a command; man codecbench has it all.\n"
+            "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+static void version(void)
+{
+    printf("codecbench %s\n", PACKAGE_VERSION);
+    printf("FFmpeg: %s\n", cb_media_ffmpeg_versions());
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CB_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        if (argc > 2 && strcmp(name, "help") == 0) {
+            for (size_t i = 0; i < N_COMMANDS; i++)
+                if (!strcmp(argv[2], commands[i]->name)) {
+                    commands[i]->help(stdout);
+                    return CB_EXIT_OK;
+                }
+        }
+        usage(stdout);
+        return CB_EXIT_OK;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+        version();
+        return CB_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(name, commands[i]->name))
+            continue;
+        for (int a = 2; a < argc && strcmp(argv[a], "--"); a++) {
+            if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+                commands[i]->help(stdout);
+                return CB_EXIT_OK;
+            }
+            if (!strcmp(argv[a], "--version")) {
+                version();
+                return CB_EXIT_OK;
+            }
+        }
+        cb_media_set_ffmpeg_log(NULL);
+        return commands[i]->run(argc - 1, argv + 1);
+    }
+    cli_error("'%s' is not a command; see 'codecbench --help'", name);
+    return CB_EXIT_USAGE;
+}

@@ -1,0 +1,8 @@
+noinst_LIBRARIES += src/media/libcbmedia.a
+src_media_libcbmedia_a_CPPFLAGS = $(AM_CPPFLAGS) $(CB_FFMPEG_CPP)
+src_media_libcbmedia_a_SOURCES = \
+	src/media/reader.c \
+	src/media/clip.c \
+	src/media/y4m.c \
+	src/media/ffmpeg_log.c
+EXTRA_DIST += include/codecbench/media.h

@@ -1,0 +1,14 @@
+noinst_LIBRARIES += src/util/libcbutil.a
+src_util_libcbutil_a_SOURCES = \
+	src/util/error.c \
+	src/util/log.c \
+	src/util/frame.c \
+	src/util/sanitize.c \
+	src/util/buf.c
+cb_util_headers = \
+	include/codecbench/error.h \
+	include/codecbench/log.h \
+	include/codecbench/frame.h \
+	include/codecbench/sanitize.h \
+	include/codecbench/buf.h
+EXTRA_DIST += $(cb_util_headers)

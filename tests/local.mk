@@ -1,0 +1,35 @@
+# Tests speak TAP: cmocka programs (CMOCKA_MESSAGE_OUTPUT=TAP) and shell
+# scripts using tests/tap.sh.  Each test case counts; a case that cannot run
+# on this machine is reported as skipped, never as passed.
+TEST_EXTENSIONS = .sh
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
+	CB_SRCDIR='$(abs_top_srcdir)'; export CB_SRCDIR; \
+	CB_BUILDDIR='$(abs_top_builddir)'; export CB_BUILDDIR; \
+	CB_BIN='$(abs_top_builddir)/codecbench'; export CB_BIN; \
+	CB_CLIPS='$(abs_top_builddir)/tests/clips'; export CB_CLIPS; \
+	FFMPEG='$(FFMPEG)'; export FFMPEG; \
+	CC='$(CC)'; export CC; \
+	CB_HEADER_CFLAGS='$(CB_CFLAGS) -I$(abs_top_srcdir)/include'; export CB_HEADER_CFLAGS;
+
+# Test clips are made once per build tree from FFmpeg's lavfi sources.
+check_DATA = tests/clips/.stamp
+tests/clips/.stamp: $(top_srcdir)/samples/make-clips
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/samples/make-clips --tests tests/clips && touch $@
+clean-local: clean-local-clips
+clean-local-clips:
+	-rm -rf tests/clips tests/tmp
+.PHONY: clean-local-clips
+
+CB_TEST_CF = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+CB_TEST_LIBS = $(CB_CORE_LIBS) $(CMOCKA_LIBS)
+
+EXTRA_DIST += tests/tap.sh
+
+include tests/unit/util.mk
+include tests/unit/metrics.mk
+include tests/unit/media.mk
+include tests/cli/local.mk

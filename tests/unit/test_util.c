@@ -1,0 +1,191 @@
+/* Unit tests of util/: errors, bounded buffers, frames, the sanitiser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "codecbench/buf.h"
+#include "codecbench/error.h"
+#include "codecbench/frame.h"
+#include "codecbench/sanitize.h"
+
+static void test_error_set_and_prefix(void **state)
+{
+    (void)state;
+    CbError err;
+    cb_error_clear(&err);
+    assert_int_equal(err.code, 0);
+    assert_int_equal(cb_error_set(&err, CB_EFORMAT, "frame %d: bad", 3), CB_EFORMAT);
+    assert_string_equal(err.text, "frame 3: bad");
+    assert_int_equal(cb_error_prefix(&err, "%s", "a.mp4"), CB_EFORMAT);
+    assert_string_equal(err.text, "a.mp4: frame 3: bad");
+    /* NULL error pointers are allowed everywhere. */
+    assert_int_equal(cb_error_set(NULL, CB_EIO, "x"), CB_EIO);
+    assert_string_equal(cb_strerror(CB_ELIMIT), "limit exceeded");
+    assert_string_equal(cb_strerror(12345), "unknown error");
+}
+
+static void test_error_truncation_is_marked(void **state)
+{
+    (void)state;
+    CbError err;
+    char longtext[3000];
+    memset(longtext, 'x', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    cb_error_set(&err, CB_EINVAL, "%s", longtext);
+    size_t n = strlen(err.text);
+    assert_int_equal(n, CB_ERROR_TEXT_MAX - 1);
+    assert_string_equal(err.text + n - 3, "...");
+}
+
+static void test_buf_cap(void **state)
+{
+    (void)state;
+    CbBuf b;
+    cb_buf_init(&b, 10);
+    assert_int_equal(cb_buf_puts(&b, "hello"), 0);
+    assert_int_equal(cb_buf_printf(&b, "%d", 1234), 0);
+    assert_string_equal(b.data, "hello1234");
+    /* Two more bytes would pass the cap: refused whole, buffer unchanged. */
+    assert_int_equal(cb_buf_puts(&b, "ab"), CB_ELIMIT);
+    assert_string_equal(b.data, "hello1234");
+    assert_int_equal(cb_buf_puts(&b, "a"), 0);
+    assert_int_equal(b.len, 10);
+    char *s = cb_buf_steal(&b);
+    assert_string_equal(s, "hello1234a");
+    free(s);
+    assert_null(b.data);
+    cb_buf_free(&b);
+}
+
+static void test_buf_read_file_errors(void **state)
+{
+    (void)state;
+    CbBuf b;
+    CbError err;
+    cb_buf_init(&b, 4);
+    assert_int_equal(cb_buf_read_file(&b, "/nonexistent/cb-file", &err), CB_EIO);
+    assert_non_null(strstr(err.text, "/nonexistent/cb-file"));
+    assert_non_null(strstr(err.text, "No such file"));
+    /* /proc/self/status is longer than 4 bytes. */
+    assert_int_equal(cb_buf_read_file(&b, "/proc/self/status", &err), CB_ELIMIT);
+    assert_non_null(strstr(err.text, "larger than 4 bytes"));
+    cb_buf_free(&b);
+}
+
+static void test_frame_layout(void **state)
+{
+    (void)state;
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, 0, 10), CB_EINVAL);
+    assert_int_equal(cb_frame_alloc(&f, CB_FRAME_MAX_DIM + 1, 10), CB_EINVAL);
+    assert_int_equal(cb_frame_alloc(&f, 175, 143), 0);
+    assert_int_equal(cb_plane_width(175, 1), 88);
+    assert_int_equal(cb_plane_height(143, 2), 72);
+    for (int p = 0; p < 3; p++) {
+        assert_int_equal((uintptr_t)f.data[p] % CB_FRAME_ALIGN, 0);
+        assert_int_equal(f.stride[p] % CB_FRAME_ALIGN, 0);
+        assert_true(f.stride[p] >= cb_plane_width(175, p));
+        /* Every visible byte is writable (ASan would object otherwise). */
+        memset(f.data[p] + (cb_plane_height(143, p) - 1) * f.stride[p], 7,
+               (size_t)cb_plane_width(175, p));
+    }
+    CbFrame g = {0};
+    assert_int_equal(cb_frame_alloc(&g, 175, 143), 0);
+    f.data[2][f.stride[2] * 71 + 87] = 99;
+    cb_frame_copy(&g, &f);
+    assert_int_equal(g.data[2][g.stride[2] * 71 + 87], 99);
+    cb_frame_free(&f);
+    cb_frame_free(&g);
+    assert_null(f.buf);
+    cb_frame_free(NULL);
+}
+
+static void check_sanitized(const char *in, size_t n, unsigned flags, const char *want)
+{
+    CbBuf b;
+    cb_buf_init(&b, 1 << 16);
+    assert_int_equal(cb_sanitize_append(&b, in, n, flags), 0);
+    assert_string_equal(b.data ? b.data : "", want);
+    cb_buf_free(&b);
+}
+
+/* Literal strings: their length includes embedded NULs. */
+#define CHECK_SAN(lit, flags, want) check_sanitized(lit, sizeof(lit) - 1, flags, want)
+
+static void test_sanitize_controls(void **state)
+{
+    (void)state;
+    /* An escape sequence that would clear the screen and set the title. */
+    CHECK_SAN("a\x1b[2Jb\x1b]0;pwned\x07", 0, "a^[[2Jb^[]0;pwned^G");
+    CHECK_SAN("tab\there", 0, "tab here");
+    CHECK_SAN("two\nlines\r", 0, "two^Jlines^M");
+    CHECK_SAN("two\nlines", CB_SANITIZE_NEWLINES, "two\nlines");
+    CHECK_SAN("nul\0in", 0, "nul^@in");
+    CHECK_SAN("del\x7f", 0, "del^?");
+    /* 8-bit CSI as UTF-8 (U+009B) and as a raw byte. */
+    CHECK_SAN("x\xc2\x9b" "2J", 0, "x<U+009B>2J");
+    CHECK_SAN("x\x9b" "2J", 0, "x<9B>2J");
+    /* Right-to-left override used to disguise text. */
+    CHECK_SAN("abc\xe2\x80\xae" "fdp.exe", 0, "abc<U+202E>fdp.exe");
+}
+
+static void test_sanitize_utf8(void **state)
+{
+    (void)state;
+    CHECK_SAN("caf\xc3\xa9 \xe2\x9c\x93", 0, "caf\xc3\xa9 \xe2\x9c\x93");
+    CHECK_SAN("caf\xc3\xa9", CB_SANITIZE_ASCII, "caf?");
+    /* Overlong '/', a surrogate, past U+10FFFF, and a cut sequence. */
+    CHECK_SAN("\xc0\xaf", 0, "<C0><AF>");
+    CHECK_SAN("\xed\xa0\x80", 0, "<ED><A0><80>");
+    CHECK_SAN("\xf4\x90\x80\x80", 0, "<F4><90><80><80>");
+    CHECK_SAN("ok\xe2\x9c", 0, "ok<E2><9C>");
+    char *d = cb_sanitize_dup("\x1b[31mred", 0);
+    assert_string_equal(d, "^[[31mred");
+    free(d);
+}
+
+/* Every byte string sanitises to printable ASCII or valid UTF-8 with no
+ * control characters at all: checked on random bytes. */
+static void test_sanitize_random_is_inert(void **state)
+{
+    (void)state;
+    unsigned seed = 12345;
+    for (int iter = 0; iter < 2000; iter++) {
+        char in[64];
+        for (size_t i = 0; i < sizeof in; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = (char)(seed >> 16);
+        }
+        CbBuf b;
+        cb_buf_init(&b, 4096);
+        assert_int_equal(cb_sanitize_append(&b, in, sizeof in, 0), 0);
+        for (size_t i = 0; i < b.len; i++) {
+            unsigned char c = (unsigned char)b.data[i];
+            assert_true(c >= 0x20 && c != 0x7f);
+            /* C1 controls would appear as C2 80..9F. */
+            if (c == 0xc2 && i + 1 < b.len)
+                assert_false((unsigned char)b.data[i + 1] < 0xa0);
+        }
+        cb_buf_free(&b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_set_and_prefix),
+        cmocka_unit_test(test_error_truncation_is_marked),
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_buf_read_file_errors),
+        cmocka_unit_test(test_frame_layout),
+        cmocka_unit_test(test_sanitize_controls),
+        cmocka_unit_test(test_sanitize_utf8),
+        cmocka_unit_test(test_sanitize_random_is_inert),
+    };
+    return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
