@@ -3,6 +3,7 @@
 # on this machine is reported as skipped, never as passed.
 TEST_EXTENSIONS = .sh
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/cmocka-tap
 SH_LOG_DRIVER = $(LOG_DRIVER)
 SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
@@ -12,6 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 	CB_BIN='$(abs_top_builddir)/codecbench'; export CB_BIN; \
 	CB_CLIPS='$(abs_top_builddir)/tests/clips'; export CB_CLIPS; \
 	FFMPEG='$(FFMPEG)'; export FFMPEG; \
+	PYTHON3='$(PYTHON3)'; export PYTHON3; \
 	CC='$(CC)'; export CC; \
 	CB_HEADER_CFLAGS='$(CB_CFLAGS) -I$(abs_top_srcdir)/include'; export CB_HEADER_CFLAGS;
 
@@ -27,9 +29,12 @@ clean-local-clips:
 CB_TEST_CF = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 CB_TEST_LIBS = $(CB_CORE_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += tests/tap.sh
+EXTRA_DIST += tests/tap.sh tests/cmocka-tap
 
 include tests/unit/util.mk
 include tests/unit/metrics.mk
 include tests/unit/media.mk
 include tests/cli/local.mk
+EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c \
+	tests/fuzz/seeds/rdcsv/basic.csv tests/fuzz/seeds/rdcsv/crlf.csv \
+	tests/fuzz/seeds/sanitize/esc.txt

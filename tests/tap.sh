@@ -4,6 +4,7 @@
 #   pass NAME / fail NAME [DIAG] / skip NAME REASON
 #   need_ffmpeg / need_clips  skip the whole script (as one skipped case) when absent
 # Counts are kept so that a script that dies early is seen as failing.
+PYTHON3=${PYTHON3:-python3}
 tap_n=0
 tap_failed=0
 tap_planned=

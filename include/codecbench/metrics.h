@@ -3,8 +3,10 @@
  * Pure functions over planes; no I/O.
  *
  * PSNR: per plane, 10 log10(255^2 / MSE).  Identical planes (MSE 0) give
- * CB_PSNR_CAP_DB, never inf or NaN; every PSNR is capped there (a frame of
- * up to ~1.5 million pixels with one pixel off by one is still below it).
+ * CB_PSNR_CAP_DB, never inf or NaN; every PSNR is capped there.  The cap
+ * is reached early: one pixel off by one in a plane of N pixels gives
+ * 10 log10(65025 N) dB, below 100 only for N < 153788 (480x320); a 1080p
+ * plane with one such pixel reads 111 dB, so it is reported as 100.
  * PSNR-YUV is (6 PSNR-Y + PSNR-U + PSNR-V) / 8 (the JVET convention); note
  * that FFmpeg's psnr filter "average" weights planes by pixel count instead.
  * For a sequence both forms are given: the mean of per-frame PSNR, and the
@@ -67,9 +69,13 @@ uint64_t cb_plane_sse(const CbMetricsDsp *dsp, const uint8_t *a, ptrdiff_t strid
 double cb_psnr_from_mse(double mse);
 
 /** SSIM of two w x h planes; scratch must hold cb_ssim_scratch_size(w) bytes.
- * Only whole 4x4 blocks count (as in FFmpeg).  Planes smaller than 8x8 have
- * no window: their SSIM is the same formula over the whole plane taken as
- * one window (1.0 when identical), never NaN. */
+ * Only whole 4x4 blocks count (as in FFmpeg).  Planes under 8 pixels wide
+ * or high have no window: their SSIM is the same formula over the whole
+ * plane taken as one window of N = w * h pixels (constants C1 N and
+ * C2 N (N - 1), N - 1 taken as 1 for a single pixel, computed in double),
+ * 1.0 when identical, never NaN; scratch may then be NULL.  Windows are
+ * computed in float and summed in double, as FFmpeg 5.1 does, so results
+ * equal its ssim filter's to the last printed digit. */
 double cb_plane_ssim(const CbMetricsDsp *dsp, const uint8_t *a, ptrdiff_t stride_a,
                      const uint8_t *b, ptrdiff_t stride_b, int w, int h, void *scratch);
 size_t cb_ssim_scratch_size(int w);
@@ -107,8 +113,8 @@ typedef struct CbSeqMetrics {
     int64_t psnr_y_min_frame;  /**< its index among the frames added, from 0 */
 } CbSeqMetrics;
 
-/** Accumulates frames' metrics into sequence figures.  Sums are kept in
- * long double and MSE as exact integer SSE, so order and count barely matter. */
+/** Accumulates frames' metrics into sequence figures.  Sums (PSNR, SSIM and
+ * MSE) are kept in long double, so order and count barely matter. */
 typedef struct CbSeqAccum {
     int64_t frames;
     long double psnr_sum[3];
@@ -151,9 +157,10 @@ typedef struct CbBdResult {
 /** Computes BD-rate and BD-PSNR of test against anchor.  Points may come in
  * any order.  Errors (err names which curve and why): CB_EINVAL for fewer
  * than CB_BD_MIN_POINTS or more than CB_BD_MAX_POINTS points, a
- * non-positive or non-finite rate or PSNR, equal rates, or a curve whose PSNR
- * does not rise strictly with rate; CB_ERANGE when the curves do not overlap
- * in PSNR or in rate. */
+ * non-positive or non-finite rate or PSNR, equal rates, a curve whose PSNR
+ * does not rise strictly with rate, or curves so extreme that the deltas
+ * overflow; CB_ERANGE when the curves do not overlap in PSNR or in rate
+ * (touching at one value is no overlap).  out is written only on success. */
 int cb_bd_compute(const CbRdPoint *anchor, size_t n_anchor, const CbRdPoint *test,
                   size_t n_test, CbBdResult *out, CbError *err);
 

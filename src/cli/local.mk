@@ -3,8 +3,13 @@ codecbench_SOURCES = \
 	src/cli/main.c \
 	src/cli/cli.h \
 	src/cli/common.c \
+	src/cli/measure.c \
+	src/cli/measure.h \
+	src/cli/jsonout.c \
+	src/cli/jsonout.h \
 	src/cli/cmd_probe.c \
 	src/cli/cmd_metrics.c \
 	src/cli/cmd_bdrate.c \
 	src/cli/cmd_demo.c
-codecbench_LDADD = $(CB_CORE_LIBS)
+codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+codecbench_LDADD = $(CB_CORE_LIBS) $(JANSSON_LIBS)

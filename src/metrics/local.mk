@@ -7,5 +7,6 @@ src_metrics_libcbmetrics_a_SOURCES = \
 	src/metrics/ssim.c \
 	src/metrics/frame_metrics.c \
 	src/metrics/bdrate.c \
+	src/metrics/pchip.h \
 	src/metrics/rdcsv.c
 EXTRA_DIST += include/codecbench/metrics.h

@@ -1,1 +1,15 @@
-EXTRA_DIST +=
+TEST_EXTENSIONS += .py
+PY_LOG_DRIVER = $(LOG_DRIVER)
+PY_LOG_COMPILER = $(PYTHON3)
+cb_cli_tests = \
+	tests/cli/headers.sh \
+	tests/cli/style.sh \
+	tests/cli/usage.sh \
+	tests/cli/probe.sh \
+	tests/cli/bad_inputs.sh \
+	tests/cli/bdrate.sh \
+	tests/cli/ffmpeg_reference.py \
+	tests/cli/bdrate_scipy.py \
+	tests/cli/demo.sh
+TESTS += $(cb_cli_tests)
+EXTRA_DIST += $(cb_cli_tests) tests/cli/tap.py
