@@ -29,7 +29,7 @@ clean-local-clips:
 CB_TEST_CF = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 CB_TEST_LIBS = $(CB_CORE_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += tests/tap.sh tests/cmocka-tap
+EXTRA_DIST += tests/tap.sh tests/cmocka-tap build-aux/tap-driver.sh
 
 include tests/unit/util.mk
 include tests/unit/metrics.mk

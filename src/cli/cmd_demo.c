@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/jsonout.h"
@@ -189,6 +190,8 @@ static int run(int argc, char **argv)
         return cli_fail(&err);
 
     int code = CB_EXIT_OK, sources = 0;
+    /* A progress line only where someone watches it. */
+    int progress = isatty(STDERR_FILENO);
     Encode *enc = calloc(names.n ? names.n : 1, sizeof *enc);
     CodecBd *tot = calloc(MAX_ENTRIES, sizeof *tot);
     size_t ntot = 0;
@@ -226,10 +229,12 @@ static int run(int argc, char **argv)
             e->codec = codec;
             e->param = param;
             e->file = path_join(dir, names.v[i]);
-            fprintf(stderr, "\rmeasuring %-50.50s", names.v[i]);
+            if (progress)
+                fprintf(stderr, "\rmeasuring %-50.50s", names.v[i]);
             MeasureOptions mo = {.start = 0, .max_frames = -1};
             if (!e->file || measure_videos(src_path, e->file, &mo, &e->res, &err) < 0) {
-                fputc('\n', stderr);
+                if (progress)
+                    fputc('\n', stderr);
                 cli_fail(&err);
                 free(e->file);
                 free(codec);
@@ -239,7 +244,8 @@ static int run(int argc, char **argv)
             }
             n++;
         }
-        fprintf(stderr, "\r%-60s\r", "");
+        if (progress)
+            fprintf(stderr, "\r%-60s\r", "");
         qsort(enc, n, sizeof *enc, cmp_encode);
         printf("\n%s.y4m", src);
         if (n)
