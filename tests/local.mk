@@ -34,6 +34,12 @@ EXTRA_DIST += tests/tap.sh tests/cmocka-tap build-aux/tap-driver.sh
 include tests/unit/util.mk
 include tests/unit/metrics.mk
 include tests/unit/media.mk
+include tests/unit/engine_rac.mk
+include tests/unit/engine_xform.mk
+include tests/unit/engine_pred.mk
+include tests/unit/engine_filter.mk
+include tests/unit/engine_settings.mk
+include tests/unit/recipe.mk
 include tests/cli/local.mk
 EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c \
 	tests/fuzz/seeds/rdcsv/basic.csv tests/fuzz/seeds/rdcsv/crlf.csv \

@@ -1,0 +1,1 @@
+src_engine_libcbengine_a_SOURCES +=

@@ -1,0 +1,1 @@
+# The recipe module (JSON recipes <-> engine settings) adds itself here.
