@@ -1,1 +1,8 @@
 EXTRA_DIST += samples/make-clips samples/README.md
+# Recipes: the engine's defaults and a few variants (codecbench recipe check).
+cb_sample_recipes = \
+	samples/recipes/default.json \
+	samples/recipes/fast.json \
+	samples/recipes/dct.json \
+	samples/recipes/no-restoration.json
+EXTRA_DIST += $(cb_sample_recipes)

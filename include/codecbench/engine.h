@@ -47,7 +47,7 @@ typedef struct CbEngineSettings {
     CbAdapt adaptation;        /**< probability adaptation of the arithmetic coder */
     CbPreset preset;           /**< speed / effort of mode decisions */
     int threads;               /**< 1..64; output does not depend on it */
-    int qps[CB_MAX_QPS];       /**< the rate points */
+    int qps[CB_MAX_QPS];       /**< the rate points: distinct QPs in CB_QP_MIN..CB_QP_MAX, run in this order */
     int n_qps;                 /**< 1..CB_MAX_QPS */
 } CbEngineSettings;
 
@@ -62,25 +62,148 @@ typedef enum CbFieldType {
     CB_FIELD_BOOL,   /**< an int 0/1, JSON true/false */
     CB_FIELD_ENUM,   /**< an int index into names[] */
     CB_FIELD_CHOICE, /**< an int that must be one of choices[] */
-    CB_FIELD_INT_LIST, /**< the qps list: ints in [min, max], 1..CB_MAX_QPS of them */
+    CB_FIELD_INT_LIST, /**< an int array (the qps): 1..max_items distinct ints in [min, max] */
 } CbFieldType;
 
 typedef struct CbField {
     const char *name;          /**< JSON key */
     CbFieldType type;
-    size_t offset;             /**< into CbEngineSettings */
-    int min, max;              /**< INT, INT_LIST */
+    size_t offset;             /**< into CbEngineSettings (INT_LIST: of the first element) */
+    int min, max;              /**< INT, INT_LIST (each element) */
     const char *const *names;  /**< ENUM: names, NULL-terminated */
     const int *choices;        /**< CHOICE: allowed values, n_choices of them */
     int n_choices;
+    size_t count_offset;       /**< INT_LIST: offset of the int holding the element count */
+    int max_items;             /**< INT_LIST: capacity of the array (at least 1 element) */
     const char *doc;           /**< one line */
 } CbField;
 
-/** The table; *n gets its length.  Static storage. */
+/** The table, in the order of the canonical form; *n (if not NULL) gets its
+ * length.  Static storage, never NULL. */
 const CbField *cb_engine_fields(size_t *n);
 
-/** Checks every field of s against the table; err names the field and the
- * allowed values. */
+/** The row named name (any bytes; NUL-terminated), or NULL. */
+const CbField *cb_engine_field_find(const char *name);
+
+/** Checks one value against row f: an INT, a BOOL (0/1), an ENUM index, a
+ * CHOICE, or one element of an INT_LIST.  On failure returns CB_EINVAL and
+ * sets err to text without the field's name, e.g. "12 is not one of 8, 16"
+ * or "700 is out of range 1..600". */
+int cb_engine_field_check_value(const CbField *f, long long v, CbError *err);
+
+/** Writes what f allows ("8, 16", "1..600", "dct, klt", "true or false",
+ * "1 to 16 distinct integers 0..51") into buf (size bytes, always
+ * NUL-terminated when size > 0, cut if too small).  Returns the length the
+ * whole text needs, as snprintf does. */
+size_t cb_engine_field_allowed(const CbField *f, char *buf, size_t size);
+
+/** Checks every field of s against the table, in table order; on the first
+ * bad one returns CB_EINVAL and sets err to "<field>: <reason>", e.g.
+ * "block_size: 12 is not one of 8, 16". */
 int cb_engine_settings_check(const CbEngineSettings *s, CbError *err);
+
+/** Sets how many threads OpenBLAS may use for the engine's training and
+ * fitting (KLT covariances, restoration filters).  Those products are small
+ * (at most 16x16 or 13x13 outputs over batches of 1024 samples), so extra
+ * BLAS threads spin more than they help: front ends call this with 1 at
+ * start.  Results do not depend on it (sums are exact).  OpenBLAS keeps this
+ * setting process-wide. */
+void cb_engine_set_blas_threads(int n);
+
+/* ---- Encoder -------------------------------------------------------------- */
+
+typedef struct CbEncoder CbEncoder;
+
+/** One coded frame, as cb_encoder_receive() returns it. */
+typedef struct CbEncodedFrame {
+    const uint8_t *data;   /**< the frame packet (borrowed until the next call) */
+    size_t size;           /**< its bytes */
+    int type;              /**< 0 I, 1 P */
+    int qp;
+    int64_t index;         /**< frame number from 0, in coding order = display order */
+    size_t klt_bytes;      /**< estimated bytes of the KLT parameter set it carries (I frames) */
+    CbFrame recon;         /**< the encoder's reconstruction (borrowed view) */
+} CbEncodedFrame;
+
+/** Creates an encoder of width x height frames at the rate point qp (the QP
+ * of I frames; P frames add settings->p_qp_offset).  settings is checked. */
+int cb_encoder_new(CbEncoder **out, const CbEngineSettings *settings, int qp, int width,
+                   int height, int fps_num, int fps_den, CbError *err);
+/** The CB_ENGINE_HEADER_BYTES bytes of the stream's sequence header. */
+const uint8_t *cb_encoder_header(const CbEncoder *e);
+/** Gives the next frame (copied; same size as the encoder's), or NULL at the
+ * end of the stream.  Frames are coded a GOP at a time (the KLT is learned
+ * over the GOP), so packets come out in bursts: call cb_encoder_receive()
+ * after each send until it returns 0. */
+int cb_encoder_send(CbEncoder *e, const CbFrame *frame, CbError *err);
+/** 1 and the next coded frame, or 0 when none is ready. */
+int cb_encoder_receive(CbEncoder *e, CbEncodedFrame *out);
+void cb_encoder_free(CbEncoder **e);
+
+/* ---- Decoder -------------------------------------------------------------- */
+
+/** What a stream's sequence header says. */
+typedef struct CbStreamInfo {
+    int width, height;       /**< 1..CB_FRAME_MAX_DIM */
+    int fps_num, fps_den;
+    int block_size, partition;
+    CbTransformKind transform;
+    CbIntraSet intra_modes;
+    CbSubpel subpel;
+    int deblock, restoration, restoration_region;
+    CbAdapt adaptation;
+} CbStreamInfo;
+
+/** Bytes of the sequence header at the start of every stream. */
+#define CB_ENGINE_HEADER_BYTES 64
+/** Largest frame packet a decoder accepts. */
+#define CB_ENGINE_PACKET_MAX (128u << 20)
+
+/** Categories of bits in CbDecodeStats, in order. */
+#define CB_STATS_CATEGORIES 9
+/** Name of category i ("partition", "skip", "mode", "mv", "cbf",
+ * "coef_luma", "coef_chroma", "klt", "restoration"). */
+const char *cb_decode_stats_category(int i);
+
+/** Distinct motion vectors counted in CbDecodeStats. */
+#define CB_STATS_MVS 64
+
+/** A motion vector (quarter-pel) and how many blocks used it. */
+typedef struct CbMvCount {
+    int32_t x, y;
+    int64_t count;
+} CbMvCount;
+
+typedef struct CbDecodeStats {
+    int64_t frames[2];          /**< I, P */
+    uint64_t frame_bytes[2];    /**< packet bytes of I and P frames */
+    uint64_t header_bytes;      /**< per-frame bytes outside the arithmetic coder */
+    double category_bits[CB_STATS_CATEGORIES]; /**< information content of the decoded bins, per category */
+    int64_t blocks[3];          /**< intra, inter, skip coding blocks */
+    int64_t blocks16, blocks8;  /**< by size */
+    int64_t intra_modes[6];     /**< by intra mode */
+    int64_t klt_sets_sent;      /**< KLT bases present in I frames */
+    int64_t restoration_on[2];  /**< frames with the luma / chroma filter on */
+    double mv_abs_sum;          /**< sum of |mvx| + |mvy| (quarter-pel) over inter and skip blocks */
+    CbMvCount mvs[CB_STATS_MVS]; /**< most common vectors first after cb_decoder_stats() */
+    int n_mvs;
+    int64_t mv_other;           /**< blocks whose vector did not fit in mvs[] */
+} CbDecodeStats;
+
+typedef struct CbDecoder CbDecoder;
+
+/** Parses a stream's sequence header (len >= CB_ENGINE_HEADER_BYTES; hostile
+ * bytes give CB_EFORMAT, CB_ENOTSUP or CB_ELIMIT with the reason). */
+int cb_decoder_new(CbDecoder **out, const uint8_t *header, size_t len, CbError *err);
+const CbStreamInfo *cb_decoder_info(const CbDecoder *d);
+/** Decodes one frame packet.  On success *frame is a borrowed view of the
+ * decoded frame (the stream's size), valid until the next call or free.
+ * Any bytes give a frame or an error (CB_EFORMAT: truncated or corrupt
+ * packet, values out of range), never a crash; after an error the decoder
+ * needs an I frame again. */
+int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *frame, CbError *err);
+/** Statistics of the frames decoded so far (vectors sorted by count). */
+const CbDecodeStats *cb_decoder_stats(CbDecoder *d);
+void cb_decoder_free(CbDecoder **d);
 
 #endif

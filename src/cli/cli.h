@@ -27,6 +27,9 @@ extern const CbCommand cb_cmd_probe;
 extern const CbCommand cb_cmd_metrics;
 extern const CbCommand cb_cmd_bdrate;
 extern const CbCommand cb_cmd_demo;
+extern const CbCommand cb_cmd_recipe;
+extern const CbCommand cb_cmd_encode;
+extern const CbCommand cb_cmd_decode;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,11 @@ codecbench_SOURCES = \
 	src/cli/cmd_probe.c \
 	src/cli/cmd_metrics.c \
 	src/cli/cmd_bdrate.c \
-	src/cli/cmd_demo.c
+	src/cli/cmd_demo.c \
+	src/cli/cmd_recipe.c \
+	src/cli/cmd_encode.c \
+	src/cli/cmd_decode.c \
+	src/cli/cbvfile.c \
+	src/cli/cbvfile.h
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
-codecbench_LDADD = $(CB_CORE_LIBS) $(JANSSON_LIBS)
+codecbench_LDADD = $(CB_CORE_LIBS)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "codecbench/engine.h"
 #include "codecbench/media.h"
 
 static const CbCommand *const commands[] = {
@@ -12,6 +13,9 @@ static const CbCommand *const commands[] = {
     &cb_cmd_metrics,
     &cb_cmd_bdrate,
     &cb_cmd_demo,
+    &cb_cmd_recipe,
+    &cb_cmd_encode,
+    &cb_cmd_decode,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -75,6 +79,7 @@ int main(int argc, char **argv)
             }
         }
         cb_media_set_ffmpeg_log(NULL);
+        cb_engine_set_blas_threads(1);
         return commands[i]->run(argc - 1, argv + 1);
     }
     cli_error("'%s' is not a command; see 'codecbench --help'", name);

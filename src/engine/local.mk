@@ -8,5 +8,6 @@ include src/engine/xform.mk
 include src/engine/pred.mk
 include src/engine/filter.mk
 include src/engine/settings.mk
+include src/engine/codec.mk
 CB_ENGINE_LIBS = src/engine/libcbengine.a $(LAPACKE_LIBS) $(OPENBLAS_LIBS) -lm
 EXTRA_DIST += include/codecbench/engine.h

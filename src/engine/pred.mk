@@ -1,1 +1,4 @@
-src_engine_libcbengine_a_SOURCES +=
+# Prediction: intra prediction, motion compensation (decoder path, integer)
+# and motion estimation (encoder only).
+src_engine_libcbengine_a_SOURCES += src/engine/intra.c src/engine/intra.h \
+	src/engine/mc.c src/engine/mc.h src/engine/me.c src/engine/me.h

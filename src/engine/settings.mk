@@ -1,1 +1,1 @@
-src_engine_libcbengine_a_SOURCES +=
+src_engine_libcbengine_a_SOURCES += src/engine/settings.c

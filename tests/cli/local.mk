@@ -9,7 +9,9 @@ cb_cli_tests = \
 	tests/cli/bad_inputs.sh \
 	tests/cli/bdrate.sh \
 	tests/cli/ffmpeg_reference.py \
+	tests/cli/recipe_schema.py \
 	tests/cli/bdrate_scipy.py \
+	tests/cli/engine.sh \
 	tests/cli/demo.sh
 TESTS += $(cb_cli_tests)
 EXTRA_DIST += $(cb_cli_tests) tests/cli/tap.py

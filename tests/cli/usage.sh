@@ -8,7 +8,7 @@ ok '[ "$(run --help)" = 0 ] && grep -q "^Usage: codecbench COMMAND" "$tap_tmp/ou
 ok '[ "$(run --version)" = 0 ] && grep -q "^codecbench [0-9]" "$tap_tmp/out" && grep -q "libavcodec" "$tap_tmp/out"' "--version names codecbench and FFmpeg versions"
 ok '[ "$(run)" = 2 ] && grep -q Usage "$tap_tmp/err"' "no command: usage on stderr, exit 2"
 ok '[ "$(run frobnicate)" = 2 ] && grep -q "not a command" "$tap_tmp/err"' "unknown command: exit 2"
-for c in probe metrics bdrate demo; do
+for c in probe metrics bdrate demo recipe encode decode; do
     ok '[ "$(run '$c' --help)" = 0 ] && grep -q "^Usage: codecbench '$c'" "$tap_tmp/out"' "$c --help"
     ok '[ "$(run '$c' --version)" = 0 ] && grep -q "^codecbench" "$tap_tmp/out"' "$c --version"
 done
@@ -21,7 +21,7 @@ ok '[ "$(run bdrate a)" = 2 ]' "bdrate with one file: exit 2"
 ok '[ "$(run demo a b)" = 2 ]' "demo with two folders: exit 2"
 ok '[ "$(run demo "$tap_tmp")" = 1 ] && grep -q "has no sources" "$tap_tmp/err"' "demo on an empty folder: exit 1 with the reason"
 ok 'man -l "$CB_SRCDIR/man/codecbench.1" >/dev/null 2>&1 || ! command -v man >/dev/null' "man page renders"
-for c in probe metrics bdrate demo; do
+for c in probe metrics bdrate demo recipe encode decode; do
     ok 'grep -q "^\.SS $c" "$CB_SRCDIR/man/codecbench.1"' "man page documents $c"
 done
 done_testing

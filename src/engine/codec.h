@@ -1,0 +1,159 @@
+/* codecbench engine: state shared by the encoder and the decoder.
+ *
+ * Coding structure: the picture is padded to a multiple of 16 and cut into
+ * 16x16 coding-tree units (CTUs) in raster order.  A CTU is one 16x16 coding
+ * block, or four 8x8 ones (block_size 8, or a split flag when partition is
+ * on).  A coding block is skipped (P frames: the predicted motion vector, no
+ * residual), inter (a motion vector difference and a residual) or intra (a
+ * mode and a residual).  The residual is one luma transform of the block's
+ * size and one chroma transform of half that size per chroma plane.
+ *
+ * Everything here is on the decoder's path: integer, and the same code in
+ * the encoder.
+ */
+#ifndef CODECBENCH_ENGINE_CODEC_H
+#define CODECBENCH_ENGINE_CODEC_H
+
+#include <stdint.h>
+
+#include "codecbench/engine.h"
+#include "codecbench/frame.h"
+#include "engine/deblock.h"
+#include "engine/intra.h"
+#include "engine/mc.h"
+#include "engine/me.h"
+#include "engine/rac.h"
+#include "engine/restore.h"
+#include "engine/syntax.h"
+#include "engine/transform.h"
+
+#define CB_CTU 16
+
+/* The stream's first bytes, version 1 (see stream.c for the layout). */
+#define CB_STREAM_MAGIC "CBV\x1a"
+#define CB_STREAM_VERSION 1
+#define CB_STREAM_HEADER_BYTES 64
+/* A frame packet may not exceed this (a 8192x8192 frame of raw samples is
+ * 96 MiB; a coded one is far smaller). */
+#define CB_PACKET_MAX_BYTES (128u << 20)
+/* Motion vectors (quarter-pel) may point at most this far outside the picture. */
+#define CB_MV_MARGIN_PX 64
+
+/* What the sequence header carries: everything the decoder needs. */
+typedef struct CbSeqHeader {
+    int width, height;
+    int fps_num, fps_den;
+    int block_size, partition;
+    CbTransformKind transform;
+    CbIntraSet intra_set;
+    CbSubpel subpel;
+    int deblock, restoration, restoration_region;
+    CbAdapt adapt;
+    uint8_t stage_hash[32]; /* all zero: the built-in stages */
+} CbSeqHeader;
+
+enum { CB_FRAME_I = 0, CB_FRAME_P = 1 };
+
+/* KLT sets: luma residuals by prediction kind and block size. */
+enum { CB_KLT_INTRA16, CB_KLT_INTER16, CB_KLT_INTRA8, CB_KLT_INTER8, CB_KLT_SETS };
+
+typedef struct CbKltSet {
+    int present;      /* 0: this set uses the DCT */
+    CbBasis v, h;
+} CbKltSet;
+
+/* Contexts of every syntax element. */
+typedef struct CbContexts {
+    CbRacCtx split[3], skip[3], intra[3], mpm[2];
+    CbRacCtx mvd[2][6];
+    CbRacCtx cbf[3][3];                  /* plane, neighbour count */
+    CbRacCtx last[3][2][8];              /* size (4, 8, 16), luma/chroma, prefix */
+    CbRacCtx sig[3][2][16];              /* size, luma/chroma, position class */
+    CbRacCtx gt1[2][4];                  /* luma/chroma, number of larger levels so far */
+    CbRacCtx rem[2][8];                  /* luma/chroma, egk prefix */
+    CbRacCtx klt_present, klt_coef[6];
+    CbRacCtx rest_on[2], rest_coef[6], rest_flag[3];
+} CbContexts;
+
+/* What the codec remembers of each 4x4 luma unit of the current frame. */
+typedef struct CbUnit {
+    uint8_t coded_frame; /* set once the unit's block is reconstructed in this frame */
+    uint8_t intra, skip, split, mode, cbf_y;
+    int32_t mvx, mvy;     /* quarter-pel; up to (8192 + 2 x 64) x 4 */
+    int32_t block;
+} CbUnit;
+
+/* The syntax of one coding block, filled by the encoder's decisions or by
+ * the decoder from the stream. */
+typedef struct CbBlockSyntax {
+    int skip, intra, mode;
+    int mvdx, mvdy;       /* in units of the stream's precision */
+    int cbf[3];
+    int16_t level[3][16 * 16]; /* raster order, n x n for the plane's size */
+} CbBlockSyntax;
+
+/* Static tables built once per encoder or decoder (no mutable globals). */
+typedef struct CbTables {
+    uint16_t scan[3][256]; /* zigzag for n = 4, 8, 16 */
+    CbBasis dct[3];        /* n = 4, 8, 16 */
+    CbMcDsp mc;            /* motion compensation kernels */
+    CbMeDsp me;            /* SAD / SATD kernels (the encoder's) */
+} CbTables;
+
+/* Per-frame state of the reconstruction. */
+typedef struct CbFrameState {
+    const CbSeqHeader *seq;
+    const CbTables *tab;
+    int type, qp;
+    int pw, ph;               /* padded luma size (multiple of CB_CTU) */
+    int uw, uh;               /* size in 4x4 units */
+    CbFrame *rec;             /* reconstruction being built (padded size) */
+    const CbFrame *ref;       /* previous reconstruction (P frames) */
+    CbUnit *units;            /* uw x uh */
+    CbDeblockUnit *dunits;    /* uw x uh, scratch of the deblocking filter */
+    const CbKltSet *klt;      /* CB_KLT_SETS sets, or NULL (DCT everywhere) */
+    int32_t next_block;
+} CbFrameState;
+
+int cb_size_index(int n); /* 4 -> 0, 8 -> 1, 16 -> 2 */
+void cb_tables_init(CbTables *t);
+void cb_contexts_init(CbContexts *c);
+void cb_frame_state_reset_units(CbFrameState *fs);
+
+/* Predicted intra mode of a block at luma (x, y). */
+int cb_mpm(const CbFrameState *fs, int x, int y);
+/* Modes of the stream's intra set, in code order; returns how many. */
+int cb_mode_list(const CbFrameState *fs, int *modes);
+/* Median motion vector predictor of a block at luma (x, y) of size n. */
+void cb_mv_pred(const CbFrameState *fs, int x, int y, int n, int *px, int *py);
+/* Quarter-pel shift of the stream's vector precision (2 full, 1 half, 0 quarter). */
+int cb_mv_shift(const CbSeqHeader *seq);
+/* Whether a vector keeps the block within CB_MV_MARGIN_PX of the picture. */
+int cb_mv_valid(const CbFrameState *fs, int x, int y, int n, int mvx, int mvy);
+
+/* Codes (or decodes, or costs) one coding block's syntax.  x, y in luma
+ * pixels, n = 8 or 16.  Returns 0, or CB_EFORMAT when decoding a value out of
+ * bounds (a motion vector too far out, an intra mode not in the set). */
+int cb_code_block(CbCoder *c, CbContexts *ctx, const CbFrameState *fs, int x, int y, int n,
+                  CbBlockSyntax *b);
+/* Codes the coefficients of one n x n transform block (cbf known nonzero). */
+void cb_code_coefs(CbCoder *c, CbContexts *ctx, const CbTables *t, int n, int chroma,
+                   int16_t *level);
+
+/* Reconstructs one coding block from its syntax into fs->rec and records it
+ * in fs->units (the decoder's path; the encoder calls it for its choice). */
+void cb_recon_block(CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *b);
+/* Prediction only, into dst planes (n x n luma, n/2 chroma): shared by the
+ * reconstruction and the encoder's decisions. */
+void cb_predict_block(const CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *b,
+                      int mvx, int mvy, uint8_t *dst[3], const ptrdiff_t dst_stride[3]);
+/* The vertical and horizontal bases for a luma block of size n. */
+void cb_luma_bases(const CbFrameState *fs, int n, int intra, const CbBasis **v, const CbBasis **h);
+/* Full motion vector of a coded block (predictor plus difference). */
+void cb_block_mv(const CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *b, int *mvx,
+                 int *mvy);
+
+/* In-loop filters of a reconstructed frame: deblocking. */
+void cb_loop_deblock(CbFrameState *fs);
+
+#endif

@@ -1,0 +1,244 @@
+/* codecbench engine: the decoder. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codecbench/engine.h"
+#include "engine/codec.h"
+#include "engine/stream.h"
+
+struct CbDecoder {
+    CbSeqHeader seq;
+    CbStreamInfo info;
+    CbTables tab;
+    CbContexts ctx;
+    CbFrame buf[3];          /* reconstructions, padded; see pick_buffers() */
+    int ref;                 /* index of the reference frame, -1 when none */
+    int have_klt;
+    CbKltSet klt[CB_KLT_SETS];
+    CbFrameState fs;
+    CbRestoreSyntax rest[2];
+    CbDecodeStats stats;
+    uint64_t cat_q8[CB_CAT_COUNT];
+};
+
+static const char *const category_names[CB_STATS_CATEGORIES] = {
+    "partition", "skip", "mode", "mv", "cbf", "coef_luma", "coef_chroma", "klt", "restoration",
+};
+
+const char *cb_decode_stats_category(int i)
+{
+    return i >= 0 && i < CB_STATS_CATEGORIES ? category_names[i] : "?";
+}
+
+void cb_decoder_free(CbDecoder **dp)
+{
+    if (!dp || !*dp)
+        return;
+    CbDecoder *d = *dp;
+    for (int i = 0; i < 3; i++)
+        cb_frame_free(&d->buf[i]);
+    free(d->fs.units);
+    free(d->fs.dunits);
+    free(d->rest[0].region_on);
+    free(d->rest[1].region_on);
+    free(d);
+    *dp = NULL;
+}
+
+int cb_decoder_new(CbDecoder **out, const uint8_t *header, size_t len, CbError *err)
+{
+    *out = NULL;
+    CbDecoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    int rc = cb_seq_header_parse(header, len, &d->seq, err);
+    if (rc < 0)
+        goto fail;
+    CbSeqHeader *s = &d->seq;
+    d->info = (CbStreamInfo){s->width, s->height, s->fps_num, s->fps_den, s->block_size,
+                             s->partition, s->transform, s->intra_set, s->subpel, s->deblock,
+                             s->restoration, s->restoration_region, s->adapt};
+    cb_tables_init(&d->tab);
+    d->ref = -1;
+    d->fs.seq = &d->seq;
+    d->fs.tab = &d->tab;
+    rc = cb_codec_geometry_alloc(&d->fs, d->rest, s->width, s->height, s->restoration_region);
+    for (int i = 0; rc == CB_OK && i < 3; i++)
+        rc = cb_frame_alloc(&d->buf[i], d->fs.pw, d->fs.ph);
+    if (rc < 0) {
+        cb_error_set(err, rc, "decoder for %dx%d: %s", s->width, s->height, cb_strerror(rc));
+        goto fail;
+    }
+    *out = d;
+    return CB_OK;
+fail:
+    cb_decoder_free(&d);
+    return rc;
+}
+
+const CbStreamInfo *cb_decoder_info(const CbDecoder *d)
+{
+    return &d->info;
+}
+
+static void count_mv(CbDecodeStats *st, int x, int y)
+{
+    for (int i = 0; i < st->n_mvs; i++)
+        if (st->mvs[i].x == x && st->mvs[i].y == y) {
+            st->mvs[i].count++;
+            return;
+        }
+    if (st->n_mvs < CB_STATS_MVS) {
+        st->mvs[st->n_mvs].x = x;
+        st->mvs[st->n_mvs].y = y;
+        st->mvs[st->n_mvs].count = 1;
+        st->n_mvs++;
+    } else {
+        st->mv_other++;
+    }
+}
+
+static void note_block(CbDecoder *d, int x, int y, int n, const CbBlockSyntax *b)
+{
+    CbDecodeStats *st = &d->stats;
+    if (n == 16)
+        st->blocks16++;
+    else
+        st->blocks8++;
+    if (b->intra) {
+        st->blocks[0]++;
+        if (b->mode >= 0 && b->mode < 6)
+            st->intra_modes[b->mode]++;
+        return;
+    }
+    st->blocks[b->skip ? 2 : 1]++;
+    const CbUnit *u = &d->fs.units[(y >> 2) * d->fs.uw + (x >> 2)];
+    st->mv_abs_sum += abs(u->mvx) + abs(u->mvy);
+    count_mv(st, u->mvx, u->mvy);
+}
+
+/* Decodes the coding blocks of one CTU. */
+static int decode_ctu(CbDecoder *d, CbCoder *c, int x, int y, CbBlockSyntax *b)
+{
+    CbFrameState *fs = &d->fs;
+    int split;
+    if (d->seq.block_size == 16 && d->seq.partition) {
+        c->cat = CB_CAT_PARTITION;
+        const CbUnit *l = x > 0 ? &fs->units[(y >> 2) * fs->uw + (x >> 2) - 1] : NULL;
+        const CbUnit *t = y > 0 ? &fs->units[((y >> 2) - 1) * fs->uw + (x >> 2)] : NULL;
+        int nb = (l && l->split) + (t && t->split);
+        split = cb_sx_bit(c, &d->ctx.split[nb], 0);
+    } else {
+        split = d->seq.block_size == 8;
+    }
+    int n = split ? 8 : 16;
+    for (int j = 0; j < CB_CTU; j += n)
+        for (int i = 0; i < CB_CTU; i += n) {
+            memset(b, 0, offsetof(CbBlockSyntax, level));
+            if (cb_code_block(c, &d->ctx, fs, x + i, y + j, n, b) < 0)
+                return CB_EFORMAT;
+            cb_recon_block(fs, x + i, y + j, n, b);
+            note_block(d, x + i, y + j, n, b);
+        }
+    for (int j = y >> 2; j < (y + CB_CTU) >> 2; j++)
+        for (int i = x >> 2; i < (x + CB_CTU) >> 2; i++)
+            fs->units[j * fs->uw + i].split = (uint8_t)split;
+    return CB_OK;
+}
+
+int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *frame, CbError *err)
+{
+    if (len < 2 || len > CB_ENGINE_PACKET_MAX)
+        return cb_error_set(err, CB_EFORMAT, "frame packet of %zu bytes", len);
+    int type = pkt[0], qp = pkt[1];
+    if (type != CB_FRAME_I && type != CB_FRAME_P)
+        return cb_error_set(err, CB_EFORMAT, "frame type %d", type);
+    if (qp > CB_QP_MAX)
+        return cb_error_set(err, CB_EFORMAT, "frame QP %d (0..%d)", qp, CB_QP_MAX);
+    if (type == CB_FRAME_P && d->ref < 0)
+        return cb_error_set(err, CB_EFORMAT, "P frame with no I frame before it");
+
+    int rec = (d->ref + 1) % 3, out = (d->ref + 2) % 3;
+    if (d->ref < 0)
+        rec = 0, out = 1;
+    CbFrameState *fs = &d->fs;
+    fs->type = type;
+    fs->qp = qp;
+    fs->rec = &d->buf[rec];
+    fs->ref = d->ref >= 0 ? &d->buf[d->ref] : NULL;
+    cb_frame_state_reset_units(fs);
+    cb_contexts_init(&d->ctx);
+
+    CbRacDec rd;
+    cb_rac_dec_init(&rd, d->seq.adapt, pkt + 2, len - 2);
+    CbCoder c = {.mode = CB_CODER_DECODE, .adapt = d->seq.adapt, .dec = &rd,
+                 .cat_bits_q8 = d->cat_q8};
+    int rc = CB_OK;
+    d->ref = -1; /* until this frame decodes whole: a broken frame is no reference */
+    if (type == CB_FRAME_I && d->seq.transform == CB_TRANSFORM_KLT) {
+        if ((rc = cb_code_klt_sets(&c, &d->ctx, &d->tab, d->klt, err)) < 0)
+            return rc;
+        d->have_klt = 1;
+    }
+    fs->klt = d->seq.transform == CB_TRANSFORM_KLT && d->have_klt ? d->klt : NULL;
+
+    CbBlockSyntax *b = malloc(sizeof *b);
+    if (!b)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    for (int y = 0; y < fs->ph && rc == CB_OK; y += CB_CTU)
+        for (int x = 0; x < fs->pw && rc == CB_OK; x += CB_CTU)
+            if (decode_ctu(d, &c, x, y, b) < 0)
+                rc = cb_error_set(err, CB_EFORMAT,
+                                  "frame packet corrupt or truncated at the block at %d,%d", x, y);
+    free(b);
+    if (rc < 0)
+        return rc;
+    cb_loop_deblock(fs);
+    int final = rec;
+    if (d->seq.restoration) {
+        for (int g = 0; g < 2; g++)
+            if (cb_code_restore(&c, &d->ctx, g, &d->rest[g]) < 0)
+                return cb_error_set(err, CB_EFORMAT, "restoration syntax corrupt or truncated");
+        if (d->rest[0].filter.enabled || d->rest[1].filter.enabled) {
+            CbFrame *src = &d->buf[rec], *dst = &d->buf[out];
+            cb_restore_frame(src, dst, fs->pw, fs->ph, d->rest, d->seq.restoration_region);
+            final = out;
+            d->stats.restoration_on[0] += d->rest[0].filter.enabled;
+            d->stats.restoration_on[1] += d->rest[1].filter.enabled;
+        }
+    }
+    if (cb_rac_dec_finish(&rd) < 0 || cb_sx_failed(&c))
+        return cb_error_set(err, CB_EFORMAT, "frame packet corrupt or truncated (the arithmetic "
+                                             "coder's termination does not match)");
+    d->ref = final;
+    d->stats.frames[type]++;
+    d->stats.frame_bytes[type] += len;
+    d->stats.header_bytes += 2;
+    if (type == CB_FRAME_I && fs->klt)
+        for (int s = 0; s < CB_KLT_SETS; s++)
+            d->stats.klt_sets_sent += d->klt[s].present;
+    *frame = d->buf[final];
+    frame->buf = NULL;
+    frame->width = d->seq.width;
+    frame->height = d->seq.height;
+    return CB_OK;
+}
+
+static int cmp_mv(const void *a, const void *b)
+{
+    const CbMvCount *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    if (x->x != y->x)
+        return x->x < y->x ? -1 : 1;
+    return (x->y > y->y) - (x->y < y->y);
+}
+
+const CbDecodeStats *cb_decoder_stats(CbDecoder *d)
+{
+    for (int i = 0; i < CB_STATS_CATEGORIES; i++)
+        d->stats.category_bits[i] = (double)d->cat_q8[i] / 256.0;
+    qsort(d->stats.mvs, (size_t)d->stats.n_mvs, sizeof d->stats.mvs[0], cmp_mv);
+    return &d->stats;
+}

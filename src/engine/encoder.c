@@ -1,0 +1,707 @@
+/* codecbench engine: the encoder.
+ *
+ * Frames are coded a GOP at a time.  With the KLT transform the GOP is coded
+ * twice: first with the DCT while the luma residuals of the chosen blocks
+ * are collected, then with the KLT bases learned from them; the pass with
+ * the lower rate-distortion cost is kept (so a KLT that does not pay for its
+ * parameter set is not used).  Decisions are rate-distortion optimised:
+ * J = SSE + lambda * bits, with bits estimated from the live contexts by the
+ * same syntax code the decoder runs.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codecbench/engine.h"
+#include "engine/codec.h"
+#include "engine/klt.h"
+#include "engine/quant.h"
+#include "engine/stream.h"
+
+typedef struct OutFrame {
+    uint8_t *data;
+    size_t size, cap;
+    int type, qp;
+    int64_t index;
+    size_t klt_bytes;
+    CbFrame recon;  /* padded copy */
+    double cost;    /* J of the frame */
+} OutFrame;
+
+struct CbEncoder {
+    CbEngineSettings set;
+    CbSeqHeader seq;
+    CbTables tab;
+    CbContexts ctx;
+    uint8_t header[CB_STREAM_HEADER_BYTES];
+    int width, height, qp_i, qp_p;
+    CbFrame *src;          /* the GOP's source frames, padded */
+    int gop_cap, n_src;
+    int64_t next_index;
+    CbFrame buf[3];
+    int ref;
+    CbFrameState fs;
+    CbRestoreSyntax rest[2];
+    CbKltSet klt[CB_KLT_SETS];
+    CbKltTrainer *trainer[CB_KLT_SETS]; /* non-NULL while collecting */
+    OutFrame *pass[2];
+    int chosen, q_len, q_pos;
+    CbFrame filt;          /* restoration scratch */
+    int flushed;
+};
+
+/* ---- Helpers ------------------------------------------------------------- */
+
+/* Lambda of mode decisions for SSE distortion (H.264 reference software,
+ * JM: 0.85 x 2^((QP - 12) / 3)); ranges 0.04 (QP 0) to 9.5e3 (QP 51). */
+static double lambda_for(int qp)
+{
+    return 0.85 * pow(2.0, (qp - 12) / 3.0);
+}
+
+static uint64_t sse_block(const uint8_t *a, ptrdiff_t as, const uint8_t *b, ptrdiff_t bs, int w,
+                          int h)
+{
+    uint64_t s = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int d = a[y * as + x] - b[y * bs + x];
+            s += (uint64_t)(d * d);
+        }
+    return s;
+}
+
+/* Copies src into the padded frame dst, replicating the last column and row. */
+static void pad_copy(CbFrame *dst, const CbFrame *src)
+{
+    for (int p = 0; p < 3; p++) {
+        int w = cb_plane_width(src->width, p), h = cb_plane_height(src->height, p);
+        int pw = cb_plane_width(dst->width, p), ph = cb_plane_height(dst->height, p);
+        for (int y = 0; y < ph; y++) {
+            const uint8_t *s = src->data[p] + (y < h ? y : h - 1) * src->stride[p];
+            uint8_t *d = dst->data[p] + y * dst->stride[p];
+            memcpy(d, s, (size_t)w);
+            memset(d + w, s[w - 1], (size_t)(pw - w));
+        }
+    }
+}
+
+/* ---- Residual coding of one plane of a block ------------------------------ */
+
+/* Transforms, quantises and reconstructs src - pred (n x n): levels into
+ * level, the reconstruction into rec; returns whether any level is nonzero. */
+static int code_residual(const CbFrameState *fs, const CbBasis *v, const CbBasis *h, int n,
+                         int intra, const uint8_t *src, ptrdiff_t ss, const uint8_t *pred,
+                         ptrdiff_t ps, int16_t *level, uint8_t *rec, ptrdiff_t rs)
+{
+    int16_t res[256];
+    int32_t coef[256];
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++)
+            res[y * n + x] = (int16_t)(src[y * ss + x] - pred[y * ps + x]);
+    cb_transform_fwd(v, h, res, n, coef);
+    int nz = cb_quant_block(coef, n, fs->qp, intra ? CB_DEADZONE_INTRA_Q8 : CB_DEADZONE_INTER_Q8,
+                            level);
+    if (!nz) {
+        for (int y = 0; y < n; y++)
+            memcpy(rec + y * rs, pred + y * ps, (size_t)n);
+        return 0;
+    }
+    cb_dequant_block(level, n, fs->qp, coef);
+    cb_transform_inv(v, h, coef, res, n);
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            int val = pred[y * ps + x] + res[y * n + x];
+            rec[y * rs + x] = (uint8_t)(val < 0 ? 0 : val > 255 ? 255 : val);
+        }
+    return 1;
+}
+
+/* Scratch planes of one candidate: prediction and reconstruction. */
+typedef struct Cand {
+    uint8_t pred[3][256], rec[3][256];
+} Cand;
+
+static const ptrdiff_t cand_stride[3] = {16, 16, 16};
+
+/* Distortion and rate of candidate b (prediction already in c->pred):
+ * codes the residual of each plane, measures SSE, estimates bits. */
+static double eval_candidate(CbEncoder *e, const CbFrame *src, int x, int y, int n,
+                             CbBlockSyntax *b, Cand *c, double lambda)
+{
+    CbFrameState *fs = &e->fs;
+    uint64_t sse = 0;
+    for (int p = 0; p < 3; p++) {
+        int s = p ? 1 : 0, bn = n >> s;
+        const uint8_t *sp = src->data[p] + (y >> s) * src->stride[p] + (x >> s);
+        if (b->skip) {
+            b->cbf[p] = 0;
+            sse += sse_block(sp, src->stride[p], c->pred[p], 16, bn, bn);
+            continue;
+        }
+        const CbBasis *v, *h;
+        if (p == 0)
+            cb_luma_bases(fs, n, b->intra, &v, &h);
+        else
+            v = h = &fs->tab->dct[cb_size_index(bn)];
+        b->cbf[p] = code_residual(fs, v, h, bn, b->intra, sp, src->stride[p], c->pred[p], 16,
+                                  b->level[p], c->rec[p], 16);
+        sse += sse_block(sp, src->stride[p], c->rec[p], 16, bn, bn);
+    }
+    CbCoder cost = {.mode = CB_CODER_COST, .adapt = e->seq.adapt};
+    cb_code_block(&cost, &e->ctx, fs, x, y, n, b);
+    return (double)sse + lambda * (double)cost.cost_q8 / 256.0;
+}
+
+/* ---- Mode decision ------------------------------------------------------- */
+
+typedef struct Decision {
+    CbBlockSyntax b;
+    double cost;
+} Decision;
+
+static void try_candidate(CbEncoder *e, const CbFrame *src, int x, int y, int n, double lambda,
+                          CbBlockSyntax *b, Decision *best, Cand *c)
+{
+    double j = eval_candidate(e, src, x, y, n, b, c, lambda);
+    if (j < best->cost) {
+        best->cost = j;
+        best->b = *b;
+    }
+}
+
+static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, double lambda,
+                         Decision *best)
+{
+    CbFrameState *fs = &e->fs;
+    Cand c;
+    uint8_t *pd[3] = {c.pred[0], c.pred[1], c.pred[2]};
+    CbBlockSyntax *b = malloc(sizeof *b); /* 1.5 KB: off the stack */
+    if (!b) {
+        best->cost = INFINITY;
+        return;
+    }
+    best->cost = INFINITY;
+    int sh = cb_mv_shift(&e->seq);
+    if (fs->type == CB_FRAME_P) {
+        /* Skip: the predicted vector, no residual. */
+        memset(b, 0, offsetof(CbBlockSyntax, level));
+        b->skip = 1;
+        int mvx, mvy;
+        cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
+        if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
+            cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
+            try_candidate(e, src, x, y, n, lambda, b, best, &c);
+        }
+        /* Inter: a motion search from the predictor and the neighbours. */
+        int px, py;
+        cb_mv_pred(fs, x, y, n, &px, &py);
+        px &= ~((1 << sh) - 1);
+        py &= ~((1 << sh) - 1);
+        CbMv cands[4] = {{(int16_t)px, (int16_t)py}, {0, 0}, {0, 0}, {0, 0}};
+        int nc = 2;
+        const CbUnit *l = x > 0 ? &fs->units[(y >> 2) * fs->uw + ((x - 1) >> 2)] : NULL;
+        const CbUnit *t = y > 0 ? &fs->units[((y - 1) >> 2) * fs->uw + (x >> 2)] : NULL;
+        if (l && l->coded_frame && !l->intra)
+            cands[nc++] = (CbMv){(int16_t)l->mvx, (int16_t)l->mvy};
+        if (t && t->coded_frame && !t->intra)
+            cands[nc++] = (CbMv){(int16_t)t->mvx, (int16_t)t->mvy};
+        CbMeParams mp = {e->set.search_range, e->set.search, e->set.subpel,
+                         (int)(sqrt(lambda) * 256.0)};
+        uint32_t mcost;
+        CbMv mv = cb_me_search(&fs->tab->me, &mp, src->data[0], src->stride[0], fs->ref->data[0],
+                               fs->ref->stride[0], fs->pw, fs->ph, x, y, n, n, cands, nc,
+                               cands[0], &mcost);
+        memset(b, 0, offsetof(CbBlockSyntax, level));
+        b->mvdx = (mv.x - px) / (1 << sh);
+        b->mvdy = (mv.y - py) / (1 << sh);
+        cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
+        if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
+            cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
+            try_candidate(e, src, x, y, n, lambda, b, best, &c);
+        }
+    }
+    /* Intra: rank the modes by SATD of the luma prediction, then decide
+     * between the best few by their full rate-distortion cost. */
+    int modes[8], m = cb_mode_list(fs, modes);
+    uint32_t satd[8];
+    const uint8_t *sp = src->data[0] + y * src->stride[0] + x;
+    for (int i = 0; i < m; i++) {
+        memset(b, 0, offsetof(CbBlockSyntax, level));
+        b->intra = 1;
+        b->mode = modes[i];
+        cb_predict_block(fs, x, y, n, b, 0, 0, pd, cand_stride);
+        satd[i] = fs->tab->me.satd(sp, src->stride[0], c.pred[0], 16, n, n);
+    }
+    int order[8];
+    for (int i = 0; i < m; i++)
+        order[i] = i;
+    for (int i = 1; i < m; i++)
+        for (int k = i; k > 0 && satd[order[k]] < satd[order[k - 1]]; k--) {
+            int tmp = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = tmp;
+        }
+    int tries = e->set.preset == CB_PRESET_FAST ? 1 : e->set.preset == CB_PRESET_MEDIUM ? 2 : m;
+    for (int i = 0; i < tries && i < m; i++) {
+        memset(b, 0, offsetof(CbBlockSyntax, level));
+        b->intra = 1;
+        b->mode = modes[order[i]];
+        cb_predict_block(fs, x, y, n, b, 0, 0, pd, cand_stride);
+        try_candidate(e, src, x, y, n, lambda, b, best, &c);
+    }
+    free(b);
+}
+
+/* ---- Coding tree units ----------------------------------------------------- */
+
+typedef struct CtuSave {
+    uint8_t pix[3][16 * 16];
+    CbUnit units[4][4];
+    int32_t next_block;
+} CtuSave;
+
+static void ctu_save(const CbFrameState *fs, int x, int y, CtuSave *s)
+{
+    for (int p = 0; p < 3; p++) {
+        int sh = p ? 1 : 0, n = CB_CTU >> sh;
+        for (int j = 0; j < n; j++)
+            memcpy(s->pix[p] + j * 16,
+                   fs->rec->data[p] + ((y >> sh) + j) * fs->rec->stride[p] + (x >> sh), (size_t)n);
+    }
+    for (int j = 0; j < 4; j++)
+        memcpy(s->units[j], &fs->units[((y >> 2) + j) * fs->uw + (x >> 2)], sizeof s->units[j]);
+    s->next_block = fs->next_block;
+}
+
+static void ctu_restore(CbFrameState *fs, int x, int y, const CtuSave *s)
+{
+    for (int p = 0; p < 3; p++) {
+        int sh = p ? 1 : 0, n = CB_CTU >> sh;
+        for (int j = 0; j < n; j++)
+            memcpy(fs->rec->data[p] + ((y >> sh) + j) * fs->rec->stride[p] + (x >> sh),
+                   s->pix[p] + j * 16, (size_t)n);
+    }
+    for (int j = 0; j < 4; j++)
+        memcpy(&fs->units[((y >> 2) + j) * fs->uw + (x >> 2)], s->units[j], sizeof s->units[j]);
+    fs->next_block = s->next_block;
+}
+
+/* Records the luma residual of the chosen block for KLT training. */
+static void collect_residual(CbEncoder *e, const CbFrame *src, int x, int y, int n,
+                             const CbBlockSyntax *b)
+{
+    if (b->skip || !e->trainer[0])
+        return;
+    CbFrameState *fs = &e->fs;
+    uint8_t pred[3][256];
+    uint8_t *pd[3] = {pred[0], pred[1], pred[2]};
+    int mvx = 0, mvy = 0;
+    if (!b->intra)
+        cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
+    cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
+    int16_t res[256];
+    const uint8_t *sp = src->data[0] + y * src->stride[0] + x;
+    for (int j = 0; j < n; j++)
+        for (int i = 0; i < n; i++)
+            res[j * n + i] = (int16_t)(sp[j * src->stride[0] + i] - pred[0][j * 16 + i]);
+    int set = n == 16 ? (b->intra ? CB_KLT_INTRA16 : CB_KLT_INTER16)
+                      : (b->intra ? CB_KLT_INTRA8 : CB_KLT_INTER8);
+    cb_klt_trainer_add(e->trainer[set], res, n);
+}
+
+static void commit_block(CbEncoder *e, CbCoder *c, const CbFrame *src, int x, int y, int n,
+                         CbBlockSyntax *b)
+{
+    collect_residual(e, src, x, y, n, b);
+    cb_code_block(c, &e->ctx, &e->fs, x, y, n, b);
+    cb_recon_block(&e->fs, x, y, n, b);
+}
+
+static int split_ctx(const CbFrameState *fs, int x, int y)
+{
+    const CbUnit *l = x > 0 ? &fs->units[(y >> 2) * fs->uw + (x >> 2) - 1] : NULL;
+    const CbUnit *t = y > 0 ? &fs->units[((y >> 2) - 1) * fs->uw + (x >> 2)] : NULL;
+    return (l && l->split) + (t && t->split);
+}
+
+static void mark_split(CbFrameState *fs, int x, int y, int split)
+{
+    for (int j = y >> 2; j < (y + CB_CTU) >> 2; j++)
+        for (int i = x >> 2; i < (x + CB_CTU) >> 2; i++)
+            fs->units[j * fs->uw + i].split = (uint8_t)split;
+}
+
+static int encode_ctu(CbEncoder *e, CbCoder *c, const CbFrame *src, int x, int y, double lambda)
+{
+    CbFrameState *fs = &e->fs;
+    Decision *d = malloc(5 * sizeof *d);
+    if (!d)
+        return CB_ENOMEM;
+    if (e->seq.block_size == 16 && e->seq.partition) {
+        CtuSave save;
+        ctu_save(fs, x, y, &save);
+        int nb = split_ctx(fs, x, y);
+        CbCoder cost = {.mode = CB_CODER_COST, .adapt = e->seq.adapt};
+        decide_block(e, src, x, y, 16, lambda, &d[0]);
+        cb_sx_bit(&cost, &e->ctx.split[nb], 0);
+        double j16 = d[0].cost + lambda * (double)cost.cost_q8 / 256.0;
+        cost.cost_q8 = 0;
+        cb_sx_bit(&cost, &e->ctx.split[nb], 1);
+        double j8 = lambda * (double)cost.cost_q8 / 256.0;
+        for (int k = 0; k < 4 && j8 < j16; k++) {
+            int bx = x + (k & 1) * 8, by = y + (k >> 1) * 8;
+            decide_block(e, src, bx, by, 8, lambda, &d[1 + k]);
+            j8 += d[1 + k].cost;
+            cb_recon_block(fs, bx, by, 8, &d[1 + k].b);
+        }
+        ctu_restore(fs, x, y, &save);
+        int split = j8 < j16;
+        c->cat = CB_CAT_PARTITION;
+        cb_sx_bit(c, &e->ctx.split[nb], split);
+        if (split)
+            for (int k = 0; k < 4; k++)
+                commit_block(e, c, src, x + (k & 1) * 8, y + (k >> 1) * 8, 8, &d[1 + k].b);
+        else
+            commit_block(e, c, src, x, y, 16, &d[0].b);
+        mark_split(fs, x, y, split);
+    } else {
+        int n = e->seq.block_size;
+        for (int j = 0; j < CB_CTU; j += n)
+            for (int i = 0; i < CB_CTU; i += n) {
+                decide_block(e, src, x + i, y + j, n, lambda, &d[0]);
+                commit_block(e, c, src, x + i, y + j, n, &d[0].b);
+            }
+        mark_split(fs, x, y, n == 8);
+    }
+    free(d);
+    return CB_OK;
+}
+
+/* ---- Frames ---------------------------------------------------------------- */
+
+static int out_reserve(OutFrame *o, size_t n)
+{
+    if (n <= o->cap)
+        return CB_OK;
+    uint8_t *p = realloc(o->data, n);
+    if (!p)
+        return CB_ENOMEM;
+    o->data = p;
+    o->cap = n;
+    return CB_OK;
+}
+
+/* Restoration of the deblocked frame fs->rec into e->filt: fits, decides and
+ * codes both plane groups; returns whether any filter is on. */
+static int encode_restoration(CbEncoder *e, CbCoder *c, const CbFrame *src, double lambda);
+
+static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt, OutFrame *o,
+                        CbError *err)
+{
+    CbFrameState *fs = &e->fs;
+    int qp = type == CB_FRAME_I ? e->qp_i : e->qp_p;
+    double lambda = lambda_for(qp);
+    int rec = (e->ref + 1) % 3, out = (e->ref + 2) % 3;
+    if (e->ref < 0 || type == CB_FRAME_I)
+        rec = 0, out = 1;
+    fs->type = type;
+    fs->qp = qp;
+    fs->rec = &e->buf[rec];
+    fs->ref = type == CB_FRAME_P ? &e->buf[e->ref] : NULL;
+    fs->klt = use_klt ? e->klt : NULL;
+    cb_frame_state_reset_units(fs);
+    cb_contexts_init(&e->ctx);
+
+    CbRacEnc re;
+    cb_rac_enc_init(&re, e->seq.adapt, CB_ENGINE_PACKET_MAX - 2);
+    CbCoder c = {.mode = CB_CODER_ENCODE, .adapt = e->seq.adapt, .enc = &re};
+    size_t klt_bytes = 0;
+    int rc = CB_OK;
+    if (type == CB_FRAME_I && e->seq.transform == CB_TRANSFORM_KLT) {
+        CbKltSet none[CB_KLT_SETS];
+        memset(none, 0, sizeof none);
+        cb_code_klt_sets(&c, &e->ctx, &e->tab, use_klt ? e->klt : none, err);
+        klt_bytes = re.len;
+    }
+    for (int y = 0; y < fs->ph && rc == CB_OK; y += CB_CTU)
+        for (int x = 0; x < fs->pw && rc == CB_OK; x += CB_CTU)
+            rc = encode_ctu(e, &c, src, x, y, lambda);
+    if (rc < 0) {
+        cb_rac_enc_free(&re);
+        return cb_error_set(err, rc, "encoding frame %lld: %s", (long long)o->index,
+                            cb_strerror(rc));
+    }
+    cb_loop_deblock(fs);
+    int final = rec;
+    if (e->seq.restoration && encode_restoration(e, &c, src, lambda)) {
+        cb_restore_frame(&e->buf[rec], &e->buf[out], fs->pw, fs->ph, e->rest,
+                         e->seq.restoration_region);
+        final = out;
+    }
+    if ((rc = cb_rac_enc_finish(&re)) < 0) {
+        cb_rac_enc_free(&re);
+        return cb_error_set(err, rc, "frame %lld: the coded frame is larger than %u bytes",
+                            (long long)o->index, CB_ENGINE_PACKET_MAX);
+    }
+    if ((rc = out_reserve(o, re.len + 2)) < 0) {
+        cb_rac_enc_free(&re);
+        return cb_error_set(err, rc, "out of memory");
+    }
+    o->data[0] = (uint8_t)type;
+    o->data[1] = (uint8_t)qp;
+    memcpy(o->data + 2, re.buf, re.len);
+    o->size = re.len + 2;
+    o->type = type;
+    o->qp = qp;
+    o->klt_bytes = klt_bytes;
+    cb_rac_enc_free(&re);
+    if (!o->recon.buf && (rc = cb_frame_alloc(&o->recon, fs->pw, fs->ph)) < 0)
+        return cb_error_set(err, rc, "out of memory");
+    cb_frame_copy(&o->recon, &e->buf[final]);
+    uint64_t sse = 0;
+    for (int p = 0; p < 3; p++)
+        sse += sse_block(src->data[p], src->stride[p], e->buf[final].data[p],
+                         e->buf[final].stride[p], cb_plane_width(e->width, p),
+                         cb_plane_height(e->height, p));
+    o->cost = (double)sse + lambda * 8.0 * (double)o->size;
+    e->ref = final;
+    return CB_OK;
+}
+
+/* Codes the buffered GOP into e->pass[k]; returns the summed cost in *j. */
+static int encode_pass(CbEncoder *e, int k, int use_klt, double *j, CbError *err)
+{
+    *j = 0;
+    e->ref = -1;
+    for (int i = 0; i < e->n_src; i++) {
+        OutFrame *o = &e->pass[k][i];
+        o->index = e->next_index + i;
+        int rc = encode_frame(e, &e->src[i], i == 0 ? CB_FRAME_I : CB_FRAME_P, use_klt, o, err);
+        if (rc < 0)
+            return rc;
+        *j += o->cost;
+    }
+    return CB_OK;
+}
+
+static int encode_gop(CbEncoder *e, CbError *err)
+{
+    double j0, j1;
+    int rc;
+    e->chosen = 0;
+    if (e->seq.transform != CB_TRANSFORM_KLT)
+        return encode_pass(e, 0, 0, &j0, err);
+    for (int s = 0; s < CB_KLT_SETS; s++) {
+        int n = (s == CB_KLT_INTRA16 || s == CB_KLT_INTER16) ? 16 : 8;
+        if ((rc = cb_klt_trainer_new(&e->trainer[s], n)) < 0)
+            goto out;
+    }
+    if ((rc = encode_pass(e, 0, 0, &j0, err)) < 0)
+        goto out;
+    int any = 0;
+    for (int s = 0; s < CB_KLT_SETS; s++) {
+        CbError terr;
+        e->klt[s].present = cb_klt_trainer_count(e->trainer[s]) >= CB_KLT_MIN_BLOCKS(16) &&
+                            cb_klt_trainer_solve(e->trainer[s], &e->klt[s].v, &e->klt[s].h,
+                                                 &terr) == CB_OK;
+        any |= e->klt[s].present;
+    }
+    for (int s = 0; s < CB_KLT_SETS; s++)
+        cb_klt_trainer_free(&e->trainer[s]);
+    if (any) {
+        if ((rc = encode_pass(e, 1, 1, &j1, err)) < 0)
+            goto out;
+        e->chosen = j1 < j0;
+    }
+    rc = CB_OK;
+out:
+    for (int s = 0; s < CB_KLT_SETS; s++)
+        cb_klt_trainer_free(&e->trainer[s]);
+    if (rc < 0 && err && !err->code)
+        cb_error_set(err, rc, "KLT training: %s", cb_strerror(rc));
+    return rc;
+}
+
+/* ---- API -------------------------------------------------------------------- */
+
+int cb_encoder_new(CbEncoder **out, const CbEngineSettings *s, int qp, int width, int height,
+                   int fps_num, int fps_den, CbError *err)
+{
+    *out = NULL;
+    int rc = cb_engine_settings_check(s, err);
+    if (rc < 0)
+        return rc;
+    if (qp < CB_QP_MIN || qp > CB_QP_MAX)
+        return cb_error_set(err, CB_EINVAL, "qp %d is outside %d..%d", qp, CB_QP_MIN, CB_QP_MAX);
+    if (width < 1 || height < 1 || width > CB_FRAME_MAX_DIM || height > CB_FRAME_MAX_DIM)
+        return cb_error_set(err, CB_ELIMIT, "picture %dx%d outside 1x1..%dx%d", width, height,
+                            CB_FRAME_MAX_DIM, CB_FRAME_MAX_DIM);
+    if (fps_num <= 0 || fps_den <= 0)
+        return cb_error_set(err, CB_EINVAL, "frame rate %d/%d", fps_num, fps_den);
+    CbEncoder *e = calloc(1, sizeof *e);
+    if (!e)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    e->set = *s;
+    e->width = width;
+    e->height = height;
+    e->qp_i = qp;
+    e->qp_p = qp + s->p_qp_offset > CB_QP_MAX ? CB_QP_MAX : qp + s->p_qp_offset;
+    e->seq = (CbSeqHeader){width, height, fps_num, fps_den, s->block_size, s->partition,
+                           s->transform, s->intra_modes, s->subpel, s->deblock, s->restoration,
+                           s->restoration_region, s->adaptation, {0}};
+    cb_seq_header_write(&e->seq, e->header);
+    cb_tables_init(&e->tab);
+    e->ref = -1;
+    e->fs.seq = &e->seq;
+    e->fs.tab = &e->tab;
+    e->gop_cap = s->gop;
+    rc = cb_codec_geometry_alloc(&e->fs, e->rest, width, height, s->restoration_region);
+    e->src = rc == CB_OK ? calloc((size_t)e->gop_cap, sizeof *e->src) : NULL;
+    e->pass[0] = e->src ? calloc((size_t)e->gop_cap, sizeof(OutFrame)) : NULL;
+    e->pass[1] = e->pass[0] ? calloc((size_t)e->gop_cap, sizeof(OutFrame)) : NULL;
+    if (!e->pass[1])
+        rc = CB_ENOMEM;
+    for (int i = 0; rc == CB_OK && i < 3; i++)
+        rc = cb_frame_alloc(&e->buf[i], e->fs.pw, e->fs.ph);
+    if (rc == CB_OK)
+        rc = cb_frame_alloc(&e->filt, e->fs.pw, e->fs.ph);
+    if (rc < 0) {
+        cb_encoder_free(&e);
+        return cb_error_set(err, rc, "encoder for %dx%d: %s", width, height, cb_strerror(rc));
+    }
+    *out = e;
+    return CB_OK;
+}
+
+const uint8_t *cb_encoder_header(const CbEncoder *e)
+{
+    return e->header;
+}
+
+int cb_encoder_send(CbEncoder *e, const CbFrame *frame, CbError *err)
+{
+    if (e->q_pos < e->q_len)
+        return cb_error_set(err, CB_EINVAL, "cb_encoder_send: receive the coded frames first");
+    if (e->flushed)
+        return cb_error_set(err, CB_EINVAL, "cb_encoder_send: the stream has ended");
+    if (frame) {
+        if (frame->width != e->width || frame->height != e->height)
+            return cb_error_set(err, CB_EMISMATCH, "frame of %dx%d sent to a %dx%d encoder",
+                                frame->width, frame->height, e->width, e->height);
+        CbFrame *dst = &e->src[e->n_src];
+        int rc;
+        if (!dst->buf && (rc = cb_frame_alloc(dst, e->fs.pw, e->fs.ph)) < 0)
+            return cb_error_set(err, rc, "out of memory");
+        pad_copy(dst, frame);
+        e->n_src++;
+        if (e->n_src < e->gop_cap)
+            return CB_OK;
+    } else {
+        e->flushed = 1;
+        if (e->n_src == 0)
+            return CB_OK;
+    }
+    int rc = encode_gop(e, err);
+    if (rc < 0)
+        return rc;
+    e->q_len = e->n_src;
+    e->q_pos = 0;
+    e->next_index += e->n_src;
+    e->n_src = 0;
+    return CB_OK;
+}
+
+int cb_encoder_receive(CbEncoder *e, CbEncodedFrame *out)
+{
+    if (e->q_pos >= e->q_len)
+        return 0;
+    OutFrame *o = &e->pass[e->chosen][e->q_pos++];
+    out->data = o->data;
+    out->size = o->size;
+    out->type = o->type;
+    out->qp = o->qp;
+    out->index = o->index;
+    out->klt_bytes = o->klt_bytes;
+    out->recon = o->recon;
+    out->recon.buf = NULL;
+    out->recon.width = e->width;
+    out->recon.height = e->height;
+    return 1;
+}
+
+void cb_encoder_free(CbEncoder **ep)
+{
+    if (!ep || !*ep)
+        return;
+    CbEncoder *e = *ep;
+    for (int i = 0; i < 3; i++)
+        cb_frame_free(&e->buf[i]);
+    cb_frame_free(&e->filt);
+    if (e->src)
+        for (int i = 0; i < e->gop_cap; i++)
+            cb_frame_free(&e->src[i]);
+    for (int k = 0; k < 2; k++)
+        if (e->pass[k])
+            for (int i = 0; i < e->gop_cap; i++) {
+                free(e->pass[k][i].data);
+                cb_frame_free(&e->pass[k][i].recon);
+            }
+    free(e->src);
+    free(e->pass[0]);
+    free(e->pass[1]);
+    for (int s = 0; s < CB_KLT_SETS; s++)
+        cb_klt_trainer_free(&e->trainer[s]);
+    free(e->fs.units);
+    free(e->fs.dunits);
+    free(e->rest[0].region_on);
+    free(e->rest[1].region_on);
+    free(e);
+    *ep = NULL;
+}
+
+/* Bits of one restoration coefficient, for the frame-level decision: the
+ * coefficients are small (|c| < 32 mostly) and coded Exp-Golomb-2 with a
+ * sign: about 5 bits each. */
+#define RESTORE_COEF_BITS 5.0
+
+static int encode_restoration(CbEncoder *e, CbCoder *c, const CbFrame *src, double lambda)
+{
+    CbFrameState *fs = &e->fs;
+    CbFrame *rec = fs->rec;
+    int any = 0;
+    for (int g = 0; g < 2; g++) {
+        CbRestoreSyntax *r = &e->rest[g];
+        int s = g ? 1 : 0, pw = fs->pw >> s, ph = fs->ph >> s;
+        int region = e->seq.restoration_region >> s;
+        CbRestoreFilter f;
+        CbRestoreFitStats st;
+        memset(r->region_on, 1, (size_t)r->rw * (size_t)r->rh);
+        r->filter.enabled = 0;
+        /* Luma is fitted on Y; the one chroma filter is fitted and switched
+         * on U and applied to both chroma planes. */
+        if (cb_restore_fit(src->data[g], src->stride[g], rec->data[g], rec->stride[g], pw, ph, g,
+                           NULL, region, &f, &st, NULL) == CB_OK) {
+            f.enabled = 1;
+            cb_restore_apply(rec->data[g], rec->stride[g], e->filt.data[g], e->filt.stride[g],
+                             pw, ph, g, &f, r->region_on, region);
+            CbCoder cost = {.mode = CB_CODER_COST, .adapt = e->seq.adapt};
+            cb_sx_bit(&cost, &e->ctx.rest_flag[0], 1);
+            double on_bits = (double)cost.cost_q8 / 256.0;
+            cost.cost_q8 = 0;
+            cb_sx_bit(&cost, &e->ctx.rest_flag[0], 0);
+            CbRestoreRd rd = {lambda, on_bits, (double)cost.cost_q8 / 256.0,
+                              (f.ntaps - 1) * RESTORE_COEF_BITS};
+            double delta = 0;
+            int on = cb_restore_decide(src->data[g], src->stride[g], rec->data[g], rec->stride[g],
+                                       e->filt.data[g], e->filt.stride[g], pw, ph, region, &rd,
+                                       r->region_on, &delta);
+            if (on > 0 && delta < 0) {
+                r->filter = f;
+                any = 1;
+            }
+        }
+        cb_code_restore(c, &e->ctx, g, r);
+    }
+    return any;
+}
