@@ -1,0 +1,51 @@
+/* libFuzzer target: the engine's decoder on any bytes, read as a .cbv
+ * stream (the 64-byte sequence header, then u32 big-endian lengths and
+ * packets).  Any input must give frames or errors, never a crash, a hang or
+ * undefined behaviour.  Built and run by tests/fuzz/run, on seeds encoded
+ * with every sample recipe. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codecbench/engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Pictures larger than this are skipped here only to keep the fuzzer fast
+ * and its memory small; the decoder itself accepts up to 8192x8192. */
+#define FUZZ_MAX_PIXELS (256 * 256)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    CbDecoder *d = NULL;
+    CbError err;
+    if (size < CB_ENGINE_HEADER_BYTES)
+        return 0;
+    /* Width and height are big-endian u16 at bytes 6 and 8. */
+    long w = data[6] << 8 | data[7], h = data[8] << 8 | data[9];
+    if (w * h > FUZZ_MAX_PIXELS)
+        return 0;
+    if (cb_decoder_new(&d, data, size, &err) < 0)
+        return 0;
+    size_t pos = CB_ENGINE_HEADER_BYTES;
+    for (int frames = 0; frames < 16 && size - pos >= 4; frames++) {
+        uint32_t len = (uint32_t)data[pos] << 24 | (uint32_t)data[pos + 1] << 16 |
+                       (uint32_t)data[pos + 2] << 8 | data[pos + 3];
+        pos += 4;
+        if (len > size - pos)
+            len = (uint32_t)(size - pos);
+        CbFrame f;
+        if (cb_decoder_decode(d, data + pos, len, &f, &err) == 0) {
+            /* Touch every output sample: a wrong view would be caught. */
+            volatile unsigned sum = 0;
+            for (int p = 0; p < 3; p++)
+                for (int y = 0; y < (p ? (f.height + 1) / 2 : f.height); y++)
+                    for (int x = 0; x < (p ? (f.width + 1) / 2 : f.width); x++)
+                        sum += f.data[p][y * f.stride[p] + x];
+            (void)sum;
+        }
+        pos += len;
+    }
+    cb_decoder_stats(d);
+    cb_decoder_free(&d);
+    return 0;
+}
