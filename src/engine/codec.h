@@ -96,6 +96,7 @@ typedef struct CbBlockSyntax {
 typedef struct CbTables {
     uint16_t scan[3][256]; /* zigzag for n = 4, 8, 16 */
     CbBasis dct[3];        /* n = 4, 8, 16 */
+    CbXformDsp xf;         /* transform kernels */
     CbMcDsp mc;            /* motion compensation kernels */
     CbMeDsp me;            /* SAD / SATD kernels (the encoder's) */
 } CbTables;
@@ -116,6 +117,19 @@ typedef struct CbFrameState {
 } CbFrameState;
 
 int cb_size_index(int n); /* 4 -> 0, 8 -> 1, 16 -> 2 */
+
+/* The transforms through the kernel table (v and h have the same size). */
+static inline void cb_xf_fwd(const CbTables *t, const CbBasis *v, const CbBasis *h,
+                             const int16_t *res, ptrdiff_t stride, int32_t *coef)
+{
+    t->xf.fwd[cb_xform_size_index(v->n)](v->m, h->m, res, stride, coef);
+}
+
+static inline void cb_xf_inv(const CbTables *t, const CbBasis *v, const CbBasis *h,
+                             const int32_t *coef, int16_t *res, ptrdiff_t stride)
+{
+    t->xf.inv[cb_xform_size_index(v->n)](v->m, h->m, coef, res, stride);
+}
 void cb_tables_init(CbTables *t);
 void cb_contexts_init(CbContexts *c);
 void cb_frame_state_reset_units(CbFrameState *fs);

@@ -30,6 +30,7 @@ void cb_tables_init(CbTables *t)
         zigzag(t->scan[si], 4 << si);
         cb_basis_dct(&t->dct[si], 4 << si);
     }
+    cb_xform_dsp_init(&t->xf);
     cb_mc_dsp_init(&t->mc, 0);
     cb_me_dsp_init(&t->me, 0);
 }
@@ -323,7 +324,7 @@ void cb_recon_block(CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *
         int32_t coef[256];
         int16_t res[256];
         cb_dequant_block(b->level[p], bn, fs->qp, coef);
-        cb_transform_inv(v, h, coef, res, bn);
+        cb_xf_inv(fs->tab, v, h, coef, res, bn);
         for (int j = 0; j < bn; j++)
             for (int i = 0; i < bn; i++) {
                 int val = dst[p][j * fs->rec->stride[p] + i] + res[j * bn + i];

@@ -99,7 +99,7 @@ static int code_residual(const CbFrameState *fs, const CbBasis *v, const CbBasis
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n; x++)
             res[y * n + x] = (int16_t)(src[y * ss + x] - pred[y * ps + x]);
-    cb_transform_fwd(v, h, res, n, coef);
+    cb_xf_fwd(fs->tab, v, h, res, n, coef);
     int nz = cb_quant_block(coef, n, fs->qp, intra ? CB_DEADZONE_INTRA_Q8 : CB_DEADZONE_INTER_Q8,
                             level);
     if (!nz) {
@@ -108,7 +108,7 @@ static int code_residual(const CbFrameState *fs, const CbBasis *v, const CbBasis
         return 0;
     }
     cb_dequant_block(level, n, fs->qp, coef);
-    cb_transform_inv(v, h, coef, res, n);
+    cb_xf_inv(fs->tab, v, h, coef, res, n);
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n; x++) {
             int val = pred[y * ps + x] + res[y * n + x];
