@@ -168,7 +168,10 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
     fs->rec = &d->buf[rec];
     fs->ref = d->ref >= 0 ? &d->buf[d->ref] : NULL;
     cb_frame_state_reset_units(fs);
-    cb_contexts_init(&d->ctx);
+    /* Contexts carry over from frame to frame within a GOP (the encoder's
+     * rule): a P frame continues from the state its predecessor left. */
+    if (type == CB_FRAME_I)
+        cb_contexts_init(&d->ctx);
 
     CbRacDec rd;
     cb_rac_dec_init(&rd, d->seq.adapt, pkt + 2, len - 2);

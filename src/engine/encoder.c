@@ -411,7 +411,9 @@ static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt,
     fs->ref = type == CB_FRAME_P ? &e->buf[e->ref] : NULL;
     fs->klt = use_klt ? e->klt : NULL;
     cb_frame_state_reset_units(fs);
-    cb_contexts_init(&e->ctx);
+    /* Contexts carry over from frame to frame within a GOP. */
+    if (type == CB_FRAME_I)
+        cb_contexts_init(&e->ctx);
 
     CbRacEnc re;
     cb_rac_enc_init(&re, e->seq.adapt, CB_ENGINE_PACKET_MAX - 2);
