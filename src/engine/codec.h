@@ -68,8 +68,8 @@ typedef struct CbContexts {
     CbRacCtx mvd[2][6];
     CbRacCtx cbf[3][3];                  /* plane, neighbour count */
     CbRacCtx last[3][2][8];              /* size (4, 8, 16), luma/chroma, prefix */
-    CbRacCtx sig[3][2][16];              /* size, luma/chroma, position class */
-    CbRacCtx gt1[2][4];                  /* luma/chroma, number of larger levels so far */
+    CbRacCtx sig[3][2][16][3];           /* size, luma/chroma, position class, coded neighbours */
+    CbRacCtx gt1[2][4][2];               /* luma/chroma, larger levels so far, a larger neighbour */
     CbRacCtx rem[2][8];                  /* luma/chroma, egk prefix */
     CbRacCtx klt_present, klt_coef[6];
     CbRacCtx rest_on[2], rest_coef[6], rest_flag[3];

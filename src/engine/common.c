@@ -1,5 +1,6 @@
 /* codecbench engine: the syntax and reconstruction of coding blocks, shared
  * by the encoder and the decoder. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/codec.h"
@@ -147,11 +148,16 @@ void cb_code_coefs(CbCoder *c, CbContexts *ctx, const CbTables *t, int n, int ch
     for (int i = last; i >= 0; i--) {
         int pos = scan[i];
         int v = level[pos];
-        int sig = i == last ? 1 : cb_sx_bit(c, &ctx->sig[si][chroma][i * 16 / N], v != 0);
+        /* The right and lower neighbours lie on the next anti-diagonal,
+         * later in the scan, so both sides know them already. */
+        int px = pos % n, py = pos / n;
+        int nb = (px + 1 < n && level[pos + 1] != 0) + (py + 1 < n && level[pos + n] != 0);
+        int sig = i == last ? 1 : cb_sx_bit(c, &ctx->sig[si][chroma][i * 16 / N][nb], v != 0);
         if (!sig)
             continue;
         int mag = v < 0 ? -v : v;
-        int g = cb_sx_bit(c, &ctx->gt1[chroma][ngt1 < 3 ? ngt1 : 3], mag > 1);
+        int big = (px + 1 < n && abs(level[pos + 1]) > 1) || (py + 1 < n && abs(level[pos + n]) > 1);
+        int g = cb_sx_bit(c, &ctx->gt1[chroma][ngt1 < 3 ? ngt1 : 3][big], mag > 1);
         if (g) {
             ngt1++;
             mag = 2 + (int)cb_sx_egk(c, ctx->rem[chroma], 8, (uint32_t)(mag - 2), 0,

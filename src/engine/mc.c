@@ -1,6 +1,8 @@
 /* codecbench engine: motion compensation (see mc.h for the arithmetic). */
 #include "engine/mc.h"
 
+#include "engine/dsp_x86.h"
+
 #include <assert.h>
 #include <string.h>
 
@@ -136,6 +138,8 @@ void cb_mc_dsp_init(CbMcDsp *dsp, unsigned flags)
         return;
     dsp->put_luma = put_luma_fast;
     dsp->put_chroma = put_chroma_fast;
+    /* SIMD versions where the CPU has them (mc_x86.c). */
+    cb_mc_dsp_init_x86(dsp, cb_engine_cpu_isa());
 }
 
 static inline long long clampll(long long v, long long lo, long long hi)

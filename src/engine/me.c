@@ -1,6 +1,8 @@
 /* codecbench engine: motion estimation (see me.h). */
 #include "engine/me.h"
 
+#include "engine/dsp_x86.h"
+
 #include <assert.h>
 #include <stdlib.h>
 
@@ -85,6 +87,8 @@ void cb_me_dsp_init(CbMeDsp *dsp, unsigned flags)
 #if defined(__SSE2__)
     dsp->sad = sad_sse2;
 #endif
+    /* SATD in SSE2 / AVX2 where the CPU has them (me_x86.c). */
+    cb_me_dsp_init_x86(dsp, cb_engine_cpu_isa());
 }
 
 /* ---- Search -------------------------------------------------------------- */

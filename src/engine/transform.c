@@ -2,6 +2,8 @@
  * reference kernels (one template instantiated per size). */
 #include "engine/transform.h"
 
+#include "engine/dsp_x86.h"
+
 #include <assert.h>
 #include <inttypes.h>
 
@@ -187,9 +189,10 @@ void cb_xform_dsp_init_c(CbXformDsp *dsp)
 
 void cb_xform_dsp_init(CbXformDsp *dsp)
 {
-    /* C reference first; SIMD versions, when they come, override entries here
-     * after a CPU check and are tested against C_REFERENCE. */
+    /* C reference first; the SIMD versions this CPU runs override entries
+     * (dsp_x86.h; the unit test holds each to C_REFERENCE). */
     cb_xform_dsp_init_c(dsp);
+    cb_xform_dsp_init_x86(dsp, cb_engine_cpu_isa());
 }
 
 void cb_transform_fwd(const CbBasis *v, const CbBasis *h, const int16_t *res, ptrdiff_t stride,

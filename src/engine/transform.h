@@ -101,7 +101,8 @@ typedef struct CbXformDsp {
 /** The C reference kernels only. */
 void cb_xform_dsp_init_c(CbXformDsp *dsp);
 
-/** The fastest kernels this build has for this CPU (today: the C reference). */
+/** The fastest kernels this build has for this CPU: SSE2 or AVX2 versions
+ * (chosen at run time) where they exist, each bit-exact with the C reference. */
 void cb_xform_dsp_init(CbXformDsp *dsp);
 
 /** log2(n) - 2 for n in {4, 8, 16}: the index into CbXformDsp; -1 otherwise. */

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "engine/dsp_x86.h"
 #include "engine/intra.h"
 #include "engine/mc.h"
 #include "engine/me.h"
@@ -545,6 +546,129 @@ static void test_mc_random_vs_model(void **state)
     }
 }
 
+/* ---- SIMD kernels against the references --------------------------------- */
+
+/* The instruction-set subsets this CPU runs (each is tested on its own, so
+ * that the SSE2 versions are checked on an AVX2 machine too). */
+static int isa_subsets(unsigned *isas)
+{
+    static const unsigned ALL[] = {CB_ENGINE_ISA_SSE2, CB_ENGINE_ISA_SSE2 | CB_ENGINE_ISA_AVX2};
+    const unsigned have = cb_engine_cpu_isa();
+    int n = 0;
+    for (size_t i = 0; i < sizeof ALL / sizeof ALL[0]; i++)
+        if ((ALL[i] & have) == ALL[i])
+            isas[n++] = ALL[i];
+    return n;
+}
+
+/* Samples: uniform, only 0 and 255 (the filters' extreme sums), or a
+ * narrow range. */
+static void fill_samples(uint8_t *p, size_t n, int kind)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = kind == 0   ? (uint8_t)(rnd() >> 24)
+               : kind == 1 ? (uint8_t)(rnd() & 1 ? 255 : 0)
+                           : (uint8_t)rnd_in(120, 136);
+}
+
+/* Every interpolation kernel (each instruction-set subset, and the table
+ * cb_mc_dsp_init() gives) equals the reference for every fraction, every
+ * width and height 1..16, any strides and alignments; the source buffer
+ * holds exactly the samples the kernel may read (AddressSanitizer catches
+ * any other read) and nothing outside the w x h block is written. */
+static void test_mc_simd_matches_reference(void **state)
+{
+    (void)state;
+    unsigned isas[2];
+    const int n_isas = isa_subsets(isas);
+    CbMcDsp tables[3];
+    for (int t = 0; t < n_isas; t++) {
+        cb_mc_dsp_init(&tables[t], CB_PRED_DSP_REFERENCE);
+        cb_mc_dsp_init_x86(&tables[t], isas[t]);
+    }
+    cb_mc_dsp_init(&tables[n_isas], 0);
+    for (int chroma = 0; chroma < 2; chroma++) {
+        const int taps = chroma ? CB_MC_CHROMA_TAPS : CB_MC_LUMA_TAPS, den = chroma ? 8 : 4;
+        const int before = taps / 2 - 1;
+        const CbMcPutFn ref = chroma ? cb_mc_put_chroma_ref : cb_mc_put_luma_ref;
+        for (int fx = 0; fx < den; fx++)
+            for (int fy = 0; fy < den; fy++)
+                for (int w = 1; w <= CB_MC_MAX_BLOCK; w++)
+                    for (int it = 0; it < 4; it++) {
+                        const int h = it == 0 ? CB_MC_MAX_BLOCK : rnd_in(1, CB_MC_MAX_BLOCK);
+                        const int ew = w + taps - 1, eh = h + taps - 1;
+                        const ptrdiff_t ss = ew + rnd_in(0, 19), ds = w + rnd_in(0, 19);
+                        const size_t soff = (size_t)rnd_in(0, 15), doff = (size_t)rnd_in(0, 15);
+                        const size_t src_size = (size_t)(eh - 1) * (size_t)ss + (size_t)ew;
+                        const size_t dst_size = doff + (size_t)(h + 1) * (size_t)ds;
+                        uint8_t *sbuf = malloc(soff + src_size);
+                        uint8_t *want = malloc(dst_size), *got = malloc(dst_size);
+                        assert_non_null(sbuf);
+                        assert_non_null(want);
+                        assert_non_null(got);
+                        fill_samples(sbuf + soff, src_size, rnd_in(0, 2));
+                        const uint8_t *src = sbuf + soff + before * ss + before;
+                        memset(want, 0xa5, dst_size);
+                        ref(want + doff, ds, src, ss, w, h, fx, fy);
+                        for (int t = 0; t <= n_isas; t++) {
+                            memset(got, 0xa5, dst_size);
+                            (chroma ? tables[t].put_chroma : tables[t].put_luma)(
+                                got + doff, ds, src, ss, w, h, fx, fy);
+                            if (memcmp(want, got, dst_size))
+                                fail_msg("table %d %s %dx%d fraction (%d, %d): differs from the "
+                                         "reference",
+                                         t, chroma ? "chroma" : "luma", w, h, fx, fy);
+                        }
+                        free(sbuf);
+                        free(want);
+                        free(got);
+                    }
+    }
+}
+
+/* Every SATD version equals cb_satd_c for all sizes the search uses (and
+ * 12), random and extreme samples, odd strides and unaligned rows; the
+ * buffers end at the block's last sample. */
+static void test_satd_simd_matches_reference(void **state)
+{
+    (void)state;
+    unsigned isas[2];
+    const int n_isas = isa_subsets(isas);
+    CbMeDsp tables[3];
+    for (int t = 0; t < n_isas; t++) {
+        cb_me_dsp_init(&tables[t], CB_PRED_DSP_REFERENCE);
+        cb_me_dsp_init_x86(&tables[t], isas[t]);
+    }
+    cb_me_dsp_init(&tables[n_isas], 0);
+    for (int it = 0; it < 20000; it++) {
+        const int w = 4 * rnd_in(1, 4), h = 4 * rnd_in(1, 4);
+        const ptrdiff_t as = w + rnd_in(0, 21), bs = w + rnd_in(0, 21);
+        const size_t aoff = (size_t)rnd_in(0, 15), boff = (size_t)rnd_in(0, 15);
+        const size_t asize = (size_t)(h - 1) * (size_t)as + (size_t)w;
+        const size_t bsize = (size_t)(h - 1) * (size_t)bs + (size_t)w;
+        uint8_t *a = malloc(aoff + asize), *b = malloc(boff + bsize);
+        assert_non_null(a);
+        assert_non_null(b);
+        const int kind = rnd_in(0, 3);
+        if (kind == 3) {
+            /* The largest differences: one block all 255, the other all 0. */
+            memset(a + aoff, 255, asize);
+            memset(b + boff, 0, bsize);
+        } else {
+            fill_samples(a + aoff, asize, kind);
+            fill_samples(b + boff, bsize, kind);
+        }
+        const uint32_t want = cb_satd_c(a + aoff, as, b + boff, bs, w, h);
+        for (int t = 0; t <= n_isas; t++) {
+            const uint32_t got = tables[t].satd(a + aoff, as, b + boff, bs, w, h);
+            if (got != want)
+                fail_msg("table %d satd %dx%d: %u, the reference %u", t, w, h, got, want);
+        }
+        free(a);
+        free(b);
+    }
+}
+
 /* ---- Motion estimation --------------------------------------------------- */
 
 static void test_me_kernels(void **state)
@@ -807,7 +931,9 @@ int main(void)
         cmocka_unit_test(test_mc_constant_plane),
         cmocka_unit_test(test_mc_ramp),
         cmocka_unit_test(test_mc_random_vs_model),
+        cmocka_unit_test(test_mc_simd_matches_reference),
         cmocka_unit_test(test_me_kernels),
+        cmocka_unit_test(test_satd_simd_matches_reference),
         cmocka_unit_test(test_me_pan_hex),
         cmocka_unit_test(test_me_pan_diamond),
         cmocka_unit_test(test_me_pan_full),

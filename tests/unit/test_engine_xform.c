@@ -16,6 +16,7 @@
 #include <lapacke.h>
 
 #include "codecbench/error.h"
+#include "engine/dsp_x86.h"
 #include "engine/klt.h"
 #include "engine/quant.h"
 #include "engine/transform.h"
@@ -156,7 +157,8 @@ static void random_residual(Rng *r, int n, int16_t *res, ptrdiff_t stride, int l
 }
 
 /* Every kernel of the best table equals the C reference on random input
- * (today they are the same functions; SIMD versions will be held to it). */
+ * with the DCT (test_simd_matches_reference below covers other bases, each
+ * instruction set and hostile strides). */
 static void test_dsp_matches_reference(void **state)
 {
     (void)state;
@@ -188,6 +190,189 @@ static void test_dsp_matches_reference(void **state)
             int32_t c_pub[256];
             cb_transform_fwd(&b, &b, res, stride, c_pub);
             assert_memory_equal(c_ref, c_pub, sizeof(int32_t) * n * n);
+        }
+    }
+}
+
+/* ---- SIMD versions against the reference ---------------------------------- */
+
+/* Kinds of bases the kernels must handle exactly. */
+enum {
+    BASIS_DCT,        /* HEVC's */
+    BASIS_RANDOM,     /* a random orthonormal basis, rounded: a checked KLT */
+    BASIS_PERMUTATION, /* a signed permutation times 64 sqrt(n): the largest entries a check passes */
+    BASIS_ANY,        /* any entries in +-CB_BASIS_ENTRY_MAX (unchecked; still no overflow) */
+    BASIS_KINDS
+};
+
+/* Random orthonormal rows by Gram-Schmidt on Gaussian vectors, scaled by
+ * 64 sqrt(n) and rounded; retried until cb_basis_check passes (rounding can
+ * push a row of a small basis just past the tolerances). */
+static void random_checked_basis(Rng *r, int n, CbBasis *b)
+{
+    for (;;) {
+        double q[16][16];
+        for (int k = 0; k < n; k++) {
+            for (;;) {
+                for (int i = 0; i < n; i++)
+                    q[k][i] = rng_gauss(r);
+                for (int l = 0; l < k; l++) {
+                    double d = 0;
+                    for (int i = 0; i < n; i++)
+                        d += q[k][i] * q[l][i];
+                    for (int i = 0; i < n; i++)
+                        q[k][i] -= d * q[l][i];
+                }
+                double norm = 0;
+                for (int i = 0; i < n; i++)
+                    norm += q[k][i] * q[k][i];
+                if (norm > 1e-6) {
+                    for (int i = 0; i < n; i++)
+                        q[k][i] /= sqrt(norm);
+                    break;
+                }
+            }
+        }
+        b->n = n;
+        memset(b->m, 0, sizeof b->m);
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < n; i++)
+                b->m[k * n + i] = (int16_t)lround(64.0 * sqrt((double)n) * q[k][i]);
+        if (cb_basis_check(b, NULL) == CB_OK)
+            return;
+    }
+}
+
+static void make_basis(Rng *r, int n, int kind, CbBasis *b)
+{
+    switch (kind) {
+    case BASIS_DCT: cb_basis_dct(b, n); break;
+    case BASIS_RANDOM: random_checked_basis(r, n, b); break;
+    case BASIS_PERMUTATION: {
+        /* 64 sqrt(n): 128, 181, 256 (181^2 = 32761 is within the norm
+         * tolerance of 32768). */
+        const int16_t scale = (int16_t)(n == 4 ? 128 : n == 8 ? 181 : 256);
+        int perm[16];
+        for (int i = 0; i < n; i++)
+            perm[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            const int j = (int)rng_range(r, 0, i), t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        b->n = n;
+        memset(b->m, 0, sizeof b->m);
+        for (int k = 0; k < n; k++)
+            b->m[k * n + perm[k]] = (int16_t)(rng_next(r) & 1 ? scale : -scale);
+        assert_int_equal(cb_basis_check(b, NULL), CB_OK);
+        break;
+    }
+    default:
+        b->n = n;
+        memset(b->m, 0, sizeof b->m);
+        for (int i = 0; i < n * n; i++)
+            b->m[i] = (int16_t)(rng_next(r) % 5 == 0 ? (rng_next(r) & 1 ? 256 : -256)
+                                                      : rng_range(r, -256, 256));
+        break;
+    }
+}
+
+/* Residuals: the documented -255..255, any int16, or only the extremes. */
+static int16_t random_res_value(Rng *r, int kind)
+{
+    static const int16_t EXTREMES[] = {INT16_MIN, INT16_MIN + 1, -256, -255, 0,
+                                       255,       256,           INT16_MAX - 1, INT16_MAX};
+    switch (kind) {
+    case 0: return (int16_t)rng_range(r, -255, 255);
+    case 1: return (int16_t)rng_range(r, INT16_MIN, INT16_MAX);
+    default: return EXTREMES[rng_range(r, 0, (int64_t)(sizeof EXTREMES / sizeof EXTREMES[0]) - 1)];
+    }
+}
+
+/* Coefficients: any int32, values around the int16 clip, small ones. */
+static int32_t random_coef_value(Rng *r, int kind)
+{
+    switch (kind) {
+    case 0: return (int32_t)(uint32_t)rng_next(r);
+    case 1: return (int32_t)rng_range(r, INT16_MIN - 3, INT16_MAX + 3);
+    case 2: return (int32_t)rng_range(r, -40000, 40000) * (rng_next(r) & 1 ? 1 : 50000);
+    case 3: {
+        static const int32_t EXTREMES[] = {INT32_MIN, INT32_MIN + 1, -32769, -32768, -32767, 0,
+                                           32766,     32767,         32768,  INT32_MAX};
+        return EXTREMES[rng_range(r, 0, (int64_t)(sizeof EXTREMES / sizeof EXTREMES[0]) - 1)];
+    }
+    default: return (int32_t)rng_range(r, -600, 600);
+    }
+}
+
+/* The tables to test: the C reference overridden by each instruction-set
+ * subset this CPU runs, and the table cb_xform_dsp_init() gives. */
+static int simd_tables(CbXformDsp *t, const char **names)
+{
+    static const unsigned ISAS[] = {CB_ENGINE_ISA_SSE2, CB_ENGINE_ISA_SSE2 | CB_ENGINE_ISA_AVX2};
+    static const char *const ISA_NAMES[] = {"sse2", "avx2"};
+    const unsigned have = cb_engine_cpu_isa();
+    int k = 0;
+    for (size_t i = 0; i < sizeof ISAS / sizeof ISAS[0]; i++) {
+        if ((ISAS[i] & have) != ISAS[i])
+            continue;
+        cb_xform_dsp_init_c(&t[k]);
+        cb_xform_dsp_init_x86(&t[k], ISAS[i]);
+        names[k++] = ISA_NAMES[i];
+    }
+    cb_xform_dsp_init(&t[k]);
+    names[k++] = "best";
+    return k;
+}
+
+/* Every SIMD kernel equals the reference on seeded random input: all sizes,
+ * all kinds of bases (different vertical and horizontal ones), residuals
+ * beyond the documented range, hostile coefficients, odd strides and
+ * pointers not aligned to 16 bytes; nothing outside the block is written. */
+static void test_simd_matches_reference(void **state)
+{
+    (void)state;
+    CbXformDsp ref, tables[4];
+    const char *names[4];
+    cb_xform_dsp_init_c(&ref);
+    const int n_tables = simd_tables(tables, names);
+    Rng rng = {20240601, 0, 0};
+    enum { GUARD = 3, BUF = 40 * 16 + 2 * GUARD };
+    for (int s = 0; s < CB_XFORM_SIZES; s++) {
+        const int n = SIZES[s];
+        for (int iter = 0; iter < 1500; iter++) {
+            CbBasis v, h;
+            make_basis(&rng, n, (int)rng_range(&rng, 0, BASIS_KINDS - 1), &v);
+            make_basis(&rng, n, iter % 7 == 0 ? BASIS_DCT : (int)rng_range(&rng, 0, BASIS_KINDS - 1),
+                       &h);
+            /* Stride n..40 elements; the block starts 0..GUARD elements into
+             * the buffer (2-byte alignment only, for odd offsets). */
+            const ptrdiff_t stride = (ptrdiff_t)rng_range(&rng, n, 40);
+            const int off = (int)rng_range(&rng, 0, GUARD);
+            const int res_kind = (int)rng_range(&rng, 0, 2), coef_kind = (int)rng_range(&rng, 0, 4);
+            int16_t res[BUF];
+            int32_t coef_in[256 + GUARD];
+            for (int i = 0; i < BUF; i++)
+                res[i] = random_res_value(&rng, res_kind);
+            for (int i = 0; i < 256 + GUARD; i++)
+                coef_in[i] = random_coef_value(&rng, coef_kind);
+            int32_t c_ref[256 + GUARD];
+            int16_t out_ref[BUF];
+            memset(c_ref, 0x5a, sizeof c_ref);
+            memset(out_ref, 0x5a, sizeof out_ref);
+            ref.fwd[s](v.m, h.m, res + off, stride, c_ref + off);
+            ref.inv[s](v.m, h.m, coef_in + off, out_ref + off, stride);
+            for (int t = 0; t < n_tables; t++) {
+                int32_t c_simd[256 + GUARD];
+                int16_t out_simd[BUF];
+                memset(c_simd, 0x5a, sizeof c_simd);
+                memset(out_simd, 0x5a, sizeof out_simd);
+                tables[t].fwd[s](v.m, h.m, res + off, stride, c_simd + off);
+                tables[t].inv[s](v.m, h.m, coef_in + off, out_simd + off, stride);
+                if (memcmp(c_ref, c_simd, sizeof c_ref) || memcmp(out_ref, out_simd, sizeof out_ref))
+                    fail_msg("%s n=%d iter %d: SIMD transform differs from the reference", names[t],
+                             n, iter);
+            }
         }
     }
 }
@@ -765,6 +950,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dct_matrices),
         cmocka_unit_test(test_dsp_matches_reference),
+        cmocka_unit_test(test_simd_matches_reference),
         cmocka_unit_test(test_fwd_matches_float_dct),
         cmocka_unit_test(test_quant_basics),
         cmocka_unit_test(test_dequant_hostile),
