@@ -161,6 +161,8 @@ void cb_recon_block(CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *
  * reconstruction and the encoder's decisions. */
 void cb_predict_block(const CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *b,
                       int mvx, int mvy, uint8_t *dst[3], const ptrdiff_t dst_stride[3]);
+/* The luma intra reference samples of a block, as cb_predict_block uses them. */
+void cb_intra_luma_refs(const CbFrameState *fs, int x, int y, int n, CbIntraRefs *r);
 /* The vertical and horizontal bases for a luma block of size n. */
 void cb_luma_bases(const CbFrameState *fs, int n, int intra, const CbBasis **v, const CbBasis **h);
 /* Full motion vector of a coded block (predictor plus difference). */

@@ -289,6 +289,12 @@ static unsigned intra_avail(const CbFrameState *fs, int x, int y, int n)
     return a;
 }
 
+void cb_intra_luma_refs(const CbFrameState *fs, int x, int y, int n, CbIntraRefs *r)
+{
+    cb_intra_refs(fs->rec->data[0], fs->rec->stride[0], fs->pw, fs->ph, x, y, n,
+                  intra_avail(fs, x, y, n), r);
+}
+
 void cb_predict_block(const CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *b,
                       int mvx, int mvy, uint8_t *dst[3], const ptrdiff_t dst_stride[3])
 {

@@ -155,6 +155,31 @@ static double eval_candidate(CbEncoder *e, const CbFrame *src, int x, int y, int
 
 /* ---- Mode decision ------------------------------------------------------- */
 
+/* Whether src - prediction (in c->pred) quantises to all-zero levels in the
+ * three planes, at the inter dead zone. */
+static int residual_vanishes(const CbFrameState *fs, const CbFrame *src, int x, int y, int n,
+                             const Cand *c)
+{
+    for (int p = 0; p < 3; p++) {
+        int s = p ? 1 : 0, bn = n >> s;
+        const uint8_t *sp = src->data[p] + (y >> s) * src->stride[p] + (x >> s);
+        const CbBasis *v, *h;
+        if (p == 0)
+            cb_luma_bases(fs, n, 0, &v, &h);
+        else
+            v = h = &fs->tab->dct[cb_size_index(bn)];
+        int16_t res[256], level[256];
+        int32_t coef[256];
+        for (int j = 0; j < bn; j++)
+            for (int i = 0; i < bn; i++)
+                res[j * bn + i] = (int16_t)(sp[j * src->stride[p] + i] - c->pred[p][j * 16 + i]);
+        cb_xf_fwd(fs->tab, v, h, res, bn, coef);
+        if (cb_quant_block(coef, bn, fs->qp, CB_DEADZONE_INTER_Q8, level))
+            return 0;
+    }
+    return 1;
+}
+
 typedef struct Decision {
     CbBlockSyntax b;
     double cost;
@@ -192,6 +217,14 @@ static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, 
         if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
             cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
             try_candidate(e, src, x, y, n, lambda, b, best, &c);
+            /* Early skip (fast preset): when the residual at the predicted
+             * vector quantises to nothing in every plane, coding it as an
+             * inter block could only add bits: take the skip and search no
+             * further. */
+            if (e->set.preset == CB_PRESET_FAST && residual_vanishes(fs, src, x, y, n, &c)) {
+                free(b);
+                return;
+            }
         }
         /* Inter: a motion search from the predictor and the neighbours. */
         int px, py;
@@ -226,11 +259,10 @@ static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, 
     int modes[8], m = cb_mode_list(fs, modes);
     uint32_t satd[8];
     const uint8_t *sp = src->data[0] + y * src->stride[0] + x;
+    CbIntraRefs refs; /* luma references, built once for every mode */
+    cb_intra_luma_refs(fs, x, y, n, &refs);
     for (int i = 0; i < m; i++) {
-        memset(b, 0, offsetof(CbBlockSyntax, level));
-        b->intra = 1;
-        b->mode = modes[i];
-        cb_predict_block(fs, x, y, n, b, 0, 0, pd, cand_stride);
+        cb_intra_pred(&refs, n, modes[i], c.pred[0], 16);
         satd[i] = fs->tab->me.satd(sp, src->stride[0], c.pred[0], 16, n, n);
     }
     int order[8];
