@@ -46,7 +46,8 @@ typedef struct CbEngineSettings {
     int restoration_region;    /**< luma size of the regions it is switched over: 32, 64 or 128 */
     CbAdapt adaptation;        /**< probability adaptation of the arithmetic coder */
     CbPreset preset;           /**< speed / effort of mode decisions */
-    int threads;               /**< 1..64; output does not depend on it */
+    int slices;                /**< horizontal bands of CTU rows coded independently, 1..64 */
+    int threads;               /**< 1..64 slices coded at once; output does not depend on it */
     int qps[CB_MAX_QPS];       /**< the rate points: distinct QPs in CB_QP_MIN..CB_QP_MAX, run in this order */
     int n_qps;                 /**< 1..CB_MAX_QPS */
 } CbEngineSettings;
@@ -152,6 +153,7 @@ typedef struct CbStreamInfo {
     CbSubpel subpel;
     int deblock, restoration, restoration_region;
     CbAdapt adaptation;
+    int slices;
 } CbStreamInfo;
 
 /** Bytes of the sequence header at the start of every stream. */

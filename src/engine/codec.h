@@ -28,6 +28,7 @@
 #include "engine/transform.h"
 
 #define CB_CTU 16
+#define CB_MAX_SLICES 64
 
 /* The stream's first bytes, version 1 (see stream.c for the layout). */
 #define CB_STREAM_MAGIC "CBV\x1a"
@@ -49,6 +50,7 @@ typedef struct CbSeqHeader {
     CbSubpel subpel;
     int deblock, restoration, restoration_region;
     CbAdapt adapt;
+    int slices;             /* 1..CB_MAX_SLICES; at most the CTU rows */
     uint8_t stage_hash[32]; /* all zero: the built-in stages */
 } CbSeqHeader;
 
@@ -113,7 +115,9 @@ typedef struct CbFrameState {
     CbUnit *units;            /* uw x uh */
     CbDeblockUnit *dunits;    /* uw x uh, scratch of the deblocking filter */
     const CbKltSet *klt;      /* CB_KLT_SETS sets, or NULL (DCT everywhere) */
-    int32_t next_block;
+    /* Per slice: each slice codes with its own copy of the frame state. */
+    int slice_y0, slice_y1;   /* luma rows of the slice; nothing above y0 is available */
+    int32_t next_block;       /* block ids, unique in the frame: slice index << 20 first */
 } CbFrameState;
 
 int cb_size_index(int n); /* 4 -> 0, 8 -> 1, 16 -> 2 */
@@ -133,7 +137,13 @@ static inline void cb_xf_inv(const CbTables *t, const CbBasis *v, const CbBasis 
 void cb_tables_init(CbTables *t);
 void cb_contexts_init(CbContexts *c);
 void cb_frame_state_reset_units(CbFrameState *fs);
+/* Luma rows [*y0, *y1) of slice i of a picture padded to ph rows. */
+void cb_slice_rows(int ph, int slices, int i, int *y0, int *y1);
 
+/* Context of a CTU's split flag: how many of its left and top neighbours split. */
+int cb_split_ctx(const CbFrameState *fs, int x, int y);
+/* Records a CTU's split flag in its units. */
+void cb_mark_split(CbFrameState *fs, int x, int y, int split);
 /* Predicted intra mode of a block at luma (x, y). */
 int cb_mpm(const CbFrameState *fs, int x, int y);
 /* Modes of the stream's intra set, in code order; returns how many. */

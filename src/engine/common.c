@@ -46,14 +46,37 @@ void cb_frame_state_reset_units(CbFrameState *fs)
 {
     memset(fs->units, 0, sizeof *fs->units * (size_t)fs->uw * (size_t)fs->uh);
     fs->next_block = 0;
+    fs->slice_y0 = 0;
+    fs->slice_y1 = fs->ph;
+}
+
+void cb_slice_rows(int ph, int slices, int i, int *y0, int *y1)
+{
+    /* Equal shares of the CTU rows; the first slices take the remainder. */
+    int rows = ph / CB_CTU, base = rows / slices, extra = rows % slices;
+    *y0 = (i * base + (i < extra ? i : extra)) * CB_CTU;
+    *y1 = *y0 + (base + (i < extra)) * CB_CTU;
 }
 
 static const CbUnit *unit_at(const CbFrameState *fs, int x, int y)
 {
-    if (x < 0 || y < 0 || x >= fs->pw || y >= fs->ph)
+    if (x < 0 || y < fs->slice_y0 || x >= fs->pw || y >= fs->slice_y1)
         return NULL;
     const CbUnit *u = &fs->units[(y >> 2) * fs->uw + (x >> 2)];
     return u->coded_frame ? u : NULL;
+}
+
+int cb_split_ctx(const CbFrameState *fs, int x, int y)
+{
+    const CbUnit *l = unit_at(fs, x - 1, y), *t = unit_at(fs, x, y - 1);
+    return (l && l->split) + (t && t->split);
+}
+
+void cb_mark_split(CbFrameState *fs, int x, int y, int split)
+{
+    for (int j = y >> 2; j < (y + CB_CTU) >> 2; j++)
+        for (int i = x >> 2; i < (x + CB_CTU) >> 2; i++)
+            fs->units[j * fs->uw + i].split = (uint8_t)split;
 }
 
 int cb_mode_list(const CbFrameState *fs, int *modes)
@@ -276,11 +299,11 @@ void cb_luma_bases(const CbFrameState *fs, int n, int intra, const CbBasis **v, 
 static unsigned intra_avail(const CbFrameState *fs, int x, int y, int n)
 {
     unsigned a = 0;
-    if (y > 0)
+    if (y > fs->slice_y0)
         a |= CB_AVAIL_TOP;
     if (x > 0)
         a |= CB_AVAIL_LEFT;
-    if (x > 0 && y > 0)
+    if (x > 0 && y > fs->slice_y0)
         a |= CB_AVAIL_TOP_LEFT;
     if (unit_at(fs, x + n, y - 1))
         a |= CB_AVAIL_TOP_RIGHT;

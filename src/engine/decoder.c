@@ -11,7 +11,7 @@ struct CbDecoder {
     CbSeqHeader seq;
     CbStreamInfo info;
     CbTables tab;
-    CbContexts ctx;
+    CbContexts ctx[CB_MAX_SLICES]; /* per slice, carried over within a GOP */
     CbFrame buf[3];          /* reconstructions, padded; see pick_buffers() */
     int ref;                 /* index of the reference frame, -1 when none */
     int have_klt;
@@ -58,7 +58,7 @@ int cb_decoder_new(CbDecoder **out, const uint8_t *header, size_t len, CbError *
     CbSeqHeader *s = &d->seq;
     d->info = (CbStreamInfo){s->width, s->height, s->fps_num, s->fps_den, s->block_size,
                              s->partition, s->transform, s->intra_set, s->subpel, s->deblock,
-                             s->restoration, s->restoration_region, s->adapt};
+                             s->restoration, s->restoration_region, s->adapt, s->slices};
     cb_tables_init(&d->tab);
     d->ref = -1;
     d->fs.seq = &d->seq;
@@ -99,7 +99,8 @@ static void count_mv(CbDecodeStats *st, int x, int y)
     }
 }
 
-static void note_block(CbDecoder *d, int x, int y, int n, const CbBlockSyntax *b)
+static void note_block(CbDecoder *d, const CbFrameState *fs, int x, int y, int n,
+                       const CbBlockSyntax *b)
 {
     CbDecodeStats *st = &d->stats;
     if (n == 16)
@@ -113,22 +114,20 @@ static void note_block(CbDecoder *d, int x, int y, int n, const CbBlockSyntax *b
         return;
     }
     st->blocks[b->skip ? 2 : 1]++;
-    const CbUnit *u = &d->fs.units[(y >> 2) * d->fs.uw + (x >> 2)];
+    const CbUnit *u = &fs->units[(y >> 2) * fs->uw + (x >> 2)];
     st->mv_abs_sum += abs(u->mvx) + abs(u->mvy);
     count_mv(st, u->mvx, u->mvy);
 }
 
 /* Decodes the coding blocks of one CTU. */
-static int decode_ctu(CbDecoder *d, CbCoder *c, int x, int y, CbBlockSyntax *b)
+static int decode_ctu(CbDecoder *d, CbFrameState *fs, CbContexts *ctx, CbCoder *c, int x, int y,
+                      CbBlockSyntax *b)
 {
-    CbFrameState *fs = &d->fs;
     int split;
     if (d->seq.block_size == 16 && d->seq.partition) {
         c->cat = CB_CAT_PARTITION;
-        const CbUnit *l = x > 0 ? &fs->units[(y >> 2) * fs->uw + (x >> 2) - 1] : NULL;
-        const CbUnit *t = y > 0 ? &fs->units[((y >> 2) - 1) * fs->uw + (x >> 2)] : NULL;
-        int nb = (l && l->split) + (t && t->split);
-        split = cb_sx_bit(c, &d->ctx.split[nb], 0);
+        int nb = cb_split_ctx(fs, x, y);
+        split = cb_sx_bit(c, &ctx->split[nb], 0);
     } else {
         split = d->seq.block_size == 8;
     }
@@ -136,14 +135,12 @@ static int decode_ctu(CbDecoder *d, CbCoder *c, int x, int y, CbBlockSyntax *b)
     for (int j = 0; j < CB_CTU; j += n)
         for (int i = 0; i < CB_CTU; i += n) {
             memset(b, 0, offsetof(CbBlockSyntax, level));
-            if (cb_code_block(c, &d->ctx, fs, x + i, y + j, n, b) < 0)
+            if (cb_code_block(c, ctx, fs, x + i, y + j, n, b) < 0)
                 return CB_EFORMAT;
             cb_recon_block(fs, x + i, y + j, n, b);
-            note_block(d, x + i, y + j, n, b);
+            note_block(d, fs, x + i, y + j, n, b);
         }
-    for (int j = y >> 2; j < (y + CB_CTU) >> 2; j++)
-        for (int i = x >> 2; i < (x + CB_CTU) >> 2; i++)
-            fs->units[j * fs->uw + i].split = (uint8_t)split;
+    cb_mark_split(fs, x, y, split);
     return CB_OK;
 }
 
@@ -168,32 +165,66 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
     fs->rec = &d->buf[rec];
     fs->ref = d->ref >= 0 ? &d->buf[d->ref] : NULL;
     cb_frame_state_reset_units(fs);
-    /* Contexts carry over from frame to frame within a GOP (the encoder's
-     * rule): a P frame continues from the state its predecessor left. */
-    if (type == CB_FRAME_I)
-        cb_contexts_init(&d->ctx);
 
-    CbRacDec rd;
-    cb_rac_dec_init(&rd, d->seq.adapt, pkt + 2, len - 2);
-    CbCoder c = {.mode = CB_CODER_DECODE, .adapt = d->seq.adapt, .dec = &rd,
-                 .cat_bits_q8 = d->cat_q8};
-    int rc = CB_OK;
-    d->ref = -1; /* until this frame decodes whole: a broken frame is no reference */
-    if (type == CB_FRAME_I && d->seq.transform == CB_TRANSFORM_KLT) {
-        if ((rc = cb_code_klt_sets(&c, &d->ctx, &d->tab, d->klt, err)) < 0)
-            return rc;
-        d->have_klt = 1;
+    /* The packet: each slice's segment, all but the last after a u32
+     * length; the KLT parameter set opens slice 0's segment and the
+     * restoration syntax closes the last one's. */
+    int ns = d->seq.slices;
+    const uint8_t *seg[CB_MAX_SLICES];
+    size_t seg_len[CB_MAX_SLICES];
+    size_t pos = 2;
+    for (int i = 0; i < ns; i++) {
+        if (i < ns - 1) {
+            if (len - pos < 4)
+                return cb_error_set(err, CB_EFORMAT, "slice %d: truncated length field", i);
+            uint32_t l = (uint32_t)pkt[pos] << 24 | (uint32_t)pkt[pos + 1] << 16 |
+                         (uint32_t)pkt[pos + 2] << 8 | pkt[pos + 3];
+            pos += 4;
+            if (l > len - pos)
+                return cb_error_set(err, CB_EFORMAT, "slice %d: %u bytes announced, %zu left", i,
+                                    l, len - pos);
+            seg[i] = pkt + pos;
+            seg_len[i] = l;
+            pos += l;
+        } else {
+            seg[i] = pkt + pos;
+            seg_len[i] = len - pos;
+        }
     }
-    fs->klt = d->seq.transform == CB_TRANSFORM_KLT && d->have_klt ? d->klt : NULL;
-
+    d->ref = -1; /* until this frame decodes whole: a broken frame is no reference */
+    CbRacDec rd;
+    CbCoder c;
+    int rc = CB_OK;
     CbBlockSyntax *b = malloc(sizeof *b);
     if (!b)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
-    for (int y = 0; y < fs->ph && rc == CB_OK; y += CB_CTU)
-        for (int x = 0; x < fs->pw && rc == CB_OK; x += CB_CTU)
-            if (decode_ctu(d, &c, x, y, b) < 0)
-                rc = cb_error_set(err, CB_EFORMAT,
-                                  "frame packet corrupt or truncated at the block at %d,%d", x, y);
+    for (int i = 0; i < ns && rc == CB_OK; i++) {
+        /* Contexts carry over from frame to frame within a GOP (the
+         * encoder's rule): a P frame continues from its predecessor's. */
+        if (type == CB_FRAME_I)
+            cb_contexts_init(&d->ctx[i]);
+        cb_rac_dec_init(&rd, d->seq.adapt, seg[i], seg_len[i]);
+        c = (CbCoder){.mode = CB_CODER_DECODE, .adapt = d->seq.adapt, .dec = &rd,
+                      .cat_bits_q8 = d->cat_q8};
+        if (i == 0 && type == CB_FRAME_I && d->seq.transform == CB_TRANSFORM_KLT) {
+            if ((rc = cb_code_klt_sets(&c, &d->ctx[0], &d->tab, d->klt, err)) < 0)
+                break;
+            d->have_klt = 1;
+        }
+        fs->klt = d->seq.transform == CB_TRANSFORM_KLT && d->have_klt ? d->klt : NULL;
+        CbFrameState sfs = *fs;
+        cb_slice_rows(fs->ph, ns, i, &sfs.slice_y0, &sfs.slice_y1);
+        sfs.next_block = i << 20;
+        for (int y = sfs.slice_y0; y < sfs.slice_y1 && rc == CB_OK; y += CB_CTU)
+            for (int x = 0; x < fs->pw && rc == CB_OK; x += CB_CTU)
+                if (decode_ctu(d, &sfs, &d->ctx[i], &c, x, y, b) < 0)
+                    rc = cb_error_set(err, CB_EFORMAT,
+                                      "frame packet corrupt or truncated at the block at %d,%d",
+                                      x, y);
+        if (rc == CB_OK && i < ns - 1 && (cb_rac_dec_finish(&rd) < 0 || cb_sx_failed(&c)))
+            rc = cb_error_set(err, CB_EFORMAT, "slice %d corrupt or truncated (its arithmetic "
+                                               "coder's termination does not match)", i);
+    }
     free(b);
     if (rc < 0)
         return rc;
@@ -201,7 +232,7 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
     int final = rec;
     if (d->seq.restoration) {
         for (int g = 0; g < 2; g++)
-            if (cb_code_restore(&c, &d->ctx, g, &d->rest[g]) < 0)
+            if (cb_code_restore(&c, &d->ctx[ns - 1], g, &d->rest[g]) < 0)
                 return cb_error_set(err, CB_EFORMAT, "restoration syntax corrupt or truncated");
         if (d->rest[0].filter.enabled || d->rest[1].filter.enabled) {
             CbFrame *src = &d->buf[rec], *dst = &d->buf[out];

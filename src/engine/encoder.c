@@ -9,6 +9,7 @@
  * same syntax code the decoder runs.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,11 +29,28 @@ typedef struct OutFrame {
     double cost;    /* J of the frame */
 } OutFrame;
 
+/* One slice being coded: its own copy of the frame state (slice rows, block
+ * ids), its contexts and its arithmetic coder. */
+typedef struct Slice {
+    struct CbEncoder *e;
+    int index;
+    CbFrameState fs;
+    CbContexts *ctx;
+    CbRacEnc re;
+    CbCoder c;
+    const CbFrame *src;
+    double lambda;
+    int rc;
+} Slice;
+
+
 struct CbEncoder {
     CbEngineSettings set;
     CbSeqHeader seq;
     CbTables tab;
-    CbContexts ctx;
+    CbContexts ctx[CB_MAX_SLICES];   /* per slice, carried over within a GOP */
+    Slice slices[CB_MAX_SLICES];
+    pthread_mutex_t train_lock;      /* KLT trainers are shared by the slices */
     uint8_t header[CB_STREAM_HEADER_BYTES];
     int width, height, qp_i, qp_p;
     CbFrame *src;          /* the GOP's source frames, padded */
@@ -49,6 +67,7 @@ struct CbEncoder {
     CbFrame filt;          /* restoration scratch */
     int flushed;
 };
+
 
 /* ---- Helpers ------------------------------------------------------------- */
 
@@ -126,10 +145,11 @@ static const ptrdiff_t cand_stride[3] = {16, 16, 16};
 
 /* Distortion and rate of candidate b (prediction already in c->pred):
  * codes the residual of each plane, measures SSE, estimates bits. */
-static double eval_candidate(CbEncoder *e, const CbFrame *src, int x, int y, int n,
+static double eval_candidate(Slice *sl, const CbFrame *src, int x, int y, int n,
                              CbBlockSyntax *b, Cand *c, double lambda)
 {
-    CbFrameState *fs = &e->fs;
+    CbEncoder *e = sl->e;
+    CbFrameState *fs = &sl->fs;
     uint64_t sse = 0;
     for (int p = 0; p < 3; p++) {
         int s = p ? 1 : 0, bn = n >> s;
@@ -149,7 +169,7 @@ static double eval_candidate(CbEncoder *e, const CbFrame *src, int x, int y, int
         sse += sse_block(sp, src->stride[p], c->rec[p], 16, bn, bn);
     }
     CbCoder cost = {.mode = CB_CODER_COST, .adapt = e->seq.adapt};
-    cb_code_block(&cost, &e->ctx, fs, x, y, n, b);
+    cb_code_block(&cost, sl->ctx, fs, x, y, n, b);
     return (double)sse + lambda * (double)cost.cost_q8 / 256.0;
 }
 
@@ -185,20 +205,21 @@ typedef struct Decision {
     double cost;
 } Decision;
 
-static void try_candidate(CbEncoder *e, const CbFrame *src, int x, int y, int n, double lambda,
+static void try_candidate(Slice *sl, const CbFrame *src, int x, int y, int n, double lambda,
                           CbBlockSyntax *b, Decision *best, Cand *c)
 {
-    double j = eval_candidate(e, src, x, y, n, b, c, lambda);
+    double j = eval_candidate(sl, src, x, y, n, b, c, lambda);
     if (j < best->cost) {
         best->cost = j;
         best->b = *b;
     }
 }
 
-static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, double lambda,
+static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, double lambda,
                          Decision *best)
 {
-    CbFrameState *fs = &e->fs;
+    CbEncoder *e = sl->e;
+    CbFrameState *fs = &sl->fs;
     Cand c;
     uint8_t *pd[3] = {c.pred[0], c.pred[1], c.pred[2]};
     CbBlockSyntax *b = malloc(sizeof *b); /* 1.5 KB: off the stack */
@@ -216,7 +237,7 @@ static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, 
         cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
         if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
             cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
-            try_candidate(e, src, x, y, n, lambda, b, best, &c);
+            try_candidate(sl, src, x, y, n, lambda, b, best, &c);
             /* Early skip (fast preset): when the residual at the predicted
              * vector quantises to nothing in every plane, coding it as an
              * inter block could only add bits: take the skip and search no
@@ -234,7 +255,8 @@ static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, 
         CbMv cands[4] = {{(int16_t)px, (int16_t)py}, {0, 0}, {0, 0}, {0, 0}};
         int nc = 2;
         const CbUnit *l = x > 0 ? &fs->units[(y >> 2) * fs->uw + ((x - 1) >> 2)] : NULL;
-        const CbUnit *t = y > 0 ? &fs->units[((y - 1) >> 2) * fs->uw + (x >> 2)] : NULL;
+        const CbUnit *t =
+            y > fs->slice_y0 ? &fs->units[((y - 1) >> 2) * fs->uw + (x >> 2)] : NULL;
         if (l && l->coded_frame && !l->intra)
             cands[nc++] = (CbMv){(int16_t)l->mvx, (int16_t)l->mvy};
         if (t && t->coded_frame && !t->intra)
@@ -251,7 +273,7 @@ static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, 
         cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
         if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
             cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
-            try_candidate(e, src, x, y, n, lambda, b, best, &c);
+            try_candidate(sl, src, x, y, n, lambda, b, best, &c);
         }
     }
     /* Intra: rank the modes by SATD of the luma prediction, then decide
@@ -280,7 +302,7 @@ static void decide_block(CbEncoder *e, const CbFrame *src, int x, int y, int n, 
         b->intra = 1;
         b->mode = modes[order[i]];
         cb_predict_block(fs, x, y, n, b, 0, 0, pd, cand_stride);
-        try_candidate(e, src, x, y, n, lambda, b, best, &c);
+        try_candidate(sl, src, x, y, n, lambda, b, best, &c);
     }
     free(b);
 }
@@ -320,12 +342,13 @@ static void ctu_restore(CbFrameState *fs, int x, int y, const CtuSave *s)
 }
 
 /* Records the luma residual of the chosen block for KLT training. */
-static void collect_residual(CbEncoder *e, const CbFrame *src, int x, int y, int n,
+static void collect_residual(Slice *sl, const CbFrame *src, int x, int y, int n,
                              const CbBlockSyntax *b)
 {
+    CbEncoder *e = sl->e;
     if (b->skip || !e->trainer[0])
         return;
-    CbFrameState *fs = &e->fs;
+    CbFrameState *fs = &sl->fs;
     uint8_t pred[3][256];
     uint8_t *pd[3] = {pred[0], pred[1], pred[2]};
     int mvx = 0, mvy = 0;
@@ -339,72 +362,63 @@ static void collect_residual(CbEncoder *e, const CbFrame *src, int x, int y, int
             res[j * n + i] = (int16_t)(sp[j * src->stride[0] + i] - pred[0][j * 16 + i]);
     int set = n == 16 ? (b->intra ? CB_KLT_INTRA16 : CB_KLT_INTER16)
                       : (b->intra ? CB_KLT_INTRA8 : CB_KLT_INTER8);
+    /* The trainers' sums are exact integers: the order the slices add in
+     * changes nothing. */
+    pthread_mutex_lock(&e->train_lock);
     cb_klt_trainer_add(e->trainer[set], res, n);
+    pthread_mutex_unlock(&e->train_lock);
 }
 
-static void commit_block(CbEncoder *e, CbCoder *c, const CbFrame *src, int x, int y, int n,
+static void commit_block(Slice *sl, CbCoder *c, const CbFrame *src, int x, int y, int n,
                          CbBlockSyntax *b)
 {
-    collect_residual(e, src, x, y, n, b);
-    cb_code_block(c, &e->ctx, &e->fs, x, y, n, b);
-    cb_recon_block(&e->fs, x, y, n, b);
+    collect_residual(sl, src, x, y, n, b);
+    cb_code_block(c, sl->ctx, &sl->fs, x, y, n, b);
+    cb_recon_block(&sl->fs, x, y, n, b);
 }
 
-static int split_ctx(const CbFrameState *fs, int x, int y)
+static int encode_ctu(Slice *sl, CbCoder *c, const CbFrame *src, int x, int y, double lambda)
 {
-    const CbUnit *l = x > 0 ? &fs->units[(y >> 2) * fs->uw + (x >> 2) - 1] : NULL;
-    const CbUnit *t = y > 0 ? &fs->units[((y >> 2) - 1) * fs->uw + (x >> 2)] : NULL;
-    return (l && l->split) + (t && t->split);
-}
-
-static void mark_split(CbFrameState *fs, int x, int y, int split)
-{
-    for (int j = y >> 2; j < (y + CB_CTU) >> 2; j++)
-        for (int i = x >> 2; i < (x + CB_CTU) >> 2; i++)
-            fs->units[j * fs->uw + i].split = (uint8_t)split;
-}
-
-static int encode_ctu(CbEncoder *e, CbCoder *c, const CbFrame *src, int x, int y, double lambda)
-{
-    CbFrameState *fs = &e->fs;
+    CbEncoder *e = sl->e;
+    CbFrameState *fs = &sl->fs;
     Decision *d = malloc(5 * sizeof *d);
     if (!d)
         return CB_ENOMEM;
     if (e->seq.block_size == 16 && e->seq.partition) {
         CtuSave save;
         ctu_save(fs, x, y, &save);
-        int nb = split_ctx(fs, x, y);
+        int nb = cb_split_ctx(fs, x, y);
         CbCoder cost = {.mode = CB_CODER_COST, .adapt = e->seq.adapt};
-        decide_block(e, src, x, y, 16, lambda, &d[0]);
-        cb_sx_bit(&cost, &e->ctx.split[nb], 0);
+        decide_block(sl, src, x, y, 16, lambda, &d[0]);
+        cb_sx_bit(&cost, &sl->ctx->split[nb], 0);
         double j16 = d[0].cost + lambda * (double)cost.cost_q8 / 256.0;
         cost.cost_q8 = 0;
-        cb_sx_bit(&cost, &e->ctx.split[nb], 1);
+        cb_sx_bit(&cost, &sl->ctx->split[nb], 1);
         double j8 = lambda * (double)cost.cost_q8 / 256.0;
         for (int k = 0; k < 4 && j8 < j16; k++) {
             int bx = x + (k & 1) * 8, by = y + (k >> 1) * 8;
-            decide_block(e, src, bx, by, 8, lambda, &d[1 + k]);
+            decide_block(sl, src, bx, by, 8, lambda, &d[1 + k]);
             j8 += d[1 + k].cost;
             cb_recon_block(fs, bx, by, 8, &d[1 + k].b);
         }
         ctu_restore(fs, x, y, &save);
         int split = j8 < j16;
         c->cat = CB_CAT_PARTITION;
-        cb_sx_bit(c, &e->ctx.split[nb], split);
+        cb_sx_bit(c, &sl->ctx->split[nb], split);
         if (split)
             for (int k = 0; k < 4; k++)
-                commit_block(e, c, src, x + (k & 1) * 8, y + (k >> 1) * 8, 8, &d[1 + k].b);
+                commit_block(sl, c, src, x + (k & 1) * 8, y + (k >> 1) * 8, 8, &d[1 + k].b);
         else
-            commit_block(e, c, src, x, y, 16, &d[0].b);
-        mark_split(fs, x, y, split);
+            commit_block(sl, c, src, x, y, 16, &d[0].b);
+        cb_mark_split(fs, x, y, split);
     } else {
         int n = e->seq.block_size;
         for (int j = 0; j < CB_CTU; j += n)
             for (int i = 0; i < CB_CTU; i += n) {
-                decide_block(e, src, x + i, y + j, n, lambda, &d[0]);
-                commit_block(e, c, src, x + i, y + j, n, &d[0].b);
+                decide_block(sl, src, x + i, y + j, n, lambda, &d[0]);
+                commit_block(sl, c, src, x + i, y + j, n, &d[0].b);
             }
-        mark_split(fs, x, y, n == 8);
+        cb_mark_split(fs, x, y, n == 8);
     }
     free(d);
     return CB_OK;
@@ -426,7 +440,60 @@ static int out_reserve(OutFrame *o, size_t n)
 
 /* Restoration of the deblocked frame fs->rec into e->filt: fits, decides and
  * codes both plane groups; returns whether any filter is on. */
-static int encode_restoration(CbEncoder *e, CbCoder *c, const CbFrame *src, double lambda);
+static int encode_restoration(Slice *sl, CbCoder *c, const CbFrame *src, double lambda);
+
+/* Codes the CTU rows of one slice. */
+static void encode_slice(Slice *sl)
+{
+    CbFrameState *fs = &sl->fs;
+    sl->rc = CB_OK;
+    for (int y = fs->slice_y0; y < fs->slice_y1 && sl->rc == CB_OK; y += CB_CTU)
+        for (int x = 0; x < fs->pw && sl->rc == CB_OK; x += CB_CTU)
+            sl->rc = encode_ctu(sl, &sl->c, sl->src, x, y, sl->lambda);
+}
+
+typedef struct Worker {
+    Slice *slices;
+    int n, first, step;
+} Worker;
+
+/* A thread codes slices first, first + step, ...: which thread codes a
+ * slice changes nothing in its bytes. */
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    for (int i = w->first; i < w->n; i += w->step)
+        encode_slice(&w->slices[i]);
+    return NULL;
+}
+
+static int run_slices(CbEncoder *e, Slice *sl, int n)
+{
+    int threads = e->set.threads < n ? e->set.threads : n;
+    pthread_t tid[CB_MAX_SLICES];
+    Worker w[CB_MAX_SLICES];
+    int started = 0;
+    for (int t = 1; t < threads; t++) {
+        w[t] = (Worker){sl, n, t, threads};
+        if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0)
+            break;
+        started = t;
+    }
+    /* This thread takes its share, and the share of any thread that could
+     * not start. */
+    w[0] = (Worker){sl, n, 0, threads};
+    worker_main(&w[0]);
+    for (int t = started + 1; t < threads; t++) {
+        Worker rest = {sl, n, t, threads};
+        worker_main(&rest);
+    }
+    for (int t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+    for (int i = 0; i < n; i++)
+        if (sl[i].rc < 0)
+            return sl[i].rc;
+    return CB_OK;
+}
 
 static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt, OutFrame *o,
                         CbError *err)
@@ -443,55 +510,83 @@ static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt,
     fs->ref = type == CB_FRAME_P ? &e->buf[e->ref] : NULL;
     fs->klt = use_klt ? e->klt : NULL;
     cb_frame_state_reset_units(fs);
-    /* Contexts carry over from frame to frame within a GOP. */
-    if (type == CB_FRAME_I)
-        cb_contexts_init(&e->ctx);
 
-    CbRacEnc re;
-    cb_rac_enc_init(&re, e->seq.adapt, CB_ENGINE_PACKET_MAX - 2);
-    CbCoder c = {.mode = CB_CODER_ENCODE, .adapt = e->seq.adapt, .enc = &re};
+    int ns = e->seq.slices, rc = CB_OK;
+    Slice *sl = e->slices;
+    for (int i = 0; i < ns; i++) {
+        sl[i] = (Slice){.e = e, .index = i, .fs = *fs, .ctx = &e->ctx[i], .src = src,
+                        .lambda = lambda};
+        cb_slice_rows(fs->ph, ns, i, &sl[i].fs.slice_y0, &sl[i].fs.slice_y1);
+        sl[i].fs.next_block = i << 20;
+        /* Contexts carry over from frame to frame within a GOP. */
+        if (type == CB_FRAME_I)
+            cb_contexts_init(sl[i].ctx);
+        cb_rac_enc_init(&sl[i].re, e->seq.adapt, CB_ENGINE_PACKET_MAX - 2);
+        sl[i].c = (CbCoder){.mode = CB_CODER_ENCODE, .adapt = e->seq.adapt, .enc = &sl[i].re};
+    }
+    /* The KLT parameter set opens slice 0's segment. */
     size_t klt_bytes = 0;
-    int rc = CB_OK;
     if (type == CB_FRAME_I && e->seq.transform == CB_TRANSFORM_KLT) {
         CbKltSet none[CB_KLT_SETS];
         memset(none, 0, sizeof none);
-        cb_code_klt_sets(&c, &e->ctx, &e->tab, use_klt ? e->klt : none, err);
-        klt_bytes = re.len;
+        cb_code_klt_sets(&sl[0].c, sl[0].ctx, &e->tab, use_klt ? e->klt : none, err);
+        klt_bytes = sl[0].re.len;
     }
-    for (int y = 0; y < fs->ph && rc == CB_OK; y += CB_CTU)
-        for (int x = 0; x < fs->pw && rc == CB_OK; x += CB_CTU)
-            rc = encode_ctu(e, &c, src, x, y, lambda);
-    if (rc < 0) {
-        cb_rac_enc_free(&re);
-        return cb_error_set(err, rc, "encoding frame %lld: %s", (long long)o->index,
-                            cb_strerror(rc));
+    if ((rc = run_slices(e, sl, ns)) < 0) {
+        cb_error_set(err, rc, "encoding frame %lld: %s", (long long)o->index, cb_strerror(rc));
+        goto out;
     }
     cb_loop_deblock(fs);
     int final = rec;
-    if (e->seq.restoration && encode_restoration(e, &c, src, lambda)) {
+    /* The restoration syntax closes the last slice's segment. */
+    if (e->seq.restoration && encode_restoration(&sl[ns - 1], &sl[ns - 1].c, src, lambda)) {
         cb_restore_frame(&e->buf[rec], &e->buf[out], fs->pw, fs->ph, e->rest,
                          e->seq.restoration_region);
         final = out;
     }
-    if ((rc = cb_rac_enc_finish(&re)) < 0) {
-        cb_rac_enc_free(&re);
-        return cb_error_set(err, rc, "frame %lld: the coded frame is larger than %u bytes",
-                            (long long)o->index, CB_ENGINE_PACKET_MAX);
+    size_t total = 2;
+    for (int i = 0; i < ns; i++) {
+        if ((rc = cb_rac_enc_finish(&sl[i].re)) < 0) {
+            cb_error_set(err, rc, "frame %lld: the coded frame is larger than %u bytes",
+                         (long long)o->index, CB_ENGINE_PACKET_MAX);
+            goto out;
+        }
+        total += sl[i].re.len + (i < ns - 1 ? 4 : 0);
     }
-    if ((rc = out_reserve(o, re.len + 2)) < 0) {
-        cb_rac_enc_free(&re);
-        return cb_error_set(err, rc, "out of memory");
+    if (total > CB_ENGINE_PACKET_MAX) {
+        rc = cb_error_set(err, CB_ELIMIT, "frame %lld: the coded frame is larger than %u bytes",
+                          (long long)o->index, CB_ENGINE_PACKET_MAX);
+        goto out;
     }
+    if ((rc = out_reserve(o, total)) < 0) {
+        cb_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    /* Packet: type, QP, then each slice's segment, all but the last after
+     * a u32 length. */
     o->data[0] = (uint8_t)type;
     o->data[1] = (uint8_t)qp;
-    memcpy(o->data + 2, re.buf, re.len);
-    o->size = re.len + 2;
+    size_t pos = 2;
+    for (int i = 0; i < ns; i++) {
+        size_t len = sl[i].re.len;
+        if (i < ns - 1) {
+            o->data[pos] = (uint8_t)(len >> 24);
+            o->data[pos + 1] = (uint8_t)(len >> 16);
+            o->data[pos + 2] = (uint8_t)(len >> 8);
+            o->data[pos + 3] = (uint8_t)len;
+            pos += 4;
+        }
+        memcpy(o->data + pos, sl[i].re.buf, len);
+        pos += len;
+    }
+    o->size = total;
     o->type = type;
     o->qp = qp;
     o->klt_bytes = klt_bytes;
-    cb_rac_enc_free(&re);
-    if (!o->recon.buf && (rc = cb_frame_alloc(&o->recon, fs->pw, fs->ph)) < 0)
-        return cb_error_set(err, rc, "out of memory");
+    if (!o->recon.buf && (rc = cb_frame_alloc(&o->recon, fs->pw, fs->ph)) < 0) {
+        cb_error_set(err, rc, "out of memory");
+        goto out;
+    }
     cb_frame_copy(&o->recon, &e->buf[final]);
     uint64_t sse = 0;
     for (int p = 0; p < 3; p++)
@@ -500,7 +595,11 @@ static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt,
                          cb_plane_height(e->height, p));
     o->cost = (double)sse + lambda * 8.0 * (double)o->size;
     e->ref = final;
-    return CB_OK;
+    rc = CB_OK;
+out:
+    for (int i = 0; i < ns; i++)
+        cb_rac_enc_free(&sl[i].re);
+    return rc;
 }
 
 /* Codes the buffered GOP into e->pass[k]; returns the summed cost in *j. */
@@ -576,6 +675,7 @@ int cb_encoder_new(CbEncoder **out, const CbEngineSettings *s, int qp, int width
     CbEncoder *e = calloc(1, sizeof *e);
     if (!e)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
+    pthread_mutex_init(&e->train_lock, NULL);
     e->set = *s;
     e->width = width;
     e->height = height;
@@ -583,7 +683,9 @@ int cb_encoder_new(CbEncoder **out, const CbEngineSettings *s, int qp, int width
     e->qp_p = qp + s->p_qp_offset > CB_QP_MAX ? CB_QP_MAX : qp + s->p_qp_offset;
     e->seq = (CbSeqHeader){width, height, fps_num, fps_den, s->block_size, s->partition,
                            s->transform, s->intra_modes, s->subpel, s->deblock, s->restoration,
-                           s->restoration_region, s->adaptation, {0}};
+                           s->restoration_region, s->adaptation, 0, {0}};
+    int ctu_rows = (height + CB_CTU - 1) / CB_CTU;
+    e->seq.slices = s->slices < ctu_rows ? s->slices : ctu_rows;
     cb_seq_header_write(&e->seq, e->header);
     cb_tables_init(&e->tab);
     e->ref = -1;
@@ -690,6 +792,7 @@ void cb_encoder_free(CbEncoder **ep)
     free(e->fs.dunits);
     free(e->rest[0].region_on);
     free(e->rest[1].region_on);
+    pthread_mutex_destroy(&e->train_lock);
     free(e);
     *ep = NULL;
 }
@@ -699,9 +802,10 @@ void cb_encoder_free(CbEncoder **ep)
  * sign: about 5 bits each. */
 #define RESTORE_COEF_BITS 5.0
 
-static int encode_restoration(CbEncoder *e, CbCoder *c, const CbFrame *src, double lambda)
+static int encode_restoration(Slice *sl, CbCoder *c, const CbFrame *src, double lambda)
 {
-    CbFrameState *fs = &e->fs;
+    CbEncoder *e = sl->e;
+    CbFrameState *fs = &sl->fs;
     CbFrame *rec = fs->rec;
     int any = 0;
     for (int g = 0; g < 2; g++) {
@@ -720,10 +824,10 @@ static int encode_restoration(CbEncoder *e, CbCoder *c, const CbFrame *src, doub
             cb_restore_apply(rec->data[g], rec->stride[g], e->filt.data[g], e->filt.stride[g],
                              pw, ph, g, &f, r->region_on, region);
             CbCoder cost = {.mode = CB_CODER_COST, .adapt = e->seq.adapt};
-            cb_sx_bit(&cost, &e->ctx.rest_flag[0], 1);
+            cb_sx_bit(&cost, &sl->ctx->rest_flag[0], 1);
             double on_bits = (double)cost.cost_q8 / 256.0;
             cost.cost_q8 = 0;
-            cb_sx_bit(&cost, &e->ctx.rest_flag[0], 0);
+            cb_sx_bit(&cost, &sl->ctx->rest_flag[0], 0);
             CbRestoreRd rd = {lambda, on_bits, (double)cost.cost_q8 / 256.0,
                               (f.ntaps - 1) * RESTORE_COEF_BITS};
             double delta = 0;
@@ -735,7 +839,7 @@ static int encode_restoration(CbEncoder *e, CbCoder *c, const CbFrame *src, doub
                 any = 1;
             }
         }
-        cb_code_restore(c, &e->ctx, g, r);
+        cb_code_restore(c, sl->ctx, g, r);
     }
     return any;
 }

@@ -42,6 +42,7 @@ void cb_engine_settings_default(CbEngineSettings *s)
     s->restoration_region = 64;
     s->adaptation = CB_ADAPT_DUAL;
     s->preset = CB_PRESET_MEDIUM;
+    s->slices = 1;
     s->threads = 1;
     s->n_qps = (int)(sizeof default_qps / sizeof default_qps[0]);
     memcpy(s->qps, default_qps, sizeof default_qps);
@@ -99,7 +100,11 @@ static const CbField fields[] = {
     ENUM_ROW(adaptation, adapt_names,
              "probability adaptation of the arithmetic coder: fast, slow, or a mix of both"),
     ENUM_ROW(preset, preset_names, "speed and effort of mode decisions"),
-    INT_ROW(threads, 1, 64, "encoder threads (the output does not depend on them)"),
+    INT_ROW(slices, 1, 64,
+            "horizontal bands of CTU rows coded independently (more: faster with threads, a "
+            "little less compression)"),
+    INT_ROW(threads, 1, 64, "encoder threads, one slice each at a time (the output does not "
+                            "depend on them)"),
     {.name = "qps",
      .type = CB_FIELD_INT_LIST,
      .offset = OFF(qps),

@@ -10,7 +10,8 @@
  *   14  frame rate den u32 (>0)  24  restoration (0/1)
  *                                25  log2 of restoration region (5..7)
  *                                26  adaptation (0 fast, 1 slow, 2 dual)
- *                                27  reserved, zero (5 bytes)
+ *                                27  slices (1..64, at most the block rows)
+ *                                28  reserved, zero (4 bytes)
  *   32  hash of an external stage (32 bytes; all zero: built-in stages)
  *
  * Then frame packets, each stored by the container as a u32 length and
@@ -74,6 +75,7 @@ void cb_seq_header_write(const CbSeqHeader *h, uint8_t out[CB_STREAM_HEADER_BYTE
     out[24] = (uint8_t)h->restoration;
     out[25] = (uint8_t)log2i(h->restoration_region);
     out[26] = (uint8_t)h->adapt;
+    out[27] = (uint8_t)h->slices;
     memcpy(out + 32, h->stage_hash, 32);
 }
 
@@ -115,7 +117,13 @@ int cb_seq_header_parse(const uint8_t *b, size_t len, CbSeqHeader *h, CbError *e
         if (f[i].v < f[i].lo || f[i].v > f[i].hi || (i == 0 && f[i].v != 8 && f[i].v != 16))
             return cb_error_set(err, CB_EFORMAT, "stream header: %s %u is not allowed",
                                 f[i].name, f[i].v);
-    for (int i = 27; i < 32; i++)
+    int ctu_rows = (h->height + CB_CTU - 1) / CB_CTU;
+    if (b[27] < 1 || b[27] > CB_MAX_SLICES || b[27] > ctu_rows)
+        return cb_error_set(err, CB_EFORMAT,
+                            "stream header: %u slices (1..%d, at most the %d block rows)", b[27],
+                            CB_MAX_SLICES, ctu_rows);
+    h->slices = b[27];
+    for (int i = 28; i < 32; i++)
         if (b[i])
             return cb_error_set(err, CB_EFORMAT, "stream header: reserved byte %d is %u", i, b[i]);
     h->block_size = b[18];

@@ -177,6 +177,7 @@ static void t_fast(CbEngineSettings *s)
     s->adaptation = CB_ADAPT_FAST;
 }
 static void t_intra(CbEngineSettings *s) { s->gop = 1; s->intra_modes = CB_INTRA_DC; }
+static void t_slices(CbEngineSettings *s) { s->slices = 5; s->threads = 2; }
 static void t_full(CbEngineSettings *s)
 {
     s->search = CB_SEARCH_FULL;
@@ -193,6 +194,7 @@ static void test_round_trip_block8(void **st) { (void)st; round_trip(t_b8); }
 static void test_round_trip_fast(void **st) { (void)st; round_trip(t_fast); }
 static void test_round_trip_intra(void **st) { (void)st; round_trip(t_intra); }
 static void test_round_trip_full_search(void **st) { (void)st; round_trip(t_full); }
+static void test_round_trip_slices(void **st) { (void)st; round_trip(t_slices); }
 
 /* An odd size (175x143) is padded inside the codec and cropped on output. */
 static void test_round_trip_odd_size(void **state)
@@ -237,7 +239,8 @@ static void test_rate_distortion_monotonic(void **state)
     free_frames(src, 4);
 }
 
-/* Two encodes are identical, and so are encodes with 1 and 2 threads. */
+/* Two encodes are identical, and so are encodes with 1, 2 and 3 threads
+ * (4 slices: the threads code them at once). */
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -246,10 +249,11 @@ static void test_deterministic(void **state)
         skip();
     CbEngineSettings set;
     cb_engine_settings_default(&set);
+    set.slices = 4;
     Stream a = {0}, b = {0}, c = {0};
     encode(&set, 30, src, 4, &a);
     encode(&set, 30, src, 4, &b);
-    set.threads = 2;
+    set.threads = 3;
     encode(&set, 30, src, 4, &c);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(a.len[i], b.len[i]);
@@ -574,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_fast),
         cmocka_unit_test(test_round_trip_intra),
         cmocka_unit_test(test_round_trip_full_search),
+        cmocka_unit_test(test_round_trip_slices),
         cmocka_unit_test(test_round_trip_odd_size),
         cmocka_unit_test(test_rate_distortion_monotonic),
         cmocka_unit_test(test_deterministic),

@@ -25,7 +25,7 @@ static void test_table_is_well_formed(void **state)
         "block_size",   "partition", "transform",   "intra_modes",
         "search_range", "search",    "subpel",      "gop",
         "p_qp_offset",  "deblock",   "restoration", "restoration_region",
-        "adaptation",   "preset",    "threads",     "qps",
+        "adaptation",   "preset",    "slices",      "threads",     "qps",
     };
     size_t n;
     const CbField *f = cb_engine_fields(&n);
@@ -79,6 +79,7 @@ static void test_ranges_as_specified(void **state)
         {"restoration_region", "32, 64, 128"},
         {"adaptation", "fast, slow, dual"},
         {"preset", "fast, medium, slow"},
+        {"slices", "1..64"},
         {"threads", "1..64"},
         {"qps", "1 to 16 distinct integers 0..51"},
     };

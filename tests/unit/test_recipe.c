@@ -112,7 +112,7 @@ static void test_defaults_are_the_specified_ones(void **state)
         "\"transform\":\"klt\",\"intra_modes\":\"all\",\"search_range\":32,\"search\":\"hex\","
         "\"subpel\":\"quarter\",\"gop\":30,\"p_qp_offset\":2,\"deblock\":true,"
         "\"restoration\":true,\"restoration_region\":64,\"adaptation\":\"dual\","
-        "\"preset\":\"medium\",\"threads\":1,\"qps\":[22,27,32,37]}}";
+        "\"preset\":\"medium\",\"slices\":1,\"threads\":1,\"qps\":[22,27,32,37]}}";
     char *c = canonical_of("{\"name\": \"x\", \"codec\": \"engine\"}");
     assert_string_equal(c, expected);
     free(c);
@@ -156,7 +156,7 @@ static void test_every_field_validates(void **state)
     (void)state;
     size_t n;
     const CbField *fields = cb_engine_fields(&n);
-    assert_int_equal(n, 16);
+    assert_int_equal(n, 17);
     for (size_t i = 0; i < n; i++) {
         const CbField *f = &fields[i];
         CbRecipe r;
@@ -789,6 +789,8 @@ static void test_samples(void **state)
     want.restoration = 0;
     want.block_size = 16;
     want.transform = CB_TRANSFORM_DCT;
+    want.slices = 4;
+    want.threads = 2;
     assert_memory_equal(&r.engine, &want, sizeof want);
     cb_recipe_free(&r);
 
