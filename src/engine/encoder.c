@@ -50,6 +50,7 @@ struct CbEncoder {
     CbTables tab;
     CbContexts ctx[CB_MAX_SLICES];   /* per slice, carried over within a GOP */
     Slice slices[CB_MAX_SLICES];
+    CbUnit *prev_units;              /* the previous frame's, for motion candidates */
     pthread_mutex_t train_lock;      /* KLT trainers are shared by the slices */
     uint8_t header[CB_STREAM_HEADER_BYTES];
     int width, height, qp_i, qp_p;
@@ -252,7 +253,7 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
         cb_mv_pred(fs, x, y, n, &px, &py);
         px &= ~((1 << sh) - 1);
         py &= ~((1 << sh) - 1);
-        CbMv cands[4] = {{(int16_t)px, (int16_t)py}, {0, 0}, {0, 0}, {0, 0}};
+        CbMv cands[6] = {{(int16_t)px, (int16_t)py}, {0, 0}};
         int nc = 2;
         const CbUnit *l = x > 0 ? &fs->units[(y >> 2) * fs->uw + ((x - 1) >> 2)] : NULL;
         const CbUnit *t =
@@ -261,6 +262,16 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
             cands[nc++] = (CbMv){(int16_t)l->mvx, (int16_t)l->mvy};
         if (t && t->coded_frame && !t->intra)
             cands[nc++] = (CbMv){(int16_t)t->mvx, (int16_t)t->mvy};
+        /* The previous frame's vectors here and below-right: motion goes
+         * on, and these come from blocks this frame has not coded yet. */
+        const CbUnit *co = &e->prev_units[(y >> 2) * fs->uw + (x >> 2)];
+        int bx = (x + n) >> 2 < fs->uw ? (x + n) >> 2 : fs->uw - 1;
+        int by = (y + n) >> 2 < fs->uh ? (y + n) >> 2 : fs->uh - 1;
+        const CbUnit *br = &e->prev_units[by * fs->uw + bx];
+        if (co->coded_frame && !co->intra)
+            cands[nc++] = (CbMv){(int16_t)co->mvx, (int16_t)co->mvy};
+        if (br->coded_frame && !br->intra)
+            cands[nc++] = (CbMv){(int16_t)br->mvx, (int16_t)br->mvy};
         CbMeParams mp = {e->set.search_range, e->set.search, e->set.subpel,
                          (int)(sqrt(lambda) * 256.0)};
         uint32_t mcost;
@@ -595,6 +606,7 @@ static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt,
                          cb_plane_height(e->height, p));
     o->cost = (double)sse + lambda * 8.0 * (double)o->size;
     e->ref = final;
+    memcpy(e->prev_units, fs->units, sizeof *fs->units * (size_t)fs->uw * (size_t)fs->uh);
     rc = CB_OK;
 out:
     for (int i = 0; i < ns; i++)
@@ -693,7 +705,9 @@ int cb_encoder_new(CbEncoder **out, const CbEngineSettings *s, int qp, int width
     e->fs.tab = &e->tab;
     e->gop_cap = s->gop;
     rc = cb_codec_geometry_alloc(&e->fs, e->rest, width, height, s->restoration_region);
-    e->src = rc == CB_OK ? calloc((size_t)e->gop_cap, sizeof *e->src) : NULL;
+    e->prev_units =
+        rc == CB_OK ? calloc((size_t)e->fs.uw * (size_t)e->fs.uh, sizeof *e->prev_units) : NULL;
+    e->src = e->prev_units ? calloc((size_t)e->gop_cap, sizeof *e->src) : NULL;
     e->pass[0] = e->src ? calloc((size_t)e->gop_cap, sizeof(OutFrame)) : NULL;
     e->pass[1] = e->pass[0] ? calloc((size_t)e->gop_cap, sizeof(OutFrame)) : NULL;
     if (!e->pass[1])
@@ -790,6 +804,7 @@ void cb_encoder_free(CbEncoder **ep)
         cb_klt_trainer_free(&e->trainer[s]);
     free(e->fs.units);
     free(e->fs.dunits);
+    free(e->prev_units);
     free(e->rest[0].region_on);
     free(e->rest[1].region_on);
     pthread_mutex_destroy(&e->train_lock);

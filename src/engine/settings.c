@@ -36,7 +36,8 @@ void cb_engine_settings_default(CbEngineSettings *s)
     s->search = CB_SEARCH_HEX;
     s->subpel = CB_SUBPEL_QUARTER;
     s->gop = 30;
-    s->p_qp_offset = 2;
+    /* x264's default I/P step: ipratio 1.4, i.e. 6 log2(1.4) = 2.9 QP. */
+    s->p_qp_offset = 3;
     s->deblock = 1;
     s->restoration = 1;
     s->restoration_region = 64;

@@ -110,7 +110,7 @@ static void test_defaults_are_the_specified_ones(void **state)
     static const char *const expected =
         "{\"name\":\"x\",\"codec\":\"engine\",\"settings\":{\"block_size\":16,\"partition\":true,"
         "\"transform\":\"klt\",\"intra_modes\":\"all\",\"search_range\":32,\"search\":\"hex\","
-        "\"subpel\":\"quarter\",\"gop\":30,\"p_qp_offset\":2,\"deblock\":true,"
+        "\"subpel\":\"quarter\",\"gop\":30,\"p_qp_offset\":3,\"deblock\":true,"
         "\"restoration\":true,\"restoration_region\":64,\"adaptation\":\"dual\","
         "\"preset\":\"medium\",\"slices\":1,\"threads\":1,\"qps\":[22,27,32,37]}}";
     char *c = canonical_of("{\"name\": \"x\", \"codec\": \"engine\"}");
