@@ -66,7 +66,7 @@ typedef struct CbKltSet {
 
 /* Contexts of every syntax element. */
 typedef struct CbContexts {
-    CbRacCtx split[3], skip[3], intra[3], mpm[2];
+    CbRacCtx split[3], skip[3], intra[3], mpm[2], merge[2];
     CbRacCtx mvd[2][6];
     CbRacCtx cbf[3][3];                  /* plane, neighbour count */
     CbRacCtx last[3][2][8];              /* size (4, 8, 16), luma/chroma, prefix */
@@ -89,6 +89,7 @@ typedef struct CbUnit {
  * the decoder from the stream. */
 typedef struct CbBlockSyntax {
     int skip, intra, mode;
+    int merge;            /* skip: which candidate vector (0 median, 1 left, 2 top) */
     int mvdx, mvdy;       /* in units of the stream's precision */
     int cbf[3];
     int16_t level[3][16 * 16]; /* raster order, n x n for the plane's size */
@@ -175,7 +176,11 @@ void cb_predict_block(const CbFrameState *fs, int x, int y, int n, const CbBlock
 void cb_intra_luma_refs(const CbFrameState *fs, int x, int y, int n, CbIntraRefs *r);
 /* The vertical and horizontal bases for a luma block of size n. */
 void cb_luma_bases(const CbFrameState *fs, int n, int intra, const CbBasis **v, const CbBasis **h);
-/* Full motion vector of a coded block (predictor plus difference). */
+/* Vectors a skipped block may take: the median predictor, the left and the
+ * top neighbour's (a missing or intra neighbour gives (0, 0)). */
+#define CB_MERGE_CANDIDATES 3
+/* Full motion vector of a coded block (predictor plus difference, or the
+ * skip's merge candidate). */
 void cb_block_mv(const CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *b, int *mvx,
                  int *mvy);
 

@@ -139,8 +139,18 @@ void cb_block_mv(const CbFrameState *fs, int x, int y, int n, const CbBlockSynta
     px &= ~((1 << sh) - 1);
     py &= ~((1 << sh) - 1);
     if (b->skip) {
-        *mvx = px;
-        *mvy = py;
+        const CbUnit *u = b->merge == 1 ? unit_at(fs, x - 1, y)
+                        : b->merge == 2 ? unit_at(fs, x, y - 1) : NULL;
+        if (b->merge == 0) {
+            *mvx = px;
+            *mvy = py;
+        } else if (u && !u->intra) {
+            /* Neighbours' vectors are on the grid already. */
+            *mvx = u->mvx;
+            *mvy = u->mvy;
+        } else {
+            *mvx = *mvy = 0;
+        }
     } else {
         *mvx = px + b->mvdx * (1 << sh);
         *mvy = py + b->mvdy * (1 << sh);
@@ -214,6 +224,8 @@ int cb_code_block(CbCoder *c, CbContexts *ctx, const CbFrameState *fs, int x, in
         b->skip = 0;
     }
     if (b->skip) {
+        int more = cb_sx_bit(c, &ctx->merge[0], b->merge > 0);
+        b->merge = more ? 1 + cb_sx_bit(c, &ctx->merge[1], b->merge > 1) : 0;
         b->intra = 0;
         b->mvdx = b->mvdy = 0;
         b->cbf[0] = b->cbf[1] = b->cbf[2] = 0;

@@ -231,18 +231,26 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
     best->cost = INFINITY;
     int sh = cb_mv_shift(&e->seq);
     if (fs->type == CB_FRAME_P) {
-        /* Skip: the predicted vector, no residual. */
-        memset(b, 0, offsetof(CbBlockSyntax, level));
-        b->skip = 1;
-        int mvx, mvy;
-        cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
-        if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
+        /* Skip: a candidate vector, no residual. */
+        int tried[CB_MERGE_CANDIDATES][2], ntried = 0;
+        for (int m = 0; m < CB_MERGE_CANDIDATES; m++) {
+            memset(b, 0, offsetof(CbBlockSyntax, level));
+            b->skip = 1;
+            b->merge = m;
+            int mvx, mvy, dup = 0;
+            cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
+            for (int k = 0; k < ntried; k++)
+                dup |= tried[k][0] == mvx && tried[k][1] == mvy;
+            if (dup || !cb_mv_valid(fs, x, y, n, mvx, mvy))
+                continue;
+            tried[ntried][0] = mvx;
+            tried[ntried][1] = mvy;
+            ntried++;
             cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
             try_candidate(sl, src, x, y, n, lambda, b, best, &c);
-            /* Early skip (fast preset): when the residual at the predicted
-             * vector quantises to nothing in every plane, coding it as an
-             * inter block could only add bits: take the skip and search no
-             * further. */
+            /* Early skip (fast preset): when the residual at this vector
+             * quantises to nothing in every plane, coding the block as
+             * inter could only add bits: take the skip, search no further. */
             if (e->set.preset == CB_PRESET_FAST && residual_vanishes(fs, src, x, y, n, &c)) {
                 free(b);
                 return;
@@ -281,6 +289,7 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
         memset(b, 0, offsetof(CbBlockSyntax, level));
         b->mvdx = (mv.x - px) / (1 << sh);
         b->mvdy = (mv.y - py) / (1 << sh);
+        int mvx, mvy;
         cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
         if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
             cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
