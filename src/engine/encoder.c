@@ -230,6 +230,7 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
     }
     best->cost = INFINITY;
     int sh = cb_mv_shift(&e->seq);
+    uint32_t inter_satd = UINT32_MAX; /* SATD of the searched vector's prediction */
     if (fs->type == CB_FRAME_P) {
         /* Skip: a candidate vector, no residual. */
         int tried[CB_MERGE_CANDIDATES][2], ntried = 0;
@@ -248,10 +249,15 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
             ntried++;
             cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
             try_candidate(sl, src, x, y, n, lambda, b, best, &c);
-            /* Early skip (fast preset): when the residual at this vector
-             * quantises to nothing in every plane, coding the block as
-             * inter could only add bits: take the skip, search no further. */
-            if (e->set.preset == CB_PRESET_FAST && residual_vanishes(fs, src, x, y, n, &c)) {
+        }
+        /* Early skip (fast preset): when the residual at the best skip's
+         * vector quantises to nothing in every plane, coding the block as
+         * inter could only add bits: take the skip, search no further. */
+        if (e->set.preset == CB_PRESET_FAST && best->cost < INFINITY) {
+            int mvx, mvy;
+            cb_block_mv(fs, x, y, n, &best->b, &mvx, &mvy);
+            cb_predict_block(fs, x, y, n, &best->b, mvx, mvy, pd, cand_stride);
+            if (residual_vanishes(fs, src, x, y, n, &c)) {
                 free(b);
                 return;
             }
@@ -293,6 +299,8 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
         cb_block_mv(fs, x, y, n, b, &mvx, &mvy);
         if (cb_mv_valid(fs, x, y, n, mvx, mvy)) {
             cb_predict_block(fs, x, y, n, b, mvx, mvy, pd, cand_stride);
+            inter_satd = fs->tab->me.satd(src->data[0] + y * src->stride[0] + x, src->stride[0],
+                                          c.pred[0], 16, n, n);
             try_candidate(sl, src, x, y, n, lambda, b, best, &c);
         }
     }
@@ -317,6 +325,11 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
             order[k - 1] = tmp;
         }
     int tries = e->set.preset == CB_PRESET_FAST ? 1 : e->set.preset == CB_PRESET_MEDIUM ? 2 : m;
+    /* Fast preset: no intra candidate in a P frame whose best intra mode
+     * predicts worse (SATD) than the motion search's vector did. */
+    if (e->set.preset == CB_PRESET_FAST && fs->type == CB_FRAME_P && inter_satd < UINT32_MAX &&
+        satd[order[0]] >= inter_satd)
+        tries = 0;
     for (int i = 0; i < tries && i < m; i++) {
         memset(b, 0, offsetof(CbBlockSyntax, level));
         b->intra = 1;
