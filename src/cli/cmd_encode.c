@@ -16,7 +16,7 @@
 
 static void help(FILE *out)
 {
-    fputs("Usage: codecbench encode --recipe R.json [--qp N] [--frames N] IN OUT.cbv\n"
+    fputs("Usage: codecbench encode [--recipe R.json] [--qp N] [--frames N] IN OUT.cbv\n"
           "\n"
           "Encodes IN (any video FFmpeg can read) with the codecbench engine at one\n"
           "rate point: --qp, or the middle QP of the recipe's list.  OUT.cbv is the\n"
@@ -28,7 +28,8 @@ static void help(FILE *out)
           "decoder's time in the checking pass.\n"
           "\n"
           "Options:\n"
-          "  --recipe FILE  the recipe (JSON; see 'codecbench recipe schema')\n"
+          "  --recipe FILE  the recipe (JSON; see 'codecbench recipe schema'); without\n"
+          "                 it, the built-in defaults (samples/recipes/default.json)\n"
           "  --qp N         the rate point's QP (0..51)\n"
           "  --frames N     encode at most N frames\n"
           "  -h, --help     this text\n",
@@ -281,8 +282,6 @@ static int run(int argc, char **argv)
         default: return cli_usage(&cb_cmd_encode, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (!recipe)
-        return cli_usage(&cb_cmd_encode, "needs --recipe");
     if (argc - optind != 2)
         return cli_usage(&cb_cmd_encode, "needs IN and OUT.cbv");
     const char *in = argv[optind], *out = argv[optind + 1];
@@ -290,8 +289,18 @@ static int run(int argc, char **argv)
     CbError err;
     cb_error_clear(&err);
     CbRecipe r = {0};
-    if (load_recipe(recipe, &r, &err) < 0)
-        return cli_fail(&err);
+    if (recipe) {
+        if (load_recipe(recipe, &r, &err) < 0)
+            return cli_fail(&err);
+    } else {
+        /* No recipe: the engine's built-in defaults (samples/recipes/default.json). */
+        r.name = strdup("default");
+        if (!r.name) {
+            cli_error("out of memory");
+            return CB_EXIT_FAIL;
+        }
+        cb_engine_settings_default(&r.engine);
+    }
     if (qp < 0)
         qp = r.engine.qps[r.engine.n_qps / 2];
     EncodeStats st = {0};
@@ -325,7 +334,7 @@ done:
 
 const CbCommand cb_cmd_encode = {
     .name = "encode",
-    .args = "--recipe R.json [--qp N] [--frames N] IN OUT.cbv",
+    .args = "[--recipe R.json] [--qp N] [--frames N] IN OUT.cbv",
     .summary = "encode a video with the codecbench engine at one rate point",
     .run = run,
     .help = help,

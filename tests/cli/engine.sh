@@ -59,6 +59,8 @@ printf '{"name": "x", "codec": "engine", "settings": {"block_size": 12}}' > "$t/
 ok '[ $? = 1 ] && grep -q "settings.block_size: 12 is not one of 8, 16" "$t/err" && [ ! -e "$t/x.cbv" ]' "an invalid recipe names the field; no stream written"
 "$cb" encode --recipe "$t/none.json" "$c/motion.y4m" "$t/x.cbv" > /dev/null 2> "$t/err"
 ok '[ $? = 1 ] && grep -q "none.json: No such file" "$t/err"' "a missing recipe"
+"$cb" encode --frames 3 "$c/motion.y4m" "$t/nor.cbv" > "$t/out" 2> "$t/err"
+ok '[ $? = 0 ] && grep -q "recipe .default. at QP 32" "$t/out"' "without --recipe: the built-in defaults, the middle QP"
 "$cb" encode --recipe "$r/default.json" --qp 60 "$c/motion.y4m" "$t/x.cbv" > /dev/null 2> "$t/err"
 ok '[ $? = 2 ]' "--qp 60: usage error"
 "$cb" encode --recipe "$r/default.json" "$c/bad_text.mp4" "$t/x.cbv" > /dev/null 2> "$t/err"
