@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codecbench/cpu.h"
 #include "codecbench/error.h"
 #include "codecbench/frame.h"
 
@@ -35,12 +36,8 @@
 
 /* ---- Kernels ------------------------------------------------------------- */
 
-/** CPU features the kernels may use; cb_metrics_cpu_flags() reports what the
- * machine has.  Tests pass 0 to get the C reference. */
-enum {
-    CB_CPU_SSE2 = 1 << 0,
-    CB_CPU_AVX2 = 1 << 1,
-};
+/** CPU features the kernels may use (cpu.h); tests pass 0 to get the C
+ * reference.  The same as cb_cpu_flags(). */
 unsigned cb_metrics_cpu_flags(void);
 
 /** The metric kernels, filled by cb_metrics_dsp_init(): the C reference

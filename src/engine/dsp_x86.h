@@ -12,14 +12,16 @@
 #ifndef CB_ENGINE_DSP_X86_H
 #define CB_ENGINE_DSP_X86_H
 
+#include "codecbench/cpu.h"
+
 #include "engine/mc.h"
 #include "engine/me.h"
 #include "engine/transform.h"
 
 /** Instruction sets of the engine's SIMD kernels. */
 enum {
-    CB_ENGINE_ISA_SSE2 = 1u << 0,
-    CB_ENGINE_ISA_AVX2 = 1u << 1,
+    CB_ENGINE_ISA_SSE2 = CB_CPU_SSE2,
+    CB_ENGINE_ISA_AVX2 = CB_CPU_AVX2,
 };
 
 /** The instruction sets this CPU has (0 off x86-64). */

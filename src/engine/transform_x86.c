@@ -27,21 +27,18 @@
  * Loads never pass the n x n block (n = 4 uses 64-bit loads).  AVX2 serves
  * n = 8 and 16 (n = 4 has one four-lane output per row: SSE2's width).
  */
+#include "codecbench/cpu.h"
 #include "engine/dsp_x86.h"
+
+unsigned cb_engine_cpu_isa(void)
+{
+    return cb_cpu_flags();
+}
 
 #if defined(__x86_64__)
 
 #include <immintrin.h>
 #include <string.h>
-
-unsigned cb_engine_cpu_isa(void)
-{
-    unsigned isa = CB_ENGINE_ISA_SSE2; /* part of x86-64 */
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2"))
-        isa |= CB_ENGINE_ISA_AVX2;
-    return isa;
-}
 
 /* Pair vectors: n / 2 pairs, n / 4 vectors of four columns. */
 typedef __m128i PairVecs[CB_XFORM_MAX / 2][CB_XFORM_MAX / 4];
@@ -320,11 +317,6 @@ void cb_xform_dsp_init_x86(CbXformDsp *dsp, unsigned isa)
 }
 
 #else /* not x86-64: the C reference only */
-
-unsigned cb_engine_cpu_isa(void)
-{
-    return 0;
-}
 
 void cb_xform_dsp_init_x86(CbXformDsp *dsp, unsigned isa)
 {

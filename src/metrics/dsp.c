@@ -63,7 +63,7 @@ double cb_metrics_ssim_end_line_c(const int32_t (*sum0)[4], const int32_t (*sum1
 
 unsigned cb_metrics_cpu_flags(void)
 {
-    return cb_metrics_cpu_flags_x86();
+    return cb_cpu_flags();
 }
 
 void cb_metrics_dsp_init(CbMetricsDsp *dsp, unsigned cpu_flags)

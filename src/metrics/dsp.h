@@ -30,6 +30,5 @@ float cb_metrics_ssim_end1(int s1, int s2, int ss, int s12);
 /* Replaces entries of dsp with x86 versions the flags allow (dsp_x86.c);
  * does nothing on other architectures. */
 void cb_metrics_dsp_init_x86(CbMetricsDsp *dsp, unsigned cpu_flags);
-unsigned cb_metrics_cpu_flags_x86(void);
 
 #endif

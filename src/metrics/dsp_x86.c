@@ -16,17 +16,6 @@
 
 #include <immintrin.h>
 
-unsigned cb_metrics_cpu_flags_x86(void)
-{
-    unsigned flags = 0;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("sse2"))
-        flags |= CB_CPU_SSE2;
-    if (__builtin_cpu_supports("avx2"))
-        flags |= CB_CPU_AVX2;
-    return flags;
-}
-
 /* ---- SSE2 ---------------------------------------------------------------- */
 
 /* Per vector step each int32 lane gains four squared differences (two
@@ -270,11 +259,6 @@ void cb_metrics_dsp_init_x86(CbMetricsDsp *dsp, unsigned cpu_flags)
 }
 
 #else /* not x86_64: the C reference only */
-
-unsigned cb_metrics_cpu_flags_x86(void)
-{
-    return 0;
-}
 
 void cb_metrics_dsp_init_x86(CbMetricsDsp *dsp, unsigned cpu_flags)
 {
