@@ -43,6 +43,10 @@ void cli_puts_sanitized(FILE *out, const char *s);
 const CbLogger *cli_logger(void);
 /* Usage error for cmd: prints the message and a pointer to --help. */
 int cli_usage(const CbCommand *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reads and validates a recipe file (at most CB_RECIPE_MAX_BYTES); err
+ * names the file and the reason.  Free *r with cb_recipe_free(). */
+struct CbRecipe;
+int cli_load_recipe(const char *path, struct CbRecipe *r, CbError *err);
 /* Parses a non-negative integer option value; -1 on failure. */
 long long cli_parse_count(const char *s);
 

@@ -36,17 +36,6 @@ static void help(FILE *out)
           out);
 }
 
-static int load_recipe(const char *path, CbRecipe *r, CbError *err)
-{
-    CbBuf b;
-    cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
-    int rc = cb_buf_read_file(&b, path, err);
-    if (rc == CB_OK)
-        rc = cb_recipe_parse(b.data, b.len, path, r, err);
-    cb_buf_free(&b);
-    return rc;
-}
-
 static double cpu_seconds(void)
 {
     struct timespec ts;
@@ -290,7 +279,7 @@ static int run(int argc, char **argv)
     cb_error_clear(&err);
     CbRecipe r = {0};
     if (recipe) {
-        if (load_recipe(recipe, &r, &err) < 0)
+        if (cli_load_recipe(recipe, &r, &err) < 0)
             return cli_fail(&err);
     } else {
         /* No recipe: the engine's built-in defaults (samples/recipes/default.json). */

@@ -65,16 +65,12 @@ static int run_schema(int argc, char **argv)
 static int check_one(const char *path)
 {
     CbError err;
-    CbBuf b;
     CbRecipe r = {0};
     char hex[CB_RECIPE_HASH_HEX];
     char *canonical = NULL;
     int rc;
     cb_error_clear(&err);
-    cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
-    if ((rc = cb_buf_read_file(&b, path, &err)) < 0)
-        goto out;
-    if ((rc = cb_recipe_parse(b.data, b.len, path, &r, &err)) < 0)
+    if ((rc = cli_load_recipe(path, &r, &err)) < 0)
         goto out;
     canonical = cb_recipe_canonical(&r);
     if (!canonical || (rc = cb_recipe_hash(&r, hex)) < 0) {
@@ -91,7 +87,6 @@ out:
         cli_fail(&err);
     free(canonical);
     cb_recipe_free(&r);
-    cb_buf_free(&b);
     return rc < 0 ? CB_EXIT_FAIL : CB_EXIT_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codecbench/buf.h"
+#include "codecbench/recipe.h"
 #include "codecbench/sanitize.h"
 
 void cli_puts_sanitized(FILE *out, const char *s)
@@ -86,4 +87,15 @@ long long cli_parse_count(const char *s)
     if (errno || *end)
         return -1;
     return v;
+}
+
+int cli_load_recipe(const char *path, CbRecipe *r, CbError *err)
+{
+    CbBuf b;
+    cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
+    int rc = cb_buf_read_file(&b, path, err);
+    if (rc == CB_OK)
+        rc = cb_recipe_parse(b.data, b.len, path, r, err);
+    cb_buf_free(&b);
+    return rc;
 }

@@ -29,6 +29,11 @@ typedef struct OutFrame {
     double cost;    /* J of the frame */
 } OutFrame;
 
+typedef struct Decision {
+    CbBlockSyntax b;
+    double cost;
+} Decision;
+
 /* One slice being coded: its own copy of the frame state (slice rows, block
  * ids), its contexts and its arithmetic coder. */
 typedef struct Slice {
@@ -41,6 +46,10 @@ typedef struct Slice {
     const CbFrame *src;
     double lambda;
     int rc;
+    /* Scratch of the mode decisions, here rather than on the stack (1.5 KB
+     * each) or allocated per block: a slice codes one CTU at a time. */
+    CbBlockSyntax cand;  /* the candidate being evaluated */
+    Decision dec[5];     /* a CTU: the 16x16 block, then its four 8x8 blocks */
 } Slice;
 
 
@@ -201,11 +210,6 @@ static int residual_vanishes(const CbFrameState *fs, const CbFrame *src, int x, 
     return 1;
 }
 
-typedef struct Decision {
-    CbBlockSyntax b;
-    double cost;
-} Decision;
-
 static void try_candidate(Slice *sl, const CbFrame *src, int x, int y, int n, double lambda,
                           CbBlockSyntax *b, Decision *best, Cand *c)
 {
@@ -223,11 +227,7 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
     CbFrameState *fs = &sl->fs;
     Cand c;
     uint8_t *pd[3] = {c.pred[0], c.pred[1], c.pred[2]};
-    CbBlockSyntax *b = malloc(sizeof *b); /* 1.5 KB: off the stack */
-    if (!b) {
-        best->cost = INFINITY;
-        return;
-    }
+    CbBlockSyntax *b = &sl->cand;
     best->cost = INFINITY;
     int sh = cb_mv_shift(&e->seq);
     uint32_t inter_satd = UINT32_MAX; /* SATD of the searched vector's prediction */
@@ -257,10 +257,8 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
             int mvx, mvy;
             cb_block_mv(fs, x, y, n, &best->b, &mvx, &mvy);
             cb_predict_block(fs, x, y, n, &best->b, mvx, mvy, pd, cand_stride);
-            if (residual_vanishes(fs, src, x, y, n, &c)) {
-                free(b);
+            if (residual_vanishes(fs, src, x, y, n, &c))
                 return;
-            }
         }
         /* Inter: a motion search from the predictor and the neighbours. */
         int px, py;
@@ -337,7 +335,6 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
         cb_predict_block(fs, x, y, n, b, 0, 0, pd, cand_stride);
         try_candidate(sl, src, x, y, n, lambda, b, best, &c);
     }
-    free(b);
 }
 
 /* ---- Coding tree units ----------------------------------------------------- */
@@ -414,9 +411,7 @@ static int encode_ctu(Slice *sl, CbCoder *c, const CbFrame *src, int x, int y, d
 {
     CbEncoder *e = sl->e;
     CbFrameState *fs = &sl->fs;
-    Decision *d = malloc(5 * sizeof *d);
-    if (!d)
-        return CB_ENOMEM;
+    Decision *d = sl->dec;
     if (e->seq.block_size == 16 && e->seq.partition) {
         CtuSave save;
         ctu_save(fs, x, y, &save);
@@ -453,7 +448,6 @@ static int encode_ctu(Slice *sl, CbCoder *c, const CbFrame *src, int x, int y, d
             }
         cb_mark_split(fs, x, y, n == 8);
     }
-    free(d);
     return CB_OK;
 }
 
