@@ -21,6 +21,8 @@ enum {
     CB_EMISMATCH = -7, /**< two inputs that must agree do not (size, frame count) */
     CB_ERANGE = -8,    /**< a position outside the data (seek past the end) */
     CB_EEXTERNAL = -9, /**< a library below us failed (FFmpeg, LAPACK) */
+    CB_ENOENT = -10,   /**< no such run, experiment or file */
+    CB_EBUSY = -11,    /**< held by another process (a lock, a running run) */
 };
 
 /** Text of an error code; static storage, never NULL. */

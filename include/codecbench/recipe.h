@@ -29,11 +29,45 @@
 /** Characters of a hex SHA-256 with its NUL. */
 #define CB_RECIPE_HASH_HEX 65
 
+/** What encodes: our engine, or an FFmpeg encoder (a baseline). */
+typedef enum CbCodecKind { CB_CODEC_ENGINE = 0, CB_CODEC_FFMPEG = 1 } CbCodecKind;
+
+/** How a baseline's rate points are given. */
+typedef enum CbRateControl { CB_RC_QP = 0, CB_RC_CRF = 1 } CbRateControl;
+
+/** Most rate points of a baseline recipe; extra AVOptions it may set. */
+#define CB_BASELINE_MAX_POINTS 16
+#define CB_BASELINE_MAX_OPTIONS 16
+/** Bytes (with NUL) of an encoder name, preset, tune, option key or value. */
+#define CB_BASELINE_NAME_MAX 32
+#define CB_BASELINE_VALUE_MAX 64
+
+/** A baseline recipe's settings ("codec": "ffmpeg"). */
+typedef struct CbBaselineSettings {
+    char encoder[CB_BASELINE_NAME_MAX]; /**< libx264, libx265, libvpx-vp9, libaom-av1, libsvtav1 or mpeg4 */
+    char preset[CB_BASELINE_NAME_MAX];  /**< the encoder's preset ("" : its default) */
+    char tune[CB_BASELINE_NAME_MAX];    /**< the encoder's tune ("" : none) */
+    CbRateControl rate_control;         /**< fixed QP or CRF */
+    int points[CB_BASELINE_MAX_POINTS]; /**< distinct QPs or CRFs, run in this order */
+    int n_points;                       /**< 1..CB_BASELINE_MAX_POINTS */
+    int gop;                            /**< keyframe interval in frames; 0: the encoder's default */
+    int bframes;                        /**< B frames; -1: the encoder's default */
+    int n_options;                      /**< extra AVOptions, 0..CB_BASELINE_MAX_OPTIONS */
+    char option_key[CB_BASELINE_MAX_OPTIONS][CB_BASELINE_NAME_MAX];
+    char option_value[CB_BASELINE_MAX_OPTIONS][CB_BASELINE_VALUE_MAX];
+} CbBaselineSettings;
+
 typedef struct CbRecipe {
     char *name;              /**< owned, NUL-terminated, never NULL after a successful parse */
     char *note;              /**< owned; NULL when the recipe has none */
-    CbEngineSettings engine; /**< valid (cb_engine_settings_check passes) */
+    CbCodecKind codec;       /**< which of the two below is valid */
+    CbEngineSettings engine; /**< codec == CB_CODEC_ENGINE: valid (cb_engine_settings_check passes) */
+    CbBaselineSettings baseline; /**< codec == CB_CODEC_FFMPEG: valid */
 } CbRecipe;
+
+/** The rate points of r (engine QPs, or the baseline's QPs / CRFs) into
+ * points[CB_RESULT_MAX_POINTS]; returns how many. */
+int cb_recipe_points(const CbRecipe *r, int *points);
 
 /** Parses and validates a recipe.
  *

@@ -18,6 +18,8 @@ const char *cb_strerror(int code)
     case CB_EMISMATCH: return "inputs do not match";
     case CB_ERANGE: return "out of range";
     case CB_EEXTERNAL: return "library error";
+    case CB_ENOENT: return "not found";
+    case CB_EBUSY: return "busy";
     }
     return "unknown error";
 }

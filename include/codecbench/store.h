@@ -1,0 +1,259 @@
+/* codecbench: the store, an SQLite index over run directories.
+ *
+ * A store is a directory:
+ *
+ *   STORE/store.db            SQLite (WAL, foreign keys, user_version = schema)
+ *   STORE/runner.lock         held (flock) by the one runner of this store
+ *   STORE/runs/000042/        one run directory per run (6+ digit id)
+ *       recipe.json           the recipe as queued (canonical form)
+ *       run.json              what to run: input, frames, experiment, parent, origin, created
+ *       events.jsonl          the worker's progress and log lines (appended)
+ *       log.txt               worker + verification stderr
+ *       qp27.cbv, crf23.h264  one bitstream per rate point
+ *       digests.json          the worker's per-frame digests of the encoder's reconstruction
+ *       worker.json           the worker's encode timings and stream facts
+ *       result.json           verification's result, written once, atomically
+ *       status.json           the run's final state (status, reason, times), written by the runner
+ *       annotations.json      tags and notes (so reindex keeps them)
+ *   STORE/experiments/NAME.json  an experiment's anchor recipe
+ *
+ * The run directories are the truth; the database is an index that
+ * cb_store_reindex() rebuilds from them.  Front ends and the runner talk
+ * through the store: a front end queues a run (a row with status "queued"
+ * and its directory) or asks to cancel one (a flag on the row); the runner
+ * polls the store and does the rest.
+ *
+ * Concurrency: any number of processes may open a store at once; writes
+ * take BEGIN IMMEDIATE with a busy timeout (5 s), so writers queue rather
+ * than fail.  A CbStore is used by one thread at a time.
+ *
+ * Refusals: a file that is not a codecbench store (another SQLite database,
+ * not SQLite at all), a store of a newer schema, or a corrupt database give
+ * CB_EFORMAT / CB_ENOTSUP naming the path and the reason, and are never
+ * modified (the check runs before any write, in a read-only connection).
+ * Older schemas are migrated in order, each step in one transaction.
+ *
+ * Strings returned in structs are owned by the struct and released by its
+ * _free function; strings from the database may hold bytes from outside
+ * (recipe names, notes, reasons, paths): sanitise before display.
+ */
+#ifndef CODECBENCH_STORE_H
+#define CODECBENCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codecbench/error.h"
+#include "codecbench/log.h"
+#include "codecbench/result.h"
+
+/** Schema version this build writes (PRAGMA user_version). */
+#define CB_STORE_SCHEMA 1
+
+typedef struct CbStore CbStore;
+
+enum {
+    CB_STORE_CREATE = 1,   /**< create the directory and database if missing */
+    CB_STORE_READONLY = 2, /**< no writes (list, show, compare, export) */
+};
+
+/** Opens (and with CB_STORE_CREATE creates) the store in dir.  Errors:
+ * CB_ENOENT (no store there and no CB_STORE_CREATE), CB_EFORMAT (not a
+ * codecbench store, or corrupt: never modified), CB_ENOTSUP (newer schema),
+ * CB_EIO, CB_ENOMEM. */
+int cb_store_open(CbStore **out, const char *dir, int flags, CbError *err);
+void cb_store_close(CbStore **s);
+/** The store's directory as opened; borrowed. */
+const char *cb_store_dir(const CbStore *s);
+/** DIR/runs/NNNNNN for a run id; a new string (free()), NULL when out of memory. */
+char *cb_store_run_dir(const CbStore *s, int64_t run_id);
+/** The default store directory: $CODECBENCH_STORE, else
+ * $XDG_DATA_HOME/codecbench, else $HOME/.local/share/codecbench.  New string. */
+char *cb_store_default_dir(void);
+
+/* ---- Runs ---------------------------------------------------------------- */
+
+typedef enum CbRunStatus {
+    CB_RUN_QUEUED = 0,      /**< waiting for a worker slot */
+    CB_RUN_RUNNING = 1,     /**< a worker is encoding */
+    CB_RUN_VERIFYING = 2,   /**< verification is decoding and measuring */
+    CB_RUN_DONE = 3,        /**< verified and imported */
+    CB_RUN_FAILED = 4,      /**< reason says why */
+    CB_RUN_CANCELLED = 5,   /**< cancelled before it finished */
+    CB_RUN_INTERRUPTED = 6, /**< its worker vanished without a result (reboot, runner killed) */
+} CbRunStatus;
+
+/** "queued", "running", ...; static. */
+const char *cb_run_status_name(CbRunStatus st);
+/** CB_EINVAL for an unknown name. */
+int cb_run_status_parse(const char *name, CbRunStatus *out);
+
+/** What to queue.  Strings are borrowed for the call. */
+typedef struct CbRunRequest {
+    const char *experiment;   /**< experiment name (created if new); NULL: "default" */
+    const char *recipe_json;  /**< recipe text; validated with cb_recipe_parse */
+    const char *recipe_source;/**< its file name for error texts, or NULL */
+    const char *input;        /**< input video path; stored absolute */
+    int64_t first_frame;      /**< >= 0 */
+    int64_t frames;           /**< frames to encode, > 0, or -1 for all */
+    int64_t parent;           /**< parent run id, 0 for none */
+    const char *origin;       /**< "user", "rerun" or "proposer" */
+} CbRunRequest;
+
+/** Validates the recipe, creates the run directory (recipe.json, run.json)
+ * and inserts the run as queued, in one transaction; *run_id gets the new
+ * id.  A failure leaves neither a row nor a directory. */
+int cb_store_queue_run(CbStore *s, const CbRunRequest *req, int64_t *run_id, CbError *err);
+
+/** One run as listed.  Numbers not known yet are NAN (doubles) or -1. */
+typedef struct CbRunInfo {
+    int64_t id;
+    char *experiment;
+    char *recipe_name;
+    char *recipe_hash;
+    char *codec;              /**< "engine" or the FFmpeg encoder */
+    CbRunStatus status;
+    char *reason;             /**< why it failed / was cancelled / interrupted, or NULL */
+    char *input;
+    char *clip_id;            /**< NULL until imported */
+    int64_t first_frame, frames;
+    int width, height;        /**< 0 until imported */
+    int64_t parent;           /**< 0: none */
+    char *origin;
+    char *tags;               /**< comma-separated, sorted, or NULL */
+    double created, started, finished; /**< Unix seconds, NAN when not yet */
+    int64_t pid;              /**< the worker's or verifier's pid while running, else 0 */
+    int cancel_requested;
+    int n_points;
+    double kbps_min, kbps_max;        /**< over the rate points */
+    double psnr_y_min, psnr_y_max;    /**< mean-of-frames PSNR-Y over the rate points */
+    double bd_rate, bd_psnr;          /**< vs the experiment's anchor run on the same clip (PSNR-Y, PCHIP), NAN if none */
+    int64_t anchor_run;               /**< the run bd_* were taken against, 0: none */
+    double encode_fps;                /**< mean over rate points */
+} CbRunInfo;
+
+void cb_run_info_free(CbRunInfo *r);
+void cb_run_infos_free(CbRunInfo **rows, size_t n);
+
+typedef struct CbRunFilter {
+    const char *experiment;   /**< NULL: any */
+    int status;               /**< a CbRunStatus, or -1: any */
+    const char *codec;        /**< NULL: any */
+    const char *tag;          /**< NULL: any */
+    const char *sort;         /**< a CbRunInfo column name ("id", "created", "bd_rate", "kbps_min",
+                                   "psnr_y_max", "recipe_name", "status", "encode_fps", ...); NULL: "id" */
+    int descending;
+    int64_t limit;            /**< <= 0: no limit */
+} CbRunFilter;
+
+/** Runs matching f (NULL: all), sorted.  *rows is a new array (free with
+ * cb_run_infos_free).  CB_EINVAL for an unknown sort column, naming the
+ * allowed ones. */
+int cb_store_list(CbStore *s, const CbRunFilter *f, CbRunInfo **rows, size_t *n, CbError *err);
+/** One run; CB_ENOENT "no run 42 in STORE". */
+int cb_store_get_run(CbStore *s, int64_t id, CbRunInfo *out, CbError *err);
+/** The recipe text a run was queued with (a new string). */
+int cb_store_get_recipe(CbStore *s, int64_t id, char **json, CbError *err);
+/** A done run's rate points, per-frame rows too when with_frames, as a
+ * CbRunResult (release with cb_result_free).  CB_ENOENT when not done. */
+int cb_store_get_result(CbStore *s, int64_t id, int with_frames, CbRunResult *out, CbError *err);
+
+/* ---- The runner's side ------------------------------------------------- */
+
+/** The oldest queued run, *id = 0 when none. */
+int cb_store_next_queued(CbStore *s, int64_t *id, CbError *err);
+/** Moves a run to st with a reason (may be NULL) and the pid of its current
+ * process (0: none); stamps started / finished; for final states
+ * (done, failed, cancelled, interrupted) writes status.json in the run
+ * directory.  Refuses (CB_EINVAL) to leave a final state except by
+ * cb_store_requeue. */
+int cb_store_set_status(CbStore *s, int64_t id, CbRunStatus st, const char *reason, int64_t pid,
+                        CbError *err);
+/** Runs in running / verifying state: all of them, for a runner that just
+ * took the lock (they belong to a runner that died). */
+int cb_store_active_runs(CbStore *s, int64_t **ids, size_t *n, CbError *err);
+/** Asks for a run to be cancelled: a queued run becomes cancelled at once;
+ * a running one is flagged and the runner acts.  CB_EINVAL for a run that
+ * has finished. */
+int cb_store_request_cancel(CbStore *s, int64_t id, CbError *err);
+/** Runs flagged for cancellation that are running or verifying. */
+int cb_store_cancel_requests(CbStore *s, int64_t **ids, size_t *n, CbError *err);
+/** Imports a checked result (cb_result_check passes) for run id in one
+ * transaction: the clip (by identity), the rate points and per-frame rows,
+ * status done, and the BD figures of the runs this one anchors or is
+ * anchored by. */
+int cb_store_import_result(CbStore *s, int64_t id, const CbRunResult *r, CbError *err);
+/** Counts of runs by status (indexed by CbRunStatus). */
+int cb_store_counts(CbStore *s, int64_t counts[7], CbError *err);
+
+/* ---- Experiments, annotations, lineage --------------------------------- */
+
+/** Sets an experiment's anchor recipe (validated); BD figures of its runs are
+ * recomputed.  The anchor's runs are the experiment's runs whose recipe
+ * hash equals the anchor's. */
+int cb_store_set_anchor(CbStore *s, const char *experiment, const char *recipe_json,
+                        const char *recipe_source, CbError *err);
+
+typedef struct CbExperimentInfo {
+    char *name;
+    char *anchor_name;        /**< NULL: no anchor */
+    char *anchor_hash;
+    int64_t runs, done, clips;
+} CbExperimentInfo;
+void cb_experiment_infos_free(CbExperimentInfo **rows, size_t n);
+int cb_store_experiments(CbStore *s, CbExperimentInfo **rows, size_t *n, CbError *err);
+
+/** Per recipe of an experiment: BD-rate / BD-PSNR against the anchor,
+ * averaged over the clips where both have a done run. */
+typedef struct CbRecipeBd {
+    char *recipe_name;
+    char *recipe_hash;
+    int clips;                /**< clips averaged over */
+    double bd_rate, bd_psnr;  /**< means, NAN when clips == 0 */
+} CbRecipeBd;
+void cb_recipe_bds_free(CbRecipeBd **rows, size_t n);
+int cb_store_experiment_bd(CbStore *s, const char *experiment, CbRecipeBd **rows, size_t *n,
+                           CbError *err);
+
+/** Adds (add != 0) or removes a tag ([A-Za-z0-9_.-], 1..32 bytes). */
+int cb_store_tag(CbStore *s, int64_t id, const char *tag, int add, CbError *err);
+/** Appends a note (UTF-8, 1..4096 bytes). */
+int cb_store_note(CbStore *s, int64_t id, const char *text, CbError *err);
+typedef struct CbNote {
+    double created;
+    char *text;
+} CbNote;
+int cb_store_notes(CbStore *s, int64_t id, CbNote **notes, size_t *n, CbError *err);
+void cb_notes_free(CbNote **notes, size_t n);
+
+/** The chain of parents of id (nearest first) and its descendants (breadth
+ * first); arrays of ids (free()). */
+int cb_store_lineage(CbStore *s, int64_t id, int64_t **ancestors, size_t *n_anc,
+                     int64_t **descendants, size_t *n_desc, CbError *err);
+
+/* ---- Proposals ----------------------------------------------------------- */
+
+/** Records a proposal (recipe text, proposer name, rationale) for an
+ * experiment; *proposal_id gets its id.  run_id links the run it queued (0:
+ * not queued). */
+int cb_store_add_proposal(CbStore *s, const char *experiment, const char *proposer,
+                          const char *rationale, const char *recipe_json, int64_t run_id,
+                          int64_t *proposal_id, CbError *err);
+
+/* ---- Housekeeping -------------------------------------------------------- */
+
+/** Deletes a run that is not running: its rows go, its directory is renamed
+ * to STORE/trash/NNNNNN (gc removes it).  CB_EBUSY for a running run. */
+int cb_store_delete_run(CbStore *s, int64_t id, CbError *err);
+/** Removes STORE/trash and run directories no row refers to; *bytes gets
+ * what was freed. */
+int cb_store_gc(CbStore *s, int64_t *bytes, CbError *err);
+/** Rebuilds store.db from the run directories (and experiments/): writes
+ * a new database beside the old and renames it into place.  Runs found
+ * queued/running without a result become interrupted.  *runs gets how many
+ * were indexed; a run directory that cannot be read is reported to logger
+ * (a warning naming it and the reason; may be NULL) and skipped, never
+ * deleted.  Refuses (CB_EBUSY) while a runner holds the store's lock. */
+int cb_store_reindex(const char *dir, const CbLogger *logger, int64_t *runs, CbError *err);
+
+#endif
