@@ -30,6 +30,12 @@ extern const CbCommand cb_cmd_demo;
 extern const CbCommand cb_cmd_recipe;
 extern const CbCommand cb_cmd_encode;
 extern const CbCommand cb_cmd_decode;
+extern const CbCommand cb_cmd_runner;
+extern const CbCommand cb_cmd_run;
+extern const CbCommand cb_cmd_rerun;
+extern const CbCommand cb_cmd_cancel;
+extern const CbCommand cb_cmd_logs;
+extern const CbCommand cb_cmd_show;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -47,6 +53,14 @@ int cli_usage(const CbCommand *cmd, const char *fmt, ...) __attribute__((format(
  * names the file and the reason.  Free *r with cb_recipe_free(). */
 struct CbRecipe;
 int cli_load_recipe(const char *path, struct CbRecipe *r, CbError *err);
+/* Opens the store: the --store flag's value (may be NULL), else
+ * $CODECBENCH_STORE, else the config's 'store', else the XDG default.
+ * flags as cb_store_open. */
+struct CbStore;
+int cli_store_open(const char *flag, int flags, struct CbStore **out, CbError *err);
+/* Fills the runner's options from the configuration (file, environment). */
+struct CbRunnerOptions;
+void cli_config_runner(struct CbRunnerOptions *o);
 /* Parses a non-negative integer option value; -1 on failure. */
 long long cli_parse_count(const char *s);
 

@@ -15,6 +15,15 @@ codecbench_SOURCES = \
 	src/cli/cmd_encode.c \
 	src/cli/cmd_decode.c \
 	src/cli/cbvfile.c \
-	src/cli/cbvfile.h
+	src/cli/cbvfile.h \
+	src/cli/runwait.c \
+	src/cli/runwait.h \
+	src/cli/clirun.c \
+	src/cli/clirun.h \
+	src/cli/cmd_run.c \
+	src/cli/cmd_rerun.c \
+	src/cli/cmd_cancel.c \
+	src/cli/cmd_logs.c \
+	src/cli/cmd_runner.c
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 codecbench_LDADD = $(CB_CORE_LIBS)

@@ -16,6 +16,11 @@ static const CbCommand *const commands[] = {
     &cb_cmd_recipe,
     &cb_cmd_encode,
     &cb_cmd_decode,
+    &cb_cmd_run,
+    &cb_cmd_rerun,
+    &cb_cmd_cancel,
+    &cb_cmd_logs,
+    &cb_cmd_runner,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,160 @@
+/* codecbench logs: a run's events, and its processes' output. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/runwait.h"
+#include "codecbench/buf.h"
+#include "codecbench/runner.h"
+#include "codecbench/sanitize.h"
+
+/* Largest log.txt shown whole; a longer one shows its last bytes. */
+#define LOGS_STDERR_MAX (4 * 1024 * 1024)
+
+static void help(FILE *out)
+{
+    fputs("Usage: codecbench logs RUN [-f] [--raw] [--stderr] [--store DIR]\n"
+          "\n"
+          "Prints a run's events (events.jsonl: start, clip, each rate point encoded,\n"
+          "verification, log lines, errors) as text, one line each.\n"
+          "\n"
+          "Options:\n"
+          "  -f, --follow  keep printing as the run goes, until it ends\n"
+          "  --raw         the events as stored (JSON lines, sanitised)\n"
+          "  --stderr      the worker's and verification's own output (log.txt)\n"
+          "  --store DIR   the store\n"
+          "  -h, --help    this text\n",
+          out);
+}
+
+typedef struct Printer {
+    FILE *out;
+    int raw; /* the JSON lines as stored */
+} Printer;
+
+static void on_line(void *opaque, const char *line, size_t len)
+{
+    const Printer *p = opaque;
+    FILE *out = p->out;
+    if (p->raw) {
+        CbBuf b;
+        cb_buf_init(&b, 4 * len + 16);
+        if (cb_sanitize_append(&b, line, len, 0) == 0)
+            fprintf(out, "%s\n", b.data ? b.data : "");
+        cb_buf_free(&b);
+        return;
+    }
+    char text[1024];
+    if (cli_event_text(line, len, text, sizeof(text)) == 0)
+        fprintf(out, "%s\n", text);
+}
+
+static int show_stderr(const char *dir, CbError *err)
+{
+    size_t n = strlen(dir) + 16;
+    char *path = malloc(n);
+    if (!path)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    snprintf(path, n, "%s/log.txt", dir);
+    CbBuf b;
+    cb_buf_init(&b, LOGS_STDERR_MAX);
+    int rc = cb_buf_read_file(&b, path, err);
+    if (rc == CB_ELIMIT)
+        rc = cb_error_set(err, CB_ELIMIT, "%s: larger than %d MiB; read it with a pager", path,
+                          LOGS_STDERR_MAX >> 20);
+    if (rc == 0 && b.len) {
+        CbBuf clean;
+        cb_buf_init(&clean, 4 * b.len + 16);
+        if ((rc = cb_sanitize_append(&clean, b.data, b.len, CB_SANITIZE_NEWLINES)) == 0)
+            fputs(clean.data, stdout);
+        cb_buf_free(&clean);
+    }
+    cb_buf_free(&b);
+    free(path);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"follow", no_argument, NULL, 'f'},
+        {"raw", no_argument, NULL, 'r'},
+        {"stderr", no_argument, NULL, 'e'},
+        {"store", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *store_flag = NULL;
+    int follow = 0, use_stderr = 0, c;
+    Printer printer = { stdout, 0 };
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "f", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': follow = 1; break;
+        case 'r': printer.raw = 1; break;
+        case 'e': use_stderr = 1; break;
+        case 's': store_flag = optarg; break;
+        default:
+            return cli_usage(&cb_cmd_logs, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage(&cb_cmd_logs, "needs one run id");
+    long long id = cli_parse_count(argv[optind]);
+    if (id < 1)
+        return cli_usage(&cb_cmd_logs, "'%s' is not a run id", argv[optind]);
+    CbError err = { 0 };
+    CbStore *store = NULL;
+    CbRunInfo info = { 0 };
+    char *dir = NULL;
+    int rc = CB_EXIT_OK;
+    if (cli_store_open(store_flag, CB_STORE_READONLY, &store, &err) < 0 ||
+        cb_store_get_run(store, id, &info, &err) < 0) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    dir = cb_store_run_dir(store, id);
+    if (!dir) {
+        cli_error("out of memory");
+        rc = CB_EXIT_FAIL;
+        goto done;
+    }
+    if (use_stderr) {
+        if (show_stderr(dir, &err) < 0)
+            rc = cli_fail(&err);
+        goto done;
+    }
+    if (follow) {
+        CbRunStatus st;
+        if (cli_follow_run(store, id, stdout, &st, &err) < 0)
+            rc = cli_fail(&err);
+        else
+            printf("run %lld: %s\n", id, cb_run_status_name(st));
+        goto done;
+    }
+    size_t n = strlen(dir) + 16;
+    char *path = malloc(n);
+    CbFollow *f = NULL;
+    if (!path) {
+        cli_error("out of memory");
+        rc = CB_EXIT_FAIL;
+        goto done;
+    }
+    snprintf(path, n, "%s/events.jsonl", dir);
+    if (cb_follow_open(&f, path, &err) < 0 || cb_follow_read(f, on_line, &printer, &err) < 0)
+        rc = cli_fail(&err);
+    cb_follow_close(&f);
+    free(path);
+done:
+    free(dir);
+    cb_run_info_free(&info);
+    cb_store_close(&store);
+    return rc;
+}
+
+const CbCommand cb_cmd_logs = {
+    "logs", "RUN [-f] [--raw] [--stderr]", "a run's events and log lines (-f: follow)", run,
+    help,
+};
