@@ -5,4 +5,6 @@ cb_sample_recipes = \
 	samples/recipes/fast.json \
 	samples/recipes/dct.json \
 	samples/recipes/no-restoration.json
-EXTRA_DIST += $(cb_sample_recipes)
+# Installed for the demo (codecbench demo --recipes defaults to them).
+recipesdir = $(pkgdatadir)/recipes
+dist_recipes_DATA = $(cb_sample_recipes)

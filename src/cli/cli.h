@@ -26,6 +26,7 @@ typedef struct CbCommand {
 extern const CbCommand cb_cmd_probe;
 extern const CbCommand cb_cmd_metrics;
 extern const CbCommand cb_cmd_bdrate;
+extern const CbCommand cb_cmd_survey;
 extern const CbCommand cb_cmd_demo;
 extern const CbCommand cb_cmd_recipe;
 extern const CbCommand cb_cmd_encode;

@@ -1,306 +1,386 @@
-/* codecbench demo [DIR]: measures the sample clips and their encodes. */
+/* codecbench demo: a demo experiment, engine variants against x264, run
+ * through the store and its runner like any experiment. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include "config.h"
+
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/jsonout.h"
-#include "cli/measure.h"
-#include "codecbench/metrics.h"
+#include "cli/clirun.h"
+#include "codecbench/buf.h"
+#include "codecbench/recipe.h"
+#include "codecbench/sanitize.h"
 
-/* Demo folders hold a few dozen files; more is not a demo folder. */
-#define MAX_ENTRIES 4096
-#define ANCHOR_CODEC "x264"
+#define DEMO_EXPERIMENT "demo"
+#define DEMO_ANCHOR "x264-medium"
+/* The recipes the demo runs, from the recipes folder; the first is the anchor. */
+static const char *const demo_recipes[] = { DEMO_ANCHOR, "x264-veryfast", "fast", "default" };
+#define N_DEMO_RECIPES (sizeof(demo_recipes) / sizeof(demo_recipes[0]))
+/* Sources in the clips folder: names ending in this. */
+#define DEMO_SOURCE_SUFFIX ".y4m"
+/* Most sources a demo takes. */
+#define DEMO_MAX_SOURCES 16
+/* How often the store is asked how the runs are going, ms. */
+#define DEMO_TICK_MS 500
 
 static void help(FILE *out)
 {
-    fputs("Usage: codecbench demo [DIR]\n"
+    fputs("Usage: codecbench demo [CLIPS_DIR] [--frames N] [--recipes DIR] [--store DIR]\n"
           "\n"
-          "Measures the sample clips in DIR (default: samples) and prints, for each\n"
-          "source SRC.y4m, a table of its encodes SRC.CODEC.PARAM.EXT (kbps, PSNR,\n"
-          "SSIM, all measured on decoded frames), then the BD-rate of each codec\n"
-          "against x264 on PSNR-Y, per clip and averaged over the clips.\n"
-          "'samples/make-clips --demo DIR' makes such a folder with FFmpeg.\n"
+          "Runs the demo experiment ('" DEMO_EXPERIMENT "'): each source CLIPS_DIR/*.y4m\n"
+          "(default: samples; 'samples/make-clips --demo DIR' makes them) encoded with\n"
+          "the recipes x264-medium (the anchor), x264-veryfast, fast and default (the\n"
+          "codecbench engine), each run by the store's runner in worker processes and\n"
+          "verified by decoding the stored bitstreams.  Runs already done with the same\n"
+          "recipe, source and frames are kept, not run again.  Prints each run as it\n"
+          "ends, then the BD-rate of every recipe against x264-medium per source and\n"
+          "averaged over the sources.  'codecbench list --experiment demo' and\n"
+          "'codecbench compare' go further.\n"
           "\n"
           "Options:\n"
-          "  -h, --help  this text\n",
+          "  --frames N     frames of each source (default 30)\n"
+          "  --recipes DIR  where the recipes are (default: $CODECBENCH_RECIPES, else\n"
+          "                 " CB_PKGDATADIR "/recipes, else samples/recipes)\n"
+          "  --store DIR    the store (default: $CODECBENCH_STORE, the config's 'store',\n"
+          "                 else $XDG_DATA_HOME/codecbench)\n"
+          "  -h, --help     this text\n",
           out);
 }
 
-typedef struct Encode {
-    char *file;    /* path */
-    char *codec;   /* CODEC part of the name */
-    char *param;   /* PARAM part of the name */
-    MeasureResult res;
-} Encode;
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
-typedef struct Names {
-    char **v;
-    size_t n;
-} Names;
+static const char *recipes_dir(const char *flag)
+{
+    if (flag)
+        return flag;
+    const char *env = getenv("CODECBENCH_RECIPES");
+    if (env && *env)
+        return env;
+    if (is_dir(CB_PKGDATADIR "/recipes"))
+        return CB_PKGDATADIR "/recipes";
+    return "samples/recipes";
+}
 
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void names_free(Names *ns)
-{
-    for (size_t i = 0; i < ns->n; i++)
-        free(ns->v[i]);
-    free(ns->v);
-    ns->v = NULL;
-    ns->n = 0;
-}
-
-/* The regular names in dir, sorted. */
-static int list_dir(const char *dir, Names *out, CbError *err)
+/* The sources in dir (absolute paths, sorted); *n of them. */
+static int find_sources(const char *dir, char **out, size_t *n, CbError *err)
 {
     DIR *d = opendir(dir);
     if (!d)
         return cb_error_set(err, CB_EIO, "%s: %s", dir, strerror(errno));
-    out->v = calloc(MAX_ENTRIES, sizeof *out->v);
-    out->n = 0;
-    int rc = out->v ? CB_OK : CB_ENOMEM;
+    char *abs = realpath(dir, NULL);
+    int rc = 0;
+    *n = 0;
     struct dirent *e;
-    while (rc == CB_OK && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
+    while (abs && (e = readdir(d))) {
+        size_t len = strlen(e->d_name), sl = strlen(DEMO_SOURCE_SUFFIX);
+        if (len <= sl || strcmp(e->d_name + len - sl, DEMO_SOURCE_SUFFIX) || e->d_name[0] == '.')
             continue;
-        if (out->n == MAX_ENTRIES) {
-            rc = cb_error_set(err, CB_ELIMIT, "%s: more than %d files", dir, MAX_ENTRIES);
+        if (*n == DEMO_MAX_SOURCES) {
+            rc = cb_error_set(err, CB_ELIMIT, "%s: more than %d sources", dir, DEMO_MAX_SOURCES);
             break;
         }
-        if (!(out->v[out->n++] = strdup(e->d_name)))
-            rc = CB_ENOMEM;
+        size_t m = strlen(abs) + len + 2;
+        out[*n] = malloc(m);
+        if (!out[*n]) {
+            rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(out[*n], m, "%s/%s", abs, e->d_name);
+        (*n)++;
     }
+    if (!abs)
+        rc = cb_error_set(err, CB_EIO, "%s: %s", dir, strerror(errno));
     closedir(d);
-    if (rc == CB_OK)
-        qsort(out->v, out->n, sizeof *out->v, cmp_str);
-    else if (rc == CB_ENOMEM)
-        cb_error_set(err, rc, "%s: out of memory", dir);
+    free(abs);
+    if (rc == 0 && *n == 0)
+        rc = cb_error_set(err, CB_ENOENT,
+                          "%s has no sources (*.y4m); make them with: samples/make-clips --demo %s",
+                          dir, dir);
+    if (rc == 0)
+        qsort(out, *n, sizeof(*out), cmp_str);
     return rc;
 }
 
-static char *path_join(const char *dir, const char *name)
+static int read_recipe(const char *dir, const char *name, char **text, char hash[CB_RECIPE_HASH_HEX],
+                       CbError *err)
 {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
+    size_t m = strlen(dir) + strlen(name) + 8;
+    char *path = malloc(m);
+    if (!path)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    snprintf(path, m, "%s/%s.json", dir, name);
+    CbBuf b;
+    cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
+    CbRecipe r = { 0 };
+    int rc = cb_buf_read_file(&b, path, err);
+    if (rc == 0)
+        rc = cb_recipe_parse(b.data ? b.data : "", b.len, path, &r, err);
+    if (rc == 0)
+        rc = cb_recipe_hash(&r, hash);
+    if (rc == 0 && !(*text = cb_buf_steal(&b)))
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+    if (rc == CB_EIO)
+        cb_error_prefix(err, "the demo's recipes (--recipes DIR)");
+    cb_recipe_free(&r);
+    cb_buf_free(&b);
+    free(path);
+    return rc;
 }
 
-/* Splits "SRC.CODEC.PARAM.EXT" when SRC is src; fills codec and param. */
-static int parse_encode_name(const char *name, const char *src, char **codec, char **param)
+/* A done run of this experiment with the same recipe, input and frames. */
+static int64_t find_done(CbRunInfo *rows, size_t n, const char *hash, const char *input,
+                         int64_t frames)
 {
-    size_t ls = strlen(src);
-    if (strncmp(name, src, ls) || name[ls] != '.')
-        return 0;
-    const char *c = name + ls + 1;
-    const char *d1 = strchr(c, '.');
-    if (!d1)
-        return 0;
-    const char *d2 = strchr(d1 + 1, '.');
-    if (!d2 || strchr(d2 + 1, '.') || d2 == d1 + 1 || d1 == c)
-        return 0;
-    *codec = strndup(c, (size_t)(d1 - c));
-    *param = strndup(d1 + 1, (size_t)(d2 - d1 - 1));
-    return *codec && *param ? 1 : -1;
-}
-
-static int cmp_encode(const void *a, const void *b)
-{
-    const Encode *x = a, *y = b;
-    int c = strcmp(x->codec, y->codec);
-    if (c)
-        return c;
-    return (x->res.dist_kbps > y->res.dist_kbps) - (x->res.dist_kbps < y->res.dist_kbps);
-}
-
-typedef struct CodecBd {
-    char *codec; /* owned */
-    double sum;
-    int clips;
-} CodecBd;
-
-/* BD-rate of each codec against the anchor on one clip; adds to totals. */
-static void clip_bdrates(const Encode *enc, size_t n, CodecBd *tot, size_t *ntot)
-{
-    CbRdPoint anchor[CB_BD_MAX_POINTS], test[CB_BD_MAX_POINTS];
-    size_t na = 0;
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(enc[i].codec, ANCHOR_CODEC) && na < CB_BD_MAX_POINTS)
-            anchor[na++] = (CbRdPoint){enc[i].res.dist_kbps, enc[i].res.seq.psnr_mean[0]};
-    if (na == 0) {
-        printf("  (no %s encodes: no BD-rate)\n", ANCHOR_CODEC);
-        return;
+        if (rows[i].status == CB_RUN_DONE && rows[i].recipe_hash &&
+            !strcmp(rows[i].recipe_hash, hash) && rows[i].input && !strcmp(rows[i].input, input) &&
+            rows[i].first_frame == 0 && rows[i].frames == frames)
+            return rows[i].id;
+    return 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int is_final(CbRunStatus st)
+{
+    return st == CB_RUN_DONE || st == CB_RUN_FAILED || st == CB_RUN_CANCELLED ||
+           st == CB_RUN_INTERRUPTED;
+}
+
+static void print_run(const CbRunInfo *r)
+{
+    char *name = cb_sanitize_dup(r->recipe_name ? r->recipe_name : "?", 0);
+    char *src = cb_sanitize_dup(base_name(r->input ? r->input : "?"), 0);
+    if (r->status == CB_RUN_DONE) {
+        printf("  run %-5lld %-14s %-14s %7.1f..%-8.1f kbps  PSNR-Y %6.3f..%-6.3f dB",
+               (long long)r->id, name ? name : "", src ? src : "", r->kbps_min, r->kbps_max,
+               r->psnr_y_min, r->psnr_y_max);
+        if (isfinite(r->bd_rate))
+            printf("  BD-rate %+7.2f %%", r->bd_rate);
+        putchar('\n');
+    } else {
+        char *why = cb_sanitize_dup(r->reason ? r->reason : "", 0);
+        printf("  run %-5lld %-14s %-14s %s: %s\n", (long long)r->id, name ? name : "",
+               src ? src : "", cb_run_status_name(r->status), why ? why : "");
+        free(why);
     }
-    for (size_t i = 0; i < n;) {
-        size_t j = i, nt = 0;
-        while (j < n && !strcmp(enc[j].codec, enc[i].codec)) {
-            if (nt < CB_BD_MAX_POINTS)
-                test[nt++] = (CbRdPoint){enc[j].res.dist_kbps, enc[j].res.seq.psnr_mean[0]};
-            j++;
-        }
-        if (strcmp(enc[i].codec, ANCHOR_CODEC)) {
-            CbBdResult r;
-            CbError err;
-            cb_error_clear(&err);
-            printf("  BD-rate of %-8s vs %s (PSNR-Y): ", enc[i].codec, ANCHOR_CODEC);
-            if (cb_bd_compute(anchor, na, test, nt, &r, &err) < 0) {
-                fputs("not computed: ", stdout);
-                cli_puts_sanitized(stdout, err.text);
-                fputc('\n', stdout);
-            } else {
-                printf("%+7.2f %%  BD-PSNR %+6.3f dB  (overlap %.2f..%.2f dB%s)\n",
-                       r.bd_rate_pct, r.bd_psnr_db, r.psnr_lo, r.psnr_hi,
-                       r.small_overlap ? ", small" : "");
-                size_t k = 0;
-                while (k < *ntot && strcmp(tot[k].codec, enc[i].codec))
-                    k++;
-                if (k == *ntot && k < MAX_ENTRIES && (tot[k].codec = strdup(enc[i].codec))) {
-                    tot[k].sum = 0;
-                    tot[k].clips = 0;
-                    (*ntot)++;
-                }
-                if (k < *ntot) {
-                    tot[k].sum += r.bd_rate_pct;
-                    tot[k].clips++;
-                }
+    fflush(stdout);
+    free(name);
+    free(src);
+}
+
+/* Waits for the runs, printing each as it ends.  Returns how many failed. */
+static int wait_runs(CbStore *s, const int64_t *ids, size_t n, CbError *err)
+{
+    char *seen = calloc(n, 1);
+    if (!seen)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    size_t left = n;
+    int failed = 0, rc = 0;
+    while (left > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (seen[i])
+                continue;
+            CbRunInfo r = { 0 };
+            if ((rc = cb_store_get_run(s, ids[i], &r, err)) < 0)
+                goto out;
+            if (is_final(r.status)) {
+                seen[i] = 1;
+                left--;
+                failed += r.status != CB_RUN_DONE;
+                print_run(&r);
             }
+            cb_run_info_free(&r);
         }
-        i = j;
+        if (left > 0) {
+            /* A runner that went idle while we queued is started again. */
+            if ((rc = cli_runner_ensure(s, err)) < 0)
+                goto out;
+            poll(NULL, 0, DEMO_TICK_MS);
+        }
     }
+out:
+    free(seen);
+    return rc < 0 ? rc : failed;
+}
+
+static void print_summary(CbStore *s, char **sources, size_t n_src, CbError *err)
+{
+    CbRunInfo *rows = NULL;
+    size_t n = 0;
+    CbRunFilter f = { .experiment = DEMO_EXPERIMENT, .status = CB_RUN_DONE, .sort = "id" };
+    if (cb_store_list(s, &f, &rows, &n, err) < 0)
+        return;
+    printf("\nBD-rate against %s on PSNR-Y (negative: fewer bits at equal quality)\n\n",
+           DEMO_ANCHOR);
+    printf("  %-14s", "recipe");
+    for (size_t c = 0; c < n_src; c++) {
+        char *src = cb_sanitize_dup(base_name(sources[c]), 0);
+        printf(" %14.14s", src ? src : "");
+        free(src);
+    }
+    printf(" %14s\n", "mean");
+    CbRecipeBd *bds = NULL;
+    size_t n_bd = 0;
+    if (cb_store_experiment_bd(s, DEMO_EXPERIMENT, &bds, &n_bd, err) < 0)
+        n_bd = 0;
+    for (size_t k = 1; k < N_DEMO_RECIPES; k++) {
+        printf("  %-14s", demo_recipes[k]);
+        for (size_t c = 0; c < n_src; c++) {
+            double bd = NAN;
+            for (size_t i = 0; i < n; i++)
+                if (rows[i].recipe_name && !strcmp(rows[i].recipe_name, demo_recipes[k]) &&
+                    rows[i].input && !strcmp(rows[i].input, sources[c]))
+                    bd = rows[i].bd_rate;
+            if (isfinite(bd))
+                printf(" %12.2f %%", bd);
+            else
+                printf(" %14s", "-");
+        }
+        double mean = NAN;
+        for (size_t i = 0; i < n_bd; i++)
+            if (bds[i].recipe_name && !strcmp(bds[i].recipe_name, demo_recipes[k]))
+                mean = bds[i].bd_rate;
+        if (isfinite(mean))
+            printf(" %12.2f %%\n", mean);
+        else
+            printf(" %14s\n", "-");
+    }
+    printf("\nHow: PSNR-Y is the mean of per-frame PSNR over the decoded frames; kbps counts\n"
+           "the stored stream's payload with its in-band headers; BD-rate is integrated by\n"
+           "PCHIP in the log-rate domain over the overlapping PSNR range (JVET/AOM CTC),\n"
+           "against the %s run on the same source; '-' where a curve is missing or\n"
+           "the curves do not overlap.\n",
+           DEMO_ANCHOR);
+    cb_recipe_bds_free(&bds, n_bd);
+    cb_run_infos_free(&rows, n);
 }
 
 static int run(int argc, char **argv)
 {
-    if (argc > 2)
-        return cli_usage(&cb_cmd_demo, "takes at most one DIR");
-    if (argc == 2 && argv[1][0] == '-')
-        return cli_usage(&cb_cmd_demo, "unknown option '%s'", argv[1]);
-    const char *dir = argc == 2 ? argv[1] : "samples";
-    CbError err;
-    cb_error_clear(&err);
-    Names names = {0};
-    if (list_dir(dir, &names, &err) < 0)
-        return cli_fail(&err);
-
-    int code = CB_EXIT_OK, sources = 0;
-    /* A progress line only where someone watches it. */
-    int progress = isatty(STDERR_FILENO);
-    Encode *enc = calloc(names.n ? names.n : 1, sizeof *enc);
-    CodecBd *tot = calloc(MAX_ENTRIES, sizeof *tot);
-    size_t ntot = 0;
-    if (!enc || !tot) {
-        cli_error("out of memory");
-        code = CB_EXIT_FAIL;
-        goto out;
-    }
-    printf("codecbench demo: %s\n", dir);
-    fputs("Every number below is measured on frames decoded from the files.\n", stdout);
-    for (size_t s = 0; s < names.n; s++) {
-        const char *name = names.v[s];
-        size_t len = strlen(name);
-        if (len < 5 || strcmp(name + len - 4, ".y4m") || memchr(name, '.', len - 4))
-            continue;
-        char *src = strndup(name, len - 4);
-        char *src_path = path_join(dir, name);
-        size_t n = 0;
-        if (!src || !src_path) {
-            free(src);
-            free(src_path);
-            code = CB_EXIT_FAIL;
+    static const struct option longopts[] = {
+        {"frames", required_argument, NULL, 'n'},
+        {"recipes", required_argument, NULL, 'r'},
+        {"store", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *store_flag = NULL, *recipes_flag = NULL;
+    long long frames = 30;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            frames = cli_parse_count(optarg);
+            if (frames < 1)
+                return cli_usage(&cb_cmd_demo, "--frames needs a whole number >= 1, not '%s'",
+                                 optarg);
             break;
+        case 'r': recipes_flag = optarg; break;
+        case 's': store_flag = optarg; break;
+        default:
+            return cli_usage(&cb_cmd_demo, "unknown option '%s'", argv[optind - 1]);
         }
-        sources++;
-        for (size_t i = 0; i < names.n; i++) {
-            char *codec = NULL, *param = NULL;
-            int m = parse_encode_name(names.v[i], src, &codec, &param);
-            if (m <= 0) {
-                free(codec);
-                free(param);
+    }
+    if (argc - optind > 1)
+        return cli_usage(&cb_cmd_demo, "at most one clips folder");
+    const char *clips = optind < argc ? argv[optind] : "samples";
+    const char *rdir = recipes_dir(recipes_flag);
+
+    CbError err = { 0 };
+    CbStore *store = NULL;
+    char *sources[DEMO_MAX_SOURCES] = { 0 };
+    char *texts[N_DEMO_RECIPES] = { 0 };
+    char hashes[N_DEMO_RECIPES][CB_RECIPE_HASH_HEX];
+    int64_t ids[DEMO_MAX_SOURCES * N_DEMO_RECIPES];
+    size_t n_src = 0, n_ids = 0, n_old = 0;
+    CbRunInfo *old = NULL;
+    int rc = CB_EXIT_FAIL;
+    if (find_sources(clips, sources, &n_src, &err) < 0)
+        goto fail;
+    for (size_t k = 0; k < N_DEMO_RECIPES; k++)
+        if (read_recipe(rdir, demo_recipes[k], &texts[k], hashes[k], &err) < 0)
+            goto fail;
+    if (cli_store_open(store_flag, CB_STORE_CREATE, &store, &err) < 0 ||
+        cb_store_set_anchor(store, DEMO_EXPERIMENT, texts[0], DEMO_ANCHOR ".json", &err) < 0)
+        goto fail;
+    CbRunFilter f = { .experiment = DEMO_EXPERIMENT, .status = -1, .sort = "id" };
+    if (cb_store_list(store, &f, &old, &n_old, &err) < 0)
+        goto fail;
+    printf("codecbench demo: %zu sources x %zu recipes, %lld frames each, store %s\n", n_src,
+           N_DEMO_RECIPES, frames, cb_store_dir(store));
+    size_t kept = 0;
+    for (size_t k = 0; k < N_DEMO_RECIPES; k++)
+        for (size_t i = 0; i < n_src; i++) {
+            int64_t done = find_done(old, n_old, hashes[k], sources[i], frames);
+            if (done) {
+                kept++;
                 continue;
             }
-            Encode *e = &enc[n];
-            e->codec = codec;
-            e->param = param;
-            e->file = path_join(dir, names.v[i]);
-            if (progress)
-                fprintf(stderr, "\rmeasuring %-50.50s", names.v[i]);
-            MeasureOptions mo = {.start = 0, .max_frames = -1};
-            if (!e->file || measure_videos(src_path, e->file, &mo, &e->res, &err) < 0) {
-                if (progress)
-                    fputc('\n', stderr);
-                cli_fail(&err);
-                free(e->file);
-                free(codec);
-                free(param);
-                code = CB_EXIT_FAIL;
-                continue;
-            }
-            n++;
+            CbRunRequest req = {
+                .experiment = DEMO_EXPERIMENT,
+                .recipe_json = texts[k],
+                .recipe_source = demo_recipes[k],
+                .input = sources[i],
+                .first_frame = 0,
+                .frames = frames,
+                .origin = "user",
+            };
+            if (cb_store_queue_run(store, &req, &ids[n_ids], &err) < 0)
+                goto fail;
+            n_ids++;
         }
-        if (progress)
-            fprintf(stderr, "\r%-60s\r", "");
-        qsort(enc, n, sizeof *enc, cmp_encode);
-        printf("\n%s.y4m", src);
-        if (n)
-            printf(": %dx%d, %lld frames at %d/%d fps", enc[0].res.width, enc[0].res.height,
-                   (long long)enc[0].res.seq.frames, enc[0].res.fps_num, enc[0].res.fps_den);
-        printf("\n  %-8s %-6s %10s %9s %9s %9s\n", "codec", "param", "kbps", "PSNR-Y",
-               "PSNR-YUV", "SSIM-All");
-        for (size_t i = 0; i < n; i++)
-            printf("  %-8s %-6s %10.2f %9.3f %9.3f %9.5f\n", enc[i].codec, enc[i].param,
-                   enc[i].res.dist_kbps, enc[i].res.seq.psnr_mean[0],
-                   enc[i].res.seq.psnr_yuv_mean, enc[i].res.seq.ssim_all_mean);
-        if (n == 0)
-            printf("  (no encodes named %s.CODEC.PARAM.EXT)\n", src);
-        else
-            clip_bdrates(enc, n, tot, &ntot);
-        for (size_t i = 0; i < n; i++) {
-            free(enc[i].file);
-            free(enc[i].codec);
-            free(enc[i].param);
-        }
-        memset(enc, 0, n * sizeof *enc);
-        free(src);
-        free(src_path);
-    }
-    if (sources == 0) {
-        cli_error("%s has no sources (SRC.y4m); make them with: samples/make-clips --demo %s",
-                  dir, dir);
-        code = CB_EXIT_FAIL;
-        goto out;
-    }
-    if (ntot) {
-        printf("\nMean BD-rate over clips, against %s on PSNR-Y:\n", ANCHOR_CODEC);
-        for (size_t k = 0; k < ntot; k++)
-            printf("  %-8s %+7.2f %%  (%d clips)\n", tot[k].codec, tot[k].sum / tot[k].clips,
-                   tot[k].clips);
-    }
-    printf("\nkbps: video packet bytes x 8 / duration at the source's frame rate.\n"
-           "PSNR-Y and PSNR-YUV: mean of per-frame values; PSNR-YUV = (6Y+U+V)/8.\n"
-           "SSIM-All: as FFmpeg's ssim filter. BD-rate: PCHIP in log10(rate) over the\n"
-           "overlapping PSNR range (JVET/AOM CTC); negative saves bits against %s.\n",
-           ANCHOR_CODEC);
+    if (kept)
+        printf("%zu runs done earlier are kept; %zu queued\n", kept, n_ids);
+    else
+        printf("%zu runs queued\n", n_ids);
+    fflush(stdout);
+    if (n_ids && cli_runner_ensure(store, &err) < 0)
+        goto fail;
+    int failed = wait_runs(store, ids, n_ids, &err);
+    if (failed < 0)
+        goto fail;
+    print_summary(store, sources, n_src, &err);
+    rc = failed ? CB_EXIT_FAIL : CB_EXIT_OK;
+    if (failed)
+        cli_error("%d of %zu runs did not finish; 'codecbench logs RUN' says why", failed, n_ids);
+    goto out;
+fail:
+    rc = cli_fail(&err);
 out:
-    if (tot)
-        for (size_t k = 0; k < ntot; k++)
-            free(tot[k].codec);
-    free(tot);
-    free(enc);
-    names_free(&names);
-    return code;
+    cb_run_infos_free(&old, n_old);
+    cb_store_close(&store);
+    for (size_t i = 0; i < n_src; i++)
+        free(sources[i]);
+    for (size_t k = 0; k < N_DEMO_RECIPES; k++)
+        free(texts[k]);
+    return rc;
 }
 
 const CbCommand cb_cmd_demo = {
-    .name = "demo",
-    .args = "[DIR]",
-    .summary = "measure the sample clips and their encodes (samples/make-clips --demo)",
-    .run = run,
-    .help = help,
+    "demo", "[CLIPS_DIR] [--frames N] [--recipes DIR]",
+    "the demo experiment: engine recipes against x264 on the sample clips", run, help,
 };

@@ -10,6 +10,7 @@ codecbench_SOURCES = \
 	src/cli/cmd_probe.c \
 	src/cli/cmd_metrics.c \
 	src/cli/cmd_bdrate.c \
+	src/cli/cmd_survey.c \
 	src/cli/cmd_demo.c \
 	src/cli/cmd_recipe.c \
 	src/cli/cmd_encode.c \
@@ -25,5 +26,5 @@ codecbench_SOURCES = \
 	src/cli/cmd_cancel.c \
 	src/cli/cmd_logs.c \
 	src/cli/cmd_runner.c
-codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DCB_PKGDATADIR='"$(pkgdatadir)"'
 codecbench_LDADD = $(CB_CORE_LIBS)

@@ -12,6 +12,7 @@ static const CbCommand *const commands[] = {
     &cb_cmd_probe,
     &cb_cmd_metrics,
     &cb_cmd_bdrate,
+    &cb_cmd_survey,
     &cb_cmd_demo,
     &cb_cmd_recipe,
     &cb_cmd_encode,
