@@ -14,6 +14,7 @@ cb_cli_tests = \
 	tests/cli/engine.sh \
 	tests/cli/golden.sh \
 	tests/cli/survey.sh \
+	tests/cli/runner.sh \
 	tests/cli/demo.sh
 TESTS += $(cb_cli_tests)
 EXTRA_DIST += $(cb_cli_tests) tests/cli/tap.py tests/data/golden.cbv tests/data/golden.json
