@@ -5,3 +5,4 @@ noinst_PROGRAMS += bench/bench_metrics
 bench_bench_metrics_SOURCES = bench/bench_metrics.c
 bench_bench_metrics_LDADD = src/metrics/libcbmetrics.a src/util/libcbutil.a $(LIBS)
 EXTRA_DIST += bench/engine
+EXTRA_DIST += bench/runner
