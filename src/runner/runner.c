@@ -402,6 +402,10 @@ int cb_runner_main(const CbRunnerOptions *o, CbError *err)
     sig_stop = 0;
     cb_log(r.o->logger, CB_LOG_INFO, "runner %ld: %d workers, store %s", (long)getpid(), o->workers,
           o->store_dir);
+    if (o->memory_limit_mib > 0 && !spawn_memory_limit_works())
+        cb_log(r.o->logger, CB_LOG_WARN,
+               "this is an AddressSanitizer build: workers run without the memory limit "
+               "(the sanitizer's shadow memory exceeds any RLIMIT_DATA)");
     mark_orphans(&r);
 
     double idle_since = now_mono();

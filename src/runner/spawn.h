@@ -20,6 +20,10 @@ typedef struct SpawnSpec {
  * limit, and PR_SET_PDEATHSIG(SIGKILL) so it dies with the runner. */
 int spawn_process(const SpawnSpec *s, pid_t *pid, CbError *err);
 
+/* 0 in an AddressSanitizer build, where no RLIMIT_DATA leaves room for the
+ * sanitizer's shadow memory: workers then run without the memory limit. */
+int spawn_memory_limit_works(void);
+
 /* 1 when an environment variable (its NAME=value) passes to workers. */
 int spawn_env_allowed(const char *entry);
 
