@@ -8,8 +8,8 @@
  * the packets, hence in the payload bytes.  Extradata, when an encoder sets
  * it anyway, is not written (it would repeat what the first packet holds).
  *
- * How each encoder is held at one fixed quantiser (checked by
- * tests/unit/test_baseline.c and tests/cli/baseline.sh where the stream says):
+ * How each encoder is held at one fixed quantiser (tests/unit/test_baseline.c
+ * reads every frame's quantiser back from the streams with FFmpeg):
  * - libx264, libx265: their "qp" AVOption (x264 --qp, x265 --qp: rc=cqp; P
  *   frames at qp, I and B frames offset by ipratio/pbratio as both
  *   encoders do) or "crf";
@@ -17,7 +17,10 @@
  *   for fixed QP, qmin = qmax = the point, so that every frame, alt-ref
  *   frames included, uses that quantiser (0..63, the encoders' scale);
  * - libsvtav1: its "qp" option with svtav1-params aq-mode=0 (no adaptive
- *   quantisation: SVT-AV1's CQP), or "crf";
+ *   quantisation) and use-fixed-qindex-offsets=1 (its offsets all 0: without
+ *   it SVT-AV1's CQP lowers the quantiser of key frames and lower temporal
+ *   layers, e.g. qindex 24..108 for qp 27), so every frame is at the point,
+ *   as with libaom; or "crf";
  * - mpeg4: AV_CODEC_FLAG_QSCALE with global_quality = FF_QP2LAMBDA * q
  *   (ffmpeg -q:v); B frames get libavcodec's b_quant_factor offset.
  */
@@ -398,7 +401,7 @@ static int configure(CbBaselineEncoder *e, const CbBaselineSettings *s, int q,
             return e->rc;
         if (!crf) {
             params_key = "svtav1-params";
-            params = "aq-mode=0";
+            params = "aq-mode=0:use-fixed-qindex-offsets=1";
         }
         break;
     case FAM_MPEG4:
