@@ -553,6 +553,20 @@ static void test_refusals(void **state)
     assert_int_equal(cb_baseline_open(&e, &s, 27, 64, 64, 25, 1, path, NULL, &err), CB_EINVAL);
     assert_non_null(strstr(err.text, "warp"));
 
+    /* mpeg4 would ignore a CRF without a word: refused. */
+    settings_for("mpeg4", &s);
+    s.rate_control = CB_RC_CRF;
+    cb_error_clear(&err);
+    assert_int_equal(cb_baseline_open(&e, &s, 5, 64, 64, 25, 1, path, NULL, &err), CB_EINVAL);
+    assert_non_null(strstr(err.text, "mpeg4 has no CRF"));
+    settings_for("libx264", &s);
+    s.n_options = CB_BASELINE_MAX_OPTIONS + 1;
+    assert_int_equal(cb_baseline_open(&e, &s, 5, 64, 64, 25, 1, path, NULL, &err), CB_EINVAL);
+    settings_for("libx264", &s);
+    assert_int_equal(cb_baseline_open(&e, &s, 5, 0, 64, 25, 1, path, NULL, &err), CB_EINVAL);
+    assert_int_equal(cb_baseline_open(&e, &s, 5, 64, 64, 0, 1, path, NULL, &err), CB_EINVAL);
+    assert_null(e);
+
     /* An unwritable path. */
     settings_for("libx264", &s);
     assert_int_equal(cb_baseline_open(&e, &s, 27, 64, 64, 25, 1, "/nonexistent/dir/x.h264", NULL,
