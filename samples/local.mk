@@ -1,10 +1,13 @@
 EXTRA_DIST += samples/make-clips samples/README.md
-# Recipes: the engine's defaults and a few variants (codecbench recipe check).
+# Recipes: the engine's defaults and a few variants, and the x264 baselines
+# (codecbench recipe check).
 cb_sample_recipes = \
 	samples/recipes/default.json \
 	samples/recipes/fast.json \
 	samples/recipes/dct.json \
-	samples/recipes/no-restoration.json
+	samples/recipes/no-restoration.json \
+	samples/recipes/x264-medium.json \
+	samples/recipes/x264-veryfast.json
 # Installed for the demo (codecbench demo --recipes defaults to them).
 recipesdir = $(pkgdatadir)/recipes
 dist_recipes_DATA = $(cb_sample_recipes)
