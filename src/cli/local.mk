@@ -14,7 +14,7 @@ codecbench_SOURCES = \
 	src/cli/cmd_recipe.c \
 	src/cli/cmd_encode.c \
 	src/cli/cmd_decode.c \
-	src/cli/cbvfile.c \
-	src/cli/cbvfile.h
+	src/cli/cmd_worker.c \
+	src/cli/cmd_verify.c
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 codecbench_LDADD = $(CB_CORE_LIBS)
