@@ -1,5 +1,6 @@
 # Unit tests of worker/: result.json (write/read round trip, every refusal,
-# the atomic write) and the worker's environment scrubbing.  The worker and
+# the atomic write), the worker's environment scrubbing, and its source frames
+# (kept in memory or read again per pass: the same frames; needs $CB_CLIPS).  The worker and
 # verification end to end are tests/cli/worker.sh.
 check_PROGRAMS += tests/unit/test_result
 TESTS += tests/unit/test_result
