@@ -372,7 +372,7 @@ static int configure(CbBaselineEncoder *e, const CbBaselineSettings *s, int q,
         if (set_opt_int(e, crf ? "crf" : "qp", q, err) < 0)
             return e->rc;
         if (e->row->family == FAM_X265) {
-            /* x265 prints its banner and statistics on stderr itself. */
+            /* x265 writes its banner and statistics to the process's error output itself. */
             params_key = "x265-params";
             params = "log-level=error";
         }
