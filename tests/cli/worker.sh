@@ -170,6 +170,60 @@ ok '[ $? = 1 ] && grep -q "run directory .*none: No such file" "$t/err"' "a miss
 "$cb" worker > /dev/null 2>&1
 ok '[ $? = 2 ]' "worker without RUN_DIR: usage error"
 
+# The x264 baseline path: an Annex B stream, decoded back by libavcodec.
+if [ -n "${FFMPEG:-}" ] && [ -x "$FFMPEG" ] && ! "$FFMPEG" -hide_banner -encoders 2>/dev/null | grep -q libx264; then
+    skip "x264 baseline" "this FFmpeg has no libx264"
+else
+    x264=$("$PYTHON3" -c "
+import json
+r = json.load(open('$CB_SRCDIR/samples/recipes/x264-veryfast.json'))
+r['settings']['points'] = [27, 37]
+print(json.dumps(r))")
+    b=$t/x264
+    make_run "$b" "$src" 3 10 "$x264"
+    "$cb" worker "$b" > /dev/null 2> "$t/err"
+    rc=$?
+    if [ $rc != 0 ] && grep -q "libx264" "$t/err" && grep -qi "not\|lacks\|no " "$t/err"; then
+        skip "x264 baseline" "$(head -c 120 "$t/err")"
+    else
+        ok '[ $rc = 0 ] && [ -s "$b/qp27.h264" ] && [ -s "$b/qp37.h264" ]' "x264 baseline: the worker writes qp27.h264 and qp37.h264 ($(head -c 160 "$t/err"))"
+        "$cb" verify "$b" > /dev/null 2> "$t/err"
+        rc=$?
+        ok '[ $rc = 0 ] && [ -s "$b/result.json" ]' "x264 baseline: verified ($(head -c 160 "$t/err"))"
+        # Annex B carries its SPS/PPS in band: the payload is the whole file;
+        # 10 frames at 20 fps are 0.5 s.
+        size=$(wc -c < "$b/qp27.h264")
+        ok '"$PYTHON3" -c "
+import json
+d = json.load(open(\"$b/result.json\"))
+assert d[\"codec\"] == \"libx264\" and \"x264\" in d[\"encoder_version\"], d[\"encoder_version\"]
+p = d[\"points\"][0]
+assert p[\"stream\"] == \"qp27.h264\" and p[\"payload_bytes\"] == $size == p[\"container_bytes\"]
+assert abs(p[\"kbps\"] - $size * 8 / 0.5 / 1000) < 1e-9
+assert sum(r[0] for r in p[\"rows\"]) == $size * 8
+"' "x264 baseline: payload = the file's $size bytes, kbps from it, frame bits sum to it"
+        if [ -n "${FFMPEG:-}" ] && [ -x "$FFMPEG" ]; then
+            "$FFMPEG" -v error -i "$b/qp27.h264" -i "$src" -lavfi \
+                "[1:v]trim=start_frame=3:end_frame=13,setpts=PTS-STARTPTS[ref];[0:v]setpts=PTS-STARTPTS[dec];[dec][ref]psnr=stats_file=$t/x264psnr.log" \
+                -f null - 2> "$t/ff.err"
+            ffprobe=$(dirname "$FFMPEG")/ffprobe
+            [ -x "$ffprobe" ] && "$ffprobe" -v error -select_streams v -show_entries frame=pict_type -of csv=p=0 "$b/qp27.h264" > "$t/types.txt"
+            ok '"$PYTHON3" - "$b/result.json" "$t/x264psnr.log" "$t/types.txt" <<EOF
+import json, os, sys
+p = json.load(open(sys.argv[1]))["points"][0]
+ff = [dict(f.split(":") for f in l.split()) for l in open(sys.argv[2])]
+assert len(ff) == 10 == len(p["rows"])
+for row, kv in zip(p["rows"], ff):
+    for c, k in enumerate(["psnr_y", "psnr_u", "psnr_v"]):
+        assert abs(row[2 + c] - float(kv[k])) <= 0.01, (row, kv)
+if os.path.getsize(sys.argv[3]):
+    types = [l.strip().strip(",") for l in open(sys.argv[3]) if l.strip()]
+    assert types == [r[1] for r in p["rows"]], (types, [r[1] for r in p["rows"]])
+EOF' "x264 baseline: per-frame PSNR equals FFmpeg's psnr filter within 0.01 dB; frame types equal ffprobe's"
+        fi
+    fi
+fi
+
 # A full disk: the run directory on a small tmpfs that fills up.
 mkdir -p "$t/full"
 if mount -t tmpfs -o size=200k tmpfs "$t/full" 2> "$t/mount.err"; then
