@@ -139,6 +139,35 @@ json.dump(d, open('$t/dig/digests.json', 'w'))"
 "$cb" verify "$t/dig" > /dev/null 2> "$t/err"
 ok '[ $? = 1 ] && grep -q "qp27.cbv (point QP 27): frame 4 decodes differently" "$t/err"' "an altered digest fails naming the point and the frame"
 
+# worker.json and recipe.json are claims to check, not to trust.
+cp -r "$r" "$t/claim"
+"$PYTHON3" -c "
+import json
+w = json.load(open('$t/claim/worker.json'))
+w['points'][1]['stream'] = '../../etc/passwd'
+json.dump(w, open('$t/claim/worker.json', 'w'))"
+"$cb" verify "$t/claim" > /dev/null 2> "$t/err"
+rc=$?
+ok '[ $rc = 1 ] && grep -q "stream .\.\./\.\./etc/passwd. is not .qp37.cbv." "$t/err"' "a stream name in worker.json is never used as a path ($(head -c 160 "$t/err"))"
+cp "$r/worker.json" "$t/claim/worker.json"
+"$PYTHON3" -c "
+import json
+w = json.load(open('$t/claim/worker.json'))
+w['points'][0]['payload_bytes'] -= 100
+json.dump(w, open('$t/claim/worker.json', 'w'))"
+"$cb" verify "$t/claim" > /dev/null 2> "$t/err"
+rc=$?
+ok '[ $rc = 1 ] && grep -q "qp27.cbv: [0-9]* payload / [0-9]* file bytes, the worker wrote" "$t/err"' "byte counts that differ from the worker's fail ($(head -c 160 "$t/err"))"
+cp "$r/worker.json" "$t/claim/worker.json"
+"$PYTHON3" -c "
+import json
+d = json.load(open('$t/claim/recipe.json'))
+d['settings']['gop'] = 7
+json.dump(d, open('$t/claim/recipe.json', 'w'))"
+"$cb" verify "$t/claim" > /dev/null 2> "$t/err"
+rc=$?
+ok '[ $rc = 1 ] && grep -q "the recipe changed after the encode" "$t/err"' "a recipe changed after the encode fails"
+
 # The input is a different clip now: the identity check catches it.
 cp -r "$r" "$t/other"
 sed -i "s|$src|$CB_CLIPS/motion.y4m|" "$t/other/run.json"
