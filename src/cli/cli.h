@@ -37,6 +37,8 @@ extern const CbCommand cb_cmd_rerun;
 extern const CbCommand cb_cmd_cancel;
 extern const CbCommand cb_cmd_logs;
 extern const CbCommand cb_cmd_show;
+extern const CbCommand cb_cmd_worker;
+extern const CbCommand cb_cmd_verify;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -62,6 +64,9 @@ int cli_store_open(const char *flag, int flags, struct CbStore **out, CbError *e
 /* Fills the runner's options from the configuration (file, environment). */
 struct CbRunnerOptions;
 void cli_config_runner(struct CbRunnerOptions *o);
+/* For worker and verify: scrubs the environment (cb_worker_scrub_env) and
+ * reopens stdin from /dev/null; 0, or -1 after printing why. */
+int cli_worker_prepare(void);
 /* Parses a non-negative integer option value; -1 on failure. */
 long long cli_parse_count(const char *s);
 

@@ -15,8 +15,6 @@ codecbench_SOURCES = \
 	src/cli/cmd_recipe.c \
 	src/cli/cmd_encode.c \
 	src/cli/cmd_decode.c \
-	src/cli/cbvfile.c \
-	src/cli/cbvfile.h \
 	src/cli/runwait.c \
 	src/cli/runwait.h \
 	src/cli/clirun.c \
@@ -25,6 +23,8 @@ codecbench_SOURCES = \
 	src/cli/cmd_rerun.c \
 	src/cli/cmd_cancel.c \
 	src/cli/cmd_logs.c \
-	src/cli/cmd_runner.c
+	src/cli/cmd_runner.c \
+	src/cli/cmd_worker.c \
+	src/cli/cmd_verify.c
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DCB_PKGDATADIR='"$(pkgdatadir)"'
 codecbench_LDADD = $(CB_CORE_LIBS)

@@ -22,6 +22,8 @@ static const CbCommand *const commands[] = {
     &cb_cmd_cancel,
     &cb_cmd_logs,
     &cb_cmd_runner,
+    &cb_cmd_worker,
+    &cb_cmd_verify,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -15,6 +15,7 @@ cb_cli_tests = \
 	tests/cli/golden.sh \
 	tests/cli/survey.sh \
 	tests/cli/runner.sh \
-	tests/cli/demo.sh
+	tests/cli/demo.sh \
+	tests/cli/worker.sh
 TESTS += $(cb_cli_tests)
 EXTRA_DIST += $(cb_cli_tests) tests/cli/tap.py tests/data/golden.cbv tests/data/golden.json
