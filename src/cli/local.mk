@@ -18,3 +18,5 @@ codecbench_SOURCES = \
 	src/cli/cbvfile.h
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 codecbench_LDADD = $(CB_CORE_LIBS)
+# The configuration: `codecbench config` and cli_config() for every command.
+codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c

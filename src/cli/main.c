@@ -16,6 +16,7 @@ static const CbCommand *const commands[] = {
     &cb_cmd_recipe,
     &cb_cmd_encode,
     &cb_cmd_decode,
+    &cb_cmd_config,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
