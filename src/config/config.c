@@ -360,6 +360,25 @@ static char *parse_value_text(char *p, int *quoted, const char **why)
     return v;
 }
 
+/* Length of the valid UTF-8 sequence (shortest form, no surrogates, at most
+ * U+10FFFF) starting at s with n bytes left; 0 if there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len || len > n || c == 0xC0 || c == 0xC1 || c > 0xF4)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+        (c == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
+
 /* Checks a line's bytes: no NUL, no control characters but tab, valid UTF-8. */
 static const char *check_bytes(const unsigned char *s, size_t n, unsigned *bad)
 {
@@ -367,26 +386,12 @@ static const char *check_bytes(const unsigned char *s, size_t n, unsigned *bad)
         unsigned c = s[i];
         if (c == 0)
             return "a NUL byte (binary data?)";
-        if (c < 0x20 && c != '\t') {
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
             *bad = c;
             return "a control character";
         }
-        if (c == 0x7f) {
-            *bad = c;
-            return "a control character";
-        }
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (!len || i + len > n || c == 0xC0 || c == 0xC1 || c > 0xF4)
-            return "invalid UTF-8";
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return "invalid UTF-8";
-        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) ||
-            (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F))
+        size_t len = utf8_len(s + i, n - i);
+        if (!len)
             return "invalid UTF-8";
         i += len;
     }
@@ -824,10 +829,28 @@ static int put_comment(CbBuf *b, size_t line_start, const char *comment)
         rc = cb_buf_puts(b, " ");
     if (rc == CB_OK)
         rc = cb_buf_puts(b, "  # ");
-    for (const unsigned char *p = (const unsigned char *)comment; *p && rc == CB_OK; p++) {
-        char c = (*p < 0x20 || *p == 0x7f) ? '?' : (char)*p;
-        rc = cb_buf_append(b, &c, 1);
+    /* Keep the line readable back: control bytes and invalid UTF-8 become
+     * '?', and a long comment (a deep path) is cut to fit the line limit. */
+    size_t used = b->len - line_start;
+    size_t room = used + 3 < CB_CONFIG_MAX_LINE ? CB_CONFIG_MAX_LINE - used - 3 : 0;
+    const unsigned char *p = (const unsigned char *)comment;
+    size_t left = strlen(comment);
+    int cut = 0;
+    while (left && rc == CB_OK) {
+        size_t len = utf8_len(p, left);
+        int ok = len && !(*p < 0x20 || *p == 0x7f);
+        size_t take = ok ? len : 1;
+        if (take > room) {
+            cut = 1;
+            break;
+        }
+        rc = ok ? cb_buf_append(b, p, len) : cb_buf_puts(b, "?");
+        room -= take;
+        p += take;
+        left -= take;
     }
+    if (rc == CB_OK && cut)
+        rc = cb_buf_puts(b, "...");
     if (rc == CB_OK)
         rc = cb_buf_puts(b, "\n");
     return rc;

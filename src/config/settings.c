@@ -202,30 +202,49 @@ int cfg_parse_value(const CbSettingInfo *s, const char *text, int from_file, Cfg
     case CB_SETTING_PATH: {
         if (!n)
             return cb_error_set(err, CB_EINVAL, "%s: the path is empty", s->name);
-        if (n > 4096)
-            return cb_error_set(err, CB_EINVAL, "%s: the path is longer than 4096 bytes", s->name);
+        if (n > CFG_PATH_MAX)
+            return cb_error_set(err, CB_EINVAL, "%s: the path is longer than %d bytes", s->name,
+                                CFG_PATH_MAX);
         if (!strcmp(text, "~") || !strncmp(text, "~/", 2)) {
             const char *home = getenv("HOME");
             if (!home || home[0] != '/')
                 return cb_error_set(err, CB_EINVAL, "%s: '%s' needs $HOME, which is not set",
                                     s->name, text);
             CbBuf b;
-            cb_buf_init(&b, 8192);
+            cb_buf_init(&b, CFG_PATH_MAX);
             int rc = cb_buf_puts(&b, home);
             if (rc == CB_OK)
                 rc = cb_buf_puts(&b, text + 1);
             if (rc < 0) {
                 cb_buf_free(&b);
-                return cb_error_set(err, rc, "%s: %s", s->name, cb_strerror(rc));
+                return cb_error_set(err, rc, "%s: the path is longer than %d bytes", s->name,
+                                    CFG_PATH_MAX);
             }
             v->text = cb_buf_steal(&b);
             return v->text ? CB_OK : cb_error_set(err, CB_ENOMEM, "%s", cb_strerror(CB_ENOMEM));
         }
-        if (from_file && text[0] != '/')
+        if (text[0] == '/')
+            return set_text(v, text, n, err);
+        if (from_file)
             return cb_error_set(err, CB_EINVAL,
                                 "%s: '%s' is not an absolute path (in a file, write /... or ~/...)",
                                 s->name, text);
-        return set_text(v, text, n, err);
+        /* From the environment or a flag: relative to the current folder,
+         * made absolute now so that it means the same to every process. */
+        char cwd[CFG_PATH_MAX + 1];
+        if (!getcwd(cwd, sizeof cwd))
+            return cb_error_set(err, CB_EINVAL, "%s: '%s' is relative and the current folder is "
+                                "unknown: %s", s->name, text, strerror(errno));
+        CbBuf b;
+        cb_buf_init(&b, CFG_PATH_MAX);
+        int rc = cb_buf_printf(&b, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", text);
+        if (rc < 0) {
+            cb_buf_free(&b);
+            return cb_error_set(err, CB_EINVAL, "%s: the path is longer than %d bytes", s->name,
+                                CFG_PATH_MAX);
+        }
+        v->text = cb_buf_steal(&b);
+        return v->text ? CB_OK : cb_error_set(err, CB_ENOMEM, "%s", cb_strerror(CB_ENOMEM));
     }
     case CB_SETTING_NAME:
         if (!valid_name(text))
@@ -250,8 +269,6 @@ int cfg_parse_value(const CbSettingInfo *s, const char *text, int from_file, Cfg
                                 "%s: '%s' is not an http:// or https:// URL (no spaces or quotes, "
                                 "at most 2048 bytes)",
                                 s->name, text);
-        if (n > 0 && text[n - 1] == '/')
-            n--; /* one spelling: the client appends "/chat/completions" */
         return set_text(v, text, n, err);
     case CB_SETTING_ENUM: {
         const char *c = s->choices;

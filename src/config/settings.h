@@ -4,6 +4,10 @@
 
 #include "codecbench/config.h"
 
+/* Longest path value: a printed `set` line with it stays under
+ * CB_CONFIG_MAX_LINE. */
+#define CFG_PATH_MAX 3072
+
 /* A parsed value: text is its canonical config text (owned), i its number
  * for INT settings, is_auto when an INT setting was given "auto". */
 typedef struct CfgValue {

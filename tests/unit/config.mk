@@ -6,4 +6,4 @@ TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c
 tests_unit_test_config_CFLAGS = $(CB_TEST_CF)
 tests_unit_test_config_LDADD = src/config/libcbconfig.a src/util/libcbutil.a $(CMOCKA_LIBS)
-EXTRA_DIST += tests/fuzz/fuzz_config.c
+EXTRA_DIST += tests/fuzz/fuzz_config.c tests/fuzz/seeds/config/user.conf

@@ -266,7 +266,7 @@ static void test_line_types(void **state)
     assert_int_equal(get_int(cfg, "wall_limit"), 60);
     assert_string_equal(cb_config_get_string(cfg, "llm.model"), "my \"model\" # \\ x");
     assert_string_equal(cb_config_get_source(cfg, "llm.model"), "file t.conf:6");
-    assert_string_equal(cb_config_get_string(cfg, "llm.endpoint"), "http://localhost:8080/v1");
+    assert_string_equal(cb_config_get_string(cfg, "llm.endpoint"), "http://localhost:8080/v1/");
     assert_string_equal(cb_config_get_string(cfg, "proposer"), "llm");
     assert_string_equal(cb_config_get_string(cfg, "preview"), "blocks");
     assert_string_equal(cb_config_get_string(cfg, "store"), "/data/cb store");
@@ -597,9 +597,13 @@ static void test_precedence(void **state)
     assert_string_equal(err.text, "option -j: workers: 999 is outside 1..256");
     assert_int_equal(get_int(cfg, "workers"), 7);
     assert_int_equal(cb_config_set(cfg, "nope", "1", NULL, &err), CB_ENOENT);
-    /* From env and flags a relative store path is fine (the current folder). */
+    /* From env and flags a relative store path is relative to the current
+     * folder, made absolute. */
     assert_int_equal(cb_config_set(cfg, "store", "rel/store", "--store", &err), 0);
-    assert_string_equal(cb_config_get_string(cfg, "store"), "rel/store");
+    char cwd[4096], abs_store[4200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(abs_store, sizeof abs_store, "%s/rel/store", cwd);
+    assert_string_equal(cb_config_get_string(cfg, "store"), abs_store);
     unsetenv("CODECBENCH_WALL_LIMIT");
     unsetenv("CODECBENCH_LLM_MODEL");
     unsetenv("CODECBENCH_CANCEL_GRACE");
