@@ -39,6 +39,7 @@ extern const CbCommand cb_cmd_logs;
 extern const CbCommand cb_cmd_show;
 extern const CbCommand cb_cmd_worker;
 extern const CbCommand cb_cmd_verify;
+extern const CbCommand cb_cmd_config;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -69,5 +70,23 @@ void cli_config_runner(struct CbRunnerOptions *o);
 int cli_worker_prepare(void);
 /* Parses a non-negative integer option value; -1 on failure. */
 long long cli_parse_count(const char *s);
+
+/* The configuration (src/cli/cliconfig.c). */
+struct CbConfig;
+/* Builds a configuration: the built-in defaults, then file (which must
+ * exist) or, when file is NULL and with_env is set, the user's config file
+ * (a missing one is fine), then with_env the CODECBENCH_* variables.
+ * with_env == 0 and file == NULL: the defaults alone.  *path (may be NULL)
+ * receives the file considered (new string, NULL if none), *found (may be
+ * NULL) whether it was read.  Free *out with cb_config_free(). */
+int cli_config_load(const char *file, int with_env, struct CbConfig **out, char **path,
+                    int *found, CbError *err);
+/* The configuration of this process, loaded on first use (defaults, user
+ * file, environment).  An error in the user's config file is fatal: the
+ * message names file:line and the process exits with status 1. */
+const struct CbConfig *cli_config(void);
+/* Applies a command-line flag to cli_config(): CB_EXIT_OK, or CB_EXIT_USAGE
+ * after printing the error naming flag (e.g. "--workers"). */
+int cli_config_flag(const char *name, const char *value, const char *flag);
 
 #endif

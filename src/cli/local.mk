@@ -28,3 +28,5 @@ codecbench_SOURCES = \
 	src/cli/cmd_verify.c
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DCB_PKGDATADIR='"$(pkgdatadir)"'
 codecbench_LDADD = $(CB_CORE_LIBS)
+# The configuration: `codecbench config` and cli_config() for every command.
+codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c

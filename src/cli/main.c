@@ -24,6 +24,7 @@ static const CbCommand *const commands[] = {
     &cb_cmd_runner,
     &cb_cmd_worker,
     &cb_cmd_verify,
+    &cb_cmd_config,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

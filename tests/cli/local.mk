@@ -19,3 +19,6 @@ cb_cli_tests = \
 	tests/cli/worker.sh
 TESTS += $(cb_cli_tests)
 EXTRA_DIST += $(cb_cli_tests) tests/cli/tap.py tests/data/golden.cbv tests/data/golden.json
+# codecbench config (src/config/).
+TESTS += tests/cli/config.sh
+EXTRA_DIST += tests/cli/config.sh

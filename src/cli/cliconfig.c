@@ -1,0 +1,83 @@
+/* codecbench: the configuration the subcommands share: the built-in
+ * defaults, then the user's config file, then CODECBENCH_* variables, loaded
+ * once per process.  Command-line flags go on top with cli_config_flag(). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "codecbench/config.h"
+
+int cli_config_load(const char *file, int with_env, CbConfig **out, char **path, int *found,
+                    CbError *err)
+{
+    CbConfig *cfg = NULL;
+    char *user = NULL;
+    int rc;
+    *out = NULL;
+    if (path)
+        *path = NULL;
+    if (found)
+        *found = 0;
+    if ((rc = cb_config_new(&cfg, err)) < 0)
+        goto fail;
+    if (file || with_env) {
+        /* with_env unset and no file: the built-in defaults alone. */
+        user = file ? NULL : cb_config_user_path();
+        const char *p = file ? file : user;
+        if (p) {
+            rc = cb_config_load_file(cfg, p, file == NULL, err);
+            if (rc < 0)
+                goto fail;
+            if (found)
+                *found = rc == 0;
+        }
+        if (path && p && !(*path = strdup(p))) {
+            rc = cb_error_set(err, CB_ENOMEM, "%s", cb_strerror(CB_ENOMEM));
+            goto fail;
+        }
+    }
+    if (with_env && (rc = cb_config_apply_env(cfg, err)) < 0)
+        goto fail;
+    free(user);
+    *out = cfg;
+    return CB_OK;
+fail:
+    if (path) {
+        free(*path);
+        *path = NULL;
+    }
+    free(user);
+    cb_config_free(&cfg);
+    return rc;
+}
+
+/* The one configuration of this process (a front end's state, made once). */
+static CbConfig *shared_config(void)
+{
+    static CbConfig *cfg;
+    if (!cfg) {
+        CbError err;
+        cb_error_clear(&err);
+        if (cli_config_load(NULL, 1, &cfg, NULL, NULL, &err) < 0) {
+            cli_error("%s", err.text);
+            exit(CB_EXIT_FAIL);
+        }
+    }
+    return cfg;
+}
+
+const CbConfig *cli_config(void)
+{
+    return shared_config();
+}
+
+int cli_config_flag(const char *name, const char *value, const char *flag)
+{
+    CbError err;
+    cb_error_clear(&err);
+    if (cb_config_set(shared_config(), name, value, flag, &err) < 0) {
+        cli_error("%s", err.text);
+        return CB_EXIT_USAGE;
+    }
+    return CB_EXIT_OK;
+}
