@@ -30,6 +30,19 @@ extern const CbCommand cb_cmd_demo;
 extern const CbCommand cb_cmd_recipe;
 extern const CbCommand cb_cmd_encode;
 extern const CbCommand cb_cmd_decode;
+/* The store's commands (cli/clistore.h opens the store). */
+extern const CbCommand cb_cmd_list;
+extern const CbCommand cb_cmd_show;
+extern const CbCommand cb_cmd_compare;
+extern const CbCommand cb_cmd_export;
+extern const CbCommand cb_cmd_tag;
+extern const CbCommand cb_cmd_note;
+extern const CbCommand cb_cmd_lineage;
+extern const CbCommand cb_cmd_anchor;
+extern const CbCommand cb_cmd_rm;
+extern const CbCommand cb_cmd_gc;
+extern const CbCommand cb_cmd_reindex;
+extern const CbCommand cb_cmd_experiments;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
