@@ -78,7 +78,7 @@ static void cell_delta(CliTable *t, double v, double a, int decimals, int rel, i
 {
     if (!isfinite(v))
         cli_table_add(t, "-");
-    else if (is_anchor || !isfinite(a))
+    else if (is_anchor || !isfinite(a) || (rel && a == 0))
         cli_table_addf(t, "%.*f", decimals, v);
     else if (rel)
         cli_table_addf(t, "%.*f (%+.1f%%)", decimals, v, a != 0 ? 100.0 * (v - a) / a : NAN);

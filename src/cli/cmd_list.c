@@ -160,7 +160,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     print_table(rows, n);
-    printf("%zu run%s.  kbps and PSNR-Y: lowest..highest over the rate points.\n", n,
+    printf("(%zu run%s; kbps and PSNR-Y: lowest..highest over the rate points)\n", n,
            n == 1 ? "" : "s");
     cli_print_provenance(stdout, 0);
     code = CB_EXIT_OK;
