@@ -23,6 +23,8 @@ typedef struct CbFrame {
     ptrdiff_t stride[3];   /**< bytes between rows */
     int64_t index;         /**< position in its source, from 0; -1 when unknown */
     int64_t pts;           /**< presentation time in time-base units; INT64_MIN when unknown */
+    char type;             /**< picture type the decoder reported: 'I', 'P' or 'B'; 0 when unknown
+                                (cb_media_read sets it from libavcodec's pict_type) */
     void *buf;             /**< the one allocation behind data[], or NULL when borrowed */
 } CbFrame;
 

@@ -32,8 +32,10 @@
 /** One frame of one rate point, in presentation order. */
 typedef struct CbFrameRow {
     int64_t bits;      /**< bits of the frame's packet(s) in the stream, in-band headers included */
-    char type;         /**< 'I', 'P' or 'B' as the decoder reported it */
+    char type;         /**< 'I', 'P' or 'B' as the decoder reported it; '?' when it reported none */
     double psnr[3];    /**< Y, U, V in dB (100 dB cap for identical planes) */
+    double mse[3];     /**< Y, U, V mean squared error; psnr[i] is cb_psnr_from_mse(mse[i]), and the
+                            global PSNR is that of the mean of mse over frames */
     double ssim;       /**< SSIM of the frame, planes weighted by pixel count (FFmpeg's "All") */
 } CbFrameRow;
 

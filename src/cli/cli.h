@@ -30,6 +30,8 @@ extern const CbCommand cb_cmd_demo;
 extern const CbCommand cb_cmd_recipe;
 extern const CbCommand cb_cmd_encode;
 extern const CbCommand cb_cmd_decode;
+extern const CbCommand cb_cmd_worker;
+extern const CbCommand cb_cmd_verify;
 /* The store's commands (cli/clistore.h opens the store). */
 extern const CbCommand cb_cmd_list;
 extern const CbCommand cb_cmd_show;
@@ -60,6 +62,9 @@ int cli_usage(const CbCommand *cmd, const char *fmt, ...) __attribute__((format(
  * names the file and the reason.  Free *r with cb_recipe_free(). */
 struct CbRecipe;
 int cli_load_recipe(const char *path, struct CbRecipe *r, CbError *err);
+/* For worker and verify: scrubs the environment (cb_worker_scrub_env) and
+ * reopens stdin from /dev/null; 0, or -1 after printing why. */
+int cli_worker_prepare(void);
 /* Parses a non-negative integer option value; -1 on failure. */
 long long cli_parse_count(const char *s);
 

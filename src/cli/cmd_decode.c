@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cbvfile.h"
+#include "worker/cbvfile.h"
 #include "cli/cli.h"
 #include "cli/jsonout.h"
 #include "codecbench/engine.h"

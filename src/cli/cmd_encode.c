@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cbvfile.h"
+#include "worker/cbvfile.h"
 #include "cli/cli.h"
 #include "codecbench/buf.h"
 #include "codecbench/engine.h"

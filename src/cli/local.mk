@@ -14,8 +14,8 @@ codecbench_SOURCES = \
 	src/cli/cmd_recipe.c \
 	src/cli/cmd_encode.c \
 	src/cli/cmd_decode.c \
-	src/cli/cbvfile.c \
-	src/cli/cbvfile.h
+	src/cli/cmd_worker.c \
+	src/cli/cmd_verify.c
 # The store's commands and what they share.
 codecbench_SOURCES += \
 	src/cli/clistore.c \

@@ -16,6 +16,8 @@ static const CbCommand *const commands[] = {
     &cb_cmd_recipe,
     &cb_cmd_encode,
     &cb_cmd_decode,
+    &cb_cmd_worker,
+    &cb_cmd_verify,
     &cb_cmd_list,
     &cb_cmd_show,
     &cb_cmd_compare,

@@ -1,8 +1,8 @@
 /* codecbench: .cbv files, the engine's elementary stream on disk: the
  * engine's 64-byte sequence header, then each frame packet as a big-endian
  * u32 length and that many bytes. */
-#ifndef CODECBENCH_CLI_CBVFILE_H
-#define CODECBENCH_CLI_CBVFILE_H
+#ifndef CODECBENCH_WORKER_CBVFILE_H
+#define CODECBENCH_WORKER_CBVFILE_H
 
 #include <stdint.h>
 #include <stdio.h>

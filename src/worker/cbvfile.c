@@ -1,5 +1,5 @@
 /* codecbench: .cbv files. */
-#include "cli/cbvfile.h"
+#include "worker/cbvfile.h"
 
 #include <errno.h>
 #include <stdlib.h>

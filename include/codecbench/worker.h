@@ -1,0 +1,138 @@
+/* codecbench: the worker (one run, headless) and its verification.
+ *
+ * A run directory (see store.h for the whole layout) holds, before the
+ * worker starts:
+ *
+ *   run.json     {"format":1, "id":42, "experiment":"default",
+ *                 "input":"/abs/clip.y4m", "first_frame":0, "frames":30 (or -1: to
+ *                 the end), "parent":0, "origin":"user", "created":1764100000}
+ *   recipe.json  the recipe (cb_recipe_parse)
+ *
+ * cb_worker_run() decodes the clip range once, computes its identity, encodes
+ * every rate point and writes, each atomically (temporary name, fsync,
+ * rename, fsync of the directory) except the streams, which are fsynced:
+ *
+ *   qp27.cbv       engine streams (worker/cbvfile.h: the 64-byte sequence
+ *                  header, then per frame a big-endian u32 length and the packet)
+ *   qp27.h264, crf23.ivf, ...  baseline elementary streams (cb_baseline_extension)
+ *   digests.json   {"format":1, "digest":"sha256-frame", "points":[{"rate":27,
+ *                  "stream":"qp27.cbv", "frames":["<64 hex>", ...]}, ...]}
+ *                  per point and frame, the full lower-case hex SHA-256 of the
+ *                  encoder's reconstruction, hashed as a one-frame clip
+ *                  (cb_clip_hasher: luma width and height as 4-byte little-endian
+ *                  values, then the visible rows of Y, U, V).  Baselines expose
+ *                  no reconstruction: their "frames" is [] and "digest" of the
+ *                  point is null.
+ *   worker.json    {"format":1, "codec":"engine"|"libx264"|..., "recipe_hash",
+ *                  "input", "first_frame", "frames", "clip_id", "width", "height",
+ *                  "fps_num", "fps_den", "encoder_version", "codecbench_version",
+ *                  "ffmpeg_versions", "machine":{"hostname","cpu","cores"},
+ *                  "concurrency", "source_in_memory":true|false,
+ *                  "points":[{"rate":27, "rate_control":"qp"|"crf", "stream":"qp27.cbv",
+ *                  "frames", "payload_bytes", "container_bytes", "encode_cpu_s",
+ *                  "encode_wall_s", "encode_fps", "peak_rss_kib", "concurrency",
+ *                  "frame_bits":[...] (baselines only)}, ...]}
+ *
+ * Payload and container bytes: an engine stream's payload is its 64-byte
+ * sequence header (the in-band header, as H.264's SPS/PPS) plus its frame
+ * packets; the 4-byte length fields are container bytes (the file's size is
+ * the container_bytes).  A baseline's are baseline.h's.
+ *
+ * Timing: encode CPU seconds are CLOCK_PROCESS_CPUTIME_ID (all threads of
+ * the process) and wall seconds CLOCK_MONOTONIC, both taken around the
+ * encoder's calls only (reading the source, hashing and writing the stream
+ * are not counted).  Peak RSS is getrusage(RUSAGE_SELF).ru_maxrss after the
+ * point, so it is the process's peak so far.  Concurrency is
+ * $CODECBENCH_CONCURRENCY (1..4096, the number of workers the runner had
+ * running when it started this one; default 1).
+ *
+ * Source frames: the clip range is decoded once and kept in memory when it
+ * fits in CB_WORKER_SOURCE_MEM_MAX bytes (a CIF frame is 152 064 bytes, a
+ * 720p frame 1 382 400); a longer range is read again from the file, with a
+ * seek, for each rate point (worker.json's "source_in_memory" says which).
+ * Either way the frames are those the clip identity was computed from: a
+ * re-read whose identity differs fails the run.
+ *
+ * events.jsonl: one JSON object per line, each line written with a single
+ * write() on an O_APPEND descriptor, so readers never see half a line from
+ * a live process and concurrent writers do not interleave.  Every object
+ * has "t" (Unix time in seconds, a real with millisecond precision) and
+ * "event":
+ *
+ *   {"t":..,"event":"start","points":K,"frames":N}         N: -1 when the range runs to the end
+ *   {"t":..,"event":"clip","clip_id":"<hex>","width":W,"height":H,"fps":25.0,"frames":N}
+ *   {"t":..,"event":"progress","point":i,"rate":27,"frame":f,"frames":N}
+ *        i from 0 in the recipe's order; f frames coded so far.  Sent every
+ *        CB_WORKER_PROGRESS_FRAMES frames, at the end of the point, and when a
+ *        second has passed since the last one; the engine codes a GOP at a
+ *        time (its KLT is learned over the GOP), so frames arrive in steps.
+ *   {"t":..,"event":"point","point":i,"rate":27,"bytes":B,"kbps":K,"encode_fps":F}
+ *        B payload bytes; K = B * 8 / (frames / fps) / 1000
+ *   {"t":..,"event":"log","level":"warning","text":".."}    the worker's own log lines
+ *   {"t":..,"event":"done"}                                the worker finished
+ *   {"t":..,"event":"verify"}                              verification started
+ *   {"t":..,"event":"verified","points":K}                 result.json written
+ *   {"t":..,"event":"error","stage":"worker"|"verify","text":".."}  the reason of a failure
+ *
+ * Texts may hold bytes from data (paths, library messages): sanitise them
+ * before display.  A line longer than CB_WORKER_EVENT_MAX bytes is never
+ * written (texts are cut to fit).
+ */
+#ifndef CODECBENCH_WORKER_H
+#define CODECBENCH_WORKER_H
+
+#include <stdint.h>
+
+#include "codecbench/error.h"
+#include "codecbench/log.h"
+
+/** Largest clip range kept in memory, bytes of 4:2:0 samples (512 MiB). */
+#define CB_WORKER_SOURCE_MEM_MAX ((int64_t)512 << 20)
+/** A progress event at least every this many frames coded. */
+#define CB_WORKER_PROGRESS_FRAMES 10
+/** Longest events.jsonl line, bytes with its newline. */
+#define CB_WORKER_EVENT_MAX 4096
+/** Largest run.json, digests.json or worker.json read, bytes. */
+#define CB_WORKER_JSON_MAX ((size_t)64 << 20)
+/** Version of run.json, digests.json and worker.json this build reads and writes. */
+#define CB_WORKER_FORMAT 1
+
+/** Runs the run in run_dir as described above.  Library code: prints
+ * nothing; log lines go to logger (may be NULL) and to events.jsonl.  On
+ * failure appends an "error" event (when events.jsonl can be written),
+ * removes the stream being written, and returns a negative code with err
+ * naming the file or field and the reason: CB_ENOENT (run_dir or the input
+ * missing), CB_EINVAL (an invalid recipe or run.json value, naming the
+ * field), CB_EFORMAT, CB_EIO (with strerror, e.g. "No space left on
+ * device", naming the file), CB_ENOTSUP (an encoder this FFmpeg lacks),
+ * CB_ERANGE (the input has fewer frames than asked), CB_ENOMEM. */
+int cb_worker_run(const char *run_dir, const CbLogger *logger, CbError *err);
+
+/** Verifies a finished worker's run and writes run_dir/result.json.
+ * Reads only run.json, recipe.json, worker.json, digests.json, the stored
+ * bitstreams and the source clip.  For each rate point: decodes the stream
+ * (the engine's decoder for .cbv; libavcodec through cb_media_open with the
+ * baseline's demuxer, flushed, for baselines), checks it gives exactly the
+ * run's frames, that an engine stream's frames equal the encoder's
+ * reconstruction (digests.json), and that the source still has the clip's
+ * identity; measures every frame against the source (PSNR Y/U/V with MSE,
+ * SSIM as FFmpeg's ssim filter), takes per-frame bits (engine: packet
+ * sizes, the sequence header counted in frame 0; baselines: worker.json's
+ * frame_bits, which must sum to the payload measured by the reader) and
+ * frame types (engine: the decoder's; baselines: libavcodec's picture
+ * type), and writes result.json with cb_result_write().  Appends "verify"
+ * and then "verified" or "error" events.  Errors name the point
+ * ("qp27.cbv") and the frame where one is at fault: CB_EMISMATCH (a frame
+ * differs from the reconstruction, frame counts or byte counts disagree),
+ * CB_EFORMAT (a damaged stream or JSON file), CB_EIO, CB_ENOENT, CB_ENOMEM. */
+int cb_verify_run(const char *run_dir, const CbLogger *logger, CbError *err);
+
+/** Scrubs the process environment for a worker or verifier: removes every
+ * variable except PATH, HOME, LANG, LC_*, TZ, TMPDIR and
+ * CODECBENCH_CONCURRENCY, then sets OPENBLAS_NUM_THREADS=1 (the engine's BLAS
+ * products are small; see cb_engine_set_blas_threads).  So no API key or
+ * token reaches a worker, even one started by hand.  Process-wide: call it
+ * at start, before any thread exists.  Returns 0 or CB_ENOMEM. */
+int cb_worker_scrub_env(void);
+
+#endif

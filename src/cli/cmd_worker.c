@@ -1,0 +1,77 @@
+/* codecbench worker: one run, headless, as the runner starts it. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "codecbench/worker.h"
+
+static void help(FILE *out)
+{
+    fputs("Usage: codecbench worker RUN_DIR\n"
+          "\n"
+          "Runs the run in RUN_DIR (run.json and recipe.json, as 'codecbench run' and\n"
+          "the runner create them): decodes the input's frame range, encodes every\n"
+          "rate point of the recipe, and writes the bitstreams (qp27.cbv, crf23.h264,\n"
+          "...), digests.json and worker.json, appending progress to events.jsonl.\n"
+          "The runner starts it; it may also be run by hand.  It never opens the store.\n"
+          "\n"
+          "Before anything else it scrubs its environment: only PATH, HOME, LANG,\n"
+          "LC_*, TZ, TMPDIR and CODECBENCH_CONCURRENCY are kept, and\n"
+          "OPENBLAS_NUM_THREADS is set to 1, so no API key reaches it; stdin is\n"
+          "reopened from /dev/null.  CODECBENCH_CONCURRENCY (default 1) is the number\n"
+          "of workers running at once, recorded with the timings.\n"
+          "\n"
+          "Exit status: 0 done, 1 failed (the reason is printed and appended to\n"
+          "events.jsonl as an \"error\" event), 2 usage error.\n"
+          "\n"
+          "Options:\n"
+          "  -h, --help  this text\n",
+          out);
+}
+
+int cli_worker_prepare(void)
+{
+    if (cb_worker_scrub_env() < 0) {
+        cli_error("cannot scrub the environment: out of memory");
+        return -1;
+    }
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, STDIN_FILENO) < 0) {
+        cli_error("cannot reopen stdin from /dev/null");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {{NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+        return cli_usage(&cb_cmd_worker, "unknown option '%s'", argv[optind - 1]);
+    if (argc - optind != 1)
+        return cli_usage(&cb_cmd_worker, "needs RUN_DIR");
+    if (cli_worker_prepare() < 0)
+        return CB_EXIT_FAIL;
+    CbError err;
+    cb_error_clear(&err);
+    if (cb_worker_run(argv[optind], cli_logger(), &err) < 0)
+        return cli_fail(&err);
+    return CB_EXIT_OK;
+}
+
+const CbCommand cb_cmd_worker = {
+    .name = "worker",
+    .args = "RUN_DIR",
+    .summary = "run one run's encodes (internal: the runner starts it)",
+    .run = run,
+    .help = help,
+};

@@ -1,0 +1,503 @@
+/* codecbench: the worker, one run headless (see codecbench/worker.h). */
+#include "config.h"
+
+#include "codecbench/worker.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codecbench/baseline.h"
+#include "codecbench/engine.h"
+#include "codecbench/media.h"
+#include "codecbench/recipe.h"
+#include "codecbench/result.h"
+#include "worker/cbvfile.h"
+#include "worker/runfiles.h"
+#include "worker/source.h"
+
+extern char **environ;
+
+/* What one rate point produced. */
+typedef struct PointOut {
+    int rate;
+    char *stream;                   /* file name inside the run directory */
+    int64_t frames;
+    int64_t payload_bytes, container_bytes;
+    double cpu_s, wall_s;
+    int64_t peak_rss_kib;
+    char (*digest)[CB_CLIP_ID_HEX]; /* engine: per frame */
+    int64_t *frame_bits;            /* baselines: per frame */
+} PointOut;
+
+typedef struct Worker {
+    const char *run_dir;
+    RfEvents ev;
+    CbLogger log;                   /* into events.jsonl and the caller's logger */
+    RfRun run;
+    CbRecipe recipe;
+    char recipe_hash[CB_RECIPE_HASH_HEX];
+    int points[CB_RESULT_MAX_POINTS];
+    int n_points;
+    WkSource src;
+    int concurrency;
+    PointOut out[CB_RESULT_MAX_POINTS];
+    char *partial;                  /* path of the stream being written, removed on failure */
+    double last_progress;
+} Worker;
+
+/* ---- the environment ------------------------------------------------------- */
+
+static int env_allowed(const char *entry)
+{
+    static const char *const keep[] = {"PATH=", "HOME=", "LANG=", "TZ=", "TMPDIR=",
+                                       "CODECBENCH_CONCURRENCY=", "LC_"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (strncmp(entry, keep[i], strlen(keep[i])) == 0)
+            return 1;
+    return 0;
+}
+
+int cb_worker_scrub_env(void)
+{
+    /* Collect the names first: unsetenv() changes environ under us. */
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        n++;
+    char **drop = calloc(n + 1, sizeof *drop);
+    if (!drop)
+        return CB_ENOMEM;
+    size_t k = 0;
+    int rc = CB_OK;
+    for (char **e = environ; e && *e; e++) {
+        if (env_allowed(*e))
+            continue;
+        const char *eq = strchr(*e, '=');
+        drop[k] = eq ? strndup(*e, (size_t)(eq - *e)) : strdup(*e);
+        if (!drop[k]) {
+            rc = CB_ENOMEM;
+            goto out;
+        }
+        k++;
+    }
+    for (size_t i = 0; i < k; i++)
+        if (drop[i][0])
+            unsetenv(drop[i]);
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0)
+        rc = CB_ENOMEM;
+out:
+    for (size_t i = 0; i < k; i++)
+        free(drop[i]);
+    free(drop);
+    return rc;
+}
+
+static int concurrency_from_env(Worker *w)
+{
+    const char *s = getenv("CODECBENCH_CONCURRENCY");
+    if (!s)
+        return 1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 4096) {
+        rf_log(&w->ev, CB_LOG_WARN, "CODECBENCH_CONCURRENCY='%s' is not a whole number 1..4096; "
+                                    "recording 1",
+               s);
+        return 1;
+    }
+    return (int)v;
+}
+
+/* ---- one rate point -------------------------------------------------------- */
+
+static int64_t peak_rss_kib(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss : 0;
+}
+
+static void progress(Worker *w, int i, int64_t done)
+{
+    double now = rf_wall_seconds();
+    if (done % CB_WORKER_PROGRESS_FRAMES != 0 && done != w->src.frames &&
+        now - w->last_progress < 1.0)
+        return;
+    w->last_progress = now;
+    rf_event(&w->ev, "progress",
+             json_pack("{si si sI sI}", "point", i, "rate", w->points[i], "frame",
+                       (json_int_t)done, "frames", (json_int_t)w->src.frames));
+}
+
+static int frame_digest(const CbFrame *f, char hex[CB_CLIP_ID_HEX])
+{
+    CbClipHasher *h = NULL;
+    int rc = cb_clip_hasher_new(&h);
+    if (rc == CB_OK && (rc = cb_clip_hasher_add(h, f)) == CB_OK)
+        rc = cb_clip_hasher_final(h, hex);
+    cb_clip_hasher_free(&h);
+    return rc;
+}
+
+/* Writes the packets the encoder has ready, with their digests. */
+static int drain(Worker *w, int i, CbEncoder *enc, CbvWriter *cw, PointOut *po, CbError *err)
+{
+    CbEncodedFrame f;
+    while (cb_encoder_receive(enc, &f) == 1) {
+        if (po->frames >= w->src.frames)
+            return cb_error_set(err, CB_EMISMATCH, "%s: the encoder gave more frames than the %lld "
+                                                   "sent",
+                                po->stream, (long long)w->src.frames);
+        int rc = cbv_writer_packet(cw, f.data, f.size, err);
+        if (rc < 0)
+            return rc;
+        if ((rc = frame_digest(&f.recon, po->digest[po->frames])) < 0)
+            return cb_error_set(err, rc, "%s: frame %lld: digest: %s", po->stream,
+                                (long long)po->frames, cb_strerror(rc));
+        po->payload_bytes += (int64_t)f.size;
+        po->frames++;
+        progress(w, i, po->frames);
+    }
+    return CB_OK;
+}
+
+static int encode_engine(Worker *w, int i, PointOut *po, const char *path, CbError *err)
+{
+    CbEncoder *enc = NULL;
+    CbvWriter cw = {0};
+    const CbFrame *f;
+    int rc;
+    po->digest = calloc((size_t)w->src.frames, sizeof *po->digest);
+    if (!po->digest)
+        return cb_error_set(err, CB_ENOMEM, "%s: out of memory", po->stream);
+    if ((rc = cb_encoder_new(&enc, &w->recipe.engine, po->rate, w->src.width, w->src.height,
+                             w->src.fps_num, w->src.fps_den, err)) < 0) {
+        cb_error_prefix(err, "%s", po->stream);
+        goto out;
+    }
+    if ((rc = cbv_writer_open(&cw, path, cb_encoder_header(enc), CB_ENGINE_HEADER_BYTES, err)) < 0)
+        goto out;
+    po->payload_bytes = CB_ENGINE_HEADER_BYTES; /* the in-band sequence header */
+    if ((rc = wk_source_rewind(&w->src, err)) < 0)
+        goto out;
+    for (int more = 1; more;) {
+        rc = wk_source_next(&w->src, &f, err);
+        if (rc < 0)
+            goto out;
+        more = rc == 1;
+        /* After the last frame, NULL flushes the GOP still buffered. */
+        double t0 = rf_wall_seconds(), c0 = rf_cpu_seconds();
+        rc = cb_encoder_send(enc, more ? f : NULL, err);
+        po->wall_s += rf_wall_seconds() - t0;
+        po->cpu_s += rf_cpu_seconds() - c0;
+        if (rc < 0) {
+            cb_error_prefix(err, "%s: encoder", po->stream);
+            goto out;
+        }
+        if ((rc = drain(w, i, enc, &cw, po, err)) < 0)
+            goto out;
+    }
+    if ((rc = cbv_writer_close(&cw, err)) < 0)
+        goto out;
+    po->container_bytes = (int64_t)cw.bytes;
+    if (po->frames != w->src.frames)
+        rc = cb_error_set(err, CB_EMISMATCH, "%s: %lld frames coded of %lld sent", po->stream,
+                          (long long)po->frames, (long long)w->src.frames);
+out:
+    if (cw.f)
+        cbv_writer_close(&cw, NULL);
+    cb_encoder_free(&enc);
+    return rc;
+}
+
+static int encode_baseline(Worker *w, int i, PointOut *po, const char *path, CbError *err)
+{
+    CbBaselineEncoder *be = NULL;
+    CbBaselineStats st = {0};
+    const CbFrame *f;
+    int64_t sent = 0;
+    int rc;
+    CbLogger *lg = &w->log;
+    double t0 = rf_wall_seconds(), c0 = rf_cpu_seconds();
+    rc = cb_baseline_open(&be, &w->recipe.baseline, po->rate, w->src.width, w->src.height,
+                          w->src.fps_num, w->src.fps_den, path, lg, err);
+    po->wall_s += rf_wall_seconds() - t0;
+    po->cpu_s += rf_cpu_seconds() - c0;
+    if (rc < 0)
+        goto out;
+    if ((rc = wk_source_rewind(&w->src, err)) < 0)
+        goto out;
+    while ((rc = wk_source_next(&w->src, &f, err)) == 1) {
+        t0 = rf_wall_seconds(), c0 = rf_cpu_seconds();
+        rc = cb_baseline_send(be, f, err);
+        po->wall_s += rf_wall_seconds() - t0;
+        po->cpu_s += rf_cpu_seconds() - c0;
+        if (rc < 0)
+            goto out;
+        progress(w, i, ++sent);
+    }
+    if (rc < 0)
+        goto out;
+    /* Flushing encodes the frames still queued (lookahead, B frames): timed. */
+    t0 = rf_wall_seconds(), c0 = rf_cpu_seconds();
+    rc = cb_baseline_close(&be, &st, err);
+    po->wall_s += rf_wall_seconds() - t0;
+    po->cpu_s += rf_cpu_seconds() - c0;
+    if (rc < 0)
+        goto out;
+    po->frame_bits = st.frame_bits;
+    st.frame_bits = NULL;
+    po->frames = st.frames;
+    po->payload_bytes = st.payload_bytes;
+    po->container_bytes = st.container_bytes;
+    if (st.frames != w->src.frames)
+        rc = cb_error_set(err, CB_EMISMATCH, "%s: the encoder took %lld frames of %lld sent",
+                          po->stream, (long long)st.frames, (long long)w->src.frames);
+out:
+    if (be)
+        cb_baseline_close(&be, NULL, NULL);
+    free(st.frame_bits);
+    return rc;
+}
+
+static char *stream_name(const Worker *w, int rate)
+{
+    const char *prefix = "qp", *ext = ".cbv";
+    if (w->recipe.codec == CB_CODEC_FFMPEG) {
+        prefix = w->recipe.baseline.rate_control == CB_RC_CRF ? "crf" : "qp";
+        ext = cb_baseline_extension(w->recipe.baseline.encoder);
+        if (!ext)
+            return NULL;
+    }
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "%s%d%s", prefix, rate, ext);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return NULL;
+    return strdup(buf);
+}
+
+static int encode_point(Worker *w, int i, CbError *err)
+{
+    PointOut *po = &w->out[i];
+    po->rate = w->points[i];
+    if (!(po->stream = stream_name(w, po->rate)))
+        return cb_error_set(err, CB_ENOMEM, "point %d: no stream name", i);
+    if (!(w->partial = rf_path(w->run_dir, po->stream)))
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    w->last_progress = rf_wall_seconds();
+    int rc = w->recipe.codec == CB_CODEC_ENGINE ? encode_engine(w, i, po, w->partial, err)
+                                                 : encode_baseline(w, i, po, w->partial, err);
+    if (rc < 0)
+        return rc;
+    free(w->partial);
+    w->partial = NULL;
+    po->peak_rss_kib = peak_rss_kib();
+    double seconds = (double)po->frames * w->src.fps_den / w->src.fps_num;
+    double kbps = (double)po->payload_bytes * 8 / seconds / 1000;
+    double fps = po->wall_s > 0 ? (double)po->frames / po->wall_s : 0;
+    rf_event(&w->ev, "point",
+             json_pack("{si si sI sf sf}", "point", i, "rate", po->rate, "bytes",
+                       (json_int_t)po->payload_bytes, "kbps", kbps, "encode_fps", fps));
+    rf_log(&w->ev, CB_LOG_INFO, "%s: %lld bytes, %.2f kbps, %.2f fps", po->stream,
+           (long long)po->payload_bytes, kbps, fps);
+    return CB_OK;
+}
+
+/* ---- the files -------------------------------------------------------------- */
+
+static int write_digests(Worker *w, CbError *err)
+{
+    json_t *pts = json_array();
+    json_t *doc = NULL;
+    int rc = CB_ENOMEM;
+    if (!pts)
+        goto out;
+    for (int i = 0; i < w->n_points; i++) {
+        const PointOut *po = &w->out[i];
+        json_t *fr = json_array();
+        if (!fr)
+            goto out;
+        for (int64_t f = 0; po->digest && f < po->frames; f++)
+            if (json_array_append_new(fr, json_string(po->digest[f]))) {
+                json_decref(fr);
+                goto out;
+            }
+        json_t *p = json_pack("{si ss so so}", "rate", po->rate, "stream", po->stream, "digest",
+                              po->digest ? json_string("sha256-frame") : json_null(), "frames",
+                              fr);
+        if (!p || json_array_append_new(pts, p))
+            goto out;
+    }
+    doc = json_pack("{si ss so}", "format", CB_WORKER_FORMAT, "digest",
+                    "sha256-frame: SHA-256 of the frame as a one-frame clip (cb_clip_hasher: "
+                    "luma width and height as 4-byte little-endian values, then the visible "
+                    "rows of Y, U, V), lower-case hex, all 64 digits",
+                    "points", pts);
+    pts = NULL;
+    if (!doc)
+        goto out;
+    char *path = rf_path(w->run_dir, "digests.json");
+    if (!path)
+        goto out;
+    rc = rf_write_json(path, doc, JSON_INDENT(1), err);
+    free(path);
+    json_decref(doc);
+    return rc;
+out:
+    json_decref(pts);
+    json_decref(doc);
+    return cb_error_set(err, CB_ENOMEM, "digests.json: out of memory");
+}
+
+static const char *encoder_version(const Worker *w)
+{
+    if (w->recipe.codec == CB_CODEC_ENGINE)
+        return "codecbench engine " PACKAGE_VERSION;
+    const char *v = cb_baseline_version(w->recipe.baseline.encoder);
+    return v ? v : w->recipe.baseline.encoder;
+}
+
+static int write_worker_json(Worker *w, CbError *err)
+{
+    int base = w->recipe.codec == CB_CODEC_FFMPEG;
+    const char *rc_name = base && w->recipe.baseline.rate_control == CB_RC_CRF ? "crf" : "qp";
+    json_t *pts = json_array(), *doc = NULL;
+    if (!pts)
+        goto nomem;
+    for (int i = 0; i < w->n_points; i++) {
+        const PointOut *po = &w->out[i];
+        json_t *bits = NULL;
+        if (po->frame_bits) {
+            if (!(bits = json_array()))
+                goto nomem;
+            for (int64_t f = 0; f < po->frames; f++)
+                if (json_array_append_new(bits, json_integer(po->frame_bits[f]))) {
+                    json_decref(bits);
+                    goto nomem;
+                }
+        }
+        json_t *p = json_pack(
+            "{si ss ss sI sI sI sf sf sf sI si}", "rate", po->rate, "rate_control", rc_name,
+            "stream", po->stream, "frames", (json_int_t)po->frames, "payload_bytes",
+            (json_int_t)po->payload_bytes, "container_bytes", (json_int_t)po->container_bytes,
+            "encode_cpu_s", po->cpu_s, "encode_wall_s", po->wall_s, "encode_fps",
+            po->wall_s > 0 ? (double)po->frames / po->wall_s : 0.0, "peak_rss_kib",
+            (json_int_t)po->peak_rss_kib, "concurrency", w->concurrency);
+        if (!p || (bits && json_object_set_new(p, "frame_bits", bits)) ||
+            json_array_append_new(pts, p)) {
+            if (!p)
+                json_decref(bits);
+            json_decref(p);
+            goto nomem;
+        }
+    }
+    json_t *machine = rf_machine();
+    doc = json_pack("{si ss ss so sI sI ss si si si si ss ss ss so si sb so}", "format",
+                    CB_WORKER_FORMAT, "codec",
+                    base ? w->recipe.baseline.encoder : "engine", "recipe_hash", w->recipe_hash,
+                    "input", rf_json_text(w->run.input, 4096), "first_frame",
+                    (json_int_t)w->run.first_frame, "frames", (json_int_t)w->src.frames,
+                    "clip_id", w->src.clip_id, "width", w->src.width, "height", w->src.height,
+                    "fps_num", w->src.fps_num, "fps_den", w->src.fps_den, "encoder_version",
+                    encoder_version(w), "codecbench_version", PACKAGE_VERSION, "ffmpeg_versions",
+                    cb_media_ffmpeg_versions(), "machine", machine, "concurrency",
+                    w->concurrency, "source_in_memory", w->src.in_memory, "points", pts);
+    pts = NULL;
+    if (!doc)
+        goto nomem;
+    char *path = rf_path(w->run_dir, "worker.json");
+    if (!path)
+        goto nomem;
+    int rc = rf_write_json(path, doc, JSON_INDENT(1), err);
+    free(path);
+    json_decref(doc);
+    return rc;
+nomem:
+    json_decref(pts);
+    json_decref(doc);
+    return cb_error_set(err, CB_ENOMEM, "worker.json: out of memory");
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static int run(Worker *w, CbError *err)
+{
+    int rc = rf_run_read(w->run_dir, &w->run, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = rf_recipe_read(w->run_dir, &w->recipe, w->recipe_hash, err)) < 0)
+        return rc;
+    if (w->recipe.codec == CB_CODEC_FFMPEG &&
+        (rc = cb_baseline_check(w->recipe.baseline.encoder, err)) < 0)
+        return rc;
+    w->n_points = cb_recipe_points(&w->recipe, w->points);
+    if (w->n_points < 1 || w->n_points > CB_RESULT_MAX_POINTS)
+        return cb_error_set(err, CB_EINVAL, "recipe.json: %d rate points (1..%d)", w->n_points,
+                            CB_RESULT_MAX_POINTS);
+    w->concurrency = concurrency_from_env(w);
+    rf_event(&w->ev, "start",
+             json_pack("{si sI}", "points", w->n_points, "frames", (json_int_t)w->run.frames));
+    if ((rc = wk_source_open(&w->src, w->run.input, w->run.first_frame, w->run.frames,
+                             CB_WORKER_SOURCE_MEM_MAX, &w->log, err)) < 0)
+        return rc;
+    if (!w->src.fps_stated)
+        rf_log(&w->ev, CB_LOG_WARN, "input %s states no frame rate; rates are given at 25 fps",
+               w->run.input);
+    rf_event(&w->ev, "clip",
+             json_pack("{ss si si sf sI}", "clip_id", w->src.clip_id, "width", w->src.width,
+                       "height", w->src.height, "fps", (double)w->src.fps_num / w->src.fps_den,
+                       "frames", (json_int_t)w->src.frames));
+    for (int i = 0; i < w->n_points; i++)
+        if ((rc = encode_point(w, i, err)) < 0)
+            return rc;
+    if ((rc = write_digests(w, err)) < 0 || (rc = write_worker_json(w, err)) < 0)
+        return rc;
+    rf_event(&w->ev, "done", NULL);
+    return CB_OK;
+}
+
+int cb_worker_run(const char *run_dir, const CbLogger *logger, CbError *err)
+{
+    struct stat st;
+    if (!run_dir || stat(run_dir, &st) != 0)
+        return cb_error_set(err, run_dir && errno == ENOENT ? CB_ENOENT : CB_EIO,
+                            "run directory %s: %s", run_dir ? run_dir : "(none)",
+                            run_dir ? strerror(errno) : "not given");
+    if (!S_ISDIR(st.st_mode))
+        return cb_error_set(err, CB_EINVAL, "run directory %s: not a directory", run_dir);
+    Worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    w->run_dir = run_dir;
+    int rc = rf_events_open(&w->ev, run_dir, logger, err);
+    if (rc < 0) {
+        free(w);
+        return rc;
+    }
+    w->log = rf_events_logger(&w->ev, CB_LOG_INFO);
+    rc = run(w, err);
+    if (rc < 0) {
+        if (w->partial)
+            unlink(w->partial);
+        json_t *f = json_pack("{ss so}", "stage", "worker", "text",
+                              rf_json_text(err ? err->text : cb_strerror(rc), 2048));
+        rf_event(&w->ev, "error", f);
+    }
+    free(w->partial);
+    for (int i = 0; i < CB_RESULT_MAX_POINTS; i++) {
+        free(w->out[i].stream);
+        free(w->out[i].digest);
+        free(w->out[i].frame_bits);
+    }
+    wk_source_close(&w->src);
+    cb_recipe_free(&w->recipe);
+    rf_run_free(&w->run);
+    rf_events_close(&w->ev);
+    free(w);
+    return rc;
+}
