@@ -78,6 +78,9 @@ typedef struct CbMediaInfo {
 typedef struct CbMediaOptions {
     const CbLogger *logger;      /**< warnings (conversions) and debug lines (how seeks went); may be NULL.
                                       The struct is copied at open; its opaque must outlive the reader. */
+    const char *format;          /**< FFmpeg demuxer to use instead of probing, e.g. "h264", "hevc", "ivf", "m4v"
+                                      (elementary streams, whose probing may guess wrong); NULL: probe.  A name
+                                      FFmpeg lacks: CB_ENOTSUP at open.  Only read during cb_media_open(). */
 } CbMediaOptions;
 
 /** Opens path and its first video stream.  On success *out is a new reader

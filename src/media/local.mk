@@ -4,5 +4,6 @@ src_media_libcbmedia_a_SOURCES = \
 	src/media/reader.c \
 	src/media/clip.c \
 	src/media/y4m.c \
-	src/media/ffmpeg_log.c
-EXTRA_DIST += include/codecbench/media.h
+	src/media/ffmpeg_log.c \
+	src/media/baseline.c
+EXTRA_DIST += include/codecbench/media.h include/codecbench/baseline.h

@@ -53,6 +53,7 @@ struct CbMediaReader {
     CbLogger logger;            /* copy of the caller's, fn NULL when none */
 
     AVFormatContext *fmt;
+    const AVInputFormat *forced; /* CbMediaOptions.format's demuxer, or NULL: probe */
     AVCodecContext *dec;
     AVPacket *pkt;
     AVFrame *frm;
@@ -239,7 +240,7 @@ static int open_ffmpeg(CbMediaReader *r, int first, CbError *err)
     unsigned nb_sopts = 0;
     int ret;
 
-    ret = avformat_open_input(&r->fmt, r->path, NULL, NULL);
+    ret = avformat_open_input(&r->fmt, r->path, r->forced, NULL);
     if (ret < 0) {
         int64_t hb;
         long w, h;
@@ -416,6 +417,15 @@ int cb_media_open(CbMediaReader **out, const char *path, const CbMediaOptions *o
     }
     if (opts && opts->logger)
         r->logger = *opts->logger;
+    if (opts && opts->format) {
+        r->forced = av_find_input_format(opts->format);
+        if (!r->forced) {
+            int code = cb_error_set(err, CB_ENOTSUP, "%s: FFmpeg has no demuxer \"%.32s\"", path,
+                                    opts->format);
+            cb_media_close(&r);
+            return code;
+        }
+    }
     r->frame_fmt = -1;
     r->exact_frames = -1;
     r->counted_frames = -1;
@@ -696,7 +706,7 @@ static void build_seek_map(CbMediaReader *r)
     AVPacket *pkt = av_packet_alloc();
     int64_t *pts = NULL, n = 0, cap = 0;
     r->map_state = MAP_UNUSABLE;
-    if (!pkt || avformat_open_input(&fmt, r->path, NULL, NULL) < 0)
+    if (!pkt || avformat_open_input(&fmt, r->path, r->forced, NULL) < 0)
         goto done;
     if ((unsigned)r->stream >= fmt->nb_streams ||
         fmt->streams[r->stream]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
