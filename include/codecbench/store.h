@@ -5,8 +5,8 @@
  *   STORE/store.db            SQLite (WAL, foreign keys, user_version = schema)
  *   STORE/runner.lock         held (flock) by the one runner of this store
  *   STORE/runs/000042/        one run directory per run (6+ digit id)
- *       recipe.json           the recipe as queued (canonical form)
- *       run.json              what to run: input, frames, experiment, parent, origin, created
+ *       recipe.json           the recipe text as queued (byte for byte, note included)
+ *       run.json              what to run (below)
  *       events.jsonl          the worker's progress and log lines (appended)
  *       log.txt               worker + verification stderr
  *       qp27.cbv, crf23.h264  one bitstream per rate point
@@ -15,7 +15,32 @@
  *       result.json           verification's result, written once, atomically
  *       status.json           the run's final state (status, reason, times), written by the runner
  *       annotations.json      tags and notes (so reindex keeps them)
- *   STORE/experiments/NAME.json  an experiment's anchor recipe
+ *   STORE/experiments/NAME.json  an experiment's anchor recipe (text as given)
+ *   STORE/trash/NNNNNN          deleted runs' directories, until cb_store_gc
+ *
+ * run.json (written once, when the run is queued; read by the worker):
+ *
+ *   {"format": 1, "id": 42, "experiment": "default",
+ *    "input": "/abs/path/clip.y4m", "first_frame": 0, "frames": 60,
+ *    "parent": 0, "origin": "user", "created": 1764100000.25}
+ *
+ * frames is -1 for "all frames from first_frame"; parent 0 is none; origin
+ * is "user", "rerun" or "proposer"; created is Unix seconds (a number that
+ * may have a fraction).  The input path is absolute (realpath at queue time).
+ *
+ * status.json (written atomically when a run reaches a final state, removed
+ * by cb_store_requeue):
+ *
+ *   {"format": 1, "status": "failed", "reason": "...", "created": ...,
+ *    "started": ..., "finished": ...}      (reason and times may be null)
+ *
+ * annotations.json (rewritten atomically on every change):
+ *
+ *   {"format": 1, "tags": ["a", "b"], "notes": [{"created": ..., "text": "..."}]}
+ *
+ * Run ids are integers allocated inside the write transaction past every id
+ * the store ever gave (deleted ids are not reused), and a directory that
+ * already exists is never reused either (the next id is taken).
  *
  * The run directories are the truth; the database is an index that
  * cb_store_reindex() rebuilds from them.  Front ends and the runner talk
@@ -47,8 +72,10 @@
 #include "codecbench/log.h"
 #include "codecbench/result.h"
 
-/** Schema version this build writes (PRAGMA user_version). */
-#define CB_STORE_SCHEMA 1
+/** Schema version this build writes (PRAGMA user_version).  1: the first
+ * schema; 2: tags kept on the run row for listing, indexes for the anchor
+ * lookup and the tag filter.  Older stores are migrated when opened. */
+#define CB_STORE_SCHEMA 2
 
 typedef struct CbStore CbStore;
 
@@ -68,7 +95,9 @@ const char *cb_store_dir(const CbStore *s);
 /** DIR/runs/NNNNNN for a run id; a new string (free()), NULL when out of memory. */
 char *cb_store_run_dir(const CbStore *s, int64_t run_id);
 /** The default store directory: $CODECBENCH_STORE, else
- * $XDG_DATA_HOME/codecbench, else $HOME/.local/share/codecbench.  New string. */
+ * $XDG_DATA_HOME/codecbench (when absolute, as the XDG spec asks), else
+ * $HOME/.local/share/codecbench.  New string; NULL when none of these is set
+ * or out of memory. */
 char *cb_store_default_dir(void);
 
 /* ---- Runs ---------------------------------------------------------------- */
@@ -169,6 +198,11 @@ int cb_store_next_queued(CbStore *s, int64_t *id, CbError *err);
  * cb_store_requeue. */
 int cb_store_set_status(CbStore *s, int64_t id, CbRunStatus st, const char *reason, int64_t pid,
                         CbError *err);
+/** Puts a failed, cancelled or interrupted run back in the queue (status
+ * queued, reason, times, pid and cancel flag cleared, status.json removed).
+ * CB_EINVAL for a done run (rerun it: a new run with it as parent) or one
+ * that has not finished. */
+int cb_store_requeue(CbStore *s, int64_t id, CbError *err);
 /** Runs in running / verifying state: all of them, for a runner that just
  * took the lock (they belong to a runner that died). */
 int cb_store_active_runs(CbStore *s, int64_t **ids, size_t *n, CbError *err);

@@ -1,0 +1,18 @@
+# The store: an SQLite index (Debian's libsqlite3) of experiments, clips,
+# runs, rate points, per-frame rows, annotations and proposals over the run
+# directories (jansson for their JSON files).  Users link
+# src/store/libcbstore.a before $(CB_RECIPE_LIBS), metrics and util, plus
+# $(SQLITE3_LIBS) $(JANSSON_LIBS) $(NETTLE_LIBS).
+noinst_LIBRARIES += src/store/libcbstore.a
+src_store_libcbstore_a_SOURCES = \
+	src/store/store_internal.h \
+	src/store/schema.c \
+	src/store/rundir.c \
+	src/store/store.c \
+	src/store/runs.c \
+	src/store/results.c \
+	src/store/annotate.c \
+	src/store/housekeeping.c \
+	src/store/reindex.c
+src_store_libcbstore_a_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
+EXTRA_DIST += include/codecbench/store.h

@@ -1,0 +1,145 @@
+/* codecbench: what the store's files share (not a public header).
+ *
+ * The store is split by what each file owns: schema.c (the schema, its
+ * migrations and the checks that run before any write), rundir.c (run
+ * directory files: atomic writes, JSON reading, names, removal), store.c
+ * (opening, transactions, small helpers), runs.c (queueing, listing, the
+ * runner's state changes), results.c (imports, results, BD figures,
+ * anchors), annotate.c (tags, notes, lineage, proposals, experiments),
+ * housekeeping.c (delete, gc) and reindex.c.
+ */
+#ifndef CB_STORE_INTERNAL_H
+#define CB_STORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "codecbench/error.h"
+#include "codecbench/result.h"
+#include "codecbench/store.h"
+
+/* PRAGMA application_id of a codecbench store: "CbSt" in ASCII.  It sits in
+ * the database header (offset 68), so a foreign SQLite file is recognised
+ * without reading its schema. */
+#define CB_STORE_APP_ID 0x43625374
+
+/* Busy timeout for every connection: writers queue rather than fail. */
+#define CB_STORE_BUSY_MS 5000
+
+/* Largest JSON file of a run directory read back (run.json, status.json,
+ * annotations.json, experiments/NAME.json); result.json has its own cap. */
+#define CB_STORE_JSON_MAX (1024 * 1024)
+
+/* Version of run.json, status.json and annotations.json. */
+#define CB_STORE_FILE_FORMAT 1
+
+struct CbStore {
+    sqlite3 *db;
+    char *dir;
+    char *db_path;
+    int readonly;
+};
+
+/* ---- schema.c ------------------------------------------------------------ */
+
+/* The SQL script that creates schema version v from nothing (v = 1) or that
+ * migrates v - 1 to v (v >= 2); NULL for a version this build does not know.
+ * Exposed for the migration tests, which build v1 stores. */
+const char *cb_store_schema_step(int v);
+/* The SQL that creates the current schema from nothing (the v1 script and
+ * every later step, applied in order, in one transaction). */
+int cb_store_schema_create(sqlite3 *db, CbError *err);
+/* Reads path's 100-byte header: CB_EFORMAT unless it is an SQLite file with
+ * codecbench's application_id (an empty file, another application's
+ * database, not SQLite at all).  Never writes. */
+int cb_store_schema_header(const char *path, CbError *err);
+/* Checks path (an existing file) in a read-only connection: an SQLite file,
+ * readable, with codecbench's application_id and a schema this build knows.
+ * *version gets its user_version.  Never writes. */
+int cb_store_schema_check(const char *path, int *version, CbError *err);
+/* Migrates an open read-write connection to CB_STORE_SCHEMA, each step in
+ * its own BEGIN IMMEDIATE transaction (re-checking the version inside, as
+ * another process may have migrated first). */
+int cb_store_schema_migrate(sqlite3 *db, const char *path, CbError *err);
+
+/* ---- rundir.c ------------------------------------------------------------ */
+
+/* path joined with name; a new string or NULL. */
+char *cb_store_path(const char *dir, const char *name);
+/* Writes len bytes to path atomically: path.tmp, fsync, rename, fsync of
+ * the directory.  CB_EIO names the path and the reason. */
+int cb_store_write_atomic(const char *path, const void *data, size_t len, CbError *err);
+/* json_dumps(j) (2-space indent, keys in insertion order) written atomically. */
+int cb_store_write_json(const char *path, const json_t *j, CbError *err);
+/* Reads a JSON object from path (at most max bytes); CB_ENOENT when the file
+ * does not exist, CB_EIO, CB_ELIMIT, CB_EFORMAT (not JSON, not an object).
+ * *out is a new reference. */
+int cb_store_read_json(const char *path, size_t max, json_t **out, CbError *err);
+/* Removes a directory tree (not following symbolic links), adding the
+ * sizes of the regular files removed to *bytes.  CB_EIO names what failed. */
+int cb_store_remove_tree(const char *path, int64_t *bytes, CbError *err);
+/* mkdir -p of dir with mode 0755; CB_EIO. */
+int cb_store_mkdirs(const char *dir, CbError *err);
+/* 1 when name is a run directory name (6 or more digits, no leading zero
+ * beyond the padding) and *id gets its id; 0 otherwise. */
+int cb_store_parse_run_name(const char *name, int64_t *id);
+/* Experiment names: 1..64 bytes of [A-Za-z0-9_.-], not starting with '.'. */
+int cb_store_check_experiment_name(const char *name, CbError *err);
+/* Tags: 1..32 bytes of [A-Za-z0-9_.-]. */
+int cb_store_check_tag(const char *tag, CbError *err);
+/* Notes: 1..4096 bytes of valid UTF-8 without NUL. */
+int cb_store_check_note(const char *text, CbError *err);
+/* Unix time now, in seconds with a fraction. */
+double cb_store_now(void);
+
+/* ---- store.c ------------------------------------------------------------- */
+
+/* Sets err from the connection's last error: "STORE/store.db: what: msg"
+ * with CB_EFORMAT for corruption, CB_EBUSY for a lock held too long, CB_EIO
+ * otherwise.  Returns the code. */
+int cb_store_sql_error(const CbStore *s, sqlite3 *db, const char *what, CbError *err);
+/* Prepares sql on s's connection; CB_* on failure (err set). */
+int cb_store_prepare(CbStore *s, const char *sql, sqlite3_stmt **st, CbError *err);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback never fails loudly). */
+int cb_store_begin(CbStore *s, CbError *err);
+int cb_store_commit(CbStore *s, CbError *err);
+void cb_store_rollback(CbStore *s);
+/* Refuses writes on a read-only store. */
+int cb_store_writable(const CbStore *s, CbError *err);
+/* Binds a double, or NULL when it is NAN. */
+int cb_store_bind_real(sqlite3_stmt *st, int i, double v);
+/* A column as a double, NAN for NULL. */
+double cb_store_col_real(sqlite3_stmt *st, int i);
+/* A column's text as a new string; NULL for NULL.  *oom set when out of memory. */
+char *cb_store_col_text(sqlite3_stmt *st, int i, int *oom);
+/* The experiment id for name, created when create != 0 (inside the caller's
+ * transaction); CB_ENOENT when absent and not created. */
+int cb_store_experiment_id(CbStore *s, const char *name, int create, int64_t *id, CbError *err);
+/* CB_ENOENT "no run N in DIR" unless the run exists; *status gets its status. */
+int cb_store_run_status(CbStore *s, int64_t id, CbRunStatus *status, CbError *err);
+
+/* ---- results.c ----------------------------------------------------------- */
+
+/* Frees what r owns and zeroes it (the store's own copy of cb_result_free,
+ * so the store does not depend on worker/). */
+void cb_store_result_clear(CbRunResult *r);
+/* Checks a result before import: counts, finite values, ranges, strings. */
+int cb_store_result_sane(const CbRunResult *r, CbError *err);
+/* Inserts the clip, points and frames of r for run id and fills the run's
+ * summary columns (inside the caller's transaction). */
+int cb_store_result_insert(CbStore *s, int64_t id, const CbRunResult *r, CbError *err);
+/* Recomputes the BD figures of every done run of experiment exp_id (clip_id
+ * NULL) or of its runs on one clip (inside the caller's transaction). */
+int cb_store_bd_refresh(CbStore *s, int64_t exp_id, const char *clip_id, CbError *err);
+
+/* ---- runs.c -------------------------------------------------------------- */
+
+/* status.json of run id from its row (inside the caller's transaction). */
+int cb_store_write_status_file(CbStore *s, int64_t id, CbError *err);
+/* annotations.json of run id from its rows. */
+int cb_store_write_annotations(CbStore *s, int64_t id, CbError *err);
+
+#endif
