@@ -138,8 +138,11 @@ static void make_result(CbRunResult *r, const char *recipe, const char *clip, co
         for (int n = 0; n < FRAMES; n++) {
             p->rows[n].bits = p->payload_bytes * 8 / FRAMES;
             p->rows[n].type = n == 0 ? 'I' : 'P';
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < 3; k++) {
+                /* The MSE whose PSNR is psnr[k]: 255^2 / 10^(psnr / 10). */
+                p->rows[n].mse[k] = 255.0 * 255.0 / pow(10.0, psnr[k] / 10.0);
                 p->rows[n].psnr[k] = psnr[k];
+            }
             p->rows[n].ssim = p->ssim_mean;
         }
     }

@@ -59,12 +59,13 @@ static void csv_str(const char *s)
     free(c);
 }
 
-/* Numbers with 17 significant digits round-trip; empty when not finite. */
+/* Numbers with 15 significant digits (beyond any measurement's precision,
+ * and 0.93 stays "0.93"); empty when not finite. */
 static void csv_num(double v)
 {
     fputc(',', stdout);
     if (isfinite(v))
-        printf("%.17g", v);
+        printf("%.15g", v);
 }
 
 static void csv_int(long long v)

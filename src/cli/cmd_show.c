@@ -338,8 +338,10 @@ static int run(int argc, char **argv)
                    "'codecbench anchor')\n");
         print_result_provenance(&res);
     }
-    fputc('\n', stdout);
-    cli_print_provenance(stdout, have_result ? info.anchor_run : -1);
+    if (have_result) {
+        fputc('\n', stdout);
+        cli_print_provenance(stdout, info.anchor_run);
+    }
     code = CB_EXIT_OK;
 out:
     json_decref(settings);

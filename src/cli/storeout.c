@@ -11,11 +11,11 @@
 
 void cli_print_provenance(FILE *out, int64_t anchor_run)
 {
-    fprintf(out, "%s; %s;\n%s", CLI_PROV_PSNR, CLI_PROV_SSIM, CLI_PROV_KBPS);
+    fprintf(out, "%s\n%s", CLI_PROV_PSNR, CLI_PROV_SSIM_KBPS);
     if (anchor_run < 0)
         fputs(".\n", out);
     else if (anchor_run == 0)
-        fprintf(out, ";\n%s, anchor: the experiment's anchor run on the same clip.\n",
+        fprintf(out, ";\n%s, against the\nexperiment's anchor run on the same clip.\n",
                 CLI_PROV_BD);
     else
         fprintf(out, ";\n%s, anchor run %lld.\n", CLI_PROV_BD, (long long)anchor_run);

@@ -13,11 +13,11 @@
 #include "codecbench/result.h"
 #include "codecbench/store.h"
 
-/* The conventions behind every number the store commands show. */
-#define CLI_PROV_PSNR "PSNR: mean of per-frame values (global: PSNR of the mean MSE); YUV = (6Y+U+V)/8 (JVET)"
-#define CLI_PROV_SSIM "SSIM as FFmpeg's ssim filter (planes weighted by pixel count)"
-#define CLI_PROV_KBPS "kbps: stream payload incl. in-band headers, container bytes apart, at the input's frame rate"
-#define CLI_PROV_BD "BD: PCHIP in log10(rate) over the overlapping PSNR-Y range (JVET CTC), PSNR-Y mean of frames"
+/* The conventions behind every number the store commands show, one
+ * footer line each (under 80 columns). */
+#define CLI_PROV_PSNR "PSNR: mean of per-frame values, global = PSNR of the mean MSE; YUV = (6Y+U+V)/8;"
+#define CLI_PROV_SSIM_KBPS "SSIM as FFmpeg's ssim filter; kbps: stream payload incl. in-band headers"
+#define CLI_PROV_BD "BD: PCHIP over the overlapping PSNR-Y range (JVET CTC)"
 
 /* Prints the provenance footer: the conventions, and which anchor the BD
  * figures were taken against (anchor_run > 0: "anchor run 12"; 0: "anchor:
