@@ -36,10 +36,22 @@ extern const CbCommand cb_cmd_run;
 extern const CbCommand cb_cmd_rerun;
 extern const CbCommand cb_cmd_cancel;
 extern const CbCommand cb_cmd_logs;
-extern const CbCommand cb_cmd_show;
 extern const CbCommand cb_cmd_worker;
 extern const CbCommand cb_cmd_verify;
 extern const CbCommand cb_cmd_config;
+/* The store's commands (cli/clistore.h opens the store). */
+extern const CbCommand cb_cmd_list;
+extern const CbCommand cb_cmd_show;
+extern const CbCommand cb_cmd_compare;
+extern const CbCommand cb_cmd_export;
+extern const CbCommand cb_cmd_tag;
+extern const CbCommand cb_cmd_note;
+extern const CbCommand cb_cmd_lineage;
+extern const CbCommand cb_cmd_anchor;
+extern const CbCommand cb_cmd_rm;
+extern const CbCommand cb_cmd_gc;
+extern const CbCommand cb_cmd_reindex;
+extern const CbCommand cb_cmd_experiments;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,6 +26,26 @@ codecbench_SOURCES = \
 	src/cli/cmd_runner.c \
 	src/cli/cmd_worker.c \
 	src/cli/cmd_verify.c
+# The store's commands and what they share.
+codecbench_SOURCES += \
+	src/cli/clistore.c \
+	src/cli/clistore.h \
+	src/cli/table.c \
+	src/cli/table.h \
+	src/cli/storeout.c \
+	src/cli/storeout.h \
+	src/cli/cmd_list.c \
+	src/cli/cmd_show.c \
+	src/cli/cmd_compare.c \
+	src/cli/cmd_export.c \
+	src/cli/cmd_tag.c \
+	src/cli/cmd_note.c \
+	src/cli/cmd_lineage.c \
+	src/cli/cmd_anchor.c \
+	src/cli/cmd_rm.c \
+	src/cli/cmd_gc.c \
+	src/cli/cmd_reindex.c \
+	src/cli/cmd_experiments.c
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DCB_PKGDATADIR='"$(pkgdatadir)"'
 codecbench_LDADD = $(CB_CORE_LIBS)
 # The configuration: `codecbench config` and cli_config() for every command.

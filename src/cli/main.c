@@ -25,6 +25,18 @@ static const CbCommand *const commands[] = {
     &cb_cmd_worker,
     &cb_cmd_verify,
     &cb_cmd_config,
+    &cb_cmd_list,
+    &cb_cmd_show,
+    &cb_cmd_compare,
+    &cb_cmd_export,
+    &cb_cmd_tag,
+    &cb_cmd_note,
+    &cb_cmd_lineage,
+    &cb_cmd_anchor,
+    &cb_cmd_rm,
+    &cb_cmd_gc,
+    &cb_cmd_reindex,
+    &cb_cmd_experiments,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

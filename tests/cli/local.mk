@@ -22,3 +22,11 @@ EXTRA_DIST += $(cb_cli_tests) tests/cli/tap.py tests/data/golden.cbv tests/data/
 # codecbench config (src/config/).
 TESTS += tests/cli/config.sh
 EXTRA_DIST += tests/cli/config.sh
+# The store's commands, on a store of hand-made results (tests/store_fixture.c).
+cb_cli_tests_store = tests/cli/store_cmds.sh
+TESTS += $(cb_cli_tests_store)
+EXTRA_DIST += $(cb_cli_tests_store)
+check_PROGRAMS += tests/store_fixture
+tests_store_fixture_SOURCES = tests/store_fixture.c
+tests_store_fixture_CPPFLAGS = $(AM_CPPFLAGS)
+tests_store_fixture_LDADD = $(CB_CORE_LIBS)

@@ -1,0 +1,136 @@
+/* codecbench anchor EXPERIMENT [RECIPE.json]: an experiment's anchor recipe. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/clistore.h"
+#include "codecbench/buf.h"
+#include "codecbench/recipe.h"
+
+static void help(FILE *out)
+{
+    fputs("Usage: codecbench anchor EXPERIMENT [RECIPE.json] [--store DIR]\n"
+          "\n"
+          "With RECIPE.json, makes that recipe the experiment's anchor: BD-rate and\n"
+          "BD-PSNR of every run of the experiment are then taken against the\n"
+          "experiment's done run of this recipe (same recipe hash) on the same clip,\n"
+          "and are recomputed now.  The recipe is validated first.  Without it,\n"
+          "prints the experiment's anchor.\n"
+          "\n"
+          "Options:\n"
+          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
+          "               $XDG_DATA_HOME/codecbench)\n"
+          "  -h, --help   this text\n",
+          out);
+}
+
+static int show(CbStore *s, const char *name)
+{
+    CbError err;
+    cb_error_clear(&err);
+    CbExperimentInfo *rows = NULL;
+    size_t n = 0;
+    int code = CB_EXIT_FAIL;
+    if (cb_store_experiments(s, &rows, &n, &err) < 0) {
+        cli_fail(&err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].name, name) != 0)
+            continue;
+        fputs("experiment ", stdout);
+        cli_puts_sanitized(stdout, name);
+        if (rows[i].anchor_name) {
+            fputs(": anchor recipe ", stdout);
+            cli_puts_sanitized(stdout, rows[i].anchor_name);
+            fputs(" (sha256 ", stdout);
+            cli_puts_sanitized(stdout, rows[i].anchor_hash ? rows[i].anchor_hash : "?");
+            fputs(")\n", stdout);
+        } else {
+            fputs(": no anchor (set one with 'codecbench anchor EXPERIMENT RECIPE.json')\n",
+                  stdout);
+        }
+        code = CB_EXIT_OK;
+        goto out;
+    }
+    cli_error("no experiment '%s' in %s", name, cb_store_dir(s));
+out:
+    cb_experiment_infos_free(&rows, n);
+    return code;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"store", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *store_dir = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 's')
+            store_dir = optarg;
+        else
+            return cli_usage(&cb_cmd_anchor, "unknown option or missing value '%s'",
+                             argv[optind - 1]);
+    }
+    int nargs = argc - optind;
+    if (nargs < 1 || nargs > 2)
+        return cli_usage(&cb_cmd_anchor, "needs an EXPERIMENT and at most one RECIPE.json");
+    const char *name = argv[optind];
+
+    CbError err;
+    cb_error_clear(&err);
+    CbStore *s = NULL;
+    CbBuf text;
+    cb_buf_init(&text, CB_RECIPE_MAX_BYTES);
+    CbRecipe r = {0};
+    int code = CB_EXIT_FAIL;
+    if (nargs == 1) {
+        if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0) {
+            cli_fail(&err);
+            goto out;
+        }
+        code = show(s, name);
+        goto out;
+    }
+    const char *path = argv[optind + 1];
+    char hash[CB_RECIPE_HASH_HEX];
+    if (cb_buf_read_file(&text, path, &err) < 0 ||
+        cb_recipe_parse(text.data ? text.data : "", text.len, path, &r, &err) < 0) {
+        cli_fail(&err);
+        goto out;
+    }
+    if (cb_recipe_hash(&r, hash) < 0) {
+        cli_error("%s: cannot hash the recipe (out of memory)", path);
+        goto out;
+    }
+    if (cli_store_open(store_dir, 0, &s, &err) < 0 ||
+        cb_store_set_anchor(s, name, text.data, path, &err) < 0) {
+        cli_fail(&err);
+        goto out;
+    }
+    fputs("experiment ", stdout);
+    cli_puts_sanitized(stdout, name);
+    fputs(": anchor recipe ", stdout);
+    cli_puts_sanitized(stdout, r.name);
+    printf(" (sha256 %s); BD figures of its runs recomputed\n", hash);
+    code = CB_EXIT_OK;
+out:
+    cb_recipe_free(&r);
+    cb_buf_free(&text);
+    cb_store_close(&s);
+    return code;
+}
+
+const CbCommand cb_cmd_anchor = {
+    .name = "anchor",
+    .args = "EXPERIMENT [RECIPE.json] [--store DIR]",
+    .summary = "set (or show) the anchor recipe of an experiment",
+    .run = run,
+    .help = help,
+};
