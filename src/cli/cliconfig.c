@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "codecbench/config.h"
+#include "codecbench/runner.h"
 
 int cli_config_load(const char *file, int with_env, CbConfig **out, char **path, int *found,
                     CbError *err)
@@ -80,4 +81,22 @@ int cli_config_flag(const char *name, const char *value, const char *flag)
         return CB_EXIT_USAGE;
     }
     return CB_EXIT_OK;
+}
+
+void cli_config_runner(CbRunnerOptions *o)
+{
+    const CbConfig *cfg = cli_config();
+    long long v;
+    if (!cb_config_is_auto(cfg, "workers") && cb_config_get_int(cfg, "workers", &v) == 0 && v > 0)
+        o->workers = (int)v;
+    if (cb_config_get_int(cfg, "wall_limit", &v) == 0)
+        o->wall_limit_s = (double)v;
+    if (cb_config_get_int(cfg, "memory_limit", &v) == 0)
+        o->memory_limit_mib = v;
+    if (cb_config_get_int(cfg, "cancel_grace", &v) == 0)
+        o->cancel_grace_s = (double)v;
+    if (cb_config_get_int(cfg, "runner_idle_exit", &v) == 0)
+        o->idle_exit_s = (double)v;
+    if (cb_config_get_int(cfg, "poll_interval_ms", &v) == 0)
+        o->poll_ms = (int)v;
 }

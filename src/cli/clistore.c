@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "codecbench/config.h"
 
 char *cli_store_dir(const char *flag, CbError *err)
 {
-    const char *env = getenv("CODECBENCH_STORE");
-    const char *dir = flag && *flag ? flag : env && *env ? env : NULL;
+    /* The flag, else the configuration's "store" (CODECBENCH_STORE, then
+     * the config file), else the XDG default. */
+    const char *conf = cb_config_get_string(cli_config(), "store");
+    const char *dir = flag && *flag ? flag : conf && *conf ? conf : NULL;
     char *out = dir ? strdup(dir) : cb_store_default_dir();
     if (!out)
         cb_error_set(err, dir ? CB_ENOMEM : CB_ENOENT,

@@ -87,7 +87,7 @@ ok '[ "$(field 1 status)" = done ]' "run: the store has it done"
 ok '"$PYTHON3" - "$tap_tmp/run1.json" <<EOF
 import json, math, sys
 d = json.load(open(sys.argv[1]))
-pts = d["points"]
+pts = d["rate_points"]
 assert len(pts) == 2, pts
 for p in pts:
     assert p["frames"] == 6

@@ -714,7 +714,7 @@ static void test_conversion_warning(void **state)
     Captured cap;
     memset(&cap, 0, sizeof cap);
     CbLogger lg = {capture, &cap, CB_LOG_DEBUG};
-    CbMediaOptions opts = {&lg};
+    CbMediaOptions opts = {.logger = &lg};
     CbError err = {0};
     CbMediaReader *r = NULL;
     assert_int_equal(cb_media_open(&r, path, &opts, &err), 0);
@@ -747,7 +747,7 @@ static void test_full_range(void **state)
     Captured cap;
     memset(&cap, 0, sizeof cap);
     CbLogger lg = {capture, &cap, CB_LOG_DEBUG};
-    CbMediaOptions opts = {&lg};
+    CbMediaOptions opts = {.logger = &lg};
     CbError err = {0};
     CbMediaReader *r = NULL;
     assert_int_equal(cb_media_open(&r, path, &opts, &err), 0);
@@ -917,7 +917,7 @@ static void test_seek_short_gop(void **state)
         Captured cap;
         memset(&cap, 0, sizeof cap);
         CbLogger lg = {capture, &cap, CB_LOG_DEBUG};
-        CbMediaOptions opts = {&lg};
+        CbMediaOptions opts = {.logger = &lg};
         CbError err = {0};
         CbMediaReader *r = NULL;
         assert_int_equal(cb_media_open(&r, path, &opts, &err), 0);
