@@ -177,7 +177,9 @@ static void print_run(const CbRunInfo *r)
         printf("  run %-5lld %-14s %-14s %7.1f..%-8.1f kbps  PSNR-Y %6.3f..%-6.3f dB",
                (long long)r->id, name ? name : "", src ? src : "", r->kbps_min, r->kbps_max,
                r->psnr_y_min, r->psnr_y_max);
-        if (isfinite(r->bd_rate))
+        if (r->anchor_run == r->id)
+            printf("  (the anchor)");
+        else if (isfinite(r->bd_rate))
             printf("  BD-rate %+7.2f %%", r->bd_rate);
         putchar('\n');
     } else {

@@ -8,35 +8,21 @@
 #include "codecbench/engine.h"
 #include "codecbench/media.h"
 
+/* The commands as --help lists them: groups, each ended by NULL. */
+static const char *const group_titles[] = {
+    "Experiments and runs",
+    "Measuring files",
+    "The codecbench engine",
+    "Set-up and the runner's own commands",
+};
 static const CbCommand *const commands[] = {
-    &cb_cmd_probe,
-    &cb_cmd_metrics,
-    &cb_cmd_bdrate,
-    &cb_cmd_survey,
-    &cb_cmd_demo,
-    &cb_cmd_recipe,
-    &cb_cmd_encode,
-    &cb_cmd_decode,
-    &cb_cmd_run,
-    &cb_cmd_rerun,
-    &cb_cmd_cancel,
-    &cb_cmd_logs,
-    &cb_cmd_runner,
-    &cb_cmd_worker,
-    &cb_cmd_verify,
-    &cb_cmd_config,
-    &cb_cmd_list,
-    &cb_cmd_show,
-    &cb_cmd_compare,
-    &cb_cmd_export,
-    &cb_cmd_tag,
-    &cb_cmd_note,
-    &cb_cmd_lineage,
-    &cb_cmd_anchor,
-    &cb_cmd_rm,
-    &cb_cmd_gc,
-    &cb_cmd_reindex,
-    &cb_cmd_experiments,
+    &cb_cmd_run, &cb_cmd_list, &cb_cmd_show, &cb_cmd_compare, &cb_cmd_logs,
+    &cb_cmd_rerun, &cb_cmd_cancel, &cb_cmd_experiments, &cb_cmd_anchor, &cb_cmd_tag,
+    &cb_cmd_note, &cb_cmd_lineage, &cb_cmd_export, &cb_cmd_rm, &cb_cmd_gc,
+    &cb_cmd_reindex, &cb_cmd_demo, NULL,
+    &cb_cmd_probe, &cb_cmd_metrics, &cb_cmd_bdrate, &cb_cmd_survey, NULL,
+    &cb_cmd_recipe, &cb_cmd_encode, &cb_cmd_decode, NULL,
+    &cb_cmd_config, &cb_cmd_runner, &cb_cmd_worker, &cb_cmd_verify, NULL,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -48,14 +34,27 @@ static void usage(FILE *out)
             "\n"
             "A workbench for video-codec research: every number is measured on\n"
             "real decoded frames.\n"
-            "\n"
-            "Commands:\n");
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+            "\n");
+    size_t group = 0;
+    fprintf(out, "%s:\n", group_titles[0]);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (commands[i])
+            fprintf(out, "  %-11s %s\n", commands[i]->name, commands[i]->summary);
+        else if (++group < sizeof group_titles / sizeof group_titles[0])
+            fprintf(out, "\n%s:\n", group_titles[group]);
+    }
     fprintf(out,
             "\n"
             "'codecbench COMMAND --help' describes a command; man codecbench has it all.\n"
             "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+static const CbCommand *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (commands[i] && !strcmp(name, commands[i]->name))
+            return commands[i];
+    return NULL;
 }
 
 static void version(void)
@@ -72,12 +71,10 @@ int main(int argc, char **argv)
     }
     const char *name = argv[1];
     if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
-        if (argc > 2 && strcmp(name, "help") == 0) {
-            for (size_t i = 0; i < N_COMMANDS; i++)
-                if (!strcmp(argv[2], commands[i]->name)) {
-                    commands[i]->help(stdout);
-                    return CB_EXIT_OK;
-                }
+        const CbCommand *cmd = argc > 2 && !strcmp(name, "help") ? find_command(argv[2]) : NULL;
+        if (cmd) {
+            cmd->help(stdout);
+            return CB_EXIT_OK;
         }
         usage(stdout);
         return CB_EXIT_OK;
@@ -86,12 +83,11 @@ int main(int argc, char **argv)
         version();
         return CB_EXIT_OK;
     }
-    for (size_t i = 0; i < N_COMMANDS; i++) {
-        if (strcmp(name, commands[i]->name))
-            continue;
+    const CbCommand *cmd = find_command(name);
+    if (cmd) {
         for (int a = 2; a < argc && strcmp(argv[a], "--"); a++) {
             if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
-                commands[i]->help(stdout);
+                cmd->help(stdout);
                 return CB_EXIT_OK;
             }
             if (!strcmp(argv[a], "--version")) {
@@ -101,7 +97,7 @@ int main(int argc, char **argv)
         }
         cb_media_set_ffmpeg_log(NULL);
         cb_engine_set_blas_threads(1);
-        return commands[i]->run(argc - 1, argv + 1);
+        return cmd->run(argc - 1, argv + 1);
     }
     cli_error("'%s' is not a command; see 'codecbench --help'", name);
     return CB_EXIT_USAGE;
