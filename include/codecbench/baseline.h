@@ -77,7 +77,9 @@ int cb_baseline_send(CbBaselineEncoder *e, const CbFrame *frame, CbError *err);
 
 /** Flushes the encoder, writes the rest, fsyncs and closes the file, fills
  * *stats (may be NULL) and frees the encoder (*e = NULL).  Returns the first
- * error of the encoder's life if any. */
+ * error of the encoder's life if any (a failed send, a write error, a frame
+ * the encoder never emitted).  *stats is filled on error too: its
+ * frame_bits is then the caller's to free() as well (NULL when e was). */
 int cb_baseline_close(CbBaselineEncoder **e, CbBaselineStats *stats, CbError *err);
 
 #endif

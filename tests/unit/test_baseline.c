@@ -48,6 +48,16 @@
 #define CIF_W 352
 #define CIF_H 288
 
+/* Under LeakSanitizer: libx265 3.5 (Debian 12) leaks one 1168-byte block
+ * per encoder it opens, allocated inside the library (x265_malloc) and not
+ * returned by x265_encoder_close; not ours to fix, so not reported.  The
+ * sanitizer runtime calls this hook; in other builds it is unused. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libx265.so\n";
+}
+
 static const char *const all_encoders[] = {"libx264", "libx265", "libvpx-vp9",
                                            "libaom-av1", "libsvtav1", "mpeg4"};
 
