@@ -22,7 +22,10 @@
  * set from a lower-precedence source never replaces one from a higher one,
  * whatever the order of the calls.  Every value, binding and colour
  * remembers where it came from ("default", "file PATH:LINE",
- * "env CODECBENCH_X", "flag --x", "theme NAME (PATH:LINE)").
+ * "env CODECBENCH_X", "flag --x", "theme NAME, PATH:LINE" or
+ * "theme NAME, built-in:LINE").  Paths from a file must be absolute (or
+ * start with ~/); relative ones from the environment or a flag are made
+ * absolute against the current folder.
  *
  * Colours: `set theme = NAME` loads NAME.theme (color lines only) from
  * $XDG_CONFIG_HOME/codecbench/themes, else the installed themes folder
@@ -312,8 +315,8 @@ int cb_config_set(CbConfig *cfg, const char *name, const char *value, const char
 /** The value of an INT setting: 0, CB_ENOENT (no such setting), CB_EINVAL
  * (not an INT setting). */
 int cb_config_get_int(const CbConfig *cfg, const char *name, long long *out);
-/** The value of any setting as text (an INT in decimal); "" for an unset
- * string; NULL for an unknown name.  Borrowed. */
+/** The value of any setting as config text (an INT in decimal, or "auto");
+ * NULL for an unknown name.  Borrowed. */
 const char *cb_config_get_string(const CbConfig *cfg, const char *name);
 /** Where the setting's value came from; NULL for an unknown name.  Borrowed. */
 const char *cb_config_get_source(const CbConfig *cfg, const char *name);

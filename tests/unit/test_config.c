@@ -500,6 +500,15 @@ static void test_files(void **state)
     assert_int_equal(cb_config_load_file(cfg, tmpdir, 1, &err), CB_EIO);
     snprintf(want, sizeof want, "%s: is a folder, not a config file", tmpdir);
     assert_string_equal(err.text, want);
+    /* A path that cannot be a file (through a regular file): an error even
+     * when a missing file would be fine. */
+    char *plain = tmp_path("plain"), *through = tmp_path("plain/config");
+    write_str(plain, "");
+    assert_int_equal(cb_config_load_file(cfg, through, 1, &err), CB_EIO);
+    snprintf(want, sizeof want, "%s: Not a directory", through);
+    assert_string_equal(err.text, want);
+    free(plain);
+    free(through);
     /* Too big. */
     char *huge = tmp_path("huge.conf");
     char *text = malloc(CB_CONFIG_MAX_BYTES + 2);
