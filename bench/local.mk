@@ -5,3 +5,11 @@ noinst_PROGRAMS += bench/bench_metrics
 bench_bench_metrics_SOURCES = bench/bench_metrics.c
 bench_bench_metrics_LDADD = src/metrics/libcbmetrics.a src/util/libcbutil.a $(LIBS)
 EXTRA_DIST += bench/engine
+# bench/store: a synthetic store of 10,000 runs and 1,000,000 frame rows
+# built through the public API by bench/store_gen, then list and compare
+# timed (`make bench/store_gen` first).
+EXTRA_DIST += bench/store
+noinst_PROGRAMS += bench/store_gen
+bench_store_gen_SOURCES = bench/store_gen.c
+bench_store_gen_LDADD = src/store/libcbstore.a $(CB_RECIPE_LIBS) src/metrics/libcbmetrics.a \
+	src/util/libcbutil.a $(SQLITE3_LIBS) $(JANSSON_LIBS) $(NETTLE_LIBS) $(LIBS)

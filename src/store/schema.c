@@ -13,7 +13,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "codecbench/buf.h"
 
 static const char schema_v1[] =
     "CREATE TABLE meta (\n"
@@ -245,6 +249,38 @@ int cb_store_schema_header(const char *path, CbError *err)
     return CB_OK;
 }
 
+/* The URI the check opens path with.  Without a -wal file nobody has the
+ * database open (SQLite keeps the WAL while a connection is open and
+ * removes it at the last close), and the main file holds every committed
+ * page: it is opened immutable, so that even the -wal and -shm files a
+ * read-only WAL connection would create are not made beside a file that
+ * may not be ours.  With a -wal file, a plain read-only connection. */
+static char *check_uri(const char *path)
+{
+    CbBuf b;
+    cb_buf_init(&b, 1 << 16);
+    int rc = cb_buf_printf(&b, "%s-wal", path);
+    struct stat sb;
+    int has_wal = rc == CB_OK && stat(b.data, &sb) == 0;
+    cb_buf_reset(&b);
+    rc = cb_buf_puts(&b, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; rc == CB_OK && *p; p++) {
+        /* RFC 3986 unreserved characters and '/' go as they are. */
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("/-._~", *p))
+            rc = cb_buf_append(&b, p, 1);
+        else
+            rc = cb_buf_printf(&b, "%%%02X", *p);
+    }
+    if (rc == CB_OK)
+        rc = cb_buf_puts(&b, has_wal ? "?mode=ro" : "?mode=ro&immutable=1");
+    if (rc < 0) {
+        cb_buf_free(&b);
+        return NULL;
+    }
+    return cb_buf_steal(&b);
+}
+
 static int pragma_int(sqlite3 *db, const char *path, const char *sql, int *out, CbError *err)
 {
     sqlite3_stmt *st = NULL;
@@ -272,7 +308,12 @@ int cb_store_schema_check(const char *path, int *version, CbError *err)
     if (rc < 0)
         return rc;
     sqlite3 *db = NULL;
-    int src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    char *uri = check_uri(path);
+    if (!uri)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    int src = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                              NULL);
+    free(uri);
     if (src != SQLITE_OK) {
         rc = cb_error_set(err, CB_EIO, "%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
         goto done;
