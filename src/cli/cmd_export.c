@@ -80,7 +80,7 @@ static const char POINT_COLUMNS[] =
     "payload_bytes,container_bytes,kbps,bpp,psnr_y,psnr_u,psnr_v,psnr_yuv,psnr_y_global,"
     "psnr_u_global,psnr_v_global,psnr_yuv_global,ssim,encode_cpu_s,encode_wall_s,encode_fps,"
     "decode_cpu_s,decode_wall_s,decode_fps,concurrency,peak_rss_kib,bd_rate_pct,bd_psnr_db,"
-    "anchor_run";
+    "anchor_run,codecbench_version,encoder_version,machine";
 static const char FRAME_COLUMNS[] = "frame,type,bits,psnr_y,psnr_u,psnr_v,ssim";
 
 static void csv_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
@@ -106,7 +106,7 @@ static void csv_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPoi
     csv_int(p->rate_value);
 }
 
-static void csv_point(const CbRunInfo *r, const CbPointResult *p)
+static void csv_point(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
 {
     csv_int(p->payload_bytes);
     csv_int(p->container_bytes);
@@ -132,6 +132,12 @@ static void csv_point(const CbRunInfo *r, const CbPointResult *p)
     fputc(',', stdout);
     if (r->anchor_run > 0)
         printf("%lld", (long long)r->anchor_run);
+    fputc(',', stdout);
+    csv_str(res->codecbench_version);
+    fputc(',', stdout);
+    csv_str(res->encoder_version);
+    fputc(',', stdout);
+    csv_str(res->machine);
     fputc('\n', stdout);
 }
 
@@ -141,7 +147,7 @@ static void csv_rows(const CbRunInfo *r, const CbRunResult *res, int frames)
         const CbPointResult *p = &res->points[i];
         if (!frames) {
             csv_run_part(r, res, p);
-            csv_point(r, p);
+            csv_point(r, res, p);
             continue;
         }
         for (int64_t n = 0; p->rows && n < p->frames; n++) {
@@ -186,6 +192,7 @@ static int json_rows(json_t *arr, const CbRunInfo *r, const CbRunResult *res, in
             json_object_set_new(o, "bd_psnr_db", cli_json_num(r->bd_psnr));
             json_object_set_new(o, "anchor_run",
                                 r->anchor_run > 0 ? json_integer(r->anchor_run) : json_null());
+            json_object_set_new(o, "made_by", cli_json_result_provenance(res));
             if (json_array_append_new(arr, o) < 0)
                 return CB_ENOMEM;
             continue;

@@ -70,8 +70,9 @@ ok 'grep -qE "^BD-rate vs anchor +- +-20\.00% +-10\.00%" "$t/out"' "compare: BD-
 ok 'grep -qE "^  kbps +1000\.0 +800\.0 \(-20\.0%\) +900\.0 \(-10\.0%\)" "$t/out"' "compare: side by side with deltas"
 ok 'grep -qE "^  transform +klt +dct +dct" "$t/out" && grep -qE "^  deblock +true +true +false" "$t/out" && ! grep -qE "^  (gop|qps) " "$t/out"' "compare: only the recipe fields that differ"
 ok 'grep -qE "^  run 2 +\+25\.00% +- +\+12\.50%" "$t/out"' "compare: the BD-rate matrix (row run 2: run 1 +25.00%, run 3 +12.50%)"
+ok 'grep -q "^how each run was made:" "$t/out" && grep -qE "^ +3  codecbench test fixture  codecbench engine \(fixture\)  fixture$" "$t/out"' "compare: how each run was made (versions, machine)"
 run compare 2 1 --anchor 1 --json --store "$st" >/dev/null
-ok 'py "m={(c[\"anchor\"], c[\"test\"]): c for c in d[\"bd_matrix\"]}; assert d[\"anchor_run\"] == 1 and [r[\"id\"] for r in d[\"runs\"]] == [1, 2]; assert abs(m[(1,2)][\"bd_rate_pct\"] + 20) < 1e-9 and abs(m[(2,1)][\"bd_rate_pct\"] - 25) < 1e-9; assert list(d[\"recipe_differences\"]) == [\"transform\"]; assert d[\"provenance\"][\"anchor_run\"] == 1"' "compare --json: matrix, differences, provenance"
+ok 'py "m={(c[\"anchor\"], c[\"test\"]): c for c in d[\"bd_matrix\"]}; assert d[\"anchor_run\"] == 1 and [r[\"id\"] for r in d[\"runs\"]] == [1, 2]; assert abs(m[(1,2)][\"bd_rate_pct\"] + 20) < 1e-9 and abs(m[(2,1)][\"bd_rate_pct\"] - 25) < 1e-9; assert list(d[\"recipe_differences\"]) == [\"transform\"]; assert d[\"provenance\"][\"anchor_run\"] == 1; assert d[\"runs\"][1][\"made_by\"][\"machine\"] == \"fixture\""' "compare --json: matrix, differences, provenance"
 ok '[ "$(run compare 1 5 --store "$st")" = 1 ] && grep -q "run 1 is on clip aaaa0000aaaa" "$t/err" && grep -q "run 5 is on clip bbbb0000bbbb" "$t/err"' "compare across clips: refused naming both runs and clips"
 ok 'no_esc "$t/err"' "compare across clips: the file name's escape sequence is sanitised"
 ok '[ "$(run compare 1 4 --store "$st")" = 1 ] && grep -q "run 4 is failed, not done" "$t/err"' "compare with a failed run: refused"
@@ -80,6 +81,7 @@ ok '[ "$(run compare 1 --store "$st")" = 2 ]' "compare of one run: usage error"
 # export
 ok '[ "$(run export --store "$st")" = 0 ] && [ "$(wc -l < "$t/out")" = 17 ]' "export: a header and 16 rows (4 done runs x 4 points)"
 ok 'head -1 "$t/out" | grep -q "^run,experiment,recipe,recipe_hash,codec,clip_id,input,.*,rate,payload_bytes,.*,ssim," && grep -q "^2,fx,test,.*,22,16000,16016,800[,.]" "$t/out"' "export: CSV columns and run 2's first row"
+ok 'head -1 "$t/out" | grep -q ",anchor_run,codecbench_version,encoder_version,machine$" && grep -q "^3,.*,1,\"codecbench test fixture\",\"codecbench engine (fixture)\",fixture$" "$t/out"' "export: each row says how its run was made (quoted where it has spaces)"
 ok 'no_esc "$t/out"' "export: no escape byte in CSV"
 ok '[ "$(run export --frames --csv --store "$st")" = 0 ] && [ "$(wc -l < "$t/out")" = 65 ] && grep -q "^5,fx,anchor,.*,37,3,P,8640," "$t/out"' "export --frames: one row per frame (64)"
 run export --json --experiment fx --tag best --store "$st" >/dev/null
