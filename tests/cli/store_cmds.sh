@@ -175,6 +175,18 @@ else
     skip "rm on a terminal asks" "python3 has no pty module"
 fi
 
+# A recipe name the recipe parser accepts but a terminal must not get raw:
+# U+202E (right-to-left override, UTF-8 e2 80 ae) and U+009B (the 8-bit
+# CSI, c2 9b).
+hs=$t/hostile
+"$fixture" --hostile "$hs" "$t/clipA.y4m" 2>"$t/err"
+rc=$?
+ok '[ $rc = 0 ]' "the fixture builds a store with a hostile recipe name ($(head -c 200 "$t/err"))"
+raw_free() { ! LC_ALL=C grep -q "$(printf '\342\200\256')" "$1" && ! LC_ALL=C grep -q "$(printf '\302\233')" "$1"; }
+for c in "list" "show 1" "show 1 --frames" "export" "lineage 1" "experiments" "anchor hostile"; do
+    ok '[ "$(run '"$c"' --store "$hs")" = 0 ] && raw_free "$t/out" && grep -q "evil<U+202E><U+009B>31mname" "$t/out"' "$c: the hostile recipe name is shown sanitised"
+done
+
 # Help and documentation of every command.
 for c in list show compare export tag note lineage anchor rm gc reindex experiments; do
     ok '[ "$(run '$c' --help)" = 0 ] && grep -q "^Usage: codecbench '$c'" "$t/out" && grep -q -- "--store DIR" "$t/out"' "$c --help"
