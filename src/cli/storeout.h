@@ -55,6 +55,11 @@ char *cli_json_text(const json_t *v);
 int cli_result_bd(const CbRunResult *anchor, const CbRunResult *test, CbBdResult *out,
                   CbError *err);
 
+/* Prints everything about run id as `codecbench show` does (as JSON with
+ * json, the per-frame tables with frames); returns an exit code, having
+ * printed any error.  For commands that end by showing a run (run, rerun). */
+int cli_show_run(CbStore *s, int64_t id, int frames, int json);
+
 /* The filter options shared by list and export: --experiment, --status,
  * --codec, --tag, --sort, --desc/--reverse, --limit.  Returns 1 when c was
  * one of them (f updated), 0 when not, -1 for a bad value (err says why;
