@@ -44,7 +44,7 @@
 #include "codecbench/store.h"
 
 #define FRAMES 4
-#define WIDTH 352
+#define WIDTH  352
 #define HEIGHT 288
 
 static const char ANCHOR_RECIPE[] =

@@ -167,13 +167,12 @@ static void csv_rows(const CbRunInfo *r, const CbRunResult *res, int frames)
 static json_t *json_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
 {
     return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:i, s:[i, i], s:i}",
-                     "run", (json_int_t)r->id, "experiment", cli_json_str(r->experiment),
-                     "recipe", cli_json_str(r->recipe_name), "recipe_hash",
-                     cli_json_str(r->recipe_hash), "codec", cli_json_str(r->codec), "clip_id",
-                     cli_json_str(res->clip_id), "input", cli_json_str(r->input), "first_frame",
-                     (json_int_t)res->first_frame, "frames", (json_int_t)res->frames, "width",
-                     res->width, "height", res->height, "fps", res->fps_num, res->fps_den,
-                     "rate", p->rate_value);
+                     "run", (json_int_t)r->id, "experiment", cli_json_str(r->experiment), "recipe",
+                     cli_json_str(r->recipe_name), "recipe_hash", cli_json_str(r->recipe_hash),
+                     "codec", cli_json_str(r->codec), "clip_id", cli_json_str(res->clip_id),
+                     "input", cli_json_str(r->input), "first_frame", (json_int_t)res->first_frame,
+                     "frames", (json_int_t)res->frames, "width", res->width, "height", res->height,
+                     "fps", res->fps_num, res->fps_den, "rate", p->rate_value);
 }
 
 static int json_rows(json_t *arr, const CbRunInfo *r, const CbRunResult *res, int frames)
@@ -304,10 +303,10 @@ static int run(int argc, char **argv)
         }
     }
     if (json) {
-        json_t *doc = json_pack("{s:o, s:s, s:I, s:o, s:o}", "store",
-                                cli_json_str(cb_store_dir(s)), "rows_are",
-                                frames ? "frames" : "rate points", "runs", (json_int_t)n,
-                                "rows", json_incref(arr), "provenance", cli_json_provenance(0));
+        json_t *doc =
+            json_pack("{s:o, s:s, s:I, s:o, s:o}", "store", cli_json_str(cb_store_dir(s)),
+                      "rows_are", frames ? "frames" : "rate points", "runs", (json_int_t)n, "rows",
+                      json_incref(arr), "provenance", cli_json_provenance(0));
         code = cli_json_print(doc);
         json_decref(doc);
         goto out;

@@ -31,11 +31,11 @@ struct CliTable {
     size_t n_cols;
     char **titles;
     CliAlign *align;
-    size_t *widths;   /* per column, the widest cell or title */
-    Cell *cells;      /* rows * n_cols, row-major */
+    size_t *widths; /* per column, the widest cell or title */
+    Cell *cells;    /* rows * n_cols, row-major */
     size_t n_rows;
     size_t cap_rows;
-    size_t col;       /* next column of the current row; n_cols: row ended */
+    size_t col; /* next column of the current row; n_cols: row ended */
     CbBuf arena;
     int oom;
 };
@@ -221,8 +221,8 @@ static int pad(CbBuf *line, size_t n)
 
 /* One line of cells (text[c], width w[c]); the last non-empty cell is not
  * padded on the right, so lines carry no trailing spaces. */
-static int print_line(const CliTable *t, const char *const *text, const size_t *cw,
-                      CbBuf *line, FILE *out, int indent)
+static int print_line(const CliTable *t, const char *const *text, const size_t *cw, CbBuf *line,
+                      FILE *out, int indent)
 {
     cb_buf_reset(line);
     size_t last = t->n_cols;
