@@ -33,8 +33,13 @@ int cb_baseline_check(const char *encoder, CbError *err);
 const char *cb_baseline_extension(const char *encoder);
 const char *cb_baseline_format(const char *encoder);
 
-/** Version of the library behind encoder, e.g. "x264 core 164 r3095"
- * or "libavcodec 59.37.100 mpeg4"; static or owned by the module. */
+/** Version of the library behind encoder, as loaded in this process:
+ * "x264 core 164 (libx264.so.164) via libavcodec 59.37.100 libx264" (x264
+ * exports no version: its build number is its soname's), "x265 3.5+1-...",
+ * "libvpx v1.12.0", "libaom v3.6.0", "SVT-AV1 v1.4.1" (from the libraries'
+ * own version calls), "libavcodec 59.37.100 mpeg4 (libavcodec's own
+ * encoder)"; "... (library version not found)" when the lookup fails.
+ * Static storage, computed once (thread-safe); NULL for an unknown name. */
 const char *cb_baseline_version(const char *encoder);
 
 typedef struct CbBaselineEncoder CbBaselineEncoder;
@@ -46,12 +51,21 @@ typedef struct CbBaselineStats {
     int64_t container_bytes;  /**< bytes of the file written (payload + IVF headers) */
     int64_t *frame_bits;      /**< owned by the encoder until close, then by the caller (free()); bits
                                    of each frame in presentation order (packets mapped by their pts;
-                                   extradata written before the first packet counts in frame 0) */
+                                   `frames` entries, each > 0, summing to payload_bytes * 8).
+                                   Encoders open without global headers, so their headers are in
+                                   the packets (in the key frames' bits); no extradata is written */
 } CbBaselineStats;
 
 /** Opens an encoder for frames of width x height at fps_num/fps_den, rate
  * point `point` (QP or CRF per s->rate_control), single-threaded (threads
- * = 1, so figures compare with the engine's), writing to out_path.
+ * = 1, so figures compare with the engine's), writing to out_path
+ * (created or truncated; removed again when open fails).  s should have
+ * passed cb_recipe_baseline_check(); s->options are set on the encoder and
+ * one it does not have is CB_EINVAL naming it ("settings.options.KEY").
+ * gop 0 and bframes -1 leave libavcodec's wrapper defaults.  The SVT-AV1
+ * and x265 libraries may write their own banners to the process's error
+ * output (x265's is turned down with log-level=error; SVT-AV1 reads the
+ * SVT_LOG environment variable).
  * Errors: CB_ENOTSUP (encoder missing), CB_EINVAL (an option the encoder
  * refuses, naming it), CB_EIO, CB_EEXTERNAL, CB_ENOMEM. */
 int cb_baseline_open(CbBaselineEncoder **out, const CbBaselineSettings *s, int point, int width,
@@ -63,7 +77,9 @@ int cb_baseline_send(CbBaselineEncoder *e, const CbFrame *frame, CbError *err);
 
 /** Flushes the encoder, writes the rest, fsyncs and closes the file, fills
  * *stats (may be NULL) and frees the encoder (*e = NULL).  Returns the first
- * error of the encoder's life if any. */
+ * error of the encoder's life if any (a failed send, a write error, a frame
+ * the encoder never emitted).  *stats is filled on error too: its
+ * frame_bits is then the caller's to free() as well (NULL when e was). */
 int cb_baseline_close(CbBaselineEncoder **e, CbBaselineStats *stats, CbError *err);
 
 #endif

@@ -8,7 +8,39 @@
  * anything runs; errors name the JSON path and the allowed values.  Its
  * canonical form (every field, table order, compact, no note) has a SHA-256
  * that identifies what runs.  The JSON Schema of a recipe is generated from
- * the same table.  Baseline recipes ("codec": "ffmpeg") come later.
+ * the same table.
+ *
+ * Baselines: "codec": "ffmpeg" runs an FFmpeg encoder (media/baseline.c):
+ *
+ *   { "name": "x264-medium", "codec": "ffmpeg",
+ *     "settings": { "encoder": "libx264", "preset": "medium", "tune": "psnr",
+ *                   "rate_control": "qp", "points": [22, 27, 32, 37],
+ *                   "gop": 30, "bframes": -1, "options": { "aq-mode": "0" } } }
+ *
+ * settings (an object, required):
+ * - encoder (required): libx264, libx265, libvpx-vp9, libaom-av1, libsvtav1
+ *   or mpeg4;
+ * - preset: "" (the encoder's default) or one of its presets: x264 / x265
+ *   ultrafast .. placebo; libvpx-vp9 and libaom-av1 their cpu-used speed
+ *   "0".."8"; libsvtav1 "0".."13"; mpeg4 none;
+ * - tune: "" (none) or x264's film, animation, grain, stillimage, psnr,
+ *   ssim, fastdecode, zerolatency; x265's psnr, ssim, grain, zerolatency,
+ *   fastdecode, animation; vp9 / aom psnr or ssim; svtav1 and mpeg4 none;
+ * - rate_control: "qp" (default) or "crf";
+ * - points (required): 1..CB_BASELINE_MAX_POINTS distinct integers, run in
+ *   this order: x264 qp 0..69, crf 0..51; x265 0..51; vp9 and aom 0..63;
+ *   svtav1 1..63; mpeg4 qscale 1..31 and no crf;
+ * - gop: keyframe interval 0..600 (0, the default: the encoder's own);
+ * - bframes: -1 (default: the encoder's own) or 0..16 for x264, x265,
+ *   mpeg4; -1 only for the VP9 and AV1 encoders;
+ * - options: up to CB_BASELINE_MAX_OPTIONS extra AVOptions, string to
+ *   string; keys 1..31 bytes of [A-Za-z0-9_.:-], values 1..63 bytes of
+ *   [A-Za-z0-9_.:=-] ('=' for x265-params / svtav1-params "k=v:k=v");
+ *   keys the other fields set (qp, crf, preset, tune, cpu-used, g, bf, b,
+ *   threads, qmin, qmax, global_quality, ...) are refused.  Whether the
+ *   encoder has an option is checked when it opens (cb_baseline_open).
+ * The canonical form holds every field in the order above and the options
+ * sorted by key.
  */
 #ifndef CODECBENCH_RECIPE_H
 #define CODECBENCH_RECIPE_H
@@ -66,17 +98,26 @@ typedef struct CbRecipe {
 } CbRecipe;
 
 /** The rate points of r (engine QPs, or the baseline's QPs / CRFs) into
- * points[CB_RESULT_MAX_POINTS]; returns how many. */
+ * points[CB_RESULT_MAX_POINTS]; returns how many (0 when r is not a valid
+ * recipe). */
 int cb_recipe_points(const CbRecipe *r, int *points);
+
+/** Checks a baseline's settings as cb_recipe_parse() does (the encoder's
+ * presets, tunes, point ranges, B frames, option keys and values; options
+ * sorted by key and distinct).  0 or CB_EINVAL with err naming the field
+ * ("settings.points[2]: 70 is outside libx264's qp range 0..69"). */
+int cb_recipe_baseline_check(const CbBaselineSettings *s, CbError *err);
 
 /** Parses and validates a recipe.
  *
  * text: len bytes of untrusted JSON (need not be NUL-terminated; embedded
  * NULs, more than CB_RECIPE_MAX_BYTES, nesting deeper than
  * CB_RECIPE_MAX_DEPTH, duplicate keys, numbers beyond the ranges and
- * trailing bytes are errors).  "name" (a string) and "codec" ("engine") are
- * required; a missing "settings" or field of it takes the default; "note" is
- * optional.  source_name (a file name, or NULL for "recipe") starts the
+ * trailing bytes are errors).  "name" (a string) and "codec" ("engine" or
+ * "ffmpeg") are required; for the engine a missing "settings" or field of it
+ * takes the default; a baseline needs settings.encoder and settings.points
+ * (see above); "note" is optional.  r->codec says which of r->engine and
+ * r->baseline is filled (the other is zeroed).  source_name (a file name, or NULL for "recipe") starts the
  * error text, e.g. "a.json: settings.block_size: 12 is not one of 8, 16".
  *
  * On success fills *out (which the caller releases with cb_recipe_free) and

@@ -281,6 +281,13 @@ static int run(int argc, char **argv)
     if (recipe) {
         if (cli_load_recipe(recipe, &r, &err) < 0)
             return cli_fail(&err);
+        if (r.codec != CB_CODEC_ENGINE) {
+            cb_error_set(&err, CB_EINVAL,
+                         "%s: a baseline recipe (\"codec\": \"ffmpeg\"); encode runs the engine only",
+                         recipe);
+            cb_recipe_free(&r);
+            return cli_fail(&err);
+        }
     } else {
         /* No recipe: the engine's built-in defaults (samples/recipes/default.json). */
         r.name = strdup("default");

@@ -8,8 +8,8 @@
  * the packets, hence in the payload bytes.  Extradata, when an encoder sets
  * it anyway, is not written (it would repeat what the first packet holds).
  *
- * How each encoder is held at one fixed quantiser (checked by
- * tests/unit/test_baseline.c and tests/cli/baseline.sh where the stream says):
+ * How each encoder is held at one fixed quantiser (tests/unit/test_baseline.c
+ * reads every frame's quantiser back from the streams with FFmpeg):
  * - libx264, libx265: their "qp" AVOption (x264 --qp, x265 --qp: rc=cqp; P
  *   frames at qp, I and B frames offset by ipratio/pbratio as both
  *   encoders do) or "crf";
@@ -17,7 +17,10 @@
  *   for fixed QP, qmin = qmax = the point, so that every frame, alt-ref
  *   frames included, uses that quantiser (0..63, the encoders' scale);
  * - libsvtav1: its "qp" option with svtav1-params aq-mode=0 (no adaptive
- *   quantisation: SVT-AV1's CQP), or "crf";
+ *   quantisation) and use-fixed-qindex-offsets=1 (its offsets all 0: without
+ *   it SVT-AV1's CQP lowers the quantiser of key frames and lower temporal
+ *   layers, e.g. qindex 24..108 for qp 27), so every frame is at the point,
+ *   as with libaom; or "crf";
  * - mpeg4: AV_CODEC_FLAG_QSCALE with global_quality = FF_QP2LAMBDA * q
  *   (ffmpeg -q:v); B frames get libavcodec's b_quant_factor offset.
  */
@@ -372,7 +375,7 @@ static int configure(CbBaselineEncoder *e, const CbBaselineSettings *s, int q,
         if (set_opt_int(e, crf ? "crf" : "qp", q, err) < 0)
             return e->rc;
         if (e->row->family == FAM_X265) {
-            /* x265 prints its banner and statistics on stderr itself. */
+            /* x265 writes its banner and statistics to the process's error output itself. */
             params_key = "x265-params";
             params = "log-level=error";
         }
@@ -398,7 +401,7 @@ static int configure(CbBaselineEncoder *e, const CbBaselineSettings *s, int q,
             return e->rc;
         if (!crf) {
             params_key = "svtav1-params";
-            params = "aq-mode=0";
+            params = "aq-mode=0:use-fixed-qindex-offsets=1";
         }
         break;
     case FAM_MPEG4:
@@ -434,8 +437,28 @@ int cb_baseline_open(CbBaselineEncoder **out, const CbBaselineSettings *s, int p
         return cb_error_set(err, CB_EINVAL, "cb_baseline_open: no %s",
                             !out ? "output pointer" : !s ? "settings" : "output path");
     *out = NULL;
+    /* The recipe module validates settings in full (cb_recipe_baseline_check);
+     * here only what would make this code misbehave, or an encoder ignore a
+     * setting without a word. */
+    if (!memchr(s->encoder, '\0', sizeof s->encoder) || !memchr(s->preset, '\0', sizeof s->preset) ||
+        !memchr(s->tune, '\0', sizeof s->tune))
+        return cb_error_set(err, CB_EINVAL, "%s: settings: a text field is not terminated", out_path);
     if ((rc = cb_baseline_check(s->encoder, err)) < 0)
         return rc;
+    if (s->n_options < 0 || s->n_options > CB_BASELINE_MAX_OPTIONS)
+        return cb_error_set(err, CB_EINVAL, "%s: settings.options: %d entries; allowed: 0..%d",
+                            out_path, s->n_options, CB_BASELINE_MAX_OPTIONS);
+    for (int i = 0; i < s->n_options; i++)
+        if (!memchr(s->option_key[i], '\0', sizeof s->option_key[i]) ||
+            !memchr(s->option_value[i], '\0', sizeof s->option_value[i]))
+            return cb_error_set(err, CB_EINVAL, "%s: settings.options: entry %d is not terminated",
+                                out_path, i);
+    if (s->rate_control != CB_RC_QP && s->rate_control != CB_RC_CRF)
+        return cb_error_set(err, CB_EINVAL, "%s: settings.rate_control: %d is not qp or crf",
+                            out_path, (int)s->rate_control);
+    if (s->rate_control == CB_RC_CRF && find_row(s->encoder)->family == FAM_MPEG4)
+        return cb_error_set(err, CB_EINVAL, "%s: settings.rate_control: mpeg4 has no CRF mode",
+                            out_path);
     if (width < 1 || height < 1 || width > CB_FRAME_MAX_DIM || height > CB_FRAME_MAX_DIM)
         return cb_error_set(err, CB_EINVAL, "%s: picture %dx%d; allowed: 1..%d each way",
                             out_path, width, height, CB_FRAME_MAX_DIM);

@@ -21,9 +21,13 @@ ok '[ -n "$psnr_enc" ] && [ "$psnr_enc" = "$psnr_met" ]' "encode's PSNR-Y ($psnr
 # The stream is bytes of a real size: the summary's byte count is the file's.
 bytes=$(sed -n 's/^stream: *\([0-9]*\) bytes.*/\1/p' "$t/enc.txt")
 ok '[ "$bytes" = "$(wc -c < "$t/m.cbv")" ]' "encode counts every byte of the stream ($bytes)"
+"$cb" encode --recipe "$r/x264-medium.json" --frames 2 "$c/motion.y4m" "$t/x.cbv" > /dev/null 2> "$t/err"
+ok '[ $? = 1 ] && grep -q "x264-medium.json: a baseline recipe" "$t/err" && [ ! -e "$t/x.cbv" ]' "encode refuses a baseline recipe"
 
 for rec in "$r"/*.json; do
     name=$(basename "$rec" .json)
+    # Baseline recipes ("codec": "ffmpeg") run FFmpeg's encoders, not the engine.
+    grep -q '"codec": *"ffmpeg"' "$rec" && continue
     "$cb" encode --recipe "$rec" --frames 4 "$c/natural.y4m" "$t/$name.cbv" > "$t/out" 2> "$t/err"
     ok '[ $? = 0 ] && "$cb" decode "$t/$name.cbv" > /dev/null' "sample recipe $name encodes and decodes"
 done

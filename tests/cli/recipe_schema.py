@@ -73,9 +73,11 @@ for args, what in ((["check"], "check without FILE"), ([], "no subcommand"), (["
 if False in schemas:
     with open(os.path.join(SRC, "man", "codecbench.1")) as f:
         man = f.read().splitlines()
-    props = schemas[False]["properties"]["settings"]["properties"]
-    undocumented = [k for k in props if f".B {k}" not in man]
-    ok(not undocumented, "the man page documents every setting", undocumented)
+    defs = schemas[False]["$defs"]
+    for kind in ("engine_settings", "ffmpeg_settings"):
+        props = defs[kind]["properties"]
+        undocumented = [k for k in props if f".B {k}" not in man]
+        ok(not undocumented, f"the man page documents every setting of {kind}", undocumented)
 
 try:
     import jsonschema
@@ -119,12 +121,40 @@ else:
         ("qps 17 values", {"settings": {"qps": list(range(17))}}),
         ("unknown setting", {"settings": {"speed": 1}}),
         ("unknown top key", {"rate": 1}),
-        ("codec ffmpeg", {"codec": "ffmpeg"}),
+        ("codec ffmpeg without settings", {"codec": "ffmpeg"}),
+        ("codec x264", {"codec": "x264"}),
+    ]
+    fb = {"name": "x", "codec": "ffmpeg"}
+    bcases = [
+        ("baseline without encoder", {"points": [22]}),
+        ("baseline without points", {"encoder": "libx264"}),
+        ("baseline encoder libxvid", {"encoder": "libxvid", "points": [22]}),
+        ("baseline x264 qp 70", {"encoder": "libx264", "points": [70]}),
+        ("baseline x264 crf 52", {"encoder": "libx264", "points": [52], "rate_control": "crf"}),
+        ("baseline x265 qp 52", {"encoder": "libx265", "points": [52]}),
+        ("baseline svtav1 qp 0", {"encoder": "libsvtav1", "points": [0]}),
+        ("baseline mpeg4 qp 32", {"encoder": "mpeg4", "points": [32]}),
+        ("baseline mpeg4 crf", {"encoder": "mpeg4", "points": [5], "rate_control": "crf"}),
+        ("baseline points repeated", {"encoder": "libx264", "points": [22, 22]}),
+        ("baseline x264 preset warp", {"encoder": "libx264", "points": [22], "preset": "warp"}),
+        ("baseline vp9 preset medium", {"encoder": "libvpx-vp9", "points": [22], "preset": "medium"}),
+        ("baseline svtav1 preset 14", {"encoder": "libsvtav1", "points": [22], "preset": "14"}),
+        ("baseline x265 tune film", {"encoder": "libx265", "points": [22], "tune": "film"}),
+        ("baseline svtav1 tune psnr", {"encoder": "libsvtav1", "points": [22], "tune": "psnr"}),
+        ("baseline aom bframes 2", {"encoder": "libaom-av1", "points": [22], "bframes": 2}),
+        ("baseline gop 601", {"encoder": "libx264", "points": [22], "gop": 601}),
+        ("baseline option key with a space", {"encoder": "libx264", "points": [22], "options": {"a b": "1"}}),
+        ("baseline option value with a quote", {"encoder": "libx264", "points": [22], "options": {"ref": "1'"}}),
+        ("baseline engine key", {"encoder": "libx264", "points": [22], "block_size": 16}),
+    ]
+    cases += [(what, dict(settings=patch)) for what, patch in bcases]
+    cases += [
+        ("engine with baseline settings", {"settings": {"encoder": "libx264", "points": [22]}}),
         ("empty name", {"name": ""}),
         ("threads as string", {"settings": {"threads": "2"}}),
     ]
     for what, patch in cases:
-        doc = dict(base)
+        doc = dict(fb if what.startswith("baseline") else base)
         for k, val in patch.items():
             doc[k] = val
         path = os.path.join(d, "case.json")
@@ -134,6 +164,19 @@ else:
         p = run("check", path)
         ok(schema_says and p.returncode == 1, f"{what}: refused by the schema and by recipe check",
            f"schema refuses: {schema_says}; check: {p.returncode} {p.stderr}")
+    # Valid baselines: accepted by both.
+    for what, st in (("x264 crf 51 with options", {"encoder": "libx264", "points": [51], "rate_control": "crf",
+                                                    "options": {"x264-params": "ref=1:me=dia"}}),
+                     ("svtav1 preset 13", {"encoder": "libsvtav1", "points": [1, 63], "preset": "13"}),
+                     ("mpeg4 with B frames", {"encoder": "mpeg4", "points": [2, 31], "bframes": 2})):
+        doc = dict(fb, settings=st)
+        path = os.path.join(d, "case.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        errs = [e.message for e in v.iter_errors(doc)]
+        p = run("check", path)
+        ok(not errs and p.returncode == 0, f"baseline {what}: accepted by the schema and by recipe check",
+           f"{errs} {p.stderr}")
     missing = dict(base)
     del missing["name"]
     ok(not v.is_valid(missing), "a recipe without a name is refused by the schema")

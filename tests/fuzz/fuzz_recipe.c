@@ -1,6 +1,6 @@
 /* libFuzzer target: the recipe parser.  Whatever the input: no crash, leak
  * or undefined behaviour; an accepted recipe passes the engine's check, has
- * a canonical form that parses back to the same canonical form and hash,
+ * (or the baselines' check), a canonical form that parses back to the same canonical form and hash,
  * and a refused one sets an error text and leaves nothing allocated.
  *
  * Build by hand (see tests/unit/recipe.mk):
@@ -29,7 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    if (!r.name || cb_engine_settings_check(&r.engine, NULL) != 0)
+    if (!r.name)
+        abort();
+    if (r.codec == CB_CODEC_ENGINE ? cb_engine_settings_check(&r.engine, NULL) != 0
+                                   : cb_recipe_baseline_check(&r.baseline, NULL) != 0)
+        abort();
+    int points[CB_BASELINE_MAX_POINTS];
+    if (cb_recipe_points(&r, points) < 1)
         abort();
     char *c1 = cb_recipe_canonical(&r);
     char h1[CB_RECIPE_HASH_HEX], h2[CB_RECIPE_HASH_HEX];
@@ -40,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *c2 = cb_recipe_canonical(&again);
     if (!c2 || strcmp(c1, c2) != 0 || cb_recipe_hash(&again, h2) != 0 || strcmp(h1, h2) != 0)
         abort();
-    if (memcmp(&r.engine, &again.engine, sizeof r.engine) != 0)
+    if (r.codec != again.codec || memcmp(&r.engine, &again.engine, sizeof r.engine) != 0 ||
+        memcmp(&r.baseline, &again.baseline, sizeof r.baseline) != 0)
         abort();
     free(c1);
     free(c2);

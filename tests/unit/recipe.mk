@@ -9,4 +9,6 @@ tests_unit_test_recipe_CFLAGS = $(CB_TEST_CF)
 tests_unit_test_recipe_LDADD = $(CB_RECIPE_LIBS) src/util/libcbutil.a $(JANSSON_LIBS) \
 	$(NETTLE_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/fuzz/fuzz_recipe.c tests/fuzz/seeds/recipe/default.json \
-	tests/fuzz/seeds/recipe/fast.json tests/fuzz/seeds/recipe/qps.json
+	tests/fuzz/seeds/recipe/fast.json tests/fuzz/seeds/recipe/qps.json \
+	tests/fuzz/seeds/recipe/x264-medium.json tests/fuzz/seeds/recipe/x264-veryfast.json \
+	tests/fuzz/seeds/recipe/baseline-options.json

@@ -294,12 +294,15 @@ static void test_top_level_keys(void **state)
                 "t.json: settings.blocksize: unknown key; allowed: block_size, partition", "qps",
                 (const char *)NULL);
     expect_fail("{\"codec\":\"engine\"}", CB_EINVAL, "t.json: name: missing", (const char *)NULL);
-    expect_fail("{\"name\":\"x\"}", CB_EINVAL, "t.json: codec: missing; allowed: engine",
+    expect_fail("{\"name\":\"x\"}", CB_EINVAL, "t.json: codec: missing; allowed: engine, ffmpeg",
                 (const char *)NULL);
+    expect_fail("{\"name\":\"x\",\"codec\":\"x264\"}", CB_EINVAL,
+                "t.json: codec: \"x264\" is not one of engine, ffmpeg", (const char *)NULL);
     expect_fail("{\"name\":\"x\",\"codec\":\"ffmpeg\"}", CB_EINVAL,
-                "t.json: codec: \"ffmpeg\" is not one of engine", (const char *)NULL);
+                "t.json: settings: missing; an ffmpeg recipe needs settings.encoder",
+                (const char *)NULL);
     expect_fail("{\"name\":\"x\",\"codec\":1}", CB_EINVAL,
-                "codec: expected a string (engine), got an integer", (const char *)NULL);
+                "codec: expected a string (engine, ffmpeg), got an integer", (const char *)NULL);
     expect_fail("{\"name\":\"\",\"codec\":\"engine\"}", CB_EINVAL, "name: 0 bytes; allowed: 1..100",
                 (const char *)NULL);
     expect_fail("{\"name\":\"a\\u001bb\",\"codec\":\"engine\"}", CB_EINVAL,
@@ -637,8 +640,21 @@ static void test_schema(void **state)
         free(text);
         assert_string_equal(json_string_value(json_object_get(s, "type")), "object");
         assert_true(json_is_false(json_object_get(s, "additionalProperties")));
-        json_t *settings = json_object_get(json_object_get(s, "properties"), "settings");
+        /* settings: one of the two codecs' settings, defined in $defs. */
+        json_t *any = json_object_get(json_object_get(json_object_get(s, "properties"), "settings"),
+                                      "anyOf");
+        assert_int_equal(json_array_size(any), 2);
+        json_t *defs = json_object_get(s, "$defs");
+        json_t *settings = json_object_get(defs, "engine_settings");
         assert_non_null(settings);
+        json_t *bs = json_object_get(defs, "ffmpeg_settings");
+        assert_non_null(bs);
+        assert_true(json_is_false(json_object_get(bs, "additionalProperties")));
+        assert_int_equal(json_object_size(json_object_get(bs, "properties")), 8);
+        if (strict)
+            check_required_is_all(bs);
+        else
+            assert_int_equal(json_array_size(json_object_get(bs, "required")), 2);
         assert_true(json_is_false(json_object_get(settings, "additionalProperties")));
         json_t *props = json_object_get(settings, "properties");
         size_t n;
@@ -766,12 +782,15 @@ static void test_samples(void **state)
             continue;
         CbRecipe r;
         read_sample(e->d_name, &r);
-        assert_int_equal(cb_engine_settings_check(&r.engine, NULL), 0);
+        if (r.codec == CB_CODEC_FFMPEG)
+            assert_int_equal(cb_recipe_baseline_check(&r.baseline, NULL), 0);
+        else
+            assert_int_equal(cb_engine_settings_check(&r.engine, NULL), 0);
         cb_recipe_free(&r);
         count++;
     }
     closedir(d);
-    assert_true(count >= 4);
+    assert_true(count >= 6);
 
     CbEngineSettings want;
     CbRecipe r;
@@ -807,6 +826,309 @@ static void test_samples(void **state)
     cb_recipe_free(&r);
 }
 
+/* ---- baseline recipes ("codec": "ffmpeg") ---------------------------------- */
+
+/* A baseline recipe named "t" with settings {settings_json}. */
+static char *baseline_text(const char *settings_json)
+{
+    CbBuf b;
+    cb_buf_init(&b, 1 << 20);
+    assert_int_equal(cb_buf_printf(&b, "{\"name\": \"t\", \"codec\": \"ffmpeg\", \"settings\": {%s}}",
+                                   settings_json),
+                     0);
+    return cb_buf_steal(&b);
+}
+
+static void expect_baseline_fails(const char *settings_json, const char *field, const char *needle)
+{
+    char *text = baseline_text(settings_json);
+    expect_fail(text, CB_EINVAL, field, needle, (const char *)NULL);
+    free(text);
+}
+
+static void expect_baseline_ok(const char *settings_json, CbRecipe *r)
+{
+    CbError err;
+    char *text = baseline_text(settings_json);
+    if (parse(text, r, &err) != 0)
+        fail_msg("refused %s: %s", text, err.text);
+    free(text);
+    assert_int_equal(r->codec, CB_CODEC_FFMPEG);
+}
+
+static void test_baseline_parse(void **state)
+{
+    (void)state;
+    CbRecipe r;
+    /* The minimum: encoder and points; the rest takes its default. */
+    expect_baseline_ok("\"encoder\": \"libx264\", \"points\": [22, 37]", &r);
+    assert_string_equal(r.baseline.encoder, "libx264");
+    assert_string_equal(r.baseline.preset, "");
+    assert_string_equal(r.baseline.tune, "");
+    assert_int_equal(r.baseline.rate_control, CB_RC_QP);
+    assert_int_equal(r.baseline.n_points, 2);
+    assert_int_equal(r.baseline.points[1], 37);
+    assert_int_equal(r.baseline.gop, 0);
+    assert_int_equal(r.baseline.bframes, -1);
+    assert_int_equal(r.baseline.n_options, 0);
+    int pts[CB_BASELINE_MAX_POINTS];
+    assert_int_equal(cb_recipe_points(&r, pts), 2);
+    assert_int_equal(pts[0], 22);
+    assert_int_equal(pts[1], 37);
+    cb_recipe_free(&r);
+
+    /* Every encoder at the edges of its ranges. */
+    const char *good[] = {
+        "\"encoder\":\"libx264\",\"points\":[0,69],\"preset\":\"placebo\",\"tune\":\"zerolatency\",\"bframes\":16,\"gop\":600",
+        "\"encoder\":\"libx264\",\"points\":[0,51],\"rate_control\":\"crf\"",
+        "\"encoder\":\"libx265\",\"points\":[0,51],\"preset\":\"ultrafast\",\"tune\":\"animation\",\"bframes\":0",
+        "\"encoder\":\"libvpx-vp9\",\"points\":[0,63],\"preset\":\"8\",\"tune\":\"ssim\"",
+        "\"encoder\":\"libaom-av1\",\"points\":[63],\"preset\":\"0\",\"rate_control\":\"crf\"",
+        "\"encoder\":\"libsvtav1\",\"points\":[1,63],\"preset\":\"13\"",
+        "\"encoder\":\"mpeg4\",\"points\":[1,31],\"bframes\":2,\"gop\":12",
+        "\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"aq-mode\":\"0\",\"x264-params\":\"ref=1:me=dia\"}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        expect_baseline_ok(good[i], &r);
+        assert_true(cb_recipe_points(&r, pts) >= 1);
+        cb_recipe_free(&r);
+    }
+    /* 16 points, 16 options. */
+    CbBuf b;
+    cb_buf_init(&b, 1 << 16);
+    assert_int_equal(cb_buf_printf(&b, "\"encoder\":\"libx264\",\"points\":[0"), 0);
+    for (int i = 1; i < CB_BASELINE_MAX_POINTS; i++)
+        assert_int_equal(cb_buf_printf(&b, ",%d", i), 0);
+    assert_int_equal(cb_buf_printf(&b, "],\"options\":{\"o0\":\"v\""), 0);
+    for (int i = 1; i < CB_BASELINE_MAX_OPTIONS; i++)
+        assert_int_equal(cb_buf_printf(&b, ",\"o%d\":\"v\"", i), 0);
+    assert_int_equal(cb_buf_printf(&b, "}"), 0);
+    expect_baseline_ok(b.data, &r);
+    assert_int_equal(r.baseline.n_points, CB_BASELINE_MAX_POINTS);
+    assert_int_equal(r.baseline.n_options, CB_BASELINE_MAX_OPTIONS);
+    cb_recipe_free(&r);
+    cb_buf_free(&b);
+}
+
+static void test_baseline_refusals(void **state)
+{
+    (void)state;
+    expect_baseline_fails("\"points\":[22]", "settings.encoder: missing", "libsvtav1");
+    expect_baseline_fails("\"encoder\":\"libxvid\",\"points\":[22]", "settings.encoder: \"libxvid\"",
+                          "libx264, libx265, libvpx-vp9, libaom-av1, libsvtav1, mpeg4");
+    expect_baseline_fails("\"encoder\":5,\"points\":[22]", "settings.encoder", "got an integer");
+    expect_baseline_fails("\"encoder\":\"libx264\"", "settings.points: missing", "1..16");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[]", "settings.points", "1..16");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":22", "settings.points", "an array");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22,\"27\"]", "settings.points[1]",
+                          "got a string");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22,27.5]", "settings.points[1]",
+                          "got a real number");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22,9999999999]", "settings.points[1]",
+                          "out of range");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[70]", "settings.points[0]",
+                          "70 is outside libx264's qp range 0..69");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[52],\"rate_control\":\"crf\"",
+                          "settings.points[0]", "crf range 0..51");
+    expect_baseline_fails("\"encoder\":\"libx265\",\"points\":[52]", "settings.points[0]",
+                          "libx265's qp range 0..51");
+    expect_baseline_fails("\"encoder\":\"libvpx-vp9\",\"points\":[64]", "settings.points[0]", "0..63");
+    expect_baseline_fails("\"encoder\":\"libsvtav1\",\"points\":[0]", "settings.points[0]", "1..63");
+    expect_baseline_fails("\"encoder\":\"mpeg4\",\"points\":[32]", "settings.points[0]", "1..31");
+    expect_baseline_fails("\"encoder\":\"mpeg4\",\"points\":[5],\"rate_control\":\"crf\"",
+                          "settings.rate_control", "mpeg4 has no CRF mode; allowed: qp");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22,27,22]", "settings.points[2]",
+                          "listed twice");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]",
+                          "settings.points", "1..16");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"rate_control\":\"cbr\"",
+                          "settings.rate_control: \"cbr\"", "qp, crf");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"preset\":\"warp\"",
+                          "settings.preset: \"warp\"", "ultrafast, superfast");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"preset\":8",
+                          "settings.preset", "expected a string");
+    expect_baseline_fails("\"encoder\":\"libvpx-vp9\",\"points\":[22],\"preset\":\"medium\"",
+                          "settings.preset", "\"0\"..\"8\"");
+    expect_baseline_fails("\"encoder\":\"libvpx-vp9\",\"points\":[22],\"preset\":\"9\"",
+                          "settings.preset", "cpu-used");
+    expect_baseline_fails("\"encoder\":\"libsvtav1\",\"points\":[22],\"preset\":\"14\"",
+                          "settings.preset", "\"0\"..\"13\"");
+    expect_baseline_fails("\"encoder\":\"libsvtav1\",\"points\":[22],\"preset\":\"05\"",
+                          "settings.preset", "\"0\"..\"13\"");
+    expect_baseline_fails("\"encoder\":\"mpeg4\",\"points\":[2],\"preset\":\"fast\"",
+                          "settings.preset", "mpeg4 has no presets");
+    expect_baseline_fails("\"encoder\":\"libx265\",\"points\":[22],\"tune\":\"film\"",
+                          "settings.tune: \"film\"", "psnr, ssim, grain");
+    expect_baseline_fails("\"encoder\":\"libsvtav1\",\"points\":[22],\"tune\":\"psnr\"",
+                          "settings.tune", "libsvtav1 has no tune");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"preset\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+                          "settings.preset", "at most 31");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"gop\":601", "settings.gop",
+                          "0..600");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"gop\":true", "settings.gop",
+                          "got a boolean");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"bframes\":17", "settings.bframes",
+                          "-1..16");
+    expect_baseline_fails("\"encoder\":\"libaom-av1\",\"points\":[22],\"bframes\":0", "settings.bframes",
+                          "libaom-av1 has no B frames");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"qps\":[22]", "settings.qps: unknown key",
+                          "encoder, preset, tune, rate_control, points, gop, bframes, options");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":[]", "settings.options",
+                          "expected an object");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"ref\":1}",
+                          "settings.options.ref", "expected a string");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"a;b\":\"1\"}",
+                          "settings.options: key \"a;b\"", "A-Z a-z 0-9");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"\":\"1\"}",
+                          "settings.options: key", "empty");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"ref\":\"1 2\"}",
+                          "settings.options.ref: value", "A-Z a-z 0-9");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"ref\":\"\"}",
+                          "settings.options.ref: value", "empty");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"ref\":\"$(reboot)\"}",
+                          "settings.options.ref: value", "not allowed");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"threads\":\"4\"}",
+                          "settings.options.threads", "not allowed as an option");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"crf\":\"4\"}",
+                          "settings.options.crf", "not allowed as an option");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":\"4\"}",
+                          "settings.options: key", "1..31");
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"ref\":\"1111111111111111111111111111111111111111111111111111111111111111\"}",
+                          "settings.options.ref", "1..63");
+    CbBuf b;
+    cb_buf_init(&b, 1 << 16);
+    assert_int_equal(cb_buf_printf(&b, "\"encoder\":\"libx264\",\"points\":[22],\"options\":{\"o0\":\"v\""), 0);
+    for (int i = 1; i <= CB_BASELINE_MAX_OPTIONS; i++)
+        assert_int_equal(cb_buf_printf(&b, ",\"o%d\":\"v\"", i), 0);
+    assert_int_equal(cb_buf_printf(&b, "}"), 0);
+    expect_baseline_fails(b.data, "settings.options", "0..16");
+    cb_buf_free(&b);
+    /* Engine settings are not a baseline's, and the other way round. */
+    expect_baseline_fails("\"encoder\":\"libx264\",\"points\":[22],\"block_size\":16",
+                          "settings.block_size: unknown key", "encoder");
+    expect_fail("{\"name\":\"t\",\"codec\":\"engine\",\"settings\":{\"encoder\":\"libx264\"}}",
+                CB_EINVAL, "settings.encoder: unknown key", (const char *)NULL);
+
+    /* The struct check refuses what the parser would (for callers that fill
+     * the struct themselves), and unsorted options. */
+    CbBaselineSettings s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.encoder, sizeof s.encoder, "libx264");
+    s.points[0] = 22;
+    s.n_points = 1;
+    s.bframes = -1;
+    CbError err;
+    assert_int_equal(cb_recipe_baseline_check(&s, &err), 0);
+    s.n_options = 2;
+    snprintf(s.option_key[0], sizeof s.option_key[0], "ref");
+    snprintf(s.option_value[0], sizeof s.option_value[0], "1");
+    snprintf(s.option_key[1], sizeof s.option_key[1], "aq-mode");
+    snprintf(s.option_value[1], sizeof s.option_value[1], "1");
+    cb_error_clear(&err);
+    assert_int_equal(cb_recipe_baseline_check(&s, &err), CB_EINVAL);
+    assert_non_null(strstr(err.text, "settings.options.aq-mode: keys must be distinct and sorted"));
+    s.n_options = 0;
+    s.rate_control = (CbRateControl)7;
+    assert_int_equal(cb_recipe_baseline_check(&s, &err), CB_EINVAL);
+    assert_non_null(strstr(err.text, "settings.rate_control"));
+    s.rate_control = CB_RC_QP;
+    s.n_points = 0;
+    assert_int_equal(cb_recipe_baseline_check(&s, &err), CB_EINVAL);
+    assert_int_equal(cb_recipe_baseline_check(NULL, &err), CB_EINVAL);
+    /* An invalid recipe has no points, canonical form or hash. */
+    CbRecipe r = {0};
+    int pts[CB_BASELINE_MAX_POINTS];
+    char hex[CB_RECIPE_HASH_HEX];
+    r.name = (char *)"x";
+    r.codec = CB_CODEC_FFMPEG;
+    r.baseline = s;
+    assert_int_equal(cb_recipe_points(&r, pts), 0);
+    assert_null(cb_recipe_canonical(&r));
+    assert_int_equal(cb_recipe_hash(&r, hex), CB_EINVAL);
+}
+
+static void test_baseline_canonical(void **state)
+{
+    (void)state;
+    char *a = canonical_of(
+        "{\"name\":\"b\",\"codec\":\"ffmpeg\",\"settings\":{\"encoder\":\"libx265\",\"points\":[32,22],"
+        "\"options\":{\"x265-params\":\"ref=2\",\"forced-idr\":\"1\"},\"preset\":\"fast\"},\"note\":\"n\"}");
+    char *b = canonical_of(
+        " { \"settings\" : { \"options\" : { \"forced-idr\" : \"1\", \"x265-params\" : \"ref=2\" },"
+        " \"preset\": \"fast\", \"tune\": \"\", \"gop\": 0, \"bframes\": -1, \"rate_control\": \"qp\","
+        " \"points\" : [32, 22], \"encoder\" : \"libx265\" }, \"codec\": \"ffmpeg\", \"name\": \"b\" }");
+    assert_string_equal(a, b);
+    assert_string_equal(a, "{\"name\":\"b\",\"codec\":\"ffmpeg\",\"settings\":{\"encoder\":\"libx265\","
+                           "\"preset\":\"fast\",\"tune\":\"\",\"rate_control\":\"qp\",\"points\":[32,22],"
+                           "\"gop\":0,\"bframes\":-1,\"options\":{\"forced-idr\":\"1\",\"x265-params\":"
+                           "\"ref=2\"}}}");
+    char *again = canonical_of(a);
+    assert_string_equal(a, again);
+    free(again);
+    free(b);
+    /* Every value changes the hash. */
+    const char *variants[] = {
+        "\"encoder\":\"libx264\",\"points\":[32,22],\"preset\":\"fast\",\"options\":{\"x264-params\":\"ref=2\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[22,32],\"preset\":\"fast\",\"options\":{\"x265-params\":\"ref=2\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[32,22],\"preset\":\"slow\",\"options\":{\"x265-params\":\"ref=2\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[32,22],\"preset\":\"fast\",\"tune\":\"psnr\",\"options\":{\"x265-params\":\"ref=2\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[32,22],\"preset\":\"fast\",\"rate_control\":\"crf\",\"options\":{\"x265-params\":\"ref=2\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[32,22],\"preset\":\"fast\",\"gop\":30,\"options\":{\"x265-params\":\"ref=2\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[32,22],\"preset\":\"fast\",\"bframes\":0,\"options\":{\"x265-params\":\"ref=2\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[32,22],\"preset\":\"fast\",\"options\":{\"x265-params\":\"ref=3\",\"forced-idr\":\"1\"}",
+        "\"encoder\":\"libx265\",\"points\":[32,22],\"preset\":\"fast\",\"options\":{\"x265-params\":\"ref=2\"}",
+    };
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        char *text = baseline_text(variants[i]);
+        char *c = canonical_of(text);
+        if (!strcmp(c, a))
+            fail_msg("variant %zu has the same canonical form", i);
+        free(c);
+        free(text);
+    }
+    free(a);
+}
+
+/* Golden hashes: the canonical forms of the sample recipes must not change
+ * (stored runs are found by them).  The engine's are those of issue 3. */
+static void test_sample_hashes(void **state)
+{
+    (void)state;
+    const struct { const char *file, *hash; } golden[] = {
+        {"default.json", "c3d6682fa7feba7d0ebfc8d0811702e44bebf0df2fd1c70762f1381501d3c6e0"},
+        {"fast.json", "93ab8aad5fc6d2695dbb49cab90d520bfe441551c65362ab7c8f18602b039a6f"},
+        {"x264-medium.json", "7d95eb38e5ecfb2e0ba4f2f14e27d33dc39977a6e7d077d3eebe7f7c5ebb8260"},
+        {"x264-veryfast.json", "9de99ef56969523397e5bff48f1959068d33ebebd7600b90d95871bd21b4927e"},
+    };
+    for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
+        CbRecipe r;
+        char hex[CB_RECIPE_HASH_HEX];
+        read_sample(golden[i].file, &r);
+        assert_int_equal(cb_recipe_hash(&r, hex), 0);
+        if (strcmp(hex, golden[i].hash))
+            fail_msg("%s: hash %s, expected %s", golden[i].file, hex, golden[i].hash);
+        cb_recipe_free(&r);
+    }
+    CbRecipe r;
+    read_sample("x264-medium.json", &r);
+    assert_int_equal(r.codec, CB_CODEC_FFMPEG);
+    assert_string_equal(r.baseline.encoder, "libx264");
+    assert_string_equal(r.baseline.preset, "medium");
+    assert_string_equal(r.baseline.tune, "psnr");
+    assert_int_equal(r.baseline.rate_control, CB_RC_QP);
+    CbEngineSettings d;
+    cb_engine_settings_default(&d);
+    /* The same QPs and GOP as the engine's default recipe. */
+    assert_int_equal(r.baseline.n_points, d.n_qps);
+    assert_memory_equal(r.baseline.points, d.qps, sizeof(int) * (size_t)d.n_qps);
+    assert_int_equal(r.baseline.gop, d.gop);
+    cb_recipe_free(&r);
+    read_sample("x264-veryfast.json", &r);
+    assert_string_equal(r.baseline.preset, "veryfast");
+    assert_string_equal(r.baseline.tune, "psnr");
+    cb_recipe_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -824,6 +1146,10 @@ int main(void)
         cmocka_unit_test(test_sha256_vectors_and_hash),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_baseline_parse),
+        cmocka_unit_test(test_baseline_refusals),
+        cmocka_unit_test(test_baseline_canonical),
+        cmocka_unit_test(test_sample_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
