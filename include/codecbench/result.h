@@ -11,6 +11,21 @@
  * has exactly `frames` per-frame rows, and that the sequence figures
  * recompute from the per-frame rows (within 1e-6 relative: they are printed
  * with 17 significant digits, so the only difference is summation order).
+ *
+ * The file (compact JSON, ASCII):
+ *   {"format":1, "codec", "recipe_hash", "clip_id", "input", "first_frame", "frames",
+ *    "width", "height", "fps_num", "fps_den", "codecbench_version", "ffmpeg_versions",
+ *    "encoder_version", "machine", "provenance", "verify_wall_s",
+ *    "points":[{"rate", "stream", "payload_bytes", "container_bytes", "frames", "kbps",
+ *      "bpp", "psnr_mean":[Y,U,V], "psnr_yuv_mean", "psnr_global":[Y,U,V],
+ *      "psnr_yuv_global", "ssim_mean", "encode_cpu_s", "encode_wall_s", "encode_fps",
+ *      "decode_cpu_s", "decode_wall_s", "decode_fps", "concurrency", "peak_rss_kib",
+ *      "rows_columns":["bits","type","psnr_y","psnr_u","psnr_v","mse_y","mse_u","mse_v","ssim"],
+ *      "rows":[[bits, "I", psnr_y, ..., ssim], ...]}, ...]}
+ * Keys are the struct fields' names (stream_file is "stream", rate_value
+ * "rate"); one row per frame, in rows_columns' order.  cb_result_check also
+ * requires that each row's PSNR is that of its MSE, that the rows' bits sum
+ * to payload_bytes * 8, and that kbps, bpp and the fps figures recompute.
  */
 #ifndef CODECBENCH_RESULT_H
 #define CODECBENCH_RESULT_H

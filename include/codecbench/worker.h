@@ -15,14 +15,15 @@
  *   qp27.cbv       engine streams (worker/cbvfile.h: the 64-byte sequence
  *                  header, then per frame a big-endian u32 length and the packet)
  *   qp27.h264, crf23.ivf, ...  baseline elementary streams (cb_baseline_extension)
- *   digests.json   {"format":1, "digest":"sha256-frame", "points":[{"rate":27,
- *                  "stream":"qp27.cbv", "frames":["<64 hex>", ...]}, ...]}
- *                  per point and frame, the full lower-case hex SHA-256 of the
- *                  encoder's reconstruction, hashed as a one-frame clip
+ *   digests.json   {"format":1, "digest":"<how, in words>", "points":[{"rate":27,
+ *                  "stream":"qp27.cbv", "digest":"sha256-frame", "frames":["<64 hex>",
+ *                  ...]}, ...]}
+ *                  per point and frame, the full (64-digit) lower-case hex SHA-256
+ *                  of the encoder's reconstruction, hashed as a one-frame clip
  *                  (cb_clip_hasher: luma width and height as 4-byte little-endian
  *                  values, then the visible rows of Y, U, V).  Baselines expose
- *                  no reconstruction: their "frames" is [] and "digest" of the
- *                  point is null.
+ *                  no reconstruction: their point's "digest" is null and
+ *                  "frames" is [].
  *   worker.json    {"format":1, "codec":"engine"|"libx264"|..., "recipe_hash",
  *                  "input", "first_frame", "frames", "clip_id", "width", "height",
  *                  "fps_num", "fps_den", "encoder_version", "codecbench_version",

@@ -657,6 +657,9 @@ static int deliver(CbMediaReader *r, CbFrame *out, CbError *err)
     }
     out->index = r->pending_index;
     out->pts = frame_pts(f);
+    /* libavcodec's picture type ('I', 'P', 'B'; S, SI, SP and none become 0). */
+    char type = av_get_picture_type_char(f->pict_type);
+    out->type = type == 'I' || type == 'P' || type == 'B' ? type : 0;
     return CB_OK;
 }
 

@@ -162,7 +162,6 @@ int rf_write_json(const char *path, const json_t *j, size_t flags, CbError *err)
         goto fail;
     }
     size_t len = strlen(text), off = 0;
-    text[len] = '\0';
     while (off <= len) {
         /* The newline is written from a one-byte literal after the text. */
         const char *p = off < len ? text + off : "\n";

@@ -13,7 +13,8 @@ cb_cli_tests = \
 	tests/cli/bdrate_scipy.py \
 	tests/cli/engine.sh \
 	tests/cli/golden.sh \
-	tests/cli/demo.sh
+	tests/cli/demo.sh \
+	tests/cli/worker.sh
 TESTS += $(cb_cli_tests)
 EXTRA_DIST += $(cb_cli_tests) tests/cli/tap.py tests/data/golden.cbv tests/data/golden.json
 # The store's commands, on a store of hand-made results (tests/store_fixture.c).

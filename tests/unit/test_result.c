@@ -21,6 +21,7 @@
 #include "codecbench/metrics.h"
 #include "codecbench/result.h"
 #include "codecbench/worker.h"
+#include "worker/source.h"
 
 #define FRAMES 5
 #define POINTS 2
@@ -425,6 +426,63 @@ static void test_scrub_env(void **state)
         fail_msg("scrub check %d failed", WEXITSTATUS(status));
 }
 
+/* ---- the worker's source frames -------------------------------------------- */
+
+/* Kept in memory or read again per pass, a range gives the same frames and
+ * identity; the identity is that of cb_clip_identity on the same range. */
+static void test_source_memory_and_streaming(void **state)
+{
+    (void)state;
+    const char *clips = getenv("CB_CLIPS");
+    char path[512];
+    if (!clips || snprintf(path, sizeof path, "%s/natural.y4m", clips) >= (int)sizeof path ||
+        access(path, R_OK) != 0) {
+        skip(); /* no test clips on this machine */
+        return;
+    }
+    WkSource mem, file;
+    CbError err;
+    assert_int_equal(wk_source_open(&mem, path, 4, 6, CB_WORKER_SOURCE_MEM_MAX, NULL, &err), 0);
+    assert_int_equal(wk_source_open(&file, path, 4, 6, 0, NULL, &err), 0);
+    assert_true(mem.in_memory);
+    assert_false(file.in_memory);
+    assert_int_equal(mem.frames, 6);
+    assert_int_equal(file.frames, 6);
+    assert_string_equal(mem.clip_id, file.clip_id);
+    char id[CB_CLIP_ID_HEX];
+    int64_t n;
+    assert_int_equal(cb_clip_identity(path, 4, 6, id, &n, &err), 0);
+    assert_string_equal(id, mem.clip_id);
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(wk_source_rewind(&mem, &err), 0);
+        assert_int_equal(wk_source_rewind(&file, &err), 0);
+        for (int f = 0; f < 6; f++) {
+            const CbFrame *a, *b;
+            assert_int_equal(wk_source_next(&mem, &a, &err), 1);
+            assert_int_equal(wk_source_next(&file, &b, &err), 1);
+            for (int p = 0; p < 3; p++)
+                for (int y = 0; y < cb_plane_height(a->height, p); y++)
+                    assert_memory_equal(a->data[p] + y * a->stride[p],
+                                        b->data[p] + y * b->stride[p],
+                                        (size_t)cb_plane_width(a->width, p));
+        }
+        assert_int_equal(wk_source_next(&mem, &(const CbFrame *){NULL}, &err), 0);
+        assert_int_equal(wk_source_next(&file, &(const CbFrame *){NULL}, &err), 0);
+    }
+    wk_source_close(&mem);
+    wk_source_close(&file);
+    /* To the end (-1), and past it. */
+    assert_int_equal(wk_source_open(&mem, path, 0, -1, CB_WORKER_SOURCE_MEM_MAX, NULL, &err), 0);
+    int64_t total = mem.frames;
+    assert_true(total > 6);
+    wk_source_close(&mem);
+    assert_int_equal(wk_source_open(&mem, path, 1, total, 0, NULL, &err), CB_ERANGE);
+    assert_non_null(strstr(err.text, "natural.y4m has"));
+    assert_int_equal(wk_source_open(&mem, "/nonexistent/clip.y4m", 0, 1, 0, NULL, &err),
+                     CB_ENOENT);
+    assert_non_null(strstr(err.text, "input /nonexistent/clip.y4m: No such file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_not_json_huge_numbers_oversize),
         cmocka_unit_test(test_write_refuses_invalid_and_is_atomic),
         cmocka_unit_test(test_scrub_env),
+        cmocka_unit_test(test_source_memory_and_streaming),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
