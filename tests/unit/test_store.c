@@ -428,6 +428,20 @@ static void test_status_transitions(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "reason")),
                         "verification: qp27.cbv: frame 3 differs");
     json_decref(j);
+    /* A reason that quotes bytes that are not UTF-8 (a crashed worker's
+     * log) is kept in the row as it is, and in status.json with U+FFFD. */
+    int64_t g = queue(f, NULL, RECIPE_A, 0);
+    set_status(f, g, CB_RUN_FAILED, "log: \xff\xfe end");
+    char *gd = cb_store_run_dir(f->s, g);
+    snprintf(path, sizeof path, "%s/status.json", gd);
+    free(gd);
+    j = load_json(path);
+    assert_string_equal(json_string_value(json_object_get(j, "reason")),
+                        "log: \xef\xbf\xbd\xef\xbf\xbd end");
+    json_decref(j);
+    assert_int_equal(cb_store_get_run(f->s, g, &info, &err), 0);
+    assert_string_equal(info.reason, "log: \xff\xfe end");
+    cb_run_info_free(&info);
     /* Nothing leaves a final state except requeue. */
     for (int st = 0; st <= CB_RUN_INTERRUPTED; st++)
         assert_int_equal(cb_store_set_status(f->s, id, (CbRunStatus)st, NULL, 0, &err),
