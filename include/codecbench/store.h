@@ -17,6 +17,7 @@
  *       annotations.json      tags and notes (so reindex keeps them)
  *   STORE/experiments/NAME.json  an experiment's anchor recipe (text as given)
  *   STORE/trash/NNNNNN          deleted runs' directories, until cb_store_gc
+ *   STORE/proposals/NNNNNN.json  a proposal as recorded (cb_store_add_proposal)
  *
  * run.json (written once, when the run is queued; read by the worker):
  *
@@ -275,10 +276,28 @@ int cb_store_lineage(CbStore *s, int64_t id, int64_t **ancestors, size_t *n_anc,
 
 /** Records a proposal (recipe text, proposer name, rationale) for an
  * experiment; *proposal_id gets its id.  run_id links the run it queued (0:
- * not queued). */
+ * not queued; CB_ENOENT for a run that does not exist).  The proposal is
+ * also written to STORE/proposals/NNNNNN.json ({"format": 1, "id",
+ * "experiment", "proposer", "rationale", "recipe" (the text), "run",
+ * "created"}) so that reindex keeps it. */
 int cb_store_add_proposal(CbStore *s, const char *experiment, const char *proposer,
                           const char *rationale, const char *recipe_json, int64_t run_id,
                           int64_t *proposal_id, CbError *err);
+
+/** A recorded proposal; strings owned (cb_proposals_free). */
+typedef struct CbProposal {
+    int64_t id;
+    char *experiment;
+    char *proposer;
+    char *rationale;
+    char *recipe_json;
+    int64_t run_id;           /**< the run it queued; 0: none (or deleted) */
+    double created;           /**< Unix seconds */
+} CbProposal;
+/** The proposals of an experiment (NULL: all), oldest first. */
+int cb_store_proposals(CbStore *s, const char *experiment, CbProposal **rows, size_t *n,
+                       CbError *err);
+void cb_proposals_free(CbProposal **rows, size_t n);
 
 /* ---- Housekeeping -------------------------------------------------------- */
 
