@@ -116,7 +116,10 @@ ok '[ "$(run anchor fx "$t/bad.json" --store "$st")" = 1 ] && grep -q "settings.
 # reindex keeps everything list shows.
 run list --store "$st" >/dev/null; cp "$t/out" "$t/before"
 run list --json --store "$st" >/dev/null; cp "$t/out" "$t/before.json"
+# A run directory that cannot be read is named in a warning and skipped.
+mkdir -p "$st/runs/000099" && printf 'not json' > "$st/runs/000099/run.json"
 ok '[ "$(run reindex --store "$st")" = 0 ] && grep -q "^indexed 6 runs" "$t/out"' "reindex: 6 runs indexed"
+ok 'grep -q "^codecbench: warning: .*000099" "$t/err" && [ -d "$st/runs/000099" ]' "reindex: an unreadable run directory is named in a warning and kept ($(head -c 160 "$t/err"))"
 run list --store "$st" >/dev/null
 # The one queued run has no worker and no result: reindex marks it
 # interrupted (store.h); every other line is as it was.
