@@ -111,7 +111,10 @@ ok 'py "e={x[\"name\"]: x for x in d[\"experiments\"]}; r={x[\"recipe\"]: x for 
 ok '[ "$(run anchor fx --store "$st")" = 0 ] && grep -q "^experiment fx: anchor recipe anchor (sha256 [0-9a-f]*)" "$t/out"' "anchor fx: shows the anchor"
 ok '[ "$(run anchor nosuch --store "$st")" = 1 ] && grep -q "no experiment .nosuch." "$t/err"' "anchor of an unknown experiment: exit 1"
 printf '{"name": "x", "codec": "engine", "settings": {"block_size": 12}}' > "$t/bad.json"
+printf '{"name": "test", "codec": "engine", "settings": {"transform": "dct", "qps": [22, 27, 32, 37]}}' > "$t/test.json"
 ok '[ "$(run anchor fx "$t/bad.json" --store "$st")" = 1 ] && grep -q "settings.block_size: 12 is not one of 8, 16" "$t/err"' "anchor with an invalid recipe: refused naming the field"
+
+ok '[ "$(run anchor new "$t/test.json" --store "$t/fresh")" = 0 ] && [ -f "$t/fresh/store.db" ] && [ "$(run anchor new --store "$t/fresh")" = 0 ] && grep -q "anchor recipe test" "$t/out"' "anchor before any run makes the store"
 
 # reindex keeps everything list shows.
 run list --store "$st" >/dev/null; cp "$t/out" "$t/before"
@@ -135,7 +138,6 @@ ok '[ "$(run note 3 --store "$st")" = 0 ] && grep -q "QP 37 looks blocky" "$t/ou
 
 # A new anchor recomputes the BD figures: against "test" (0.8 x), run 1
 # needs 1 / 0.8 = 1.25 x the rate.
-printf '{"name": "test", "codec": "engine", "settings": {"transform": "dct", "qps": [22, 27, 32, 37]}}' > "$t/test.json"
 ok '[ "$(run anchor fx "$t/test.json" --store "$st")" = 0 ] && grep -q "anchor recipe test" "$t/out"' "anchor fx test.json"
 run list --json --store "$st" >/dev/null
 ok 'py "r={x[\"id\"]: x for x in d[\"runs\"]}; assert abs(r[1][\"bd_rate_pct\"] - 25) < 1e-9 and r[1][\"anchor_run\"] == 2"' "after the new anchor, run 1's BD-rate is +25.00%"
