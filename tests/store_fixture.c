@@ -22,7 +22,14 @@
  *   run 5  fx, recipe "anchor", clip B (INPUT_B), done: run 1's numbers
  *   run 6  experiment "other", recipe "anchor", clip A, left queued
  *
- * The anchor of experiment fx is recipe "anchor".  Each done run's
+ * The anchor of experiment fx is recipe "anchor".
+ *
+ *   store_fixture --hostile STORE_DIR INPUT
+ *
+ * makes a store of one done run (clip A's numbers) whose recipe name holds
+ * what the recipe parser lets through but a terminal must not see raw: a
+ * right-to-left override (U+202E) and the 8-bit CSI (U+009B), in experiment
+ * "hostile" whose anchor is that recipe.  Each done run's
  * result.json is written in its run directory as verification would
  * (cb_result_write), so that reindex finds it.  Prints nothing on success;
  * on failure the error and exit status 1.
@@ -37,7 +44,7 @@
 #include "codecbench/store.h"
 
 #define FRAMES 4
-#define WIDTH 352
+#define WIDTH  352
 #define HEIGHT 288
 
 static const char ANCHOR_RECIPE[] =
@@ -199,10 +206,34 @@ out:
     return rc;
 }
 
+static const char HOSTILE_RECIPE[] =
+    "{\"name\": \"evil\\u202e\\u009b31mname\", \"codec\": \"engine\", \"settings\": "
+    "{\"qps\": [22, 27, 32, 37]}}";
+
+static int hostile(const char *dir, const char *input)
+{
+    CbError err;
+    cb_error_clear(&err);
+    CbStore *s = NULL;
+    int64_t id = 0;
+    int rc = 1;
+    if (cb_store_open(&s, dir, CB_STORE_CREATE, &err) < 0)
+        return fail("open", &err);
+    if (cb_store_set_anchor(s, "hostile", HOSTILE_RECIPE, "fixture", &err) < 0)
+        rc = fail("anchor", &err);
+    else
+        rc = add_run(s, "hostile", HOSTILE_RECIPE, input, CLIP_A, 0, "user", 1.0, &id);
+    cb_store_close(&s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--hostile"))
+        return hostile(argv[2], argv[3]);
     if (argc != 4) {
-        fprintf(stderr, "usage: store_fixture STORE_DIR INPUT_A INPUT_B\n");
+        fprintf(stderr, "usage: store_fixture STORE_DIR INPUT_A INPUT_B\n"
+                        "       store_fixture --hostile STORE_DIR INPUT\n");
         return 2;
     }
     const char *a = argv[2], *b = argv[3];

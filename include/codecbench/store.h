@@ -17,6 +17,7 @@
  *       annotations.json      tags and notes (so reindex keeps them)
  *   STORE/experiments/NAME.json  an experiment's anchor recipe (text as given)
  *   STORE/trash/NNNNNN          deleted runs' directories, until cb_store_gc
+ *   STORE/proposals/NNNNNN.json  a proposal as recorded (cb_store_add_proposal)
  *
  * run.json (written once, when the run is queued; read by the worker):
  *
@@ -194,8 +195,10 @@ int cb_store_next_queued(CbStore *s, int64_t *id, CbError *err);
 /** Moves a run to st with a reason (may be NULL) and the pid of its current
  * process (0: none); stamps started / finished; for final states
  * (done, failed, cancelled, interrupted) writes status.json in the run
- * directory.  Refuses (CB_EINVAL) to leave a final state except by
- * cb_store_requeue. */
+ * directory.  Allowed: queued -> running, failed, cancelled, interrupted;
+ * running -> running (a new pid), verifying or a final state; verifying ->
+ * verifying or a final state.  Done is set only by cb_store_import_result.
+ * Refuses (CB_EINVAL) to leave a final state except by cb_store_requeue. */
 int cb_store_set_status(CbStore *s, int64_t id, CbRunStatus st, const char *reason, int64_t pid,
                         CbError *err);
 /** Puts a failed, cancelled or interrupted run back in the queue (status
@@ -214,8 +217,12 @@ int cb_store_request_cancel(CbStore *s, int64_t id, CbError *err);
 int cb_store_cancel_requests(CbStore *s, int64_t **ids, size_t *n, CbError *err);
 /** Imports a checked result (cb_result_check passes) for run id in one
  * transaction: the clip (by identity), the rate points and per-frame rows,
- * status done, and the BD figures of the runs this one anchors or is
- * anchored by. */
+ * the run's summary columns, status done, status.json, and the BD figures
+ * of the runs this one anchors or is anchored by.  The run must be running
+ * or verifying (CB_EINVAL otherwise) and r's recipe hash must be the run's
+ * (CB_EMISMATCH).  The store checks r itself too (counts, finite values,
+ * ranges: CB_EINVAL naming the point and frame), but does not recompute the
+ * sequence figures: that is cb_result_check's job, before the import. */
 int cb_store_import_result(CbStore *s, int64_t id, const CbRunResult *r, CbError *err);
 /** Counts of runs by status (indexed by CbRunStatus). */
 int cb_store_counts(CbStore *s, int64_t counts[7], CbError *err);
@@ -269,10 +276,28 @@ int cb_store_lineage(CbStore *s, int64_t id, int64_t **ancestors, size_t *n_anc,
 
 /** Records a proposal (recipe text, proposer name, rationale) for an
  * experiment; *proposal_id gets its id.  run_id links the run it queued (0:
- * not queued). */
+ * not queued; CB_ENOENT for a run that does not exist).  The proposal is
+ * also written to STORE/proposals/NNNNNN.json ({"format": 1, "id",
+ * "experiment", "proposer", "rationale", "recipe" (the text), "run",
+ * "created"}) so that reindex keeps it. */
 int cb_store_add_proposal(CbStore *s, const char *experiment, const char *proposer,
                           const char *rationale, const char *recipe_json, int64_t run_id,
                           int64_t *proposal_id, CbError *err);
+
+/** A recorded proposal; strings owned (cb_proposals_free). */
+typedef struct CbProposal {
+    int64_t id;
+    char *experiment;
+    char *proposer;
+    char *rationale;
+    char *recipe_json;
+    int64_t run_id;           /**< the run it queued; 0: none (or deleted) */
+    double created;           /**< Unix seconds */
+} CbProposal;
+/** The proposals of an experiment (NULL: all), oldest first. */
+int cb_store_proposals(CbStore *s, const char *experiment, CbProposal **rows, size_t *n,
+                       CbError *err);
+void cb_proposals_free(CbProposal **rows, size_t n);
 
 /* ---- Housekeeping -------------------------------------------------------- */
 
@@ -284,7 +309,15 @@ int cb_store_delete_run(CbStore *s, int64_t id, CbError *err);
 int cb_store_gc(CbStore *s, int64_t *bytes, CbError *err);
 /** Rebuilds store.db from the run directories (and experiments/): writes
  * a new database beside the old and renames it into place.  Runs found
- * queued/running without a result become interrupted.  *runs gets how many
+ * queued/running without a result become interrupted (and get a
+ * status.json); a run whose status.json says done but whose result.json
+ * cannot be read becomes failed with the reason.  result.json is read by
+ * the store's own reader of the layout worker/'s cb_result_write writes
+ * (rows as arrays under "rows_columns"), followed by the import checks.
+ * An old store.db that is a codecbench store is checkpointed and replaced;
+ * a corrupt one is kept as store.db.corrupt-TIME; a file that is not a
+ * codecbench store (CB_EFORMAT) or a newer schema (CB_ENOTSUP) is refused
+ * and left alone.  *runs gets how many
  * were indexed; a run directory that cannot be read is reported to logger
  * (a warning naming it and the reason; may be NULL) and skipped, never
  * deleted.  Refuses (CB_EBUSY) while a runner holds the store's lock. */

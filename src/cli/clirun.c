@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/runwait.h"
+#include "cli/storeout.h"
 
 void cli_runner_options(CbRunnerOptions *o)
 {
@@ -35,11 +36,7 @@ int cli_queue_and_wait(CbStore *s, const CbRunRequest *req, int detach, int json
     CbRunStatus st;
     if (cli_follow_run(s, id, stderr, &st, &err) < 0)
         return cli_fail(&err);
-    char idtext[32];
-    snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
-    char *argv[] = { "show", "--store", (char *)cb_store_dir(s), idtext, json ? "--json" : NULL,
-                     NULL };
-    int rc = cb_cmd_show.run(json ? 5 : 4, argv);
+    int rc = cli_show_run(s, id, 0, json);
     if (st != CB_RUN_DONE) {
         CbRunInfo info = { 0 };
         if (cb_store_get_run(s, id, &info, &err) == 0) {

@@ -33,8 +33,10 @@ int cli_store_open(const char *flag, int flags, CbStore **out, CbError *err)
         /* Say where the store was looked for and how one comes to exist. */
         char text[CB_ERROR_TEXT_MAX];
         memcpy(text, err->text, sizeof text);
-        cb_error_set(err, rc, "%s (no runs queued there yet: 'codecbench run' creates the store; "
-                     "--store DIR or CODECBENCH_STORE choose another)", text);
+        cb_error_set(err, rc,
+                     "%s; 'codecbench run' makes one, --store DIR or CODECBENCH_STORE choose "
+                     "another",
+                     text);
     }
     free(dir);
     return rc;

@@ -17,7 +17,8 @@ static void help(FILE *out)
           "BD-PSNR of every run of the experiment are then taken against the\n"
           "experiment's done run of this recipe (same recipe hash) on the same clip,\n"
           "and are recomputed now.  The recipe is validated first.  Without it,\n"
-          "prints the experiment's anchor.\n"
+          "prints the experiment's anchor.  An anchor may be set before any run (the\n"
+          "store is made if there is none yet).\n"
           "\n"
           "Options:\n"
           "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
@@ -109,7 +110,9 @@ static int run(int argc, char **argv)
         cli_error("%s: cannot hash the recipe (out of memory)", path);
         goto out;
     }
-    if (cli_store_open(store_dir, 0, &s, &err) < 0 ||
+    /* Setting the anchor is a natural first step of an experiment: it may
+     * come before any run, so it makes the store. */
+    if (cli_store_open(store_dir, CB_STORE_CREATE, &s, &err) < 0 ||
         cb_store_set_anchor(s, name, text.data, path, &err) < 0) {
         cli_fail(&err);
         goto out;

@@ -289,6 +289,28 @@ static void print_matrix(const Cmp *c, int psnr)
     cli_table_free(&t);
 }
 
+/* How each run was made: a run made by another build, encoder or machine
+ * is seen before its numbers are trusted side by side. */
+static void print_made_by(const Cmp *c)
+{
+    CliTable *t = cli_table_new(4);
+    if (!t)
+        return;
+    cli_table_column(t, 0, "RUN", CLI_RIGHT);
+    cli_table_column(t, 1, "CODECBENCH", CLI_LEFT);
+    cli_table_column(t, 2, "ENCODER", CLI_LEFT);
+    cli_table_column(t, 3, "MACHINE", CLI_LEFT);
+    for (size_t j = 0; j < c->n; j++) {
+        cli_table_int(t, c->info[j].id, 0);
+        cli_table_add(t, c->res[j].codecbench_version);
+        cli_table_add(t, c->res[j].encoder_version);
+        cli_table_add(t, c->res[j].machine);
+    }
+    printf("\nhow each run was made:\n");
+    cli_table_print(t, stdout, 2);
+    cli_table_free(&t);
+}
+
 /* Says why the BD pairs that could not be computed were not. */
 static void print_bd_failures(const Cmp *c)
 {
@@ -326,6 +348,7 @@ static json_t *json_doc(const Cmp *c, const json_t *diff)
             json_array_append_new(pts, cli_json_point(&c->res[j].points[i], 0));
         json_object_set_new(r, "rate_points", pts);
         json_object_set_new(r, "settings", json_incref(c->settings[j]));
+        json_object_set_new(r, "made_by", cli_json_result_provenance(&c->res[j]));
         json_array_append_new(runs, r);
     }
     for (size_t i = 0; i < c->n; i++)
@@ -476,6 +499,7 @@ static int run(int argc, char **argv)
     print_differences(c, diff);
     print_matrix(c, 0);
     print_matrix(c, 1);
+    print_made_by(c);
     print_bd_failures(c);
     printf("\nDeltas: against the anchor's point at the same rate value (kbps and speed in %%, "
            "PSNR and SSIM absolute).\n");

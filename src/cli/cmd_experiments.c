@@ -82,28 +82,29 @@ static int run(int argc, char **argv)
             json_t *rec = json_array();
             for (size_t k = 0; rec && k < n_bd[i]; k++) {
                 const CbRecipeBd *r = &bds[i][k];
-                json_array_append_new(
-                    rec, json_pack("{s:o, s:o, s:i, s:o, s:o}", "recipe",
-                                   cli_json_str(r->recipe_name), "recipe_hash",
-                                   cli_json_str(r->recipe_hash), "clips", r->clips,
-                                   "bd_rate_pct", cli_json_num(r->bd_rate), "bd_psnr_db",
-                                   cli_json_num(r->bd_psnr)));
+                json_array_append_new(rec,
+                                      json_pack("{s:o, s:o, s:i, s:o, s:o}", "recipe",
+                                                cli_json_str(r->recipe_name), "recipe_hash",
+                                                cli_json_str(r->recipe_hash), "clips", r->clips,
+                                                "bd_rate_pct", cli_json_num(r->bd_rate),
+                                                "bd_psnr_db", cli_json_num(r->bd_psnr)));
             }
             json_array_append_new(
-                arr, json_pack("{s:o, s:{s:o, s:o}, s:I, s:I, s:I, s:o}", "name",
-                               cli_json_str(ex[i].name), "anchor", "name",
-                               ex[i].anchor_name ? cli_json_str(ex[i].anchor_name) : json_null(),
-                               "hash",
-                               ex[i].anchor_hash ? cli_json_str(ex[i].anchor_hash) : json_null(),
-                               "runs", (json_int_t)ex[i].runs, "done", (json_int_t)ex[i].done,
-                               "clips", (json_int_t)ex[i].clips, "recipes", rec));
+                arr,
+                json_pack("{s:o, s:{s:o, s:o}, s:I, s:I, s:I, s:o}", "name",
+                          cli_json_str(ex[i].name), "anchor", "name",
+                          ex[i].anchor_name ? cli_json_str(ex[i].anchor_name) : json_null(), "hash",
+                          ex[i].anchor_hash ? cli_json_str(ex[i].anchor_hash) : json_null(), "runs",
+                          (json_int_t)ex[i].runs, "done", (json_int_t)ex[i].done, "clips",
+                          (json_int_t)ex[i].clips, "recipes", rec));
         }
         json_t *prov = cli_json_provenance(0);
         if (prov)
-            json_object_set_new(prov, "mean", json_string("BD figures per recipe are the "
-                                                          "mean over the clips where both the "
-                                                          "recipe and the anchor have a done "
-                                                          "run"));
+            json_object_set_new(prov, "mean",
+                                json_string("BD figures per recipe are the "
+                                            "mean over the clips where both the "
+                                            "recipe and the anchor have a done "
+                                            "run"));
         doc = json_pack("{s:o, s:o}", "experiments", arr, "provenance", prov);
         code = cli_json_print(doc);
         goto out;

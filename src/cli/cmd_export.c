@@ -23,7 +23,8 @@ static void help(FILE *out)
           "clip identity, input, frame range, size), the rate, payload and container\n"
           "bytes, kbps, bits per pixel, PSNR Y/U/V/YUV (mean of frames and global),\n"
           "SSIM, encode and decode CPU and wall seconds and fps, concurrency, peak\n"
-          "memory, and the run's BD-rate / BD-PSNR against its anchor run.  With\n"
+          "memory, the run's BD-rate / BD-PSNR against its anchor run, and the\n"
+          "codecbench and encoder versions and machine that made it.  With\n"
           "--frames, one row per frame of every rate point instead.\n"
           "\n"
           "CSV (RFC 4180, a header line) is the default.  Text fields from data are\n"
@@ -80,7 +81,7 @@ static const char POINT_COLUMNS[] =
     "payload_bytes,container_bytes,kbps,bpp,psnr_y,psnr_u,psnr_v,psnr_yuv,psnr_y_global,"
     "psnr_u_global,psnr_v_global,psnr_yuv_global,ssim,encode_cpu_s,encode_wall_s,encode_fps,"
     "decode_cpu_s,decode_wall_s,decode_fps,concurrency,peak_rss_kib,bd_rate_pct,bd_psnr_db,"
-    "anchor_run";
+    "anchor_run,codecbench_version,encoder_version,machine";
 static const char FRAME_COLUMNS[] = "frame,type,bits,psnr_y,psnr_u,psnr_v,ssim";
 
 static void csv_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
@@ -106,7 +107,7 @@ static void csv_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPoi
     csv_int(p->rate_value);
 }
 
-static void csv_point(const CbRunInfo *r, const CbPointResult *p)
+static void csv_point(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
 {
     csv_int(p->payload_bytes);
     csv_int(p->container_bytes);
@@ -132,6 +133,12 @@ static void csv_point(const CbRunInfo *r, const CbPointResult *p)
     fputc(',', stdout);
     if (r->anchor_run > 0)
         printf("%lld", (long long)r->anchor_run);
+    fputc(',', stdout);
+    csv_str(res->codecbench_version);
+    fputc(',', stdout);
+    csv_str(res->encoder_version);
+    fputc(',', stdout);
+    csv_str(res->machine);
     fputc('\n', stdout);
 }
 
@@ -141,7 +148,7 @@ static void csv_rows(const CbRunInfo *r, const CbRunResult *res, int frames)
         const CbPointResult *p = &res->points[i];
         if (!frames) {
             csv_run_part(r, res, p);
-            csv_point(r, p);
+            csv_point(r, res, p);
             continue;
         }
         for (int64_t n = 0; p->rows && n < p->frames; n++) {
@@ -160,13 +167,12 @@ static void csv_rows(const CbRunInfo *r, const CbRunResult *res, int frames)
 static json_t *json_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
 {
     return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:i, s:i, s:[i, i], s:i}",
-                     "run", (json_int_t)r->id, "experiment", cli_json_str(r->experiment),
-                     "recipe", cli_json_str(r->recipe_name), "recipe_hash",
-                     cli_json_str(r->recipe_hash), "codec", cli_json_str(r->codec), "clip_id",
-                     cli_json_str(res->clip_id), "input", cli_json_str(r->input), "first_frame",
-                     (json_int_t)res->first_frame, "frames", (json_int_t)res->frames, "width",
-                     res->width, "height", res->height, "fps", res->fps_num, res->fps_den,
-                     "rate", p->rate_value);
+                     "run", (json_int_t)r->id, "experiment", cli_json_str(r->experiment), "recipe",
+                     cli_json_str(r->recipe_name), "recipe_hash", cli_json_str(r->recipe_hash),
+                     "codec", cli_json_str(r->codec), "clip_id", cli_json_str(res->clip_id),
+                     "input", cli_json_str(r->input), "first_frame", (json_int_t)res->first_frame,
+                     "frames", (json_int_t)res->frames, "width", res->width, "height", res->height,
+                     "fps", res->fps_num, res->fps_den, "rate", p->rate_value);
 }
 
 static int json_rows(json_t *arr, const CbRunInfo *r, const CbRunResult *res, int frames)
@@ -186,6 +192,7 @@ static int json_rows(json_t *arr, const CbRunInfo *r, const CbRunResult *res, in
             json_object_set_new(o, "bd_psnr_db", cli_json_num(r->bd_psnr));
             json_object_set_new(o, "anchor_run",
                                 r->anchor_run > 0 ? json_integer(r->anchor_run) : json_null());
+            json_object_set_new(o, "made_by", cli_json_result_provenance(res));
             if (json_array_append_new(arr, o) < 0)
                 return CB_ENOMEM;
             continue;
@@ -296,10 +303,10 @@ static int run(int argc, char **argv)
         }
     }
     if (json) {
-        json_t *doc = json_pack("{s:o, s:s, s:I, s:o, s:o}", "store",
-                                cli_json_str(cb_store_dir(s)), "rows_are",
-                                frames ? "frames" : "rate points", "runs", (json_int_t)n,
-                                "rows", json_incref(arr), "provenance", cli_json_provenance(0));
+        json_t *doc =
+            json_pack("{s:o, s:s, s:I, s:o, s:o}", "store", cli_json_str(cb_store_dir(s)),
+                      "rows_are", frames ? "frames" : "rate points", "runs", (json_int_t)n, "rows",
+                      json_incref(arr), "provenance", cli_json_provenance(0));
         code = cli_json_print(doc);
         json_decref(doc);
         goto out;

@@ -34,8 +34,7 @@ static int run(int argc, char **argv)
         if (c == 's')
             store_dir = optarg;
         else
-            return cli_usage(&cb_cmd_gc, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
+            return cli_usage(&cb_cmd_gc, "unknown option or missing value '%s'", argv[optind - 1]);
     }
     if (optind < argc)
         return cli_usage(&cb_cmd_gc, "unexpected argument '%s'", argv[optind]);

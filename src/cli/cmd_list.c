@@ -43,9 +43,9 @@ static void help(FILE *out)
 
 static void print_table(CbRunInfo *rows, size_t n)
 {
-    static const char *const titles[] = {"ID",  "EXPERIMENT", "RECIPE", "CODEC",   "STATUS",
-                                         "INPUT", "FRAMES",  "PTS",    "KBPS",    "PSNR-Y",
-                                         "BD-RATE", "BD-PSNR", "ENC-FPS", "TAGS",  "CREATED"};
+    static const char *const titles[] = {"ID",      "EXPERIMENT", "RECIPE",  "CODEC", "STATUS",
+                                         "INPUT",   "FRAMES",     "PTS",     "KBPS",  "PSNR-Y",
+                                         "BD-RATE", "BD-PSNR",    "ENC-FPS", "TAGS",  "CREATED"};
     static const CliAlign align[] = {CLI_RIGHT, CLI_LEFT,  CLI_LEFT,  CLI_LEFT,  CLI_LEFT,
                                      CLI_LEFT,  CLI_RIGHT, CLI_RIGHT, CLI_RIGHT, CLI_RIGHT,
                                      CLI_RIGHT, CLI_RIGHT, CLI_RIGHT, CLI_LEFT,  CLI_LEFT};

@@ -81,9 +81,9 @@ static int run(int argc, char **argv)
     if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++)
-            json_array_append_new(arr, json_pack("{s:o, s:o}", "created",
-                                                 cli_json_num(notes[i].created), "text",
-                                                 cli_json_str(notes[i].text)));
+            json_array_append_new(arr,
+                                  json_pack("{s:o, s:o}", "created", cli_json_num(notes[i].created),
+                                            "text", cli_json_str(notes[i].text)));
         json_t *doc = json_pack("{s:I, s:o}", "run", (json_int_t)id, "notes", arr);
         code = cli_json_print(doc);
         json_decref(doc);

@@ -43,8 +43,8 @@ static int confirm(const CbRunInfo *r)
     char line[64];
     if (!fgets(line, sizeof line, stdin))
         return 0;
-    return (line[0] == 'y' || line[0] == 'Y') && (line[1] == '\n' || line[1] == '\0' ||
-                                                  !strncmp(line + 1, "es", 2));
+    return (line[0] == 'y' || line[0] == 'Y') &&
+           (line[1] == '\n' || line[1] == '\0' || !strncmp(line + 1, "es", 2));
 }
 
 static int run(int argc, char **argv)
@@ -64,8 +64,7 @@ static int run(int argc, char **argv)
         else if (c == 'y')
             yes = 1;
         else
-            return cli_usage(&cb_cmd_rm, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
+            return cli_usage(&cb_cmd_rm, "unknown option or missing value '%s'", argv[optind - 1]);
     }
     if (argc - optind < 1)
         return cli_usage(&cb_cmd_rm, "needs one or more RUNs");

@@ -259,6 +259,17 @@ static int run(int argc, char **argv)
     CbError err;
     cb_error_clear(&err);
     CbStore *s = NULL;
+    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0)
+        return cli_fail(&err);
+    int code = cli_show_run(s, id, frames, json);
+    cb_store_close(&s);
+    return code;
+}
+
+int cli_show_run(CbStore *s, int64_t id, int frames, int json)
+{
+    CbError err;
+    cb_error_clear(&err);
     CbRunInfo info = {0};
     CbRunResult res = {0};
     CbNote *notes = NULL;
@@ -266,8 +277,7 @@ static int run(int argc, char **argv)
     char *recipe = NULL;
     json_t *settings = NULL;
     int have_info = 0, have_result = 0, code = CB_EXIT_FAIL;
-    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0 ||
-        cb_store_get_run(s, id, &info, &err) < 0) {
+    if (cb_store_get_run(s, id, &info, &err) < 0) {
         cli_fail(&err);
         goto out;
     }
@@ -351,7 +361,6 @@ out:
         cb_result_free(&res);
     if (have_info)
         cb_run_info_free(&info);
-    cb_store_close(&s);
     return code;
 }
 

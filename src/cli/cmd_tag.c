@@ -40,8 +40,7 @@ static int run(int argc, char **argv)
         else if (c == 'r')
             remove_tags = 1;
         else
-            return cli_usage(&cb_cmd_tag, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
+            return cli_usage(&cb_cmd_tag, "unknown option or missing value '%s'", argv[optind - 1]);
     }
     if (argc - optind < 2)
         return cli_usage(&cb_cmd_tag, "needs a RUN and one or more TAGs");

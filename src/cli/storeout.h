@@ -15,8 +15,10 @@
 
 /* The conventions behind every number the store commands show, one
  * footer line each (under 80 columns). */
-#define CLI_PROV_PSNR "PSNR: mean of per-frame values, global = PSNR of the mean MSE; YUV = (6Y+U+V)/8;"
-#define CLI_PROV_SSIM_KBPS "SSIM as FFmpeg's ssim filter; kbps: stream payload incl. in-band headers"
+#define CLI_PROV_PSNR                                                                              \
+    "PSNR: mean of per-frame values, global = PSNR of the mean MSE; YUV = (6Y+U+V)/8;"
+#define CLI_PROV_SSIM_KBPS                                                                         \
+    "SSIM as FFmpeg's ssim filter; kbps: stream payload incl. in-band headers"
 #define CLI_PROV_BD "BD: PCHIP over the overlapping PSNR-Y range (JVET CTC)"
 
 /* Prints the provenance footer: the conventions, and which anchor the BD
@@ -44,8 +46,7 @@ void cli_status_text(const CbRunInfo *r, char *buf, size_t size);
  * reference), every field or, with non_default_only, only those that differ
  * from what the recipe's codec takes when the field is left out (a field
  * that cannot be left out counts as non-default).  *out is NULL on error. */
-int cli_recipe_settings(const char *recipe_json, int non_default_only, json_t **out,
-                        CbError *err);
+int cli_recipe_settings(const char *recipe_json, int non_default_only, json_t **out, CbError *err);
 /* A JSON value as compact text for a table cell (new string, free()). */
 char *cli_json_text(const json_t *v);
 
@@ -54,6 +55,11 @@ char *cli_json_text(const json_t *v);
  * that does not rise). */
 int cli_result_bd(const CbRunResult *anchor, const CbRunResult *test, CbBdResult *out,
                   CbError *err);
+
+/* Prints everything about run id as `codecbench show` does (as JSON with
+ * json, the per-frame tables with frames); returns an exit code, having
+ * printed any error.  For commands that end by showing a run (run, rerun). */
+int cli_show_run(CbStore *s, int64_t id, int frames, int json);
 
 /* The filter options shared by list and export: --experiment, --status,
  * --codec, --tag, --sort, --desc/--reverse, --limit.  Returns 1 when c was
@@ -69,15 +75,17 @@ enum {
     CLI_OPT_DESC,
     CLI_OPT_LIMIT,
 };
-#define CLI_FILTER_LONGOPTS                                                    \
-    {"experiment", required_argument, NULL, CLI_OPT_EXPERIMENT},              \
-        {"status", required_argument, NULL, CLI_OPT_STATUS},                  \
-        {"codec", required_argument, NULL, CLI_OPT_CODEC},                    \
-        {"tag", required_argument, NULL, CLI_OPT_TAG},                        \
-        {"sort", required_argument, NULL, CLI_OPT_SORT},                      \
-        {"desc", no_argument, NULL, CLI_OPT_DESC},                            \
-        {"reverse", no_argument, NULL, CLI_OPT_DESC},                         \
-        {"limit", required_argument, NULL, CLI_OPT_LIMIT}
+/* clang-format off */
+#define CLI_FILTER_LONGOPTS                                         \
+    {"experiment", required_argument, NULL, CLI_OPT_EXPERIMENT},   \
+    {"status", required_argument, NULL, CLI_OPT_STATUS},           \
+    {"codec", required_argument, NULL, CLI_OPT_CODEC},             \
+    {"tag", required_argument, NULL, CLI_OPT_TAG},                 \
+    {"sort", required_argument, NULL, CLI_OPT_SORT},               \
+    {"desc", no_argument, NULL, CLI_OPT_DESC},                     \
+    {"reverse", no_argument, NULL, CLI_OPT_DESC},                  \
+    {"limit", required_argument, NULL, CLI_OPT_LIMIT}
+/* clang-format on */
 int cli_filter_option(int c, const char *arg, CbRunFilter *f, CbError *err);
 
 #endif

@@ -1,8 +1,13 @@
-/* codecbench: aligned text tables for the CLI. */
+/* codecbench: aligned text tables for the CLI.
+ *
+ * `list` prints tens of thousands of cells, so cells live in one arena (a
+ * growing byte buffer; a cell is an offset into it) with their display
+ * widths, and lines are written with one fwrite each. */
 #include "cli/table.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,17 +19,36 @@
 /* One cell's text is short (a number, a name, a path); this caps what a
  * hostile string can make one cell cost. */
 #define CELL_MAX 4096
+/* The arena holds every cell of a table; 1 GiB is far beyond any listing. */
+#define ARENA_MAX ((size_t)1 << 30)
+
+typedef struct Cell {
+    size_t off;   /* into the arena; SIZE_MAX: empty */
+    size_t width; /* display width */
+} Cell;
 
 struct CliTable {
     size_t n_cols;
     char **titles;
     CliAlign *align;
-    char **cells;     /* rows * n_cols, row-major; NULL: empty */
-    size_t n_rows;    /* complete or current rows */
+    size_t *widths; /* per column, the widest cell or title */
+    Cell *cells;    /* rows * n_cols, row-major */
+    size_t n_rows;
     size_t cap_rows;
-    size_t col;       /* next column of the current row; n_cols: row ended */
+    size_t col; /* next column of the current row; n_cols: row ended */
+    CbBuf arena;
     int oom;
 };
+
+/* Display width: code points of sanitised (printable) UTF-8 text. */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; s && *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            w++;
+    return w;
+}
 
 CliTable *cli_table_new(size_t n_cols)
 {
@@ -33,9 +57,12 @@ CliTable *cli_table_new(size_t n_cols)
         return NULL;
     t->n_cols = n_cols;
     t->col = n_cols;
-    t->titles = calloc(n_cols ? n_cols : 1, sizeof *t->titles);
-    t->align = calloc(n_cols ? n_cols : 1, sizeof *t->align);
-    if (!t->titles || !t->align)
+    cb_buf_init(&t->arena, ARENA_MAX);
+    size_t n = n_cols ? n_cols : 1;
+    t->titles = calloc(n, sizeof *t->titles);
+    t->align = calloc(n, sizeof *t->align);
+    t->widths = calloc(n, sizeof *t->widths);
+    if (!t->titles || !t->align || !t->widths)
         cli_table_free(&t);
     return t;
 }
@@ -48,21 +75,22 @@ void cli_table_free(CliTable **tp)
     if (t->titles)
         for (size_t i = 0; i < t->n_cols; i++)
             free(t->titles[i]);
-    for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
-        free(t->cells[i]);
-    free(t->cells);
     free(t->titles);
     free(t->align);
+    free(t->widths);
+    free(t->cells);
+    cb_buf_free(&t->arena);
     free(t);
     *tp = NULL;
 }
 
-static char *clean_copy(CliTable *t, const char *s)
+/* Plain printable ASCII needs no sanitising (the common case: numbers). */
+static int plain(const char *s, size_t n)
 {
-    char *c = cb_sanitize_dup(s, 0);
-    if (!c)
-        t->oom = 1;
-    return c;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+            return 0;
+    return 1;
 }
 
 void cli_table_column(CliTable *t, size_t col, const char *title, CliAlign align)
@@ -70,50 +98,77 @@ void cli_table_column(CliTable *t, size_t col, const char *title, CliAlign align
     if (!t || col >= t->n_cols)
         return;
     free(t->titles[col]);
-    t->titles[col] = clean_copy(t, title ? title : "");
+    t->titles[col] = cb_sanitize_dup(title ? title : "", 0);
+    if (!t->titles[col])
+        t->oom = 1;
     t->align[col] = align;
+    size_t w = width(t->titles[col]);
+    if (w > t->widths[col])
+        t->widths[col] = w;
 }
 
 static int start_row(CliTable *t)
 {
     if (t->n_rows == t->cap_rows) {
-        size_t cap = t->cap_rows ? 2 * t->cap_rows : 16;
-        char **cells = realloc(t->cells, cap * t->n_cols * sizeof *cells);
+        size_t cap = t->cap_rows ? 2 * t->cap_rows : 64;
+        Cell *cells = realloc(t->cells, cap * t->n_cols * sizeof *cells);
         if (!cells)
             return -1;
         t->cells = cells;
         t->cap_rows = cap;
     }
-    memset(t->cells + t->n_rows * t->n_cols, 0, t->n_cols * sizeof *t->cells);
+    for (size_t c = 0; c < t->n_cols; c++)
+        t->cells[t->n_rows * t->n_cols + c] = (Cell){SIZE_MAX, 0};
     t->n_rows++;
     t->col = 0;
     return 0;
 }
 
-static void put(CliTable *t, char *owned)
+/* Appends n bytes of s (sanitised unless plain) as the next cell. */
+static void put(CliTable *t, const char *s, size_t n)
 {
-    if (!t->n_cols || (t->col == t->n_cols && start_row(t) < 0)) {
+    if (t->oom || !t->n_cols || (t->col == t->n_cols && start_row(t) < 0)) {
         t->oom = 1;
-        free(owned);
         return;
     }
-    t->cells[(t->n_rows - 1) * t->n_cols + t->col++] = owned;
+    size_t off = t->arena.len;
+    int rc = plain(s, n) ? cb_buf_append(&t->arena, s, n) : cb_sanitize_append(&t->arena, s, n, 0);
+    if (rc < 0 || cb_buf_append(&t->arena, "", 1) < 0) {
+        t->oom = 1;
+        return;
+    }
+    size_t w = width(t->arena.data + off);
+    t->cells[(t->n_rows - 1) * t->n_cols + t->col] = (Cell){off, w};
+    if (w > t->widths[t->col])
+        t->widths[t->col] = w;
+    t->col++;
 }
 
 void cli_table_add(CliTable *t, const char *text)
 {
     if (!t)
         return;
-    put(t, clean_copy(t, text ? text : "-"));
+    if (!text)
+        text = "-";
+    size_t n = strlen(text);
+    put(t, text, n < CELL_MAX ? n : CELL_MAX);
 }
 
 void cli_table_addf(CliTable *t, const char *fmt, ...)
 {
     if (!t)
         return;
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof small) {
+        put(t, small, (size_t)n);
+        return;
+    }
     CbBuf b;
     cb_buf_init(&b, CELL_MAX);
-    va_list ap;
     va_start(ap, fmt);
     int rc = cb_buf_vprintf(&b, fmt, ap);
     va_end(ap);
@@ -121,7 +176,7 @@ void cli_table_addf(CliTable *t, const char *fmt, ...)
         cb_buf_reset(&b);
         cb_buf_puts(&b, "(too long)");
     }
-    cli_table_add(t, b.data ? b.data : "");
+    put(t, b.data ? b.data : "", b.len);
     cb_buf_free(&b);
 }
 
@@ -152,43 +207,43 @@ size_t cli_table_rows(const CliTable *t)
     return t ? t->n_rows : 0;
 }
 
-/* Display width: code points of sanitised (printable) UTF-8 text. */
-static size_t width(const char *s)
+static int pad(CbBuf *line, size_t n)
 {
-    size_t w = 0;
-    for (; s && *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            w++;
-    return w;
-}
-
-static void pad(FILE *out, size_t n)
-{
-    while (n--)
-        fputc(' ', out);
-}
-
-static void print_line(const CliTable *t, char *const *cells, const size_t *w, FILE *out,
-                       int indent)
-{
-    pad(out, (size_t)indent);
-    /* The last column is not padded on the right: no trailing spaces. */
-    size_t last = t->n_cols;
-    while (last > 0 && (!cells[last - 1] || !*cells[last - 1]))
-        last--;
-    for (size_t c = 0; c < last; c++) {
-        const char *s = cells[c] ? cells[c] : "";
-        size_t sw = width(s);
-        size_t gap = w[c] > sw ? w[c] - sw : 0;
-        if (c)
-            fputs("  ", out);
-        if (t->align[c] == CLI_RIGHT)
-            pad(out, gap);
-        fputs(s, out);
-        if (t->align[c] == CLI_LEFT && c + 1 < last)
-            pad(out, gap);
+    static const char spaces[] = "                                ";
+    while (n > 0) {
+        size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+        if (cb_buf_append(line, spaces, k) < 0)
+            return -1;
+        n -= k;
     }
-    fputc('\n', out);
+    return 0;
+}
+
+/* One line of cells (text[c], width w[c]); the last non-empty cell is not
+ * padded on the right, so lines carry no trailing spaces. */
+static int print_line(const CliTable *t, const char *const *text, const size_t *cw, CbBuf *line,
+                      FILE *out, int indent)
+{
+    cb_buf_reset(line);
+    size_t last = t->n_cols;
+    while (last > 0 && (!text[last - 1] || !*text[last - 1]))
+        last--;
+    int rc = pad(line, (size_t)indent);
+    for (size_t c = 0; rc == 0 && c < last; c++) {
+        const char *s = text[c] ? text[c] : "";
+        size_t gap = t->widths[c] > cw[c] ? t->widths[c] - cw[c] : 0;
+        if (c)
+            rc |= cb_buf_append(line, "  ", 2);
+        if (t->align[c] == CLI_RIGHT)
+            rc |= pad(line, gap);
+        rc |= cb_buf_puts(line, s);
+        if (t->align[c] == CLI_LEFT && c + 1 < last)
+            rc |= pad(line, gap);
+    }
+    rc |= cb_buf_append(line, "\n", 1);
+    if (rc == 0 && fwrite(line->data, 1, line->len, out) != line->len)
+        rc = -1;
+    return rc;
 }
 
 int cli_table_print(const CliTable *t, FILE *out, int indent)
@@ -197,46 +252,59 @@ int cli_table_print(const CliTable *t, FILE *out, int indent)
         cli_error("out of memory while building a table");
         return -1;
     }
-    size_t *w = calloc(t->n_cols ? t->n_cols : 1, sizeof *w);
-    char **dashes = calloc(t->n_cols ? t->n_cols : 1, sizeof *dashes);
-    int rc = -1;
-    if (!w || !dashes) {
-        cli_error("out of memory while printing a table");
+    size_t n = t->n_cols ? t->n_cols : 1;
+    const char **text = calloc(n, sizeof *text);
+    size_t *cw = calloc(n, sizeof *cw);
+    char *dashes = NULL;
+    CbBuf line;
+    cb_buf_init(&line, ARENA_MAX);
+    int rc = -1, titled = 0;
+    size_t total = 0;
+    if (!text || !cw)
         goto out;
-    }
-    int titled = 0;
     for (size_t c = 0; c < t->n_cols; c++) {
-        w[c] = width(t->titles[c]);
-        if (w[c])
-            titled = 1;
-        for (size_t r = 0; r < t->n_rows; r++) {
-            size_t cw = width(t->cells[r * t->n_cols + c]);
-            if (cw > w[c])
-                w[c] = cw;
-        }
+        titled |= t->titles[c] && *t->titles[c];
+        total += t->widths[c] + 1;
     }
     if (titled) {
-        print_line(t, t->titles, w, out, indent);
         for (size_t c = 0; c < t->n_cols; c++) {
-            dashes[c] = malloc(w[c] + 1);
-            if (!dashes[c]) {
-                cli_error("out of memory while printing a table");
-                goto out;
-            }
-            memset(dashes[c], '-', w[c]);
-            dashes[c][w[c]] = '\0';
+            text[c] = t->titles[c];
+            cw[c] = width(t->titles[c]);
         }
-        print_line(t, dashes, w, out, indent);
+        if (print_line(t, text, cw, &line, out, indent) < 0)
+            goto out;
+        /* The dashes under each title: slices of one string. */
+        dashes = malloc(total + 1);
+        if (!dashes)
+            goto out;
+        size_t pos = 0;
+        for (size_t c = 0; c < t->n_cols; c++) {
+            memset(dashes + pos, '-', t->widths[c]);
+            dashes[pos + t->widths[c]] = '\0';
+            text[c] = dashes + pos;
+            cw[c] = t->widths[c];
+            pos += t->widths[c] + 1;
+        }
+        if (print_line(t, text, cw, &line, out, indent) < 0)
+            goto out;
     }
-    for (size_t r = 0; r < t->n_rows; r++)
-        print_line(t, t->cells + r * t->n_cols, w, out, indent);
+    for (size_t r = 0; r < t->n_rows; r++) {
+        for (size_t c = 0; c < t->n_cols; c++) {
+            const Cell *cell = &t->cells[r * t->n_cols + c];
+            text[c] = cell->off == SIZE_MAX ? NULL : t->arena.data + cell->off;
+            cw[c] = cell->width;
+        }
+        if (print_line(t, text, cw, &line, out, indent) < 0)
+            goto out;
+    }
     rc = 0;
 out:
-    if (dashes)
-        for (size_t c = 0; c < t->n_cols; c++)
-            free(dashes[c]);
+    if (rc < 0)
+        cli_error("cannot print a table (out of memory or a write error)");
+    cb_buf_free(&line);
     free(dashes);
-    free(w);
+    free(text);
+    free(cw);
     return rc;
 }
 

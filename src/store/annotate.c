@@ -3,6 +3,7 @@
 #include "store/store_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,6 +241,33 @@ fail:
 
 /* ---- proposals ----------------------------------------------------------- */
 
+/* STORE/proposals/NNNNNN.json: the proposal as recorded, so that reindex
+ * keeps it (proposals have no run directory of their own). */
+static int write_proposal(CbStore *s, int64_t id, const char *experiment, const char *proposer,
+                          const char *rationale, const char *recipe_json, int64_t run_id,
+                          double created, CbError *err)
+{
+    char *dir = cb_store_path(s->dir, "proposals");
+    char name[32];
+    snprintf(name, sizeof name, "%06lld.json", (long long)id);
+    char *path = dir ? cb_store_path(dir, name) : NULL;
+    json_t *j = json_pack("{s:i, s:I, s:s, s:s, s:s, s:s, s:I, s:f}", "format",
+                          CB_STORE_FILE_FORMAT, "id", (json_int_t)id, "experiment", experiment,
+                          "proposer", proposer, "rationale", rationale, "recipe", recipe_json,
+                          "run", (json_int_t)run_id, "created", created);
+    int rc;
+    if (!path)
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+    else if (!j)
+        rc = cb_error_set(err, CB_EINVAL, "proposal: a text that is not UTF-8 (or out of memory)");
+    else if ((rc = cb_store_mkdirs(dir, err)) == CB_OK)
+        rc = cb_store_write_json(path, j, err);
+    json_decref(j);
+    free(path);
+    free(dir);
+    return rc;
+}
+
 int cb_store_add_proposal(CbStore *s, const char *experiment, const char *proposer,
                           const char *rationale, const char *recipe_json, int64_t run_id,
                           int64_t *proposal_id, CbError *err)
@@ -269,11 +297,17 @@ int cb_store_add_proposal(CbStore *s, const char *experiment, const char *propos
         sqlite3_bind_text(st, 4, recipe_json, -1, SQLITE_STATIC);
         if (run_id > 0)
             sqlite3_bind_int64(st, 5, run_id);
-        sqlite3_bind_double(st, 6, cb_store_now());
-        if (sqlite3_step(st) != SQLITE_DONE)
+        double created = cb_store_now();
+        sqlite3_bind_double(st, 6, created);
+        if (sqlite3_step(st) != SQLITE_DONE) {
             rc = cb_store_sql_error(s, s->db, "adding a proposal", err);
-        else if (proposal_id)
-            *proposal_id = sqlite3_last_insert_rowid(s->db);
+        } else {
+            int64_t id = sqlite3_last_insert_rowid(s->db);
+            rc = write_proposal(s, id, experiment ? experiment : "default", proposer, rationale,
+                                recipe_json, run_id, created, err);
+            if (rc == CB_OK && proposal_id)
+                *proposal_id = id;
+        }
         sqlite3_finalize(st);
     }
     if (rc < 0) {
@@ -343,6 +377,74 @@ int cb_store_experiments(CbStore *s, CbExperimentInfo **rows, size_t *n, CbError
     sqlite3_finalize(st);
     if (rc < 0) {
         cb_experiment_infos_free(&out, count);
+        return rc;
+    }
+    *rows = out;
+    *n = count;
+    return CB_OK;
+}
+
+void cb_proposals_free(CbProposal **rows, size_t n)
+{
+    if (!rows || !*rows)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free((*rows)[i].experiment);
+        free((*rows)[i].proposer);
+        free((*rows)[i].rationale);
+        free((*rows)[i].recipe_json);
+    }
+    free(*rows);
+    *rows = NULL;
+}
+
+int cb_store_proposals(CbStore *s, const char *experiment, CbProposal **rows, size_t *n,
+                       CbError *err)
+{
+    *rows = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = cb_store_prepare(s,
+                              "SELECT p.id, e.name, p.proposer, p.rationale, p.recipe_json, "
+                              "coalesce(p.run_id, 0), p.created FROM proposals p JOIN experiments "
+                              "e ON e.id = p.experiment_id WHERE ?1 IS NULL OR e.name = ?1 ORDER "
+                              "BY p.id",
+                              &st, err);
+    if (rc < 0)
+        return rc;
+    if (experiment)
+        sqlite3_bind_text(st, 1, experiment, -1, SQLITE_STATIC);
+    CbProposal *out = NULL;
+    size_t count = 0, cap = 0;
+    int step, oom = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 16;
+            CbProposal *g = realloc(out, cap * sizeof *out);
+            if (!g) {
+                oom = 1;
+                break;
+            }
+            out = g;
+        }
+        CbProposal *p = &out[count++];
+        p->id = sqlite3_column_int64(st, 0);
+        p->experiment = cb_store_col_text(st, 1, &oom);
+        p->proposer = cb_store_col_text(st, 2, &oom);
+        p->rationale = cb_store_col_text(st, 3, &oom);
+        p->recipe_json = cb_store_col_text(st, 4, &oom);
+        p->run_id = sqlite3_column_int64(st, 5);
+        p->created = sqlite3_column_double(st, 6);
+        if (oom)
+            break;
+    }
+    if (oom)
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+    else if (step != SQLITE_DONE)
+        rc = cb_store_sql_error(s, s->db, "reading proposals", err);
+    sqlite3_finalize(st);
+    if (rc < 0) {
+        cb_proposals_free(&out, count);
         return rc;
     }
     *rows = out;

@@ -683,6 +683,113 @@ static int index_experiments(CbStore *s, const CbLogger *logger, CbError *err)
     return rc;
 }
 
+/* STORE/proposals/NNNNNN.json back into the proposals table; a proposal's
+ * run that is gone is unlinked, as a delete would have done. */
+static int index_proposals(CbStore *s, const CbLogger *logger, CbError *err)
+{
+    char *path = cb_store_path(s->dir, "proposals");
+    if (!path)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int rc = CB_OK;
+    DIR *d = opendir(path);
+    if (!d) {
+        if (errno != ENOENT)
+            rc = cb_error_set(err, CB_EIO, "%s: %s", path, strerror(errno));
+        free(path);
+        return rc;
+    }
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char name[32];
+        int64_t id;
+        if (len <= 5 || len - 5 >= sizeof name || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        memcpy(name, e->d_name, len - 5);
+        name[len - 5] = '\0';
+        if (!cb_store_parse_run_name(name, &id))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *g = realloc(ids, cap * sizeof *g);
+            if (!g) {
+                rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+                break;
+            }
+            ids = g;
+        }
+        ids[n++] = id;
+    }
+    closedir(d);
+    if (rc == CB_OK && n)
+        qsort(ids, n, sizeof *ids, cmp_id);
+    for (size_t i = 0; rc == CB_OK && i < n; i++) {
+        char name[40];
+        snprintf(name, sizeof name, "%06lld.json", (long long)ids[i]);
+        char *file = cb_store_path(path, name);
+        json_t *j = NULL;
+        CbError perr;
+        if (!file) {
+            rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+            break;
+        }
+        int pr = cb_store_read_json(file, CB_STORE_JSON_MAX, &j, &perr);
+        Rd rd = {file, &perr, pr};
+        char *exp = rd_str(&rd, j, "", "experiment");
+        char *proposer = rd_str(&rd, j, "", "proposer");
+        char *rationale = rd_str(&rd, j, "", "rationale");
+        char *recipe = rd_str(&rd, j, "", "recipe");
+        int64_t run = rd_int(&rd, j, "", "run", 0, INT64_MAX);
+        double created = rd_num(&rd, j, "", "created");
+        if (rd.rc == CB_OK && rd_int(&rd, j, "", "id", 1, INT64_MAX) != ids[i] && rd.rc == CB_OK)
+            rd.rc = cb_error_set(&perr, CB_EFORMAT, "%s: id is not the file name's", file);
+        if (rd.rc == CB_OK)
+            rd.rc = cb_store_check_experiment_name(exp, &perr);
+        if (rd.rc < 0) {
+            cb_log(logger, CB_LOG_WARN, "proposal skipped: %s", perr.text);
+        } else {
+            int64_t exp_id;
+            CbRunStatus st_run;
+            CbError ignored;
+            sqlite3_stmt *st = NULL;
+            if (run > 0 && cb_store_run_status(s, run, &st_run, &ignored) < 0)
+                run = 0;
+            rc = cb_store_experiment_id(s, exp, 1, &exp_id, err);
+            if (rc == CB_OK)
+                rc = cb_store_prepare(s,
+                                      "INSERT INTO proposals(id, experiment_id, proposer, "
+                                      "rationale, recipe_json, run_id, created) VALUES (?1, ?2, "
+                                      "?3, ?4, ?5, ?6, ?7)",
+                                      &st, err);
+            if (rc == CB_OK) {
+                sqlite3_bind_int64(st, 1, ids[i]);
+                sqlite3_bind_int64(st, 2, exp_id);
+                sqlite3_bind_text(st, 3, proposer, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 4, rationale, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 5, recipe, -1, SQLITE_STATIC);
+                if (run > 0)
+                    sqlite3_bind_int64(st, 6, run);
+                sqlite3_bind_double(st, 7, created);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                    rc = cb_store_sql_error(s, s->db, "adding a proposal", err);
+                sqlite3_finalize(st);
+            }
+        }
+        json_decref(j);
+        free(exp);
+        free(proposer);
+        free(rationale);
+        free(recipe);
+        free(file);
+    }
+    free(ids);
+    free(path);
+    return rc;
+}
+
 /* The old database, before the new one replaces it: a codecbench store is
  * checkpointed (so no stale WAL is replayed onto the new file); a corrupt
  * one is kept beside, renamed, never deleted. */
@@ -824,6 +931,8 @@ int cb_store_reindex(const char *dir, const CbLogger *logger, int64_t *runs, CbE
         }
         free(rd);
     }
+    if (rc == CB_OK)
+        rc = index_proposals(&s, logger, err);
     /* BD figures once every run is in. */
     if (rc == CB_OK) {
         sqlite3_stmt *st = NULL;

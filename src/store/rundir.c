@@ -340,6 +340,40 @@ int cb_store_check_note(const char *text, CbError *err)
     return CB_OK;
 }
 
+json_t *cb_store_json_text(const char *text)
+{
+    size_t n = strlen(text);
+    const unsigned char *s = (const unsigned char *)text;
+    size_t bad = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len(s + i, n - i);
+        bad += !l;
+        i += l ? l : 1;
+    }
+    if (!bad)
+        return json_string(text);
+    /* Each invalid byte becomes U+FFFD (3 bytes). */
+    char *copy = malloc(n + 2 * bad + 1), *o = copy;
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_len(s + i, n - i);
+        if (l) {
+            memcpy(o, s + i, l);
+            o += l;
+            i += l;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    *o = '\0';
+    json_t *j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 double cb_store_now(void)
 {
     struct timespec ts;

@@ -46,15 +46,13 @@ int cb_store_write_status_file(CbStore *s, int64_t id, CbError *err)
     const char *reason = (const char *)sqlite3_column_text(st, 1);
     j = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o}", "format", CB_STORE_FILE_FORMAT, "status",
                   cb_run_status_name((CbRunStatus)sqlite3_column_int(st, 0)), "reason",
-                  reason ? json_string(reason) : json_null(), "created",
+                  reason ? cb_store_json_text(reason) : json_null(), "created",
                   json_real_or_null(cb_store_col_real(st, 2)), "started",
                   json_real_or_null(cb_store_col_real(st, 3)), "finished",
                   json_real_or_null(cb_store_col_real(st, 4)));
     path = run_file(s, id, "status.json");
     if (!j || !path) {
-        /* json_string refuses invalid UTF-8: the reason then goes in escaped form. */
-        rc = cb_error_set(err, CB_ENOMEM, "status.json of run %lld: out of memory or a reason "
-                                          "that is not UTF-8", (long long)id);
+        rc = cb_error_set(err, CB_ENOMEM, "status.json of run %lld: out of memory", (long long)id);
         goto done;
     }
     rc = cb_store_write_json(path, j, err);

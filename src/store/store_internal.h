@@ -92,6 +92,9 @@ int cb_store_check_experiment_name(const char *name, CbError *err);
 int cb_store_check_tag(const char *tag, CbError *err);
 /* Notes: 1..4096 bytes of valid UTF-8 without NUL. */
 int cb_store_check_note(const char *text, CbError *err);
+/* A JSON string of text, each byte that is not valid UTF-8 replaced by
+ * U+FFFD (reasons may quote a crashed worker's log); NULL when out of memory. */
+json_t *cb_store_json_text(const char *text);
 /* Unix time now, in seconds with a fraction. */
 double cb_store_now(void);
 

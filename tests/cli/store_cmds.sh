@@ -70,8 +70,9 @@ ok 'grep -qE "^BD-rate vs anchor +- +-20\.00% +-10\.00%" "$t/out"' "compare: BD-
 ok 'grep -qE "^  kbps +1000\.0 +800\.0 \(-20\.0%\) +900\.0 \(-10\.0%\)" "$t/out"' "compare: side by side with deltas"
 ok 'grep -qE "^  transform +klt +dct +dct" "$t/out" && grep -qE "^  deblock +true +true +false" "$t/out" && ! grep -qE "^  (gop|qps) " "$t/out"' "compare: only the recipe fields that differ"
 ok 'grep -qE "^  run 2 +\+25\.00% +- +\+12\.50%" "$t/out"' "compare: the BD-rate matrix (row run 2: run 1 +25.00%, run 3 +12.50%)"
+ok 'grep -q "^how each run was made:" "$t/out" && grep -qE "^ +3  codecbench test fixture  codecbench engine \(fixture\)  fixture$" "$t/out"' "compare: how each run was made (versions, machine)"
 run compare 2 1 --anchor 1 --json --store "$st" >/dev/null
-ok 'py "m={(c[\"anchor\"], c[\"test\"]): c for c in d[\"bd_matrix\"]}; assert d[\"anchor_run\"] == 1 and [r[\"id\"] for r in d[\"runs\"]] == [1, 2]; assert abs(m[(1,2)][\"bd_rate_pct\"] + 20) < 1e-9 and abs(m[(2,1)][\"bd_rate_pct\"] - 25) < 1e-9; assert list(d[\"recipe_differences\"]) == [\"transform\"]; assert d[\"provenance\"][\"anchor_run\"] == 1"' "compare --json: matrix, differences, provenance"
+ok 'py "m={(c[\"anchor\"], c[\"test\"]): c for c in d[\"bd_matrix\"]}; assert d[\"anchor_run\"] == 1 and [r[\"id\"] for r in d[\"runs\"]] == [1, 2]; assert abs(m[(1,2)][\"bd_rate_pct\"] + 20) < 1e-9 and abs(m[(2,1)][\"bd_rate_pct\"] - 25) < 1e-9; assert list(d[\"recipe_differences\"]) == [\"transform\"]; assert d[\"provenance\"][\"anchor_run\"] == 1; assert d[\"runs\"][1][\"made_by\"][\"machine\"] == \"fixture\""' "compare --json: matrix, differences, provenance"
 ok '[ "$(run compare 1 5 --store "$st")" = 1 ] && grep -q "run 1 is on clip aaaa0000aaaa" "$t/err" && grep -q "run 5 is on clip bbbb0000bbbb" "$t/err"' "compare across clips: refused naming both runs and clips"
 ok 'no_esc "$t/err"' "compare across clips: the file name's escape sequence is sanitised"
 ok '[ "$(run compare 1 4 --store "$st")" = 1 ] && grep -q "run 4 is failed, not done" "$t/err"' "compare with a failed run: refused"
@@ -80,6 +81,7 @@ ok '[ "$(run compare 1 --store "$st")" = 2 ]' "compare of one run: usage error"
 # export
 ok '[ "$(run export --store "$st")" = 0 ] && [ "$(wc -l < "$t/out")" = 17 ]' "export: a header and 16 rows (4 done runs x 4 points)"
 ok 'head -1 "$t/out" | grep -q "^run,experiment,recipe,recipe_hash,codec,clip_id,input,.*,rate,payload_bytes,.*,ssim," && grep -q "^2,fx,test,.*,22,16000,16016,800[,.]" "$t/out"' "export: CSV columns and run 2's first row"
+ok 'head -1 "$t/out" | grep -q ",anchor_run,codecbench_version,encoder_version,machine$" && grep -q "^3,.*,1,\"codecbench test fixture\",\"codecbench engine (fixture)\",fixture$" "$t/out"' "export: each row says how its run was made (quoted where it has spaces)"
 ok 'no_esc "$t/out"' "export: no escape byte in CSV"
 ok '[ "$(run export --frames --csv --store "$st")" = 0 ] && [ "$(wc -l < "$t/out")" = 65 ] && grep -q "^5,fx,anchor,.*,37,3,P,8640," "$t/out"' "export --frames: one row per frame (64)"
 run export --json --experiment fx --tag best --store "$st" >/dev/null
@@ -109,12 +111,18 @@ ok 'py "e={x[\"name\"]: x for x in d[\"experiments\"]}; r={x[\"recipe\"]: x for 
 ok '[ "$(run anchor fx --store "$st")" = 0 ] && grep -q "^experiment fx: anchor recipe anchor (sha256 [0-9a-f]*)" "$t/out"' "anchor fx: shows the anchor"
 ok '[ "$(run anchor nosuch --store "$st")" = 1 ] && grep -q "no experiment .nosuch." "$t/err"' "anchor of an unknown experiment: exit 1"
 printf '{"name": "x", "codec": "engine", "settings": {"block_size": 12}}' > "$t/bad.json"
+printf '{"name": "test", "codec": "engine", "settings": {"transform": "dct", "qps": [22, 27, 32, 37]}}' > "$t/test.json"
 ok '[ "$(run anchor fx "$t/bad.json" --store "$st")" = 1 ] && grep -q "settings.block_size: 12 is not one of 8, 16" "$t/err"' "anchor with an invalid recipe: refused naming the field"
+
+ok '[ "$(run anchor new "$t/test.json" --store "$t/fresh")" = 0 ] && [ -f "$t/fresh/store.db" ] && [ "$(run anchor new --store "$t/fresh")" = 0 ] && grep -q "anchor recipe test" "$t/out"' "anchor before any run makes the store"
 
 # reindex keeps everything list shows.
 run list --store "$st" >/dev/null; cp "$t/out" "$t/before"
 run list --json --store "$st" >/dev/null; cp "$t/out" "$t/before.json"
+# A run directory that cannot be read is named in a warning and skipped.
+mkdir -p "$st/runs/000099" && printf 'not json' > "$st/runs/000099/run.json"
 ok '[ "$(run reindex --store "$st")" = 0 ] && grep -q "^indexed 6 runs" "$t/out"' "reindex: 6 runs indexed"
+ok 'grep -q "^codecbench: warning: .*000099" "$t/err" && [ -d "$st/runs/000099" ]' "reindex: an unreadable run directory is named in a warning and kept ($(head -c 160 "$t/err"))"
 run list --store "$st" >/dev/null
 # The one queued run has no worker and no result: reindex marks it
 # interrupted (store.h); every other line is as it was.
@@ -130,7 +138,6 @@ ok '[ "$(run note 3 --store "$st")" = 0 ] && grep -q "QP 37 looks blocky" "$t/ou
 
 # A new anchor recomputes the BD figures: against "test" (0.8 x), run 1
 # needs 1 / 0.8 = 1.25 x the rate.
-printf '{"name": "test", "codec": "engine", "settings": {"transform": "dct", "qps": [22, 27, 32, 37]}}' > "$t/test.json"
 ok '[ "$(run anchor fx "$t/test.json" --store "$st")" = 0 ] && grep -q "anchor recipe test" "$t/out"' "anchor fx test.json"
 run list --json --store "$st" >/dev/null
 ok 'py "r={x[\"id\"]: x for x in d[\"runs\"]}; assert abs(r[1][\"bd_rate_pct\"] - 25) < 1e-9 and r[1][\"anchor_run\"] == 2"' "after the new anchor, run 1's BD-rate is +25.00%"
@@ -172,6 +179,18 @@ PYEOF
 else
     skip "rm on a terminal asks" "python3 has no pty module"
 fi
+
+# A recipe name the recipe parser accepts but a terminal must not get raw:
+# U+202E (right-to-left override, UTF-8 e2 80 ae) and U+009B (the 8-bit
+# CSI, c2 9b).
+hs=$t/hostile
+"$fixture" --hostile "$hs" "$t/clipA.y4m" 2>"$t/err"
+rc=$?
+ok '[ $rc = 0 ]' "the fixture builds a store with a hostile recipe name ($(head -c 200 "$t/err"))"
+raw_free() { ! LC_ALL=C grep -q "$(printf '\342\200\256')" "$1" && ! LC_ALL=C grep -q "$(printf '\302\233')" "$1"; }
+for c in "list" "show 1" "show 1 --frames" "export" "lineage 1" "experiments" "anchor hostile"; do
+    ok '[ "$(run '"$c"' --store "$hs")" = 0 ] && raw_free "$t/out" && grep -q "evil<U+202E><U+009B>31mname" "$t/out"' "$c: the hostile recipe name is shown sanitised"
+done
 
 # Help and documentation of every command.
 for c in list show compare export tag note lineage anchor rm gc reindex experiments; do

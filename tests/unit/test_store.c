@@ -428,6 +428,20 @@ static void test_status_transitions(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "reason")),
                         "verification: qp27.cbv: frame 3 differs");
     json_decref(j);
+    /* A reason that quotes bytes that are not UTF-8 (a crashed worker's
+     * log) is kept in the row as it is, and in status.json with U+FFFD. */
+    int64_t g = queue(f, NULL, RECIPE_A, 0);
+    set_status(f, g, CB_RUN_FAILED, "log: \xff\xfe end");
+    char *gd = cb_store_run_dir(f->s, g);
+    snprintf(path, sizeof path, "%s/status.json", gd);
+    free(gd);
+    j = load_json(path);
+    assert_string_equal(json_string_value(json_object_get(j, "reason")),
+                        "log: \xef\xbf\xbd\xef\xbf\xbd end");
+    json_decref(j);
+    assert_int_equal(cb_store_get_run(f->s, g, &info, &err), 0);
+    assert_string_equal(info.reason, "log: \xff\xfe end");
+    cb_run_info_free(&info);
     /* Nothing leaves a final state except requeue. */
     for (int st = 0; st <= CB_RUN_INTERRUPTED; st++)
         assert_int_equal(cb_store_set_status(f->s, id, (CbRunStatus)st, NULL, 0, &err),
@@ -761,6 +775,19 @@ static void test_tags_notes_lineage(void **state)
                      CB_ENOENT);
     assert_int_equal(cb_store_add_proposal(f->s, "bad/name", "local", "x", RECIPE_T, 0, &pid, &err),
                      CB_EINVAL);
+    CbProposal *props;
+    assert_int_equal(cb_store_proposals(f->s, "evo", &props, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(props[0].id, pid);
+    assert_string_equal(props[0].proposer, "local");
+    assert_string_equal(props[0].rationale, "lower QPs");
+    assert_string_equal(props[0].recipe_json, RECIPE_T);
+    assert_int_equal(props[0].run_id, d);
+    cb_proposals_free(&props, n);
+    assert_null(props);
+    assert_int_equal(cb_store_proposals(f->s, "default", &props, &n, &err), 0);
+    assert_int_equal(n, 0);
+    cb_proposals_free(&props, n);
     CbExperimentInfo *ex;
     assert_int_equal(cb_store_experiments(f->s, &ex, &n, &err), 0);
     assert_int_equal(n, 2);
@@ -1145,6 +1172,12 @@ static void test_reindex(void **state)
     assert_int_equal(cb_store_tag(f->s, t1, "best", 1, &err), 0);
     assert_int_equal(cb_store_note(f->s, t1, "the good one", &err), 0);
     int64_t gone = queue(f, "e", RECIPE_T, 0);
+    int64_t p1, p2;
+    assert_int_equal(cb_store_add_proposal(f->s, "e", "llm", "why \"not\"", RECIPE_T, t1, &p1,
+                                           &err),
+                     0);
+    assert_int_equal(cb_store_add_proposal(f->s, "e", "llm", "gone", RECIPE_T, gone, &p2, &err),
+                     0);
     assert_int_equal(cb_store_delete_run(f->s, gone, &err), 0);
     (void)a1;
     (void)t2;
@@ -1212,6 +1245,16 @@ static void test_reindex(void **state)
     assert_int_equal(nn, 1);
     assert_string_equal(notes[0].text, "the good one");
     cb_notes_free(&notes, nn);
+    CbProposal *props;
+    assert_int_equal(cb_store_proposals(f->s, NULL, &props, &nn, &err), 0);
+    assert_int_equal(nn, 2);
+    assert_int_equal(props[0].id, p1);
+    assert_int_equal(props[0].run_id, t1);
+    assert_string_equal(props[0].rationale, "why \"not\"");
+    assert_string_equal(props[0].recipe_json, RECIPE_T);
+    assert_int_equal(props[1].id, p2);
+    assert_int_equal(props[1].run_id, 0); /* its run was deleted */
+    cb_proposals_free(&props, nn);
     CbExperimentInfo *ex;
     assert_int_equal(cb_store_experiments(f->s, &ex, &nn, &err), 0);
     assert_int_equal(nn, 2);
