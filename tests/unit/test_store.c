@@ -1145,6 +1145,20 @@ static void assert_same_run(const CbRunInfo *a, const CbRunInfo *b, int unfinish
         fail_msg("run %lld: reason or times differ after reindex", (long long)a->id);
 }
 
+typedef struct Captured {
+    char text[16384];
+    size_t len;
+} Captured;
+
+static void capture(void *opaque, CbLogLevel level, const char *msg)
+{
+    Captured *c = opaque;
+    (void)level;
+    int n = snprintf(c->text + c->len, sizeof c->text - c->len, "%s\n", msg);
+    if (n > 0 && (size_t)n < sizeof c->text - c->len)
+        c->len += (size_t)n;
+}
+
 static void warn_count(void *opaque, CbLogLevel level, const char *msg)
 {
     (void)msg;
@@ -1291,6 +1305,106 @@ static void test_reindex_damaged_result(void **state)
     assert_int_equal(info.status, CB_RUN_FAILED);
     assert_non_null(strstr(info.reason, "result.json"));
     cb_run_info_free(&info);
+}
+
+/* Hostile run directories: each is skipped with a warning naming it and
+ * the reason, never deleted, and the good ones are still indexed. */
+static void test_reindex_hostile_dirs(void **state)
+{
+    Fix *f = *state;
+    CbError err;
+    int64_t good = queue(f, "e", RECIPE_A, 0);
+    set_status(f, good, CB_RUN_RUNNING, NULL);
+    set_status(f, good, CB_RUN_FAILED, "x");
+    assert_int_equal(cb_store_tag(f->s, good, "ok", 1, &err), 0);
+    cb_store_close(&f->s);
+    static const struct {
+        const char *run_json, *recipe, *why;
+    } cases[] = {
+        {"[1, 2]", "{\"name\": \"a\", \"codec\": \"engine\"}", "not a JSON object"},
+        {"{\"format\": 1, \"id\": 999, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"engine\"}", "id is not"},
+        {"{\"format\": 2, \"id\": ID}", "{}", "format 2"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"../x\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"engine\"}", "experiment name"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": \"all\", \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"engine\"}", "frames"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"nope\"}", "codec"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         NULL, "recipe.json"},
+    };
+    size_t nc = sizeof cases / sizeof cases[0];
+    for (size_t i = 0; i < nc; i++) {
+        char dir[600], path[700];
+        int id = 100 + (int)i;
+        snprintf(dir, sizeof dir, "%s/runs/%06d", f->dir, id);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/run.json", dir);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        /* "ID" stands for the directory's id. */
+        const char *t = cases[i].run_json, *at = strstr(t, "ID");
+        if (at)
+            fprintf(fp, "%.*s%d%s", (int)(at - t), t, id, at + 2);
+        else
+            fputs(t, fp);
+        fclose(fp);
+        if (cases[i].recipe) {
+            snprintf(path, sizeof path, "%s/recipe.json", dir);
+            fp = fopen(path, "w");
+            assert_non_null(fp);
+            fputs(cases[i].recipe, fp);
+            fclose(fp);
+        }
+    }
+    /* A good run with hostile annotations keeps its run, loses the bad tag. */
+    {
+        char path[700];
+        snprintf(path, sizeof path, "%s/runs/%06lld/annotations.json", f->dir, (long long)good);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("{\"format\": 1, \"tags\": [\"ok\", \"bad tag\", 7], \"notes\": [{\"text\": 3}]}",
+              fp);
+        fclose(fp);
+    }
+    Captured cap = {0};
+    CbLogger logger = {capture, &cap, CB_LOG_DEBUG};
+    int64_t runs;
+    if (cb_store_reindex(f->dir, &logger, &runs, &err) != 0)
+        fail_msg("reindex: %s", err.text);
+    assert_int_equal(runs, 1);
+    for (size_t i = 0; i < nc; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%06d", 100 + (int)i);
+        if (!strstr(cap.text, name) || !strstr(cap.text, cases[i].why))
+            fail_msg("no warning naming %s and \"%s\" in:\n%s", name, cases[i].why, cap.text);
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/runs/%s", f->dir, name);
+        struct stat sb;
+        assert_int_equal(stat(dir, &sb), 0);
+    }
+    assert_non_null(strstr(cap.text, "tags[1]"));
+    assert_non_null(strstr(cap.text, "tags[2]"));
+    assert_non_null(strstr(cap.text, "notes[0]"));
+    open_store(f);
+    CbRunInfo info;
+    assert_int_equal(cb_store_get_run(f->s, good, &info, &err), 0);
+    assert_string_equal(info.tags, "ok");
+    assert_int_equal(info.status, CB_RUN_FAILED);
+    cb_run_info_free(&info);
+    /* New ids go past the skipped directories. */
+    assert_int_equal(queue(f, NULL, RECIPE_A, 0), 100 + (int64_t)nc);
 }
 
 /* ---- schema: migrations and refusals ------------------------------------------ */
@@ -1591,6 +1705,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_and_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reindex_damaged_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reindex_hostile_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_foreign_sqlite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_non_sqlite, setup, teardown),
