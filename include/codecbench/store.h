@@ -174,6 +174,8 @@ typedef struct CbRunFilter {
                                    "psnr_y_max", "recipe_name", "status", "encode_fps", ...); NULL: "id" */
     int descending;
     int64_t limit;            /**< <= 0: no limit */
+    const char *clip_id;      /**< runs imported on this clip identity; NULL: any */
+    const char *recipe_hash;  /**< runs of this recipe (hex SHA-256); NULL: any */
 } CbRunFilter;
 
 /** Runs matching f (NULL: all), sorted.  *rows is a new array (free with

@@ -464,7 +464,8 @@ int cb_store_list(CbStore *s, const CbRunFilter *f, CbRunInfo **rows, size_t *n,
     int rc = cb_buf_puts(&q, "SELECT " RUN_COLUMNS
                              " WHERE (?1 IS NULL OR e.name = ?1) AND (?2 < 0 OR r.status = ?2) AND "
                              "(?3 IS NULL OR r.codec = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 "
-                             "FROM tags t WHERE t.run_id = r.id AND t.tag = ?4)) ORDER BY ");
+                             "FROM tags t WHERE t.run_id = r.id AND t.tag = ?4)) AND (?6 IS NULL OR "
+                             "c.identity = ?6) AND (?7 IS NULL OR r.recipe_hash = ?7) ORDER BY ");
     if (rc == CB_OK && nullable)
         rc = cb_buf_printf(&q, "%s IS NULL, ", sort_sql);
     if (rc == CB_OK && strcmp(sort_sql, "r.id") != 0)
@@ -490,6 +491,10 @@ int cb_store_list(CbStore *s, const CbRunFilter *f, CbRunInfo **rows, size_t *n,
     if (f->tag)
         sqlite3_bind_text(st, 4, f->tag, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+    if (f->clip_id)
+        sqlite3_bind_text(st, 6, f->clip_id, -1, SQLITE_STATIC);
+    if (f->recipe_hash)
+        sqlite3_bind_text(st, 7, f->recipe_hash, -1, SQLITE_STATIC);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {
