@@ -1381,6 +1381,31 @@ static void test_reindex_hostile_dirs(void **state)
             fclose(fp);
         }
     }
+    /* A run whose status.json is damaged keeps its run (no result: interrupted). */
+    int64_t damaged = 100 + (int64_t)nc;
+    {
+        char dir[600], path[700];
+        snprintf(dir, sizeof dir, "%s/runs/%06lld", f->dir, (long long)damaged);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/run.json", dir);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fprintf(fp, "{\"format\": 1, \"id\": %lld, \"experiment\": \"e\", \"input\": \"/x\", "
+                    "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+                    "\"created\": 1}",
+                (long long)damaged);
+        fclose(fp);
+        snprintf(path, sizeof path, "%s/recipe.json", dir);
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs(RECIPE_A, fp);
+        fclose(fp);
+        snprintf(path, sizeof path, "%s/status.json", dir);
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("{\"status\": \"done", fp);
+        fclose(fp);
+    }
     /* A good run with hostile annotations keeps its run, loses the bad tag. */
     {
         char path[700];
@@ -1396,7 +1421,7 @@ static void test_reindex_hostile_dirs(void **state)
     int64_t runs;
     if (cb_store_reindex(f->dir, &logger, &runs, &err) != 0)
         fail_msg("reindex: %s", err.text);
-    assert_int_equal(runs, 1);
+    assert_int_equal(runs, 2);
     for (size_t i = 0; i < nc; i++) {
         char name[16];
         snprintf(name, sizeof name, "%06d", 100 + (int)i);
@@ -1416,8 +1441,12 @@ static void test_reindex_hostile_dirs(void **state)
     assert_string_equal(info.tags, "ok");
     assert_int_equal(info.status, CB_RUN_FAILED);
     cb_run_info_free(&info);
+    assert_int_equal(cb_store_get_run(f->s, damaged, &info, &err), 0);
+    assert_int_equal(info.status, CB_RUN_INTERRUPTED);
+    cb_run_info_free(&info);
+    assert_non_null(strstr(cap.text, "status.json"));
     /* New ids go past the skipped directories. */
-    assert_int_equal(queue(f, NULL, RECIPE_A, 0), 100 + (int64_t)nc);
+    assert_int_equal(queue(f, NULL, RECIPE_A, 0), damaged + 1);
 }
 
 /* ---- schema: migrations and refusals ------------------------------------------ */
