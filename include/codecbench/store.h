@@ -33,7 +33,8 @@
  * by cb_store_requeue):
  *
  *   {"format": 1, "status": "failed", "reason": "...", "created": ...,
- *    "started": ..., "finished": ...}      (reason and times may be null)
+ *    "started": ..., "finished": ...}      (reason and times may be null;
+ *   bytes of a reason that are not UTF-8 are written as U+FFFD)
  *
  * annotations.json (rewritten atomically on every change):
  *
@@ -174,6 +175,8 @@ typedef struct CbRunFilter {
                                    "psnr_y_max", "recipe_name", "status", "encode_fps", ...); NULL: "id" */
     int descending;
     int64_t limit;            /**< <= 0: no limit */
+    const char *clip_id;      /**< runs imported on this clip identity; NULL: any */
+    const char *recipe_hash;  /**< runs of this recipe (hex SHA-256); NULL: any */
 } CbRunFilter;
 
 /** Runs matching f (NULL: all), sorted.  *rows is a new array (free with
@@ -235,11 +238,13 @@ int cb_store_counts(CbStore *s, int64_t counts[7], CbError *err);
 int cb_store_set_anchor(CbStore *s, const char *experiment, const char *recipe_json,
                         const char *recipe_source, CbError *err);
 
+/** An experiment.  Its clip set is the set of clips its done runs were
+ * measured on (clips are known by identity only once a run is imported). */
 typedef struct CbExperimentInfo {
     char *name;
     char *anchor_name;        /**< NULL: no anchor */
     char *anchor_hash;
-    int64_t runs, done, clips;
+    int64_t runs, done, clips; /**< runs, done runs, distinct clips of done runs */
 } CbExperimentInfo;
 void cb_experiment_infos_free(CbExperimentInfo **rows, size_t n);
 int cb_store_experiments(CbStore *s, CbExperimentInfo **rows, size_t *n, CbError *err);

@@ -267,7 +267,8 @@ static double opt_time(const json_t *o, const char *key)
 }
 
 /* Reads run.json, recipe.json, status.json and annotations.json of dir. */
-static int read_rundir(const char *dir, int64_t id, RunDir *r, CbError *err)
+static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *logger,
+                       CbError *err)
 {
     memset(r, 0, sizeof *r);
     r->id = id;
@@ -323,29 +324,35 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, CbError *err)
     }
     free(path);
 
-    /* status.json: absent while a run has not finished. */
+    /* status.json: absent while a run has not finished.  A damaged one
+     * (or annotations.json) costs the run its state (or annotations), with
+     * a warning, never the run itself. */
     path = cb_store_path(dir, "status.json");
     if (!path) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
     }
-    rc = cb_store_read_json(path, CB_STORE_JSON_MAX, &j, err);
-    if (rc == CB_OK) {
+    CbError ferr;
+    int fr = cb_store_read_json(path, CB_STORE_JSON_MAX, &j, &ferr);
+    if (fr == CB_OK) {
         const json_t *st = json_object_get(j, "status");
         const json_t *reason = json_object_get(j, "reason");
         if (!json_is_string(st) || cb_run_status_parse(json_string_value(st), &r->status) < 0) {
-            rc = cb_error_set(err, CB_EFORMAT, "%s: status: not a run status", path);
-            goto fail;
+            cb_log(logger, CB_LOG_WARN, "%s: status: not a run status; ignored", path);
+        } else {
+            r->has_status = 1;
+            if (json_is_string(reason) && !(r->reason = strdup(json_string_value(reason)))) {
+                rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+                goto fail;
+            }
+            r->started = opt_time(j, "started");
+            r->finished = opt_time(j, "finished");
         }
-        r->has_status = 1;
-        if (json_is_string(reason) && !(r->reason = strdup(json_string_value(reason)))) {
-            rc = cb_error_set(err, CB_ENOMEM, "out of memory");
-            goto fail;
-        }
-        r->started = opt_time(j, "started");
-        r->finished = opt_time(j, "finished");
-    } else if (rc != CB_ENOENT) {
+    } else if (fr == CB_ENOMEM) {
+        rc = cb_error_set(err, CB_ENOMEM, "%s", ferr.text);
         goto fail;
+    } else if (fr != CB_ENOENT) {
+        cb_log(logger, CB_LOG_WARN, "%s; ignored", ferr.text);
     }
     json_decref(j);
     j = NULL;
@@ -356,11 +363,13 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, CbError *err)
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
     }
-    rc = cb_store_read_json(path, CB_STORE_JSON_MAX, &r->annotations, err);
-    if (rc == CB_ENOENT)
-        rc = CB_OK;
-    if (rc < 0)
+    fr = cb_store_read_json(path, CB_STORE_ANNOTATIONS_MAX, &r->annotations, &ferr);
+    if (fr == CB_ENOMEM) {
+        rc = cb_error_set(err, CB_ENOMEM, "%s", ferr.text);
         goto fail;
+    } else if (fr < 0 && fr != CB_ENOENT) {
+        cb_log(logger, CB_LOG_WARN, "%s; tags and notes not restored", ferr.text);
+    }
     free(path);
     return CB_OK;
 fail:
@@ -494,7 +503,7 @@ static int index_run(CbStore *s, const char *dir, int64_t id, const CbLogger *lo
     char hash[CB_RECIPE_HASH_HEX];
     char *rpath = NULL;
     *skip = 1;
-    int rc = read_rundir(dir, id, &r, err);
+    int rc = read_rundir(dir, id, &r, logger, err);
     if (rc < 0)
         return rc;
     rc = cb_recipe_parse(r.recipe_text, strlen(r.recipe_text), "recipe.json", &recipe, err);

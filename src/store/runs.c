@@ -393,37 +393,38 @@ void cb_run_infos_free(CbRunInfo **rows, size_t n)
 /* The sortable columns: CbRunInfo's names and the SQL they sort by. */
 static const struct {
     const char *name, *sql;
+    int nullable; /* NULLs are put last, which costs a sort key */
 } sort_columns[] = {
-    {"id", "r.id"},
-    {"experiment", "e.name"},
-    {"recipe_name", "r.recipe_name"},
-    {"recipe_hash", "r.recipe_hash"},
-    {"codec", "r.codec"},
-    {"status", "r.status"},
-    {"reason", "r.reason"},
-    {"input", "r.input"},
-    {"clip_id", "c.identity"},
-    {"first_frame", "r.first_frame"},
-    {"frames", "r.frames"},
-    {"width", "r.width"},
-    {"height", "r.height"},
-    {"parent", "r.parent"},
-    {"origin", "r.origin"},
-    {"tags", "r.tags"},
-    {"created", "r.created"},
-    {"started", "r.started"},
-    {"finished", "r.finished"},
-    {"pid", "r.pid"},
-    {"cancel_requested", "r.cancel_requested"},
-    {"n_points", "r.n_points"},
-    {"kbps_min", "r.kbps_min"},
-    {"kbps_max", "r.kbps_max"},
-    {"psnr_y_min", "r.psnr_y_min"},
-    {"psnr_y_max", "r.psnr_y_max"},
-    {"bd_rate", "r.bd_rate"},
-    {"bd_psnr", "r.bd_psnr"},
-    {"anchor_run", "r.anchor_run"},
-    {"encode_fps", "r.encode_fps"},
+    {"id", "r.id", 0},
+    {"experiment", "e.name", 0},
+    {"recipe_name", "r.recipe_name", 0},
+    {"recipe_hash", "r.recipe_hash", 0},
+    {"codec", "r.codec", 0},
+    {"status", "r.status", 0},
+    {"reason", "r.reason", 1},
+    {"input", "r.input", 0},
+    {"clip_id", "c.identity", 1},
+    {"first_frame", "r.first_frame", 0},
+    {"frames", "r.frames", 0},
+    {"width", "r.width", 0},
+    {"height", "r.height", 0},
+    {"parent", "r.parent", 0},
+    {"origin", "r.origin", 0},
+    {"tags", "r.tags", 1},
+    {"created", "r.created", 0},
+    {"started", "r.started", 1},
+    {"finished", "r.finished", 1},
+    {"pid", "r.pid", 0},
+    {"cancel_requested", "r.cancel_requested", 0},
+    {"n_points", "r.n_points", 0},
+    {"kbps_min", "r.kbps_min", 1},
+    {"kbps_max", "r.kbps_max", 1},
+    {"psnr_y_min", "r.psnr_y_min", 1},
+    {"psnr_y_max", "r.psnr_y_max", 1},
+    {"bd_rate", "r.bd_rate", 1},
+    {"bd_psnr", "r.bd_psnr", 1},
+    {"anchor_run", "r.anchor_run", 0},
+    {"encode_fps", "r.encode_fps", 1},
 };
 
 static int sort_error(const char *name, CbError *err)
@@ -446,21 +447,31 @@ int cb_store_list(CbStore *s, const CbRunFilter *f, CbRunInfo **rows, size_t *n,
     *rows = NULL;
     *n = 0;
     const char *sort_sql = NULL, *sort = f->sort ? f->sort : "id";
-    for (size_t i = 0; i < sizeof sort_columns / sizeof sort_columns[0]; i++)
-        if (!strcmp(sort, sort_columns[i].name))
+    int nullable = 0;
+    for (size_t i = 0; i < sizeof sort_columns / sizeof sort_columns[0]; i++) {
+        if (!strcmp(sort, sort_columns[i].name)) {
             sort_sql = sort_columns[i].sql;
+            nullable = sort_columns[i].nullable;
+        }
+    }
     if (!sort_sql)
         return sort_error(sort, err);
     const char *dir = f->descending ? "DESC" : "ASC";
     CbBuf q;
     cb_buf_init(&q, 1 << 16);
-    /* Unknown values (NULL) sort last either way; ties by id. */
-    int rc = cb_buf_printf(&q,
-                           "SELECT " RUN_COLUMNS " WHERE (?1 IS NULL OR e.name = ?1) AND "
-                           "(?2 < 0 OR r.status = ?2) AND (?3 IS NULL OR r.codec = ?3) AND "
-                           "(?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.id "
-                           "AND t.tag = ?4)) ORDER BY %s IS NULL, %s %s, r.id %s LIMIT ?5",
-                           sort_sql, sort_sql, dir, dir);
+    /* Unknown values (NULL) sort last either way; ties by id.  By id alone
+     * the rows come in rowid order, with no sort at all. */
+    int rc = cb_buf_puts(&q, "SELECT " RUN_COLUMNS
+                             " WHERE (?1 IS NULL OR e.name = ?1) AND (?2 < 0 OR r.status = ?2) AND "
+                             "(?3 IS NULL OR r.codec = ?3) AND (?4 IS NULL OR EXISTS (SELECT 1 "
+                             "FROM tags t WHERE t.run_id = r.id AND t.tag = ?4)) AND (?6 IS NULL OR "
+                             "c.identity = ?6) AND (?7 IS NULL OR r.recipe_hash = ?7) ORDER BY ");
+    if (rc == CB_OK && nullable)
+        rc = cb_buf_printf(&q, "%s IS NULL, ", sort_sql);
+    if (rc == CB_OK && strcmp(sort_sql, "r.id") != 0)
+        rc = cb_buf_printf(&q, "%s %s, ", sort_sql, dir);
+    if (rc == CB_OK)
+        rc = cb_buf_printf(&q, "r.id %s LIMIT ?5", dir);
     if (rc < 0) {
         cb_buf_free(&q);
         return cb_error_set(err, CB_ENOMEM, "out of memory");
@@ -480,6 +491,10 @@ int cb_store_list(CbStore *s, const CbRunFilter *f, CbRunInfo **rows, size_t *n,
     if (f->tag)
         sqlite3_bind_text(st, 4, f->tag, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+    if (f->clip_id)
+        sqlite3_bind_text(st, 6, f->clip_id, -1, SQLITE_STATIC);
+    if (f->recipe_hash)
+        sqlite3_bind_text(st, 7, f->recipe_hash, -1, SQLITE_STATIC);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {

@@ -33,6 +33,9 @@
  * annotations.json, experiments/NAME.json); result.json has its own cap. */
 #define CB_STORE_JSON_MAX (1024 * 1024)
 
+/* Largest annotations.json read back: 64 MiB, thousands of 4 KiB notes. */
+#define CB_STORE_ANNOTATIONS_MAX (64 * 1024 * 1024)
+
 /* Version of run.json, status.json and annotations.json. */
 #define CB_STORE_FILE_FORMAT 1
 

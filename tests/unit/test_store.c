@@ -24,6 +24,8 @@
 #include <sqlite3.h>
 
 #include "codecbench/buf.h"
+#include "codecbench/metrics.h"
+#include "codecbench/recipe.h"
 #include "codecbench/store.h"
 #include "store/store_internal.h"
 
@@ -110,23 +112,33 @@ static char *xstrdup(const char *s)
     return c;
 }
 
-/* A result of n points with the given kbps and mean PSNR-Y; every frame has
- * the point's PSNR, so the sequence figures are exactly the rows'. */
+/* The 64-hex clip identity the tests use for a short clip name. */
+static void clip_hex(const char *name, char hex[CB_RECIPE_HASH_HEX])
+{
+    cb_recipe_sha256_hex(name, strlen(name), hex);
+}
+
+/* A result of n points at about the given kbps and mean PSNR-Y, 25 fps,
+ * that cb_result_check accepts: every frame has the point's MSE (so the
+ * sequence figures recompute exactly), frame bits sum to the payload, kbps,
+ * bpp and fps follow from the bytes, frames and seconds. */
 static void make_result(CbRunResult *r, const char *hash, const char *clip, size_t n,
                         const double *kbps, const double *psnr, int64_t frames)
 {
+    char clip_id[CB_RECIPE_HASH_HEX];
+    clip_hex(clip, clip_id);
     memset(r, 0, sizeof *r);
     r->format = CB_RESULT_FORMAT;
     r->codec = xstrdup("engine");
     r->recipe_hash = xstrdup(hash);
-    r->clip_id = xstrdup(clip);
+    r->clip_id = xstrdup(clip_id);
     r->input = xstrdup("/clips/foreman_cif.y4m");
     r->first_frame = 0;
     r->frames = frames;
     r->width = 352;
     r->height = 288;
-    r->fps_num = 30000;
-    r->fps_den = 1001;
+    r->fps_num = 25;
+    r->fps_den = 1;
     r->codecbench_version = xstrdup("codecbench 0.1.0");
     r->ffmpeg_versions = xstrdup("libavcodec 59");
     r->encoder_version = xstrdup("codecbench engine 0.1.0");
@@ -136,6 +148,7 @@ static void make_result(CbRunResult *r, const char *hash, const char *clip, size
     r->n_points = n;
     r->points = calloc(n, sizeof *r->points);
     assert_non_null(r->points);
+    double seconds = (double)frames * r->fps_den / r->fps_num;
     for (size_t i = 0; i < n; i++) {
         CbPointResult *p = &r->points[i];
         char name[32];
@@ -143,37 +156,39 @@ static void make_result(CbRunResult *r, const char *hash, const char *clip, size
         p->rate_value = (int)(22 + 5 * i);
         p->stream_file = xstrdup(name);
         p->frames = frames;
-        p->kbps = kbps[i];
-        p->payload_bytes = (int64_t)(kbps[i] * 1000 / 8 * frames * 1001 / 30000);
+        p->payload_bytes = llround(kbps[i] * seconds * 1000 / 8);
         p->container_bytes = p->payload_bytes + 32;
-        p->bpp = p->payload_bytes * 8.0 / (frames * 352.0 * 288.0);
-        for (int k = 0; k < 3; k++) {
-            p->psnr_mean[k] = psnr[i] + k;
-            p->psnr_global[k] = psnr[i] + k;
-        }
-        p->psnr_yuv_mean = (6 * p->psnr_mean[0] + p->psnr_mean[1] + p->psnr_mean[2]) / 8;
-        p->psnr_yuv_global = p->psnr_yuv_mean;
+        p->kbps = (double)p->payload_bytes * 8 / seconds / 1000;
+        p->bpp = (double)p->payload_bytes * 8 / ((double)frames * 352 * 288);
+        double mse[3];
+        for (int c = 0; c < 3; c++)
+            mse[c] = 255.0 * 255.0 / pow(10.0, (psnr[i] + c) / 10.0);
         p->ssim_mean = 0.9 + 0.01 * (double)i;
         p->encode_cpu_s = 2.0 + (double)i;
         p->encode_wall_s = 1.0 + (double)i;
-        p->encode_fps = frames / p->encode_wall_s;
+        p->encode_fps = (double)frames / p->encode_wall_s;
         p->decode_cpu_s = 0.25;
         p->decode_wall_s = 0.5;
-        p->decode_fps = frames / 0.5;
+        p->decode_fps = (double)frames / 0.5;
         p->concurrency = 2;
         p->peak_rss_kib = 100000 + (int64_t)i;
         p->rows = calloc((size_t)frames, sizeof *p->rows);
         assert_non_null(p->rows);
+        int64_t bits = p->payload_bytes * 8;
         for (int64_t k = 0; k < frames; k++) {
             CbFrameRow *w = &p->rows[k];
-            w->bits = 1000 + k * 10 + (int64_t)i;
+            w->bits = bits / frames + (k == 0 ? bits % frames : 0);
             w->type = k == 0 ? 'I' : 'P';
             for (int c = 0; c < 3; c++) {
-                w->psnr[c] = psnr[i] + c;
-                w->mse[c] = 255.0 * 255.0 / pow(10.0, w->psnr[c] / 10.0);
+                w->mse[c] = mse[c];
+                w->psnr[c] = cb_psnr_from_mse(mse[c]);
             }
             w->ssim = p->ssim_mean;
         }
+        for (int c = 0; c < 3; c++)
+            p->psnr_mean[c] = p->psnr_global[c] = cb_psnr_from_mse(mse[c]);
+        p->psnr_yuv_mean = (6 * p->psnr_mean[0] + p->psnr_mean[1] + p->psnr_mean[2]) / 8;
+        p->psnr_yuv_global = p->psnr_yuv_mean;
     }
 }
 
@@ -488,10 +503,11 @@ static void test_import_round_trip(void **state)
     assert_int_equal(cb_store_import_result(f->s, id, &r, &err), CB_EINVAL);
     set_status(f, id, CB_RUN_RUNNING, NULL);
     /* A result that is not sane is refused, naming what is wrong. */
+    double saved = r.points[2].rows[3].psnr[1];
     r.points[2].rows[3].psnr[1] = NAN;
     assert_int_equal(cb_store_import_result(f->s, id, &r, &err), CB_EINVAL);
     assert_non_null(strstr(err.text, "point 2, frame 3"));
-    r.points[2].rows[3].psnr[1] = PSNR[2] + 1;
+    r.points[2].rows[3].psnr[1] = saved;
     r.points[1].frames = 6;
     assert_int_equal(cb_store_import_result(f->s, id, &r, &err), CB_EINVAL);
     r.points[1].frames = 7;
@@ -510,11 +526,13 @@ static void test_import_round_trip(void **state)
     assert_int_equal(back.format, CB_RESULT_FORMAT);
     assert_string_equal(back.codec, "engine");
     assert_string_equal(back.recipe_hash, r.recipe_hash);
-    assert_string_equal(back.clip_id, "c0ffee");
+    char c0ffee[CB_RECIPE_HASH_HEX];
+    clip_hex("c0ffee", c0ffee);
+    assert_string_equal(back.clip_id, c0ffee);
     assert_int_equal(back.frames, 7);
     assert_int_equal(back.width, 352);
-    assert_int_equal(back.fps_num, 30000);
-    assert_int_equal(back.fps_den, 1001);
+    assert_int_equal(back.fps_num, 25);
+    assert_int_equal(back.fps_den, 1);
     assert_string_equal(back.machine, "test host");
     assert_string_equal(back.provenance, "synthetic test figures");
     assert_string_equal(back.encoder_version, "codecbench engine 0.1.0");
@@ -551,10 +569,11 @@ static void test_import_round_trip(void **state)
     /* The summary columns on the run row. */
     assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
     assert_int_equal(info.status, CB_RUN_DONE);
-    assert_string_equal(info.clip_id, "c0ffee");
+    assert_string_equal(info.clip_id, c0ffee);
     assert_int_equal(info.n_points, 4);
-    assert_true(info.kbps_min == 100 && info.kbps_max == 800);
-    assert_true(info.psnr_y_min == 30 && info.psnr_y_max == 39);
+    assert_true(info.kbps_min == r.points[0].kbps && info.kbps_max == r.points[3].kbps);
+    assert_true(fabs(info.kbps_min - 100) < 1e-9 && fabs(info.kbps_max - 800) < 1e-9);
+    assert_true(fabs(info.psnr_y_min - 30) < 1e-9 && fabs(info.psnr_y_max - 39) < 1e-9);
     assert_int_equal(info.width, 352);
     assert_int_equal(info.height, 288);
     double fps = 0;
@@ -623,6 +642,21 @@ static void test_filters_and_sort(void **state)
     flt = (CbRunFilter){.status = -1, .codec = "engine", .experiment = "beta", .tag = "aaa"};
     assert_int_equal(cb_store_list(f->s, &flt, &rows, &n, &err), 0);
     assert_int_equal(n, 1);
+    cb_run_infos_free(&rows, n);
+    char clip_a[CB_RECIPE_HASH_HEX];
+    clip_hex("clipA", clip_a);
+    flt = (CbRunFilter){.status = -1, .clip_id = clip_a};
+    assert_int_equal(cb_store_list(f->s, &flt, &rows, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].id, r1);
+    assert_int_equal(rows[1].id, r2);
+    char hash[80];
+    snprintf(hash, sizeof hash, "%s", rows[1].recipe_hash);
+    cb_run_infos_free(&rows, n);
+    flt = (CbRunFilter){.status = -1, .recipe_hash = hash};
+    assert_int_equal(cb_store_list(f->s, &flt, &rows, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].id, r2);
     cb_run_infos_free(&rows, n);
     flt = (CbRunFilter){.status = -1, .codec = "libx264"};
     assert_int_equal(cb_store_list(f->s, &flt, &rows, &n, &err), 0);
@@ -1145,6 +1179,20 @@ static void assert_same_run(const CbRunInfo *a, const CbRunInfo *b, int unfinish
         fail_msg("run %lld: reason or times differ after reindex", (long long)a->id);
 }
 
+typedef struct Captured {
+    char text[16384];
+    size_t len;
+} Captured;
+
+static void capture(void *opaque, CbLogLevel level, const char *msg)
+{
+    Captured *c = opaque;
+    (void)level;
+    int n = snprintf(c->text + c->len, sizeof c->text - c->len, "%s\n", msg);
+    if (n > 0 && (size_t)n < sizeof c->text - c->len)
+        c->len += (size_t)n;
+}
+
 static void warn_count(void *opaque, CbLogLevel level, const char *msg)
 {
     (void)msg;
@@ -1237,7 +1285,7 @@ static void test_reindex(void **state)
     CbRunResult r;
     assert_int_equal(cb_store_get_result(f->s, t1, 1, &r, &err), 0);
     assert_int_equal(r.n_points, 4);
-    assert_true(r.points[3].rows[4].psnr[0] == 39);
+    assert_true(fabs(r.points[3].rows[4].psnr[0] - 39) < 1e-9);
     cb_store_result_clear(&r);
     CbNote *notes;
     size_t nn;
@@ -1291,6 +1339,135 @@ static void test_reindex_damaged_result(void **state)
     assert_int_equal(info.status, CB_RUN_FAILED);
     assert_non_null(strstr(info.reason, "result.json"));
     cb_run_info_free(&info);
+}
+
+/* Hostile run directories: each is skipped with a warning naming it and
+ * the reason, never deleted, and the good ones are still indexed. */
+static void test_reindex_hostile_dirs(void **state)
+{
+    Fix *f = *state;
+    CbError err;
+    int64_t good = queue(f, "e", RECIPE_A, 0);
+    set_status(f, good, CB_RUN_RUNNING, NULL);
+    set_status(f, good, CB_RUN_FAILED, "x");
+    assert_int_equal(cb_store_tag(f->s, good, "ok", 1, &err), 0);
+    cb_store_close(&f->s);
+    static const struct {
+        const char *run_json, *recipe, *why;
+    } cases[] = {
+        {"[1, 2]", "{\"name\": \"a\", \"codec\": \"engine\"}", "not a JSON object"},
+        {"{\"format\": 1, \"id\": 999, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"engine\"}", "id is not"},
+        {"{\"format\": 2, \"id\": ID}", "{}", "format 2"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"../x\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"engine\"}", "experiment name"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": \"all\", \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"engine\"}", "frames"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         "{\"name\": \"a\", \"codec\": \"nope\"}", "codec"},
+        {"{\"format\": 1, \"id\": ID, \"experiment\": \"e\", \"input\": \"/x\", "
+         "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+         "\"created\": 1}",
+         NULL, "recipe.json"},
+    };
+    size_t nc = sizeof cases / sizeof cases[0];
+    for (size_t i = 0; i < nc; i++) {
+        char dir[600], path[700];
+        int id = 100 + (int)i;
+        snprintf(dir, sizeof dir, "%s/runs/%06d", f->dir, id);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/run.json", dir);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        /* "ID" stands for the directory's id. */
+        const char *t = cases[i].run_json, *at = strstr(t, "ID");
+        if (at)
+            fprintf(fp, "%.*s%d%s", (int)(at - t), t, id, at + 2);
+        else
+            fputs(t, fp);
+        fclose(fp);
+        if (cases[i].recipe) {
+            snprintf(path, sizeof path, "%s/recipe.json", dir);
+            fp = fopen(path, "w");
+            assert_non_null(fp);
+            fputs(cases[i].recipe, fp);
+            fclose(fp);
+        }
+    }
+    /* A run whose status.json is damaged keeps its run (no result: interrupted). */
+    int64_t damaged = 100 + (int64_t)nc;
+    {
+        char dir[600], path[700];
+        snprintf(dir, sizeof dir, "%s/runs/%06lld", f->dir, (long long)damaged);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(path, sizeof path, "%s/run.json", dir);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fprintf(fp, "{\"format\": 1, \"id\": %lld, \"experiment\": \"e\", \"input\": \"/x\", "
+                    "\"first_frame\": 0, \"frames\": 1, \"parent\": 0, \"origin\": \"user\", "
+                    "\"created\": 1}",
+                (long long)damaged);
+        fclose(fp);
+        snprintf(path, sizeof path, "%s/recipe.json", dir);
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs(RECIPE_A, fp);
+        fclose(fp);
+        snprintf(path, sizeof path, "%s/status.json", dir);
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("{\"status\": \"done", fp);
+        fclose(fp);
+    }
+    /* A good run with hostile annotations keeps its run, loses the bad tag. */
+    {
+        char path[700];
+        snprintf(path, sizeof path, "%s/runs/%06lld/annotations.json", f->dir, (long long)good);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs("{\"format\": 1, \"tags\": [\"ok\", \"bad tag\", 7], \"notes\": [{\"text\": 3}]}",
+              fp);
+        fclose(fp);
+    }
+    Captured cap = {0};
+    CbLogger logger = {capture, &cap, CB_LOG_DEBUG};
+    int64_t runs;
+    if (cb_store_reindex(f->dir, &logger, &runs, &err) != 0)
+        fail_msg("reindex: %s", err.text);
+    assert_int_equal(runs, 2);
+    for (size_t i = 0; i < nc; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%06d", 100 + (int)i);
+        if (!strstr(cap.text, name) || !strstr(cap.text, cases[i].why))
+            fail_msg("no warning naming %s and \"%s\" in:\n%s", name, cases[i].why, cap.text);
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/runs/%s", f->dir, name);
+        struct stat sb;
+        assert_int_equal(stat(dir, &sb), 0);
+    }
+    assert_non_null(strstr(cap.text, "tags[1]"));
+    assert_non_null(strstr(cap.text, "tags[2]"));
+    assert_non_null(strstr(cap.text, "notes[0]"));
+    open_store(f);
+    CbRunInfo info;
+    assert_int_equal(cb_store_get_run(f->s, good, &info, &err), 0);
+    assert_string_equal(info.tags, "ok");
+    assert_int_equal(info.status, CB_RUN_FAILED);
+    cb_run_info_free(&info);
+    assert_int_equal(cb_store_get_run(f->s, damaged, &info, &err), 0);
+    assert_int_equal(info.status, CB_RUN_INTERRUPTED);
+    cb_run_info_free(&info);
+    assert_non_null(strstr(cap.text, "status.json"));
+    /* New ids go past the skipped directories. */
+    assert_int_equal(queue(f, NULL, RECIPE_A, 0), damaged + 1);
 }
 
 /* ---- schema: migrations and refusals ------------------------------------------ */
@@ -1591,6 +1768,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_and_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reindex_damaged_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reindex_hostile_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_foreign_sqlite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_non_sqlite, setup, teardown),
