@@ -1,5 +1,5 @@
 noinst_LIBRARIES += src/media/libcbmedia.a
-src_media_libcbmedia_a_CPPFLAGS = $(AM_CPPFLAGS) $(CB_FFMPEG_CPP)
+src_media_libcbmedia_a_CPPFLAGS = $(AM_CPPFLAGS) $(CB_FFMPEG_CPP) $(NETTLE_CFLAGS)
 src_media_libcbmedia_a_SOURCES = \
 	src/media/reader.c \
 	src/media/clip.c \

@@ -7,4 +7,5 @@ tests_unit_test_baseline_SOURCES = tests/unit/test_baseline.c
 tests_unit_test_baseline_CPPFLAGS = $(AM_CPPFLAGS) $(CB_FFMPEG_CPP)
 tests_unit_test_baseline_CFLAGS = $(CB_TEST_CF)
 tests_unit_test_baseline_LDADD = src/media/libcbmedia.a src/util/libcbutil.a \
+	$(NETTLE_LIBS) \
 	$(CB_FFMPEG_LIBS) $(CMOCKA_LIBS)

@@ -7,6 +7,7 @@
 check_PROGRAMS += tests/unit/test_media tests/unit/test_media_clips
 TESTS += tests/unit/test_media tests/unit/test_media_clips
 cb_test_media_ldadd = src/media/libcbmedia.a src/util/libcbutil.a \
+	$(NETTLE_LIBS) \
 	$(CB_FFMPEG_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_media_SOURCES = tests/unit/test_media.c
 tests_unit_test_media_CPPFLAGS = $(AM_CPPFLAGS) $(CB_FFMPEG_CPP) -DCB_TEST_WITH_CLIPS=0
