@@ -19,7 +19,8 @@ struct CbCommand;
     "               'store', else $XDG_DATA_HOME/codecbench)\n"
 
 /* The store directory a command uses: flag (--store DIR) when not NULL,
- * else $CODECBENCH_STORE when set and not empty, else cb_store_default_dir()
+ * else the configuration's 'store' when not empty ($CODECBENCH_STORE, then
+ * the config file's 'set store'), else cb_store_default_dir()
  * ($XDG_DATA_HOME/codecbench, $HOME/.local/share/codecbench).  A new string
  * (free()); NULL with err set when out of memory or no directory can be
  * found (no HOME). */
