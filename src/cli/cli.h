@@ -69,19 +69,28 @@ int cli_usage(const CbCommand *cmd, const char *fmt, ...) __attribute__((format(
  * names the file and the reason.  Free *r with cb_recipe_free(). */
 struct CbRecipe;
 int cli_load_recipe(const char *path, struct CbRecipe *r, CbError *err);
-/* Opens the store: the --store flag's value (may be NULL), else
- * $CODECBENCH_STORE, else the config's 'store', else the XDG default.
- * flags as cb_store_open. */
-struct CbStore;
-int cli_store_open(const char *flag, int flags, struct CbStore **out, CbError *err);
+/* Reads a recipe file (at most CB_RECIPE_MAX_BYTES) into *text, a new
+ * string (free()).  With r, validates it into r too (free with
+ * cb_recipe_free(), also on failure); without, refuses only a NUL byte
+ * (the text goes on as a C string and is validated where it is used).  err
+ * names the file and the reason. */
+int cli_read_recipe(const char *path, char **text, struct CbRecipe *r, CbError *err);
 /* Fills the runner's options from the configuration (file, environment). */
 struct CbRunnerOptions;
 void cli_config_runner(struct CbRunnerOptions *o);
-/* For worker and verify: scrubs the environment (cb_worker_scrub_env) and
- * reopens stdin from /dev/null; 0, or -1 after printing why. */
-int cli_worker_prepare(void);
+/* The command line and set-up worker and verify share: takes RUN_DIR alone,
+ * scrubs the environment (cb_worker_scrub_env), reopens stdin from
+ * /dev/null, then runs job (cb_worker_run, cb_verify_run) on RUN_DIR.
+ * Returns the exit code, having printed any error. */
+int cli_run_dir_job(const CbCommand *cmd, int argc, char **argv,
+                    int (*job)(const char *run_dir, const CbLogger *logger, CbError *err));
 /* Parses a non-negative integer option value; -1 on failure. */
 long long cli_parse_count(const char *s);
+/* Parses the value of cmd's option name ("--frames") as a whole number >=
+ * min into *out: CB_EXIT_OK, or CB_EXIT_USAGE after "--frames needs a
+ * whole number >= 1, not 'VALUE'". */
+int cli_count_arg(const CbCommand *cmd, const char *name, const char *value, long long min,
+                  long long *out);
 
 /* The configuration (src/cli/cliconfig.c). */
 struct CbConfig;

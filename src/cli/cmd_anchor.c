@@ -1,12 +1,10 @@
 /* codecbench anchor EXPERIMENT [RECIPE.json]: an experiment's anchor recipe. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/clistore.h"
-#include "codecbench/buf.h"
 #include "codecbench/recipe.h"
 
 static void help(FILE *out)
@@ -21,8 +19,7 @@ static void help(FILE *out)
           "store is made if there is none yet).\n"
           "\n"
           "Options:\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  -h, --help   this text\n",
           out);
 }
@@ -64,45 +61,29 @@ out:
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else
-            return cli_usage(&cb_cmd_anchor, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    int nargs = argc - optind;
-    if (nargs < 1 || nargs > 2)
-        return cli_usage(&cb_cmd_anchor, "needs an EXPERIMENT and at most one RECIPE.json");
-    const char *name = argv[optind];
+    CliArgs a = {.min = 1, .max = 2, .arity = "needs an EXPERIMENT and at most one RECIPE.json"};
+    int code = cli_parse_args(&cb_cmd_anchor, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
+    const char *name = argv[a.first];
 
     CbError err;
     cb_error_clear(&err);
     CbStore *s = NULL;
-    CbBuf text;
-    cb_buf_init(&text, CB_RECIPE_MAX_BYTES);
+    char *text = NULL;
     CbRecipe r = {0};
-    int code = CB_EXIT_FAIL;
-    if (nargs == 1) {
-        if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0) {
+    code = CB_EXIT_FAIL;
+    if (a.n == 1) {
+        if (cli_store_open(a.store, CB_STORE_READONLY, &s, &err) < 0) {
             cli_fail(&err);
             goto out;
         }
         code = show(s, name);
         goto out;
     }
-    const char *path = argv[optind + 1];
+    const char *path = argv[a.first + 1];
     char hash[CB_RECIPE_HASH_HEX];
-    if (cb_buf_read_file(&text, path, &err) < 0 ||
-        cb_recipe_parse(text.data ? text.data : "", text.len, path, &r, &err) < 0) {
+    if (cli_read_recipe(path, &text, &r, &err) < 0) {
         cli_fail(&err);
         goto out;
     }
@@ -112,8 +93,8 @@ static int run(int argc, char **argv)
     }
     /* Setting the anchor is a natural first step of an experiment: it may
      * come before any run, so it makes the store. */
-    if (cli_store_open(store_dir, CB_STORE_CREATE, &s, &err) < 0 ||
-        cb_store_set_anchor(s, name, text.data, path, &err) < 0) {
+    if (cli_store_open(a.store, CB_STORE_CREATE, &s, &err) < 0 ||
+        cb_store_set_anchor(s, name, text, path, &err) < 0) {
         cli_fail(&err);
         goto out;
     }
@@ -125,7 +106,7 @@ static int run(int argc, char **argv)
     code = CB_EXIT_OK;
 out:
     cb_recipe_free(&r);
-    cb_buf_free(&text);
+    free(text);
     cb_store_close(&s);
     return code;
 }

@@ -1,5 +1,4 @@
 /* codecbench compare RUN RUN...: runs of one clip side by side. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stddef.h>
@@ -413,38 +412,24 @@ static int load(CbStore *s, Cmp *c, size_t j, int64_t id, CbError *err)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"anchor", required_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int64_t anchor = 0;
-    int json = 0, ch;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (ch == 's')
-            store_dir = optarg;
-        else if (ch == 'j')
-            json = 1;
-        else if (ch == 'a') {
-            anchor = cli_parse_run_id(optarg);
-            if (anchor < 0)
-                return cli_usage(&cb_cmd_compare, "--anchor '%s' is not a run id", optarg);
-        } else
-            return cli_usage(&cb_cmd_compare, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
+    const char *anchor_arg = NULL;
+    int json = 0;
+    const CliOpt opts[] = {{.name = "anchor", .text = &anchor_arg}, {0}};
+    CliArgs a = {.opts = opts, .json = &json, .max = -1};
+    int code = cli_parse_args(&cb_cmd_compare, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
     int64_t ids[MAX_RUNS];
     size_t n = 0;
-    if (anchor > 0)
-        ids[n++] = anchor;
-    for (int i = optind; i < argc; i++) {
-        int64_t id = cli_parse_run_id(argv[i]);
-        if (id < 0)
-            return cli_usage(&cb_cmd_compare, "'%s' is not a run id", argv[i]);
+    if (anchor_arg) {
+        ids[n] = cli_parse_run_id(anchor_arg);
+        if (ids[n++] < 0)
+            return cli_usage(&cb_cmd_compare, "--anchor '%s' is not a run id", anchor_arg);
+    }
+    for (int i = a.first; i < argc; i++) {
+        int64_t id;
+        if ((code = cli_run_id_arg(&cb_cmd_compare, argv[i], &id)) != CB_EXIT_OK)
+            return code;
         int dup = 0;
         for (size_t k = 0; k < n; k++)
             dup |= ids[k] == id;
@@ -463,12 +448,12 @@ static int run(int argc, char **argv)
     json_t *diff = NULL;
     CbError err;
     cb_error_clear(&err);
-    int code = CB_EXIT_FAIL;
+    code = CB_EXIT_FAIL;
     if (!c) {
         cli_error("out of memory");
         return CB_EXIT_FAIL;
     }
-    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0) {
+    if (cli_store_open(a.store, CB_STORE_READONLY, &s, &err) < 0) {
         cli_fail(&err);
         goto out;
     }

@@ -5,7 +5,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -16,7 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/clirun.h"
-#include "codecbench/buf.h"
+#include "cli/clistore.h"
 #include "codecbench/recipe.h"
 #include "codecbench/sanitize.h"
 
@@ -127,20 +126,13 @@ static int read_recipe(const char *dir, const char *name, char **text, char hash
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     snprintf(path, m, "%s/%s.json", dir, name);
-    CbBuf b;
-    cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
     CbRecipe r = { 0 };
-    int rc = cb_buf_read_file(&b, path, err);
-    if (rc == 0)
-        rc = cb_recipe_parse(b.data ? b.data : "", b.len, path, &r, err);
-    if (rc == 0)
-        rc = cb_recipe_hash(&r, hash);
-    if (rc == 0 && !(*text = cb_buf_steal(&b)))
-        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+    int rc = cli_read_recipe(path, text, &r, err);
+    if (rc == 0 && (rc = cb_recipe_hash(&r, hash)) < 0)
+        cb_error_set(err, rc, "%s: cannot hash the recipe", path);
     if (rc == CB_EIO)
         cb_error_prefix(err, "the demo's recipes (--recipes DIR)");
     cb_recipe_free(&r);
-    cb_buf_free(&b);
     free(path);
     return rc;
 }
@@ -282,34 +274,20 @@ static void print_summary(CbStore *s, char **sources, size_t n_src, CbError *err
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"frames", required_argument, NULL, 'n'},
-        {"recipes", required_argument, NULL, 'r'},
-        {"store", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_flag = NULL, *recipes_flag = NULL;
+    const char *recipes_flag = NULL, *frames_arg = NULL;
     long long frames = 30;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            frames = cli_parse_count(optarg);
-            if (frames < 1)
-                return cli_usage(&cb_cmd_demo, "--frames needs a whole number >= 1, not '%s'",
-                                 optarg);
-            break;
-        case 'r': recipes_flag = optarg; break;
-        case 's': store_flag = optarg; break;
-        default:
-            return cli_usage(&cb_cmd_demo, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind > 1)
-        return cli_usage(&cb_cmd_demo, "at most one clips folder");
-    const char *clips = optind < argc ? argv[optind] : "samples";
+    const CliOpt opts[] = {
+        {.name = "frames", .text = &frames_arg},
+        {.name = "recipes", .text = &recipes_flag},
+        {0},
+    };
+    CliArgs a = {.opts = opts, .max = 1, .arity = "at most one clips folder"};
+    int rc = cli_parse_args(&cb_cmd_demo, argc, argv, &a);
+    if (rc == CB_EXIT_OK && frames_arg)
+        rc = cli_count_arg(&cb_cmd_demo, "--frames", frames_arg, 1, &frames);
+    if (rc != CB_EXIT_OK)
+        return rc;
+    const char *clips = a.n ? argv[a.first] : "samples";
     const char *rdir = recipes_dir(recipes_flag);
 
     CbError err = { 0 };
@@ -320,13 +298,13 @@ static int run(int argc, char **argv)
     int64_t ids[DEMO_MAX_SOURCES * N_DEMO_RECIPES];
     size_t n_src = 0, n_ids = 0, n_old = 0;
     CbRunInfo *old = NULL;
-    int rc = CB_EXIT_FAIL;
+    rc = CB_EXIT_FAIL;
     if (find_sources(clips, sources, &n_src, &err) < 0)
         goto fail;
     for (size_t k = 0; k < N_DEMO_RECIPES; k++)
         if (read_recipe(rdir, demo_recipes[k], &texts[k], hashes[k], &err) < 0)
             goto fail;
-    if (cli_store_open(store_flag, CB_STORE_CREATE, &store, &err) < 0 ||
+    if (cli_store_open(a.store, CB_STORE_CREATE, &store, &err) < 0 ||
         cb_store_set_anchor(store, DEMO_EXPERIMENT, texts[0], DEMO_ANCHOR ".json", &err) < 0)
         goto fail;
     CbRunFilter f = { .experiment = DEMO_EXPERIMENT, .status = -1, .sort = "id" };

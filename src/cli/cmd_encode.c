@@ -263,10 +263,8 @@ static int run(int argc, char **argv)
                                  optarg);
             break;
         case 'n':
-            frames = cli_parse_count(optarg);
-            if (frames < 1)
-                return cli_usage(&cb_cmd_encode, "--frames needs a whole number >= 1, not '%s'",
-                                 optarg);
+            if (cli_count_arg(&cb_cmd_encode, "--frames", optarg, 1, &frames) != CB_EXIT_OK)
+                return CB_EXIT_USAGE;
             break;
         default: return cli_usage(&cb_cmd_encode, "unknown option '%s'", argv[optind - 1]);
         }

@@ -1,6 +1,5 @@
 /* codecbench experiments: the experiments of a store with their anchors and
  * the mean BD figures of each recipe over the clips. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +19,7 @@ static void help(FILE *out)
           "averaged over the clips where both have a done run.\n"
           "\n"
           "Options:\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  --json       one JSON document\n"
           "  -h, --help   this text\n",
           out);
@@ -29,26 +27,11 @@ static void help(FILE *out)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int json = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else if (c == 'j')
-            json = 1;
-        else
-            return cli_usage(&cb_cmd_experiments, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage(&cb_cmd_experiments, "unexpected argument '%s'", argv[optind]);
+    int json = 0;
+    CliArgs a = {.json = &json};
+    int code = cli_parse_args(&cb_cmd_experiments, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
 
     CbError err;
     cb_error_clear(&err);
@@ -59,8 +42,8 @@ static int run(int argc, char **argv)
     size_t *n_bd = NULL;
     CliTable *t = NULL, *b = NULL;
     json_t *doc = NULL;
-    int code = CB_EXIT_FAIL;
-    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0 ||
+    code = CB_EXIT_FAIL;
+    if (cli_store_open(a.store, CB_STORE_READONLY, &s, &err) < 0 ||
         cb_store_experiments(s, &ex, &n, &err) < 0) {
         cli_fail(&err);
         goto out;

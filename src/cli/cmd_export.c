@@ -1,5 +1,4 @@
 /* codecbench export: the rate points (or frames) of done runs as CSV or JSON. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,11 +40,13 @@ static void help(FILE *out)
           out);
 }
 
-/* One CSV field: sanitised, quoted when it holds a comma, quote or space. */
+/* One CSV field after its comma: sanitised, quoted when it holds a comma,
+ * quote or space. */
 static void csv_str(const char *s)
 {
     char *c = cb_sanitize_dup(s ? s : "", 0);
     const char *p = c ? c : "";
+    fputc(',', stdout);
     if (strpbrk(p, ",\" ")) {
         fputc('"', stdout);
         for (; *p; p++) {
@@ -84,19 +85,37 @@ static const char POINT_COLUMNS[] =
     "anchor_run,codecbench_version,encoder_version,machine";
 static const char FRAME_COLUMNS[] = "frame,type,bits,psnr_y,psnr_u,psnr_v,ssim";
 
+/* What a row is made of: the run's columns, then a rate point's or a
+ * frame's.  One writer per format; write_rows() walks the runs' points and
+ * frames once for both. */
+typedef struct Writer {
+    int (*point)(void *out, const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p);
+    int (*frame)(void *out, const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p,
+                 int64_t n);
+} Writer;
+
+static int write_rows(const Writer *w, void *out, const CbRunInfo *r, const CbRunResult *res,
+                      int frames)
+{
+    int rc = CB_OK;
+    for (size_t i = 0; rc == CB_OK && i < res->n_points; i++) {
+        const CbPointResult *p = &res->points[i];
+        if (!frames)
+            rc = w->point(out, r, res, p);
+        for (int64_t n = 0; frames && rc == CB_OK && p->rows && n < p->frames; n++)
+            rc = w->frame(out, r, res, p, n);
+    }
+    return rc;
+}
+
 static void csv_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
 {
-    printf("%lld,", (long long)r->id);
+    printf("%lld", (long long)r->id);
     csv_str(r->experiment);
-    fputc(',', stdout);
     csv_str(r->recipe_name);
-    fputc(',', stdout);
     csv_str(r->recipe_hash);
-    fputc(',', stdout);
     csv_str(r->codec);
-    fputc(',', stdout);
     csv_str(res->clip_id);
-    fputc(',', stdout);
     csv_str(r->input);
     csv_int(res->first_frame);
     csv_int(res->frames);
@@ -107,8 +126,10 @@ static void csv_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPoi
     csv_int(p->rate_value);
 }
 
-static void csv_point(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
+static int csv_point(void *out, const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
 {
+    (void)out;
+    csv_run_part(r, res, p);
     csv_int(p->payload_bytes);
     csv_int(p->container_bytes);
     csv_num(p->kbps);
@@ -133,35 +154,28 @@ static void csv_point(const CbRunInfo *r, const CbRunResult *res, const CbPointR
     fputc(',', stdout);
     if (r->anchor_run > 0)
         printf("%lld", (long long)r->anchor_run);
-    fputc(',', stdout);
     csv_str(res->codecbench_version);
-    fputc(',', stdout);
     csv_str(res->encoder_version);
-    fputc(',', stdout);
     csv_str(res->machine);
     fputc('\n', stdout);
+    return CB_OK;
 }
 
-static void csv_rows(const CbRunInfo *r, const CbRunResult *res, int frames)
+static int csv_frame(void *out, const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p,
+                     int64_t n)
 {
-    for (size_t i = 0; i < res->n_points; i++) {
-        const CbPointResult *p = &res->points[i];
-        if (!frames) {
-            csv_run_part(r, res, p);
-            csv_point(r, res, p);
-            continue;
-        }
-        for (int64_t n = 0; p->rows && n < p->frames; n++) {
-            const CbFrameRow *f = &p->rows[n];
-            csv_run_part(r, res, p);
-            printf(",%lld,%c,%lld", (long long)n, f->type ? f->type : '?', (long long)f->bits);
-            for (int k = 0; k < 3; k++)
-                csv_num(f->psnr[k]);
-            csv_num(f->ssim);
-            fputc('\n', stdout);
-        }
-    }
+    const CbFrameRow *f = &p->rows[n];
+    (void)out;
+    csv_run_part(r, res, p);
+    printf(",%lld,%c,%lld", (long long)n, f->type ? f->type : '?', (long long)f->bits);
+    for (int k = 0; k < 3; k++)
+        csv_num(f->psnr[k]);
+    csv_num(f->ssim);
+    fputc('\n', stdout);
+    return CB_OK;
 }
+
+static const Writer csv_writer = {csv_point, csv_frame};
 
 /* The run's fields every JSON row carries. */
 static json_t *json_run_part(const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
@@ -175,107 +189,72 @@ static json_t *json_run_part(const CbRunInfo *r, const CbRunResult *res, const C
                      "fps", res->fps_num, res->fps_den, "rate", p->rate_value);
 }
 
-static int json_rows(json_t *arr, const CbRunInfo *r, const CbRunResult *res, int frames)
+static int json_point(void *out, const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p)
 {
-    for (size_t i = 0; i < res->n_points; i++) {
-        const CbPointResult *p = &res->points[i];
-        if (!frames) {
-            json_t *o = json_run_part(r, res, p);
-            json_t *pt = cli_json_point(p, 0);
-            if (!o || !pt || json_object_update(o, pt) < 0) {
-                json_decref(o);
-                json_decref(pt);
-                return CB_ENOMEM;
-            }
-            json_decref(pt);
-            json_object_set_new(o, "bd_rate_pct", cli_json_num(r->bd_rate));
-            json_object_set_new(o, "bd_psnr_db", cli_json_num(r->bd_psnr));
-            json_object_set_new(o, "anchor_run",
-                                r->anchor_run > 0 ? json_integer(r->anchor_run) : json_null());
-            json_object_set_new(o, "made_by", cli_json_result_provenance(res));
-            if (json_array_append_new(arr, o) < 0)
-                return CB_ENOMEM;
-            continue;
-        }
-        for (int64_t n = 0; p->rows && n < p->frames; n++) {
-            const CbFrameRow *f = &p->rows[n];
-            json_t *o = json_run_part(r, res, p);
-            char type[2] = {f->type ? f->type : '?', '\0'};
-            if (!o)
-                return CB_ENOMEM;
-            json_object_set_new(o, "frame", json_integer(n));
-            json_object_set_new(o, "type", json_string(type));
-            json_object_set_new(o, "bits", json_integer(f->bits));
-            json_object_set_new(o, "psnr_y", cli_json_num(f->psnr[0]));
-            json_object_set_new(o, "psnr_u", cli_json_num(f->psnr[1]));
-            json_object_set_new(o, "psnr_v", cli_json_num(f->psnr[2]));
-            json_object_set_new(o, "ssim", cli_json_num(f->ssim));
-            if (json_array_append_new(arr, o) < 0)
-                return CB_ENOMEM;
-        }
+    json_t *o = json_run_part(r, res, p);
+    json_t *pt = cli_json_point(p, 0);
+    if (!o || !pt || json_object_update(o, pt) < 0) {
+        json_decref(o);
+        json_decref(pt);
+        return CB_ENOMEM;
     }
-    return CB_OK;
+    json_decref(pt);
+    json_object_set_new(o, "bd_rate_pct", cli_json_num(r->bd_rate));
+    json_object_set_new(o, "bd_psnr_db", cli_json_num(r->bd_psnr));
+    json_object_set_new(o, "anchor_run",
+                        r->anchor_run > 0 ? json_integer(r->anchor_run) : json_null());
+    json_object_set_new(o, "made_by", cli_json_result_provenance(res));
+    return json_array_append_new(out, o) < 0 ? CB_ENOMEM : CB_OK;
 }
+
+static int json_frame(void *out, const CbRunInfo *r, const CbRunResult *res, const CbPointResult *p,
+                      int64_t n)
+{
+    const CbFrameRow *f = &p->rows[n];
+    json_t *o = json_run_part(r, res, p);
+    char type[2] = {f->type ? f->type : '?', '\0'};
+    if (!o)
+        return CB_ENOMEM;
+    json_object_set_new(o, "frame", json_integer(n));
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "bits", json_integer(f->bits));
+    json_object_set_new(o, "psnr_y", cli_json_num(f->psnr[0]));
+    json_object_set_new(o, "psnr_u", cli_json_num(f->psnr[1]));
+    json_object_set_new(o, "psnr_v", cli_json_num(f->psnr[2]));
+    json_object_set_new(o, "ssim", cli_json_num(f->ssim));
+    return json_array_append_new(out, o) < 0 ? CB_ENOMEM : CB_OK;
+}
+
+static const Writer json_writer = {json_point, json_frame};
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, CLI_OPT_STORE},
-        CLI_FILTER_LONGOPTS,
-        {"csv", no_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"frames", no_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     CbRunFilter f = {.status = -1};
-    const char *store_dir = NULL;
-    int json = 0, frames = 0, c;
-    CbError err;
-    cb_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == CLI_OPT_STATUS)
-            return cli_usage(&cb_cmd_export, "export writes done runs only (no --status)");
-        int k = cli_filter_option(c, optarg, &f, &err);
-        if (k < 0)
-            return cli_usage(&cb_cmd_export, "%s", err.text);
-        if (k > 0)
-            continue;
-        if (c == CLI_OPT_STORE)
-            store_dir = optarg;
-        else if (c == 'j')
-            json = 1;
-        else if (c == 'c')
-            json = 0;
-        else if (c == 'f')
-            frames = 1;
-        else
-            return cli_usage(&cb_cmd_export, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage(&cb_cmd_export, "unexpected argument '%s'", argv[optind]);
+    int json = 0, frames = 0;
+    const CliOpt opts[] = {
+        {.name = "csv", .flag = &json, .value = 0},
+        {.name = "frames", .flag = &frames, .value = 1},
+        {0},
+    };
+    CliArgs a = {.opts = opts,
+                 .json = &json,
+                 .filter = &f,
+                 .no_status = "export writes done runs only (no --status)"};
+    int code = cli_parse_args(&cb_cmd_export, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
     f.status = CB_RUN_DONE;
 
+    CbError err;
+    cb_error_clear(&err);
     CbStore *s = NULL;
     CbRunInfo *rows = NULL;
     size_t n = 0;
     json_t *arr = NULL;
-    int code = CB_EXIT_FAIL;
-    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0) {
-        cli_fail(&err);
+    int rc = 0;
+    if ((code = cli_list_runs(&cb_cmd_export, a.store, &f, &s, &rows, &n)) != CB_EXIT_OK)
         goto out;
-    }
-    int rc = cb_store_list(s, &f, &rows, &n, &err);
-    if (rc == CB_EINVAL && f.sort) {
-        code = cli_usage(&cb_cmd_export, "--sort %s: %s", f.sort, err.text);
-        goto out;
-    }
-    if (rc < 0) {
-        cli_fail(&err);
-        goto out;
-    }
+    code = CB_EXIT_FAIL;
     if (json) {
         arr = json_array();
         if (!arr) {
@@ -292,10 +271,8 @@ static int run(int argc, char **argv)
             cli_fail(&err);
             goto out;
         }
-        if (json)
-            rc = json_rows(arr, &rows[i], &res, frames);
-        else
-            csv_rows(&rows[i], &res, frames);
+        rc = json ? write_rows(&json_writer, arr, &rows[i], &res, frames)
+                  : write_rows(&csv_writer, NULL, &rows[i], &res, frames);
         cb_result_free(&res);
         if (rc < 0) {
             cli_error("out of memory building the JSON document");

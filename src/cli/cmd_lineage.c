@@ -1,5 +1,4 @@
 /* codecbench lineage RUN: a run's ancestors and descendants as a tree. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,8 +27,7 @@ static void help(FILE *out)
           "against the experiment's anchor run.\n"
           "\n"
           "Options:\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  --json       one JSON document (ancestors nearest first, descendants\n"
           "               breadth first; each with its parent)\n"
           "  -h, --help   this text\n",
@@ -103,29 +101,12 @@ static void print_tree(const Tree *t)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int json = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else if (c == 'j')
-            json = 1;
-        else
-            return cli_usage(&cb_cmd_lineage, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    if (argc - optind != 1)
-        return cli_usage(&cb_cmd_lineage, "needs one RUN");
-    int64_t id = cli_parse_run_id(argv[optind]);
-    if (id < 0)
-        return cli_usage(&cb_cmd_lineage, "'%s' is not a run id", argv[optind]);
+    int64_t id;
+    int json = 0;
+    CliArgs a = {.json = &json, .min = 1, .max = 1, .arity = "needs one RUN", .run_id = &id};
+    int code = cli_parse_args(&cb_cmd_lineage, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
 
     CbError err;
     cb_error_clear(&err);
@@ -133,8 +114,8 @@ static int run(int argc, char **argv)
     int64_t *anc = NULL, *desc = NULL;
     size_t n_anc = 0, n_desc = 0;
     Tree t = {0};
-    int code = CB_EXIT_FAIL;
-    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0 ||
+    code = CB_EXIT_FAIL;
+    if (cli_store_open(a.store, CB_STORE_READONLY, &s, &err) < 0 ||
         cb_store_lineage(s, id, &anc, &n_anc, &desc, &n_desc, &err) < 0) {
         cli_fail(&err);
         goto out;

@@ -1,5 +1,4 @@
 /* codecbench list: the runs of a store, filtered and sorted. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -93,53 +92,18 @@ static void print_table(CbRunInfo *rows, size_t n)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, CLI_OPT_STORE},
-        CLI_FILTER_LONGOPTS,
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
     CbRunFilter f = {.status = -1};
-    const char *store_dir = NULL;
-    int json = 0, c;
-    CbError err;
-    cb_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        int k = cli_filter_option(c, optarg, &f, &err);
-        if (k < 0)
-            return cli_usage(&cb_cmd_list, "%s", err.text);
-        if (k > 0)
-            continue;
-        if (c == CLI_OPT_STORE)
-            store_dir = optarg;
-        else if (c == 'j')
-            json = 1;
-        else
-            return cli_usage(&cb_cmd_list, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage(&cb_cmd_list, "unexpected argument '%s'", argv[optind]);
+    int json = 0;
+    CliArgs a = {.json = &json, .filter = &f};
+    int code = cli_parse_args(&cb_cmd_list, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
 
     CbStore *s = NULL;
     CbRunInfo *rows = NULL;
     size_t n = 0;
-    int code = CB_EXIT_FAIL;
-    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0) {
-        cli_fail(&err);
+    if ((code = cli_list_runs(&cb_cmd_list, a.store, &f, &s, &rows, &n)) != CB_EXIT_OK)
         goto out;
-    }
-    int rc = cb_store_list(s, &f, &rows, &n, &err);
-    if (rc == CB_EINVAL && f.sort) {
-        code = cli_usage(&cb_cmd_list, "--sort %s: %s", f.sort, err.text);
-        goto out;
-    }
-    if (rc < 0) {
-        cli_fail(&err);
-        goto out;
-    }
     if (json) {
         json_t *doc = json_object(), *arr = json_array();
         for (size_t i = 0; doc && arr && i < n; i++)

@@ -1,10 +1,10 @@
 /* codecbench logs: a run's events, and its processes' output. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/clistore.h"
 #include "cli/runwait.h"
 #include "codecbench/buf.h"
 #include "codecbench/runner.h"
@@ -78,39 +78,24 @@ static int show_stderr(const char *dir, CbError *err)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"follow", no_argument, NULL, 'f'},
-        {"raw", no_argument, NULL, 'r'},
-        {"stderr", no_argument, NULL, 'e'},
-        {"store", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_flag = NULL;
-    int follow = 0, use_stderr = 0, c;
+    int64_t id;
+    int follow = 0, use_stderr = 0;
     Printer printer = { stdout, 0 };
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "f", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f': follow = 1; break;
-        case 'r': printer.raw = 1; break;
-        case 'e': use_stderr = 1; break;
-        case 's': store_flag = optarg; break;
-        default:
-            return cli_usage(&cb_cmd_logs, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 1)
-        return cli_usage(&cb_cmd_logs, "needs one run id");
-    long long id = cli_parse_count(argv[optind]);
-    if (id < 1)
-        return cli_usage(&cb_cmd_logs, "'%s' is not a run id", argv[optind]);
+    const CliOpt opts[] = {
+        {.name = "follow", .letter = 'f', .flag = &follow, .value = 1},
+        {.name = "raw", .flag = &printer.raw, .value = 1},
+        {.name = "stderr", .flag = &use_stderr, .value = 1},
+        {0},
+    };
+    CliArgs a = {.opts = opts, .min = 1, .max = 1, .arity = "needs one run id", .run_id = &id};
+    int rc = cli_parse_args(&cb_cmd_logs, argc, argv, &a);
+    if (rc != CB_EXIT_OK)
+        return rc;
     CbError err = { 0 };
     CbStore *store = NULL;
     CbRunInfo info = { 0 };
     char *dir = NULL;
-    int rc = CB_EXIT_OK;
-    if (cli_store_open(store_flag, CB_STORE_READONLY, &store, &err) < 0 ||
+    if (cli_store_open(a.store, CB_STORE_READONLY, &store, &err) < 0 ||
         cb_store_get_run(store, id, &info, &err) < 0) {
         rc = cli_fail(&err);
         goto done;
@@ -131,7 +116,7 @@ static int run(int argc, char **argv)
         if (cli_follow_run(store, id, stdout, &st, &err) < 0)
             rc = cli_fail(&err);
         else
-            printf("run %lld: %s\n", id, cb_run_status_name(st));
+            printf("run %lld: %s\n", (long long)id, cb_run_status_name(st));
         goto done;
     }
     size_t n = strlen(dir) + 16;

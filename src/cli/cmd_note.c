@@ -1,5 +1,4 @@
 /* codecbench note RUN [TEXT]: notes on a run. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +18,7 @@ static void help(FILE *out)
           "'reindex' keeps them.\n"
           "\n"
           "Options:\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  --json       list the notes as JSON\n"
           "  -h, --help   this text\n",
           out);
@@ -28,31 +26,14 @@ static void help(FILE *out)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int json = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else if (c == 'j')
-            json = 1;
-        else
-            return cli_usage(&cb_cmd_note, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    int nargs = argc - optind;
-    if (nargs < 1 || nargs > 2)
-        return cli_usage(&cb_cmd_note, "needs a RUN and at most one TEXT (quote it)");
-    int64_t id = cli_parse_run_id(argv[optind]);
-    if (id < 0)
-        return cli_usage(&cb_cmd_note, "'%s' is not a run id", argv[optind]);
-    if (nargs == 2 && json)
+    int64_t id;
+    int json = 0;
+    CliArgs a = {.json = &json, .min = 1, .max = 2,
+                 .arity = "needs a RUN and at most one TEXT (quote it)", .run_id = &id};
+    int code = cli_parse_args(&cb_cmd_note, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
+    if (a.n == 2 && json)
         return cli_usage(&cb_cmd_note, "--json lists notes; it takes no TEXT");
 
     CbError err;
@@ -60,13 +41,13 @@ static int run(int argc, char **argv)
     CbStore *s = NULL;
     CbNote *notes = NULL;
     size_t n = 0;
-    int code = CB_EXIT_FAIL;
-    if (cli_store_open(store_dir, nargs == 2 ? 0 : CB_STORE_READONLY, &s, &err) < 0) {
+    code = CB_EXIT_FAIL;
+    if (cli_store_open(a.store, a.n == 2 ? 0 : CB_STORE_READONLY, &s, &err) < 0) {
         cli_fail(&err);
         goto out;
     }
-    if (nargs == 2) {
-        if (cb_store_note(s, id, argv[optind + 1], &err) < 0) {
+    if (a.n == 2) {
+        if (cb_store_note(s, id, argv[a.first + 1], &err) < 0) {
             cli_fail(&err);
             goto out;
         }

@@ -1,5 +1,4 @@
 /* codecbench reindex: rebuilds the store's database from its run directories. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,35 +17,21 @@ static void help(FILE *out)
           "the store's runner is running.  Prints how many runs were indexed.\n"
           "\n"
           "Options:\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  -h, --help   this text\n",
           out);
 }
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else
-            return cli_usage(&cb_cmd_reindex, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage(&cb_cmd_reindex, "unexpected argument '%s'", argv[optind]);
+    CliArgs a = {0};
+    int code = cli_parse_args(&cb_cmd_reindex, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
     CbError err;
     cb_error_clear(&err);
     int64_t runs = 0;
-    char *dir = cli_store_dir(store_dir, &err);
+    char *dir = cli_store_dir(a.store, &err);
     if (!dir || cb_store_reindex(dir, cli_logger(), &runs, &err) < 0) {
         free(dir);
         return cli_fail(&err);

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/clirun.h"
+#include "cli/clistore.h"
 #include "codecbench/recipe.h"
 
 /* Most --set options at once. */
@@ -107,21 +108,23 @@ static int run(int argc, char **argv)
         case 'j': json = 1; break;
         case 's': store_flag = optarg; break;
         default:
-            return cli_usage(&cb_cmd_rerun, "unknown option '%s'", argv[optind - 1]);
+            return cli_usage(&cb_cmd_rerun, "unknown option or missing value '%s'",
+                             argv[optind - 1]);
         }
     }
     if (argc - optind != 1)
         return cli_usage(&cb_cmd_rerun, "needs one run id");
-    long long id = cli_parse_count(argv[optind]);
-    if (id < 1)
-        return cli_usage(&cb_cmd_rerun, "'%s' is not a run id", argv[optind]);
+    int64_t id;
+    int rc = cli_run_id_arg(&cb_cmd_rerun, argv[optind], &id);
+    if (rc != CB_EXIT_OK)
+        return rc;
 
     CbError err = { 0 };
     CbStore *store = NULL;
     CbRunInfo info = { 0 };
     char *text = NULL, *new_text = NULL;
     json_t *recipe = NULL;
-    int rc = CB_EXIT_FAIL;
+    rc = CB_EXIT_FAIL;
     if (cli_store_open(store_flag, 0, &store, &err) < 0 ||
         cb_store_get_run(store, id, &info, &err) < 0 ||
         cb_store_get_recipe(store, id, &text, &err) < 0) {
@@ -132,7 +135,7 @@ static int run(int argc, char **argv)
         json_error_t jerr;
         recipe = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(recipe)) {
-            cli_error("run %lld: its recipe.json is not a JSON object", id);
+            cli_error("run %lld: its recipe.json is not a JSON object", (long long)id);
             goto done;
         }
         for (int i = 0; i < n_sets; i++)

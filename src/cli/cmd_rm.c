@@ -1,6 +1,5 @@
 /* codecbench rm RUN... [--yes]: deletes runs (their directories go to the
  * store's trash; gc frees the space). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +24,7 @@ static void help(FILE *out)
           "\n"
           "Options:\n"
           "  -y, --yes    delete without asking\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  -h, --help   this text\n",
           out);
 }
@@ -49,30 +47,15 @@ static int confirm(const CbRunInfo *r)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"yes", no_argument, NULL, 'y'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int yes = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "y", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else if (c == 'y')
-            yes = 1;
-        else
-            return cli_usage(&cb_cmd_rm, "unknown option or missing value '%s'", argv[optind - 1]);
-    }
-    if (argc - optind < 1)
-        return cli_usage(&cb_cmd_rm, "needs one or more RUNs");
-    if (argc - optind > MAX_RUNS)
+    int yes = 0;
+    const CliOpt opts[] = {{.name = "yes", .letter = 'y', .flag = &yes, .value = 1}, {0}};
+    CliArgs a = {.opts = opts, .min = 1, .max = -1, .arity = "needs one or more RUNs",
+                 .all_run_ids = 1};
+    int code = cli_parse_args(&cb_cmd_rm, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
+    if (a.n > MAX_RUNS)
         return cli_usage(&cb_cmd_rm, "at most %d runs at once", MAX_RUNS);
-    for (int i = optind; i < argc; i++)
-        if (cli_parse_run_id(argv[i]) < 0)
-            return cli_usage(&cb_cmd_rm, "'%s' is not a run id", argv[i]);
     if (!yes && !isatty(STDIN_FILENO)) {
         cli_error("refusing to delete without --yes: standard input is not a terminal to ask "
                   "on");
@@ -82,12 +65,11 @@ static int run(int argc, char **argv)
     CbError err;
     cb_error_clear(&err);
     CbStore *s = NULL;
-    int code = CB_EXIT_OK;
-    if (cli_store_open(store_dir, 0, &s, &err) < 0) {
+    if (cli_store_open(a.store, 0, &s, &err) < 0) {
         cli_fail(&err);
         return CB_EXIT_FAIL;
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = a.first; i < argc; i++) {
         int64_t id = cli_parse_run_id(argv[i]);
         CbRunInfo info = {0};
         if (cb_store_get_run(s, id, &info, &err) < 0) {

@@ -1,6 +1,5 @@
 /* codecbench run: one recipe on one input, through the runner. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/clirun.h"
-#include "codecbench/buf.h"
-#include "codecbench/recipe.h"
+#include "cli/clistore.h"
 
 static void help(FILE *out)
 {
@@ -42,75 +40,47 @@ static void help(FILE *out)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"frames", required_argument, NULL, 'n'},
-        {"start", required_argument, NULL, 'S'},
-        {"experiment", required_argument, NULL, 'e'},
-        {"detach", no_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"store", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_flag = NULL, *experiment = NULL;
+    const char *experiment = NULL, *frames_arg = NULL, *start_arg = NULL;
     long long frames = -1, start = 0;
-    int detach = 0, json = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            frames = cli_parse_count(optarg);
-            if (frames < 1)
-                return cli_usage(&cb_cmd_run, "--frames needs a whole number >= 1, not '%s'",
-                                 optarg);
-            break;
-        case 'S':
-            start = cli_parse_count(optarg);
-            if (start < 0)
-                return cli_usage(&cb_cmd_run, "--start needs a whole number >= 0, not '%s'",
-                                 optarg);
-            break;
-        case 'e': experiment = optarg; break;
-        case 'd': detach = 1; break;
-        case 'j': json = 1; break;
-        case 's': store_flag = optarg; break;
-        default:
-            return cli_usage(&cb_cmd_run, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 2)
-        return cli_usage(&cb_cmd_run, "needs a recipe file and an input video");
-    const char *recipe_path = argv[optind], *input = argv[optind + 1];
+    int detach = 0, json = 0;
+    const CliOpt opts[] = {
+        {.name = "frames", .text = &frames_arg},
+        {.name = "start", .text = &start_arg},
+        {.name = "experiment", .text = &experiment},
+        {.name = "detach", .flag = &detach, .value = 1},
+        {0},
+    };
+    CliArgs a = {.opts = opts,
+                 .json = &json,
+                 .min = 2,
+                 .max = 2,
+                 .arity = "needs a recipe file and an input video"};
+    int rc = cli_parse_args(&cb_cmd_run, argc, argv, &a);
+    if (rc == CB_EXIT_OK && frames_arg)
+        rc = cli_count_arg(&cb_cmd_run, "--frames", frames_arg, 1, &frames);
+    if (rc == CB_EXIT_OK && start_arg)
+        rc = cli_count_arg(&cb_cmd_run, "--start", start_arg, 0, &start);
+    if (rc != CB_EXIT_OK)
+        return rc;
+    const char *recipe_path = argv[a.first], *input = argv[a.first + 1];
 
     /* Checked here, before anything is queued, so that a typo costs
-     * nothing: the recipe is validated again by the store. */
+     * nothing: the store validates the recipe when it queues it. */
     CbError err = { 0 };
-    CbBuf text;
-    cb_buf_init(&text, CB_RECIPE_MAX_BYTES);
-    if (cb_buf_read_file(&text, recipe_path, &err) < 0) {
-        cb_buf_free(&text);
-        return cli_fail(&err);
-    }
-    if (memchr(text.data, '\0', text.len)) {
-        cli_error("%s: not a recipe: it contains a NUL byte", recipe_path);
-        cb_buf_free(&text);
-        return CB_EXIT_FAIL;
+    CbStore *store = NULL;
+    char *json_text = NULL;
+    rc = CB_EXIT_FAIL;
+    if (cli_read_recipe(recipe_path, &json_text, NULL, &err) < 0) {
+        rc = cli_fail(&err);
+        goto done;
     }
     if (access(input, R_OK) < 0) {
         cli_error("%s: %s", input, strerror(errno));
-        cb_buf_free(&text);
-        return CB_EXIT_FAIL;
+        goto done;
     }
-    CbStore *store = NULL;
-    if (cli_store_open(store_flag, CB_STORE_CREATE, &store, &err) < 0) {
-        cb_buf_free(&text);
-        return cli_fail(&err);
-    }
-    char *json_text = cb_buf_steal(&text);
-    if (!json_text) {
-        cb_store_close(&store);
-        cli_error("out of memory");
-        return CB_EXIT_FAIL;
+    if (cli_store_open(a.store, CB_STORE_CREATE, &store, &err) < 0) {
+        rc = cli_fail(&err);
+        goto done;
     }
     CbRunRequest req = {
         .experiment = experiment,
@@ -122,7 +92,8 @@ static int run(int argc, char **argv)
         .parent = 0,
         .origin = "user",
     };
-    int rc = cli_queue_and_wait(store, &req, detach, json);
+    rc = cli_queue_and_wait(store, &req, detach, json);
+done:
     free(json_text);
     cb_store_close(&store);
     return rc;

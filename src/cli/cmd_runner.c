@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/clirun.h"
+#include "cli/clistore.h"
 #include "codecbench/runner.h"
 #include "codecbench/sanitize.h"
 #include "codecbench/store.h"

@@ -1,5 +1,4 @@
 /* codecbench show RUN: everything the store knows about one run. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,8 +26,7 @@ static void help(FILE *out)
           "numbers were made (versions, machine).\n"
           "\n"
           "Options:\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  --frames     also the per-frame table of every rate point (type, bits,\n"
           "               PSNR Y/U/V, SSIM)\n"
           "  --json       one JSON document\n"
@@ -228,40 +226,21 @@ static void print_result_provenance(const CbRunResult *res)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"frames", no_argument, NULL, 'f'},
-        {"json", no_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int json = 0, frames = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else if (c == 'f')
-            frames = 1;
-        else if (c == 'j')
-            json = 1;
-        else
-            return cli_usage(&cb_cmd_show, "unknown option or missing value '%s'",
-                             argv[optind - 1]);
-    }
-    if (argc - optind != 1)
-        return cli_usage(&cb_cmd_show, "needs one RUN (a run id)");
-    int64_t id = cli_parse_run_id(argv[optind]);
-    if (id < 0)
-        return cli_usage(&cb_cmd_show, "'%s' is not a run id (a whole number above 0)",
-                         argv[optind]);
+    int64_t id;
+    int json = 0, frames = 0;
+    const CliOpt opts[] = {{.name = "frames", .flag = &frames, .value = 1}, {0}};
+    CliArgs a = {.opts = opts, .json = &json, .min = 1, .max = 1,
+                 .arity = "needs one RUN (a run id)", .run_id = &id};
+    int code = cli_parse_args(&cb_cmd_show, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
 
     CbError err;
     cb_error_clear(&err);
     CbStore *s = NULL;
-    if (cli_store_open(store_dir, CB_STORE_READONLY, &s, &err) < 0)
+    if (cli_store_open(a.store, CB_STORE_READONLY, &s, &err) < 0)
         return cli_fail(&err);
-    int code = cli_show_run(s, id, frames, json);
+    code = cli_show_run(s, id, frames, json);
     cb_store_close(&s);
     return code;
 }

@@ -1,5 +1,4 @@
 /* codecbench tag RUN TAG... [--remove]: labels on a run. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,47 +16,33 @@ static void help(FILE *out)
           "\n"
           "Options:\n"
           "  --remove     remove the tags instead of adding them\n"
-          "  --store DIR  the store (default: $CODECBENCH_STORE, else\n"
-          "               $XDG_DATA_HOME/codecbench)\n"
+          CLI_HELP_STORE
           "  -h, --help   this text\n",
           out);
 }
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"store", required_argument, NULL, 's'},
-        {"remove", no_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_dir = NULL;
-    int remove_tags = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 's')
-            store_dir = optarg;
-        else if (c == 'r')
-            remove_tags = 1;
-        else
-            return cli_usage(&cb_cmd_tag, "unknown option or missing value '%s'", argv[optind - 1]);
-    }
-    if (argc - optind < 2)
-        return cli_usage(&cb_cmd_tag, "needs a RUN and one or more TAGs");
-    int64_t id = cli_parse_run_id(argv[optind]);
-    if (id < 0)
-        return cli_usage(&cb_cmd_tag, "'%s' is not a run id", argv[optind]);
+    int64_t id;
+    int remove_tags = 0;
+    const CliOpt opts[] = {{.name = "remove", .flag = &remove_tags, .value = 1}, {0}};
+    CliArgs a = {.opts = opts, .min = 2, .max = -1, .arity = "needs a RUN and one or more TAGs",
+                 .run_id = &id};
+    int code = cli_parse_args(&cb_cmd_tag, argc, argv, &a);
+    if (code != CB_EXIT_OK)
+        return code;
 
     CbError err;
     cb_error_clear(&err);
     CbStore *s = NULL;
     CbRunInfo info = {0};
-    int have_info = 0, code = CB_EXIT_FAIL;
-    if (cli_store_open(store_dir, 0, &s, &err) < 0) {
+    int have_info = 0;
+    code = CB_EXIT_FAIL;
+    if (cli_store_open(a.store, 0, &s, &err) < 0) {
         cli_fail(&err);
         goto out;
     }
-    for (int i = optind + 1; i < argc; i++)
+    for (int i = a.first + 1; i < argc; i++)
         if (cb_store_tag(s, id, argv[i], !remove_tags, &err) < 0) {
             cli_fail(&err);
             goto out;

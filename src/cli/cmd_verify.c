@@ -1,5 +1,4 @@
 /* codecbench verify: verification of a run, in a process of its own. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -30,21 +29,7 @@ static void help(FILE *out)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {{NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-        return cli_usage(&cb_cmd_verify, "unknown option '%s'", argv[optind - 1]);
-    if (argc - optind != 1)
-        return cli_usage(&cb_cmd_verify, "needs RUN_DIR");
-    if (cli_worker_prepare() < 0)
-        return CB_EXIT_FAIL;
-    CbError err;
-    cb_error_clear(&err);
-    if (cb_verify_run(argv[optind], cli_logger(), &err) < 0)
-        return cli_fail(&err);
-    return CB_EXIT_OK;
+    return cli_run_dir_job(&cb_cmd_verify, argc, argv, cb_verify_run);
 }
 
 const CbCommand cb_cmd_verify = {

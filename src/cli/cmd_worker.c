@@ -1,4 +1,5 @@
-/* codecbench worker: one run, headless, as the runner starts it. */
+/* codecbench worker: one run, headless, as the runner starts it; and the
+ * command line and set-up it shares with verify. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -31,7 +32,9 @@ static void help(FILE *out)
           out);
 }
 
-int cli_worker_prepare(void)
+/* Scrubs the environment and reopens stdin from /dev/null; 0, or -1 after
+ * printing why. */
+static int prepare(void)
 {
     if (cb_worker_scrub_env() < 0) {
         cli_error("cannot scrub the environment: out of memory");
@@ -49,23 +52,29 @@ int cli_worker_prepare(void)
     return 0;
 }
 
-static int run(int argc, char **argv)
+int cli_run_dir_job(const CbCommand *cmd, int argc, char **argv,
+                    int (*job)(const char *run_dir, const CbLogger *logger, CbError *err))
 {
     static const struct option longopts[] = {{NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-        return cli_usage(&cb_cmd_worker, "unknown option '%s'", argv[optind - 1]);
+        return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
     if (argc - optind != 1)
-        return cli_usage(&cb_cmd_worker, "needs RUN_DIR");
-    if (cli_worker_prepare() < 0)
+        return cli_usage(cmd, "needs RUN_DIR");
+    if (prepare() < 0)
         return CB_EXIT_FAIL;
     CbError err;
     cb_error_clear(&err);
-    if (cb_worker_run(argv[optind], cli_logger(), &err) < 0)
+    if (job(argv[optind], cli_logger(), &err) < 0)
         return cli_fail(&err);
     return CB_EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    return cli_run_dir_job(&cb_cmd_worker, argc, argv, cb_worker_run);
 }
 
 const CbCommand cb_cmd_worker = {

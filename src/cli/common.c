@@ -89,13 +89,35 @@ long long cli_parse_count(const char *s)
     return v;
 }
 
-int cli_load_recipe(const char *path, CbRecipe *r, CbError *err)
+int cli_count_arg(const CbCommand *cmd, const char *name, const char *value, long long min,
+                  long long *out)
+{
+    *out = cli_parse_count(value);
+    if (*out < min)
+        return cli_usage(cmd, "%s needs a whole number >= %lld, not '%s'", name, min, value);
+    return CB_EXIT_OK;
+}
+
+int cli_read_recipe(const char *path, char **text, CbRecipe *r, CbError *err)
 {
     CbBuf b;
     cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
+    *text = NULL;
     int rc = cb_buf_read_file(&b, path, err);
-    if (rc == CB_OK)
-        rc = cb_recipe_parse(b.data, b.len, path, r, err);
+    if (rc == CB_OK && r)
+        rc = cb_recipe_parse(b.data ? b.data : "", b.len, path, r, err);
+    else if (rc == CB_OK && b.len && memchr(b.data, '\0', b.len))
+        rc = cb_error_set(err, CB_EFORMAT, "%s: not a recipe: it contains a NUL byte", path);
+    if (rc == CB_OK && !(*text = cb_buf_steal(&b)))
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
     cb_buf_free(&b);
+    return rc;
+}
+
+int cli_load_recipe(const char *path, CbRecipe *r, CbError *err)
+{
+    char *text = NULL;
+    int rc = cli_read_recipe(path, &text, r, err);
+    free(text);
     return rc;
 }

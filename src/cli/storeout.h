@@ -61,31 +61,4 @@ int cli_result_bd(const CbRunResult *anchor, const CbRunResult *test, CbBdResult
  * printed any error.  For commands that end by showing a run (run, rerun). */
 int cli_show_run(CbStore *s, int64_t id, int frames, int json);
 
-/* The filter options shared by list and export: --experiment, --status,
- * --codec, --tag, --sort, --desc/--reverse, --limit.  Returns 1 when c was
- * one of them (f updated), 0 when not, -1 for a bad value (err says why;
- * the caller exits with the usage code). */
-enum {
-    CLI_OPT_STORE = 1000,
-    CLI_OPT_EXPERIMENT,
-    CLI_OPT_STATUS,
-    CLI_OPT_CODEC,
-    CLI_OPT_TAG,
-    CLI_OPT_SORT,
-    CLI_OPT_DESC,
-    CLI_OPT_LIMIT,
-};
-/* clang-format off */
-#define CLI_FILTER_LONGOPTS                                         \
-    {"experiment", required_argument, NULL, CLI_OPT_EXPERIMENT},   \
-    {"status", required_argument, NULL, CLI_OPT_STATUS},           \
-    {"codec", required_argument, NULL, CLI_OPT_CODEC},             \
-    {"tag", required_argument, NULL, CLI_OPT_TAG},                 \
-    {"sort", required_argument, NULL, CLI_OPT_SORT},               \
-    {"desc", no_argument, NULL, CLI_OPT_DESC},                     \
-    {"reverse", no_argument, NULL, CLI_OPT_DESC},                  \
-    {"limit", required_argument, NULL, CLI_OPT_LIMIT}
-/* clang-format on */
-int cli_filter_option(int c, const char *arg, CbRunFilter *f, CbError *err);
-
 #endif
