@@ -12,5 +12,6 @@ EXTRA_DIST += bench/runner
 EXTRA_DIST += bench/store
 noinst_PROGRAMS += bench/store_gen
 bench_store_gen_SOURCES = bench/store_gen.c
-bench_store_gen_LDADD = src/store/libcbstore.a $(CB_RECIPE_LIBS) src/metrics/libcbmetrics.a \
-	src/util/libcbutil.a $(SQLITE3_LIBS) $(JANSSON_LIBS) $(NETTLE_LIBS) $(LIBS)
+bench_store_gen_LDADD = src/store/libcbstore.a src/worker/libcbworker.a $(CB_RECIPE_LIBS) \
+	src/metrics/libcbmetrics.a src/util/libcbutil.a $(SQLITE3_LIBS) $(JANSSON_LIBS) \
+	$(NETTLE_LIBS) $(LIBS)

@@ -313,12 +313,16 @@ int cb_store_delete_run(CbStore *s, int64_t id, CbError *err);
  * what was freed. */
 int cb_store_gc(CbStore *s, int64_t *bytes, CbError *err);
 /** Rebuilds store.db from the run directories (and experiments/): writes
- * a new database beside the old and renames it into place.  Runs found
- * queued/running without a result become interrupted (and get a
- * status.json); a run whose status.json says done but whose result.json
- * cannot be read becomes failed with the reason.  result.json is read by
- * the store's own reader of the layout worker/'s cb_result_write writes
- * (rows as arrays under "rows_columns"), followed by the import checks.
+ * a new database beside the old and renames it into place.  A run without
+ * a status.json, a result or any sign of a worker (no log.txt, which the
+ * runner makes before it starts one, no events.jsonl) had not started and
+ * stays queued, for a runner to take; other runs found unfinished without
+ * a result (running or verifying when their worker went away) become
+ * interrupted (and get a status.json); a run whose status.json says done
+ * but whose result.json cannot be read becomes failed with the reason.
+ * result.json is read with cb_result_read (result.h) and checked as
+ * cb_store_import_result checks it, so reindex indexes exactly the results
+ * the runner would import.
  * An old store.db that is a codecbench store is checkpointed and replaced;
  * a corrupt one is kept as store.db.corrupt-TIME; a file that is not a
  * codecbench store (CB_EFORMAT) or a newer schema (CB_ENOTSUP) is refused

@@ -10,25 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "codecbench/fsutil.h"
 #include "runner/runner_int.h"
 
 /* Rotated at a runner's start when larger than this. */
 #define RUNNER_LOG_MAX_BYTES (1024 * 1024)
 
-char *runner_path(const char *store_dir, const char *name)
-{
-    size_t n = strlen(store_dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p && snprintf(p, n, "%s/%s", store_dir, name) >= (int)n) {
-        free(p);
-        p = NULL;
-    }
-    return p;
-}
-
 int runner_lock_take(const char *store_dir, int *fd_out, CbError *err)
 {
-    char *path = runner_path(store_dir, "runner.lock");
+    char *path = cb_path_join(store_dir, "runner.lock");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -77,7 +67,7 @@ void runner_lock_release(int *fd)
 
 int64_t cb_runner_pid(const char *store_dir)
 {
-    char *path = runner_path(store_dir, "runner.lock");
+    char *path = cb_path_join(store_dir, "runner.lock");
     if (!path)
         return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -127,7 +117,7 @@ int cb_runner_ensure(const char *store_dir, const char *exe, const char *const *
     while (extra_args && extra_args[n_extra])
         n_extra++;
     const char **argv = calloc(n_extra + 5, sizeof(*argv));
-    char *log = runner_path(store_dir, "runner.log");
+    char *log = cb_path_join(store_dir, "runner.log");
     if (!argv || !log) {
         free(argv);
         free(log);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codecbench/fsutil.h"
 #include "codecbench/log.h"
 #include "codecbench/result.h"
 #include "codecbench/store.h"
@@ -94,7 +95,7 @@ static int start_process(Runner *r, Slot *s, Phase phase)
 {
     const char *cmd = phase == PHASE_WORKER ? "worker" : "verify";
     const char *argv[] = { "codecbench", cmd, s->dir, NULL };
-    char *log = runner_path(s->dir, "log.txt");
+    char *log = cb_path_join(s->dir, "log.txt");
     if (!log)
         return CB_ENOMEM;
     SpawnSpec spec = {
@@ -135,7 +136,7 @@ static void free_slot(Runner *r, Slot *s)
  * failed with the reason. */
 static void import_result(Runner *r, Slot *s)
 {
-    char *path = runner_path(s->dir, "result.json");
+    char *path = cb_path_join(s->dir, "result.json");
     CbRunResult res = { 0 };
     CbError err = { 0 };
     int rc = path ? cb_result_read(path, &res, &err) : cb_error_set(&err, CB_ENOMEM, "out of memory");
@@ -168,7 +169,7 @@ static void process_ended(Runner *r, Slot *s, int status)
     }
     char how[160], reason[1400];
     spawn_describe_status(status, how, sizeof(how));
-    char *log = runner_path(s->dir, "log.txt");
+    char *log = cb_path_join(s->dir, "log.txt");
     char *tail = log ? spawn_log_tail(log, 3, REASON_TAIL_BYTES) : NULL;
     free(log);
     CbRunStatus st = CB_RUN_FAILED;

@@ -7,8 +7,6 @@
 #include "codecbench/error.h"
 #include "codecbench/runner.h"
 
-/* STORE/name as a new string; NULL when out of memory. */
-char *runner_path(const char *store_dir, const char *name);
 /* Takes STORE/runner.lock (exclusive, non-blocking) and writes our pid in
  * it: 0 with *fd set, CB_EBUSY when another runner holds it, CB_EIO. */
 int runner_lock_take(const char *store_dir, int *fd, CbError *err);

@@ -19,27 +19,72 @@ static int exec_id(CbStore *s, const char *sql, int64_t id, const char *text, co
     sqlite3_bind_int64(st, 1, id);
     if (text)
         sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    return cb_store_step_once(s, st, what, err);
+}
+
+/* Fills one element of a list from the current row of a statement; sets
+ * *oom when a copy could not be made. */
+typedef void (*RowFill)(sqlite3_stmt *st, void *elem, int *oom);
+/* Frees the n elements of a list and the list. */
+typedef void (*RowsDrop)(void *rows, size_t n);
+
+/* Steps st to its end and finalizes it, growing an array of elements of
+ * size bytes (first_cap at first, then doubling), each zeroed and filled
+ * by fill.  *rows (new; NULL when empty or on failure) and *n get the array
+ * and its count; on failure drop frees what was filled.  what names the
+ * reading in errors. */
+static int collect_rows(CbStore *s, sqlite3_stmt *st, size_t size, size_t first_cap, RowFill fill,
+                        RowsDrop drop, const char *what, void **rows, size_t *n, CbError *err)
+{
+    char *out = NULL;
+    size_t count = 0, cap = 0;
+    int step, oom = 0, rc = CB_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : first_cap;
+            char *g = realloc(out, ncap * size);
+            if (!g) {
+                oom = 1;
+                break;
+            }
+            out = g;
+            cap = ncap;
+        }
+        void *elem = out + count * size;
+        memset(elem, 0, size);
+        fill(st, elem, &oom);
+        count++;
+        if (oom)
+            break;
+    }
+    if (oom)
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+    else if (step != SQLITE_DONE)
         rc = cb_store_sql_error(s, s->db, what, err);
     sqlite3_finalize(st);
+    if (rc < 0) {
+        drop(out, count);
+        out = NULL;
+        count = 0;
+    }
+    *rows = out;
+    *n = count;
     return rc;
 }
 
-int cb_store_tag(CbStore *s, int64_t id, const char *tag, int add, CbError *err)
+typedef struct TagChange {
+    const char *tag;
+    int add;
+} TagChange;
+
+static int change_tag(CbStore *s, int64_t id, CbRunStatus from, const void *arg, CbError *err)
 {
-    int rc = cb_store_check_tag(tag, err);
-    if (rc < 0)
-        return rc;
-    CbRunStatus status;
-    rc = cb_store_begin(s, err);
-    if (rc < 0)
-        return rc;
-    rc = cb_store_run_status(s, id, &status, err);
-    if (rc == CB_OK)
-        rc = exec_id(s,
-                     add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES (?1, ?2)"
-                         : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2",
-                     id, tag, "changing tags", err);
+    const TagChange *c = arg;
+    (void)from;
+    int rc = exec_id(s,
+                     c->add ? "INSERT OR IGNORE INTO tags(run_id, tag) VALUES (?1, ?2)"
+                            : "DELETE FROM tags WHERE run_id = ?1 AND tag = ?2",
+                     id, c->tag, "changing tags", err);
     /* The row's sorted copy, which listing reads (schema version 2). */
     if (rc == CB_OK)
         rc = exec_id(s,
@@ -48,11 +93,33 @@ int cb_store_tag(CbStore *s, int64_t id, const char *tag, int add, CbError *err)
                      id, NULL, "changing tags", err);
     if (rc == CB_OK)
         rc = cb_store_write_annotations(s, id, err);
-    if (rc < 0) {
-        cb_store_rollback(s);
+    return rc;
+}
+
+int cb_store_tag(CbStore *s, int64_t id, const char *tag, int add, CbError *err)
+{
+    int rc = cb_store_check_tag(tag, err);
+    if (rc < 0)
         return rc;
-    }
-    return cb_store_commit(s, err);
+    TagChange c = {.tag = tag, .add = add};
+    return cb_store_change_run(s, id, change_tag, &c, err);
+}
+
+static int add_note(CbStore *s, int64_t id, CbRunStatus from, const void *arg, CbError *err)
+{
+    (void)from;
+    sqlite3_stmt *st = NULL;
+    int rc = cb_store_prepare(s, "INSERT INTO notes(run_id, created, text) VALUES (?1, ?2, ?3)",
+                              &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_double(st, 2, cb_store_now());
+    sqlite3_bind_text(st, 3, arg, -1, SQLITE_STATIC);
+    rc = cb_store_step_once(s, st, "adding a note", err);
+    if (rc == CB_OK)
+        rc = cb_store_write_annotations(s, id, err);
+    return rc;
 }
 
 int cb_store_note(CbStore *s, int64_t id, const char *text, CbError *err)
@@ -60,30 +127,20 @@ int cb_store_note(CbStore *s, int64_t id, const char *text, CbError *err)
     int rc = cb_store_check_note(text, err);
     if (rc < 0)
         return rc;
-    CbRunStatus status;
-    rc = cb_store_begin(s, err);
-    if (rc < 0)
-        return rc;
-    rc = cb_store_run_status(s, id, &status, err);
-    sqlite3_stmt *st = NULL;
-    if (rc == CB_OK)
-        rc = cb_store_prepare(s, "INSERT INTO notes(run_id, created, text) VALUES (?1, ?2, ?3)",
-                              &st, err);
-    if (rc == CB_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_double(st, 2, cb_store_now());
-        sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = cb_store_sql_error(s, s->db, "adding a note", err);
-        sqlite3_finalize(st);
-    }
-    if (rc == CB_OK)
-        rc = cb_store_write_annotations(s, id, err);
-    if (rc < 0) {
-        cb_store_rollback(s);
-        return rc;
-    }
-    return cb_store_commit(s, err);
+    return cb_store_change_run(s, id, add_note, text, err);
+}
+
+static void notes_drop(void *rows, size_t n)
+{
+    CbNote *r = rows;
+    cb_notes_free(&r, n);
+}
+
+static void note_row(sqlite3_stmt *st, void *elem, int *oom)
+{
+    CbNote *note = elem;
+    note->created = sqlite3_column_double(st, 0);
+    note->text = cb_store_col_text(st, 1, oom);
 }
 
 int cb_store_notes(CbStore *s, int64_t id, CbNote **notes, size_t *n, CbError *err)
@@ -100,37 +157,11 @@ int cb_store_notes(CbStore *s, int64_t id, CbNote **notes, size_t *n, CbError *e
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    CbNote *out = NULL;
-    size_t count = 0, cap = 0;
-    int step, oom = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 8;
-            CbNote *g = realloc(out, cap * sizeof *out);
-            if (!g) {
-                oom = 1;
-                break;
-            }
-            out = g;
-        }
-        out[count].created = sqlite3_column_double(st, 0);
-        out[count].text = cb_store_col_text(st, 1, &oom);
-        count++;
-        if (oom)
-            break;
-    }
-    if (oom)
-        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
-    else if (step != SQLITE_DONE)
-        rc = cb_store_sql_error(s, s->db, "reading notes", err);
-    sqlite3_finalize(st);
-    if (rc < 0) {
-        cb_notes_free(&out, count);
-        return rc;
-    }
+    void *out;
+    rc = collect_rows(s, st, sizeof(CbNote), 8, note_row, notes_drop, "reading notes", &out, n,
+                      err);
     *notes = out;
-    *n = count;
-    return CB_OK;
+    return rc;
 }
 
 void cb_notes_free(CbNote **notes, size_t n)
@@ -247,10 +278,10 @@ static int write_proposal(CbStore *s, int64_t id, const char *experiment, const 
                           const char *rationale, const char *recipe_json, int64_t run_id,
                           double created, CbError *err)
 {
-    char *dir = cb_store_path(s->dir, "proposals");
+    char *dir = cb_path_join(s->dir, "proposals");
     char name[32];
     snprintf(name, sizeof name, "%06lld.json", (long long)id);
-    char *path = dir ? cb_store_path(dir, name) : NULL;
+    char *path = dir ? cb_path_join(dir, name) : NULL;
     json_t *j = json_pack("{s:i, s:I, s:s, s:s, s:s, s:s, s:I, s:f}", "format",
                           CB_STORE_FILE_FORMAT, "id", (json_int_t)id, "experiment", experiment,
                           "proposer", proposer, "rationale", rationale, "recipe", recipe_json,
@@ -332,6 +363,23 @@ void cb_experiment_infos_free(CbExperimentInfo **rows, size_t n)
     *rows = NULL;
 }
 
+static void experiments_drop(void *rows, size_t n)
+{
+    CbExperimentInfo *r = rows;
+    cb_experiment_infos_free(&r, n);
+}
+
+static void experiment_row(sqlite3_stmt *st, void *elem, int *oom)
+{
+    CbExperimentInfo *e = elem;
+    e->name = cb_store_col_text(st, 0, oom);
+    e->anchor_name = cb_store_col_text(st, 1, oom);
+    e->anchor_hash = cb_store_col_text(st, 2, oom);
+    e->runs = sqlite3_column_int64(st, 3);
+    e->done = sqlite3_column_int64(st, 4);
+    e->clips = sqlite3_column_int64(st, 5);
+}
+
 int cb_store_experiments(CbStore *s, CbExperimentInfo **rows, size_t *n, CbError *err)
 {
     *rows = NULL;
@@ -347,41 +395,11 @@ int cb_store_experiments(CbStore *s, CbExperimentInfo **rows, size_t *n, CbError
         &st, err);
     if (rc < 0)
         return rc;
-    CbExperimentInfo *out = NULL;
-    size_t count = 0, cap = 0;
-    int step, oom = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 8;
-            CbExperimentInfo *g = realloc(out, cap * sizeof *out);
-            if (!g) {
-                oom = 1;
-                break;
-            }
-            out = g;
-        }
-        CbExperimentInfo *e = &out[count++];
-        e->name = cb_store_col_text(st, 0, &oom);
-        e->anchor_name = cb_store_col_text(st, 1, &oom);
-        e->anchor_hash = cb_store_col_text(st, 2, &oom);
-        e->runs = sqlite3_column_int64(st, 3);
-        e->done = sqlite3_column_int64(st, 4);
-        e->clips = sqlite3_column_int64(st, 5);
-        if (oom)
-            break;
-    }
-    if (oom)
-        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
-    else if (step != SQLITE_DONE)
-        rc = cb_store_sql_error(s, s->db, "reading experiments", err);
-    sqlite3_finalize(st);
-    if (rc < 0) {
-        cb_experiment_infos_free(&out, count);
-        return rc;
-    }
+    void *out;
+    rc = collect_rows(s, st, sizeof(CbExperimentInfo), 8, experiment_row, experiments_drop,
+                      "reading experiments", &out, n, err);
     *rows = out;
-    *n = count;
-    return CB_OK;
+    return rc;
 }
 
 void cb_proposals_free(CbProposal **rows, size_t n)
@@ -396,6 +414,24 @@ void cb_proposals_free(CbProposal **rows, size_t n)
     }
     free(*rows);
     *rows = NULL;
+}
+
+static void proposals_drop(void *rows, size_t n)
+{
+    CbProposal *r = rows;
+    cb_proposals_free(&r, n);
+}
+
+static void proposal_row(sqlite3_stmt *st, void *elem, int *oom)
+{
+    CbProposal *p = elem;
+    p->id = sqlite3_column_int64(st, 0);
+    p->experiment = cb_store_col_text(st, 1, oom);
+    p->proposer = cb_store_col_text(st, 2, oom);
+    p->rationale = cb_store_col_text(st, 3, oom);
+    p->recipe_json = cb_store_col_text(st, 4, oom);
+    p->run_id = sqlite3_column_int64(st, 5);
+    p->created = sqlite3_column_double(st, 6);
 }
 
 int cb_store_proposals(CbStore *s, const char *experiment, CbProposal **rows, size_t *n,
@@ -414,40 +450,9 @@ int cb_store_proposals(CbStore *s, const char *experiment, CbProposal **rows, si
         return rc;
     if (experiment)
         sqlite3_bind_text(st, 1, experiment, -1, SQLITE_STATIC);
-    CbProposal *out = NULL;
-    size_t count = 0, cap = 0;
-    int step, oom = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 16;
-            CbProposal *g = realloc(out, cap * sizeof *out);
-            if (!g) {
-                oom = 1;
-                break;
-            }
-            out = g;
-        }
-        CbProposal *p = &out[count++];
-        p->id = sqlite3_column_int64(st, 0);
-        p->experiment = cb_store_col_text(st, 1, &oom);
-        p->proposer = cb_store_col_text(st, 2, &oom);
-        p->rationale = cb_store_col_text(st, 3, &oom);
-        p->recipe_json = cb_store_col_text(st, 4, &oom);
-        p->run_id = sqlite3_column_int64(st, 5);
-        p->created = sqlite3_column_double(st, 6);
-        if (oom)
-            break;
-    }
-    if (oom)
-        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
-    else if (step != SQLITE_DONE)
-        rc = cb_store_sql_error(s, s->db, "reading proposals", err);
-    sqlite3_finalize(st);
-    if (rc < 0) {
-        cb_proposals_free(&out, count);
-        return rc;
-    }
+    void *out;
+    rc = collect_rows(s, st, sizeof(CbProposal), 16, proposal_row, proposals_drop,
+                      "reading proposals", &out, n, err);
     *rows = out;
-    *n = count;
-    return CB_OK;
+    return rc;
 }

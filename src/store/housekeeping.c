@@ -127,8 +127,8 @@ int cb_store_gc(CbStore *s, int64_t *bytes, CbError *err)
     int rc = cb_store_begin(s, err);
     if (rc < 0)
         return rc;
-    trash = cb_store_path(s->dir, "trash");
-    runs = cb_store_path(s->dir, "runs");
+    trash = cb_path_join(s->dir, "trash");
+    runs = cb_path_join(s->dir, "runs");
     if (!trash || !runs) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto done;
@@ -151,7 +151,7 @@ int cb_store_gc(CbStore *s, int64_t *bytes, CbError *err)
         rc = run_row_exists(s, id, &exists, err);
         if (rc < 0 || exists)
             continue;
-        char *p = cb_store_path(runs, e->d_name);
+        char *p = cb_path_join(runs, e->d_name);
         rc = p ? cb_store_remove_tree(p, &freed, err)
                : cb_error_set(err, CB_ENOMEM, "out of memory");
         free(p);

@@ -1,7 +1,8 @@
 # The store: an SQLite index (Debian's libsqlite3) of experiments, clips,
 # runs, rate points, per-frame rows, annotations and proposals over the run
 # directories (jansson for their JSON files).  Users link
-# src/store/libcbstore.a before $(CB_RECIPE_LIBS), metrics and util, plus
+# src/store/libcbstore.a before src/worker/libcbworker.a (result.json is read
+# with cb_result_read), $(CB_RECIPE_LIBS), metrics and util, plus
 # $(SQLITE3_LIBS) $(JANSSON_LIBS) $(NETTLE_LIBS).
 noinst_LIBRARIES += src/store/libcbstore.a
 src_store_libcbstore_a_SOURCES = \

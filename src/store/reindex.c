@@ -1,11 +1,9 @@
 /* codecbench: rebuilding store.db from the run directories.
  *
- * result.json is read here by a small reader of its own (read_result below)
- * that follows the layout written by worker/'s cb_result_write, so that the
- * store does not link worker/.  The figures are then checked as an import
- * checks them (cb_store_result_sane).  Once worker/ is part of the build,
- * read_result can become a call of cb_result_read, which also recomputes
- * the sequence figures from the rows.
+ * result.json is read with worker/'s cb_result_read (which checks it and
+ * recomputes the sequence figures from the rows) and then checked as the
+ * runner's import checks it (cb_store_result_fits), so a result that
+ * reindex indexes is one the runner would have imported.
  */
 #include "store/store_internal.h"
 
@@ -23,7 +21,7 @@
 #include "codecbench/buf.h"
 #include "codecbench/recipe.h"
 
-/* ---- result.json ----------------------------------------------------------- */
+/* ---- the JSON files of a run directory -------------------------------------- */
 
 /* A sticky reader: the first error is kept, later calls do nothing. */
 typedef struct Rd {
@@ -71,9 +69,10 @@ static int64_t rd_int(Rd *rd, const json_t *o, const char *where, const char *ke
     return json_integer_value(v);
 }
 
-static double rd_num_of(Rd *rd, const json_t *v, const char *where, const char *key)
+static double rd_num(Rd *rd, const json_t *o, const char *where, const char *key)
 {
-    if (rd->rc < 0 || !v)
+    const json_t *v = rd_get(rd, o, where, key);
+    if (!v)
         return 0;
     if (!json_is_number(v) || !isfinite(json_number_value(v))) {
         rd->rc = cb_error_set(rd->err, CB_EFORMAT, "%s: %s%s: not a finite number", rd->path,
@@ -81,158 +80,6 @@ static double rd_num_of(Rd *rd, const json_t *v, const char *where, const char *
         return 0;
     }
     return json_number_value(v);
-}
-
-static double rd_num(Rd *rd, const json_t *o, const char *where, const char *key)
-{
-    return rd_num_of(rd, rd_get(rd, o, where, key), where, key);
-}
-
-static void rd_num3(Rd *rd, const json_t *o, const char *where, const char *key, double out[3])
-{
-    const json_t *v = rd_get(rd, o, where, key);
-    if (rd->rc < 0)
-        return;
-    if (!json_is_array(v) || json_array_size(v) != 3) {
-        rd->rc = cb_error_set(rd->err, CB_EFORMAT, "%s: %s%s: not an array of 3 numbers",
-                              rd->path, where, key);
-        return;
-    }
-    for (size_t i = 0; i < 3; i++)
-        out[i] = rd_num_of(rd, json_array_get(v, i), where, key);
-}
-
-static const char *const row_columns[] = {"bits",  "type",  "psnr_y", "psnr_u", "psnr_v",
-                                          "mse_y", "mse_u", "mse_v",  "ssim"};
-
-static void read_rows(Rd *rd, const json_t *po, const char *where, CbPointResult *p)
-{
-    const json_t *cols = rd_get(rd, po, where, "rows_columns");
-    const json_t *rows = rd_get(rd, po, where, "rows");
-    if (rd->rc < 0)
-        return;
-    int cols_ok = json_is_array(cols) && json_array_size(cols) == 9;
-    for (size_t c = 0; cols_ok && c < 9; c++)
-        cols_ok = json_is_string(json_array_get(cols, c)) &&
-                  !strcmp(json_string_value(json_array_get(cols, c)), row_columns[c]);
-    if (!cols_ok) {
-        rd->rc = cb_error_set(rd->err, CB_ENOTSUP,
-                              "%s: %srows_columns: not bits, type, psnr_y..v, mse_y..v, ssim",
-                              rd->path, where);
-        return;
-    }
-    if (!json_is_array(rows) || (int64_t)json_array_size(rows) != p->frames) {
-        rd->rc = cb_error_set(rd->err, CB_EFORMAT, "%s: %srows: not an array of %lld rows",
-                              rd->path, where, (long long)p->frames);
-        return;
-    }
-    p->rows = calloc((size_t)p->frames, sizeof *p->rows);
-    if (!p->rows) {
-        rd->rc = cb_error_set(rd->err, CB_ENOMEM, "%s: out of memory", rd->path);
-        return;
-    }
-    for (size_t i = 0; i < json_array_size(rows) && rd->rc == CB_OK; i++) {
-        const json_t *r = json_array_get(rows, i);
-        const json_t *type = json_array_get(r, 1);
-        if (!json_is_array(r) || json_array_size(r) != 9 ||
-            !json_is_integer(json_array_get(r, 0)) || !json_is_string(type) ||
-            strlen(json_string_value(type)) != 1) {
-            rd->rc = cb_error_set(rd->err, CB_EFORMAT, "%s: %srows[%zu]: not a row of 9 values",
-                                  rd->path, where, i);
-            break;
-        }
-        CbFrameRow *f = &p->rows[i];
-        f->bits = json_integer_value(json_array_get(r, 0));
-        f->type = json_string_value(type)[0];
-        for (int k = 0; k < 3; k++) {
-            f->psnr[k] = rd_num_of(rd, json_array_get(r, 2 + k), where, "rows");
-            f->mse[k] = rd_num_of(rd, json_array_get(r, 5 + k), where, "rows");
-        }
-        f->ssim = rd_num_of(rd, json_array_get(r, 8), where, "rows");
-    }
-}
-
-static int read_result(const char *path, CbRunResult *out, CbError *err)
-{
-    memset(out, 0, sizeof *out);
-    json_t *j = NULL;
-    int rc = cb_store_read_json(path, CB_RESULT_MAX_BYTES, &j, err);
-    if (rc < 0)
-        return rc;
-    Rd rd = {path, err, CB_OK};
-    out->format = (int)rd_int(&rd, j, "", "format", 1, 1000);
-    if (rd.rc == CB_OK && out->format != CB_RESULT_FORMAT)
-        rd.rc = cb_error_set(err, CB_ENOTSUP, "%s: format %d, this build reads %d", path,
-                             out->format, CB_RESULT_FORMAT);
-    out->codec = rd_str(&rd, j, "", "codec");
-    out->recipe_hash = rd_str(&rd, j, "", "recipe_hash");
-    out->clip_id = rd_str(&rd, j, "", "clip_id");
-    out->input = rd_str(&rd, j, "", "input");
-    out->first_frame = rd_int(&rd, j, "", "first_frame", 0, INT64_MAX / 2);
-    out->frames = rd_int(&rd, j, "", "frames", 1, CB_RESULT_MAX_FRAMES);
-    out->width = (int)rd_int(&rd, j, "", "width", 1, 1 << 16);
-    out->height = (int)rd_int(&rd, j, "", "height", 1, 1 << 16);
-    out->fps_num = (int)rd_int(&rd, j, "", "fps_num", 1, INT32_MAX);
-    out->fps_den = (int)rd_int(&rd, j, "", "fps_den", 1, INT32_MAX);
-    out->codecbench_version = rd_str(&rd, j, "", "codecbench_version");
-    out->ffmpeg_versions = rd_str(&rd, j, "", "ffmpeg_versions");
-    out->encoder_version = rd_str(&rd, j, "", "encoder_version");
-    out->machine = rd_str(&rd, j, "", "machine");
-    out->provenance = rd_str(&rd, j, "", "provenance");
-    out->verify_wall_s = rd_num(&rd, j, "", "verify_wall_s");
-    const json_t *points = rd_get(&rd, j, "", "points");
-    if (rd.rc == CB_OK && (!json_is_array(points) || json_array_size(points) < 1 ||
-                           json_array_size(points) > CB_RESULT_MAX_POINTS))
-        rd.rc = cb_error_set(err, CB_EFORMAT, "%s: points: not an array of 1 to %d points", path,
-                             CB_RESULT_MAX_POINTS);
-    if (rd.rc == CB_OK) {
-        out->points = calloc(json_array_size(points), sizeof *out->points);
-        if (!out->points)
-            rd.rc = cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-        else
-            out->n_points = json_array_size(points);
-    }
-    for (size_t i = 0; rd.rc == CB_OK && i < out->n_points; i++) {
-        const json_t *po = json_array_get(points, i);
-        CbPointResult *p = &out->points[i];
-        char where[32];
-        snprintf(where, sizeof where, "points[%zu].", i);
-        if (!json_is_object(po)) {
-            rd.rc = cb_error_set(err, CB_EFORMAT, "%s: %s: not an object", path, where);
-            break;
-        }
-        p->rate_value = (int)rd_int(&rd, po, where, "rate", -1000, 1000);
-        p->stream_file = rd_str(&rd, po, where, "stream");
-        p->payload_bytes = rd_int(&rd, po, where, "payload_bytes", 0, INT64_MAX / 16);
-        p->container_bytes = rd_int(&rd, po, where, "container_bytes", 0, INT64_MAX / 16);
-        p->frames = rd_int(&rd, po, where, "frames", 1, CB_RESULT_MAX_FRAMES);
-        p->kbps = rd_num(&rd, po, where, "kbps");
-        p->bpp = rd_num(&rd, po, where, "bpp");
-        rd_num3(&rd, po, where, "psnr_mean", p->psnr_mean);
-        p->psnr_yuv_mean = rd_num(&rd, po, where, "psnr_yuv_mean");
-        rd_num3(&rd, po, where, "psnr_global", p->psnr_global);
-        p->psnr_yuv_global = rd_num(&rd, po, where, "psnr_yuv_global");
-        p->ssim_mean = rd_num(&rd, po, where, "ssim_mean");
-        p->encode_cpu_s = rd_num(&rd, po, where, "encode_cpu_s");
-        p->encode_wall_s = rd_num(&rd, po, where, "encode_wall_s");
-        p->encode_fps = rd_num(&rd, po, where, "encode_fps");
-        p->decode_cpu_s = rd_num(&rd, po, where, "decode_cpu_s");
-        p->decode_wall_s = rd_num(&rd, po, where, "decode_wall_s");
-        p->decode_fps = rd_num(&rd, po, where, "decode_fps");
-        p->concurrency = (int)rd_int(&rd, po, where, "concurrency", 1, 1 << 20);
-        p->peak_rss_kib = rd_int(&rd, po, where, "peak_rss_kib", 0, INT64_MAX / 16);
-        read_rows(&rd, po, where, p);
-    }
-    json_decref(j);
-    rc = rd.rc;
-    if (rc == CB_OK) {
-        rc = cb_store_result_sane(out, err);
-        if (rc < 0)
-            cb_error_prefix(err, "%s", path);
-    }
-    if (rc < 0)
-        cb_store_result_clear(out);
-    return rc;
 }
 
 /* ---- run directories ------------------------------------------------------- */
@@ -245,7 +92,8 @@ typedef struct RunDir {
     double created, started, finished;
     CbRunStatus status;
     char *reason;
-    int has_status;
+    int has_status;  /* status.json read, with a status */
+    int status_file; /* status.json exists, readable or not */
     json_t *annotations;
 } RunDir;
 
@@ -274,7 +122,7 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *l
     r->id = id;
     r->started = r->finished = NAN;
     json_t *j = NULL;
-    char *path = cb_store_path(dir, "run.json");
+    char *path = cb_path_join(dir, "run.json");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     int rc = cb_store_read_json(path, CB_STORE_JSON_MAX, &j, err);
@@ -307,7 +155,7 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *l
     if (rc < 0)
         goto fail;
 
-    path = cb_store_path(dir, "recipe.json");
+    path = cb_path_join(dir, "recipe.json");
     CbBuf b;
     cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
     rc = path ? cb_buf_read_file(&b, path, err) : cb_error_set(err, CB_ENOMEM, "out of memory");
@@ -327,13 +175,14 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *l
     /* status.json: absent while a run has not finished.  A damaged one
      * (or annotations.json) costs the run its state (or annotations), with
      * a warning, never the run itself. */
-    path = cb_store_path(dir, "status.json");
+    path = cb_path_join(dir, "status.json");
     if (!path) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
     }
     CbError ferr;
     int fr = cb_store_read_json(path, CB_STORE_JSON_MAX, &j, &ferr);
+    r->status_file = fr != CB_ENOENT;
     if (fr == CB_OK) {
         const json_t *st = json_object_get(j, "status");
         const json_t *reason = json_object_get(j, "reason");
@@ -358,7 +207,7 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *l
     j = NULL;
     free(path);
 
-    path = cb_store_path(dir, "annotations.json");
+    path = cb_path_join(dir, "annotations.json");
     if (!path) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
@@ -491,6 +340,23 @@ static int insert_annotations(CbStore *s, const RunDir *r, const CbLogger *logge
     return rc;
 }
 
+/* Whether a worker was ever started for the run in dir: the runner creates
+ * log.txt before it starts one, and the worker events.jsonl.  Any doubt
+ * counts as started. */
+static int worker_started(const char *dir)
+{
+    static const char *const files[] = {"log.txt", "events.jsonl"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *p = cb_path_join(dir, files[i]);
+        struct stat sb;
+        int absent = p && lstat(p, &sb) != 0 && errno == ENOENT;
+        free(p);
+        if (!absent)
+            return 1;
+    }
+    return 0;
+}
+
 /* Indexes one run directory.  Errors that concern only this directory are
  * returned as *skip with the reason in err; errors of the new database stop
  * the reindex. */
@@ -511,7 +377,7 @@ static int index_run(CbStore *s, const char *dir, int64_t id, const CbLogger *lo
         rc = cb_error_set(err, CB_EINVAL, "recipe.json: cannot hash the recipe");
     if (rc < 0)
         goto done;
-    rpath = cb_store_path(dir, "result.json");
+    rpath = cb_path_join(dir, "result.json");
     if (!rpath) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto done;
@@ -524,9 +390,9 @@ static int index_run(CbStore *s, const char *dir, int64_t id, const CbLogger *lo
     if (r.has_status && r.status < CB_RUN_DONE)
         r.has_status = 0;
     if (!r.has_status || r.status == CB_RUN_DONE) {
-        int rr = read_result(rpath, &res, &rerr);
-        if (rr == CB_OK && strcmp(res.recipe_hash, hash) != 0)
-            rr = cb_error_set(&rerr, CB_EMISMATCH, "%s: recipe hash is not recipe.json's", rpath);
+        int rr = cb_result_read(rpath, &res, &rerr);
+        if (rr == CB_OK && (rr = cb_store_result_fits(&res, hash, &rerr)) < 0)
+            cb_error_prefix(&rerr, "%s", rpath);
         have_result = rr == CB_OK;
         if (rr < 0 && rr != CB_ENOENT)
             cb_log(logger, CB_LOG_WARN, "run %lld: %s", (long long)id, rerr.text);
@@ -543,7 +409,11 @@ static int index_run(CbStore *s, const char *dir, int64_t id, const CbLogger *lo
             cb_buf_init(&b, 4096);
             cb_buf_printf(&b, "reindex: %s", rr == CB_ENOENT ? "result.json is missing" : rerr.text);
             r.reason = cb_buf_steal(&b);
+        } else if (!r.status_file && rr == CB_ENOENT && !worker_started(dir)) {
+            /* Queued and never started: it stays queued, for a runner to take. */
+            r.status = CB_RUN_QUEUED;
         } else {
+            /* Running or verifying when its worker went away. */
             r.status = CB_RUN_INTERRUPTED;
             r.reason = strdup("found without a result by reindex (its worker is gone)");
             if (isnan(r.finished))
@@ -556,14 +426,15 @@ static int index_run(CbStore *s, const char *dir, int64_t id, const CbLogger *lo
         rc = cb_store_result_insert(s, id, &res, err);
     if (rc == CB_OK)
         rc = insert_annotations(s, &r, logger, err);
-    if (rc == CB_OK && !r.has_status) {
-        /* So that the directory says what the index now says. */
+    if (rc == CB_OK && !r.has_status && r.status != CB_RUN_QUEUED) {
+        /* So that the directory says what the index now says (status.json
+         * is for final states only). */
         CbError werr;
         if (cb_store_write_status_file(s, id, &werr) < 0)
             cb_log(logger, CB_LOG_WARN, "run %lld: %s", (long long)id, werr.text);
     }
 done:
-    cb_store_result_clear(&res);
+    cb_result_free(&res);
     cb_recipe_free(&recipe);
     rundir_free(&r);
     free(rpath);
@@ -580,7 +451,7 @@ static int cmp_id(const void *a, const void *b)
 static int scan_ids(const char *dir, const char *sub, int64_t **ids, size_t *n, int64_t *max,
                     CbError *err)
 {
-    char *path = cb_store_path(dir, sub);
+    char *path = cb_path_join(dir, sub);
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     DIR *d = opendir(path);
@@ -627,7 +498,7 @@ static int scan_ids(const char *dir, const char *sub, int64_t **ids, size_t *n, 
 
 static int index_experiments(CbStore *s, const CbLogger *logger, CbError *err)
 {
-    char *path = cb_store_path(s->dir, "experiments");
+    char *path = cb_path_join(s->dir, "experiments");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     DIR *d = opendir(path);
@@ -653,7 +524,7 @@ static int index_experiments(CbStore *s, const CbLogger *logger, CbError *err)
         char hash[CB_RECIPE_HASH_HEX];
         CbBuf b;
         cb_buf_init(&b, CB_RECIPE_MAX_BYTES);
-        char *file = cb_store_path(path, e->d_name);
+        char *file = cb_path_join(path, e->d_name);
         int xr = cb_store_check_experiment_name(name, &xerr);
         if (xr == CB_OK)
             xr = file ? cb_buf_read_file(&b, file, &xerr)
@@ -696,7 +567,7 @@ static int index_experiments(CbStore *s, const CbLogger *logger, CbError *err)
  * run that is gone is unlinked, as a delete would have done. */
 static int index_proposals(CbStore *s, const CbLogger *logger, CbError *err)
 {
-    char *path = cb_store_path(s->dir, "proposals");
+    char *path = cb_path_join(s->dir, "proposals");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     int64_t *ids = NULL;
@@ -738,7 +609,7 @@ static int index_proposals(CbStore *s, const CbLogger *logger, CbError *err)
     for (size_t i = 0; rc == CB_OK && i < n; i++) {
         char name[40];
         snprintf(name, sizeof name, "%06lld.json", (long long)ids[i]);
-        char *file = cb_store_path(path, name);
+        char *file = cb_path_join(path, name);
         json_t *j = NULL;
         CbError perr;
         if (!file) {
@@ -866,8 +737,8 @@ int cb_store_reindex(const char *dir, const CbLogger *logger, int64_t *runs, CbE
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return cb_error_set(err, CB_ENOENT, "%s: not a directory", dir);
     s.dir = (char *)dir;
-    s.db_path = cb_store_path(dir, "store.db");
-    lock_path = cb_store_path(dir, "runner.lock");
+    s.db_path = cb_path_join(dir, "store.db");
+    lock_path = cb_path_join(dir, "runner.lock");
     if (!s.db_path || !lock_path) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto done;
@@ -979,7 +850,7 @@ int cb_store_reindex(const char *dir, const CbLogger *logger, int64_t *runs, CbE
         /* The directories a new store has (an old one may lack them). */
         static const char *const subdirs[] = {"runs", "experiments"};
         for (size_t i = 0; i < 2 && rc == CB_OK; i++) {
-            char *p = cb_store_path(dir, subdirs[i]);
+            char *p = cb_path_join(dir, subdirs[i]);
             rc = p ? cb_store_mkdirs(p, err) : cb_error_set(err, CB_ENOMEM, "out of memory");
             free(p);
         }

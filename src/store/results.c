@@ -10,27 +10,6 @@
 #include "codecbench/metrics.h"
 #include "codecbench/recipe.h"
 
-void cb_store_result_clear(CbRunResult *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; r->points && i < r->n_points; i++) {
-        free(r->points[i].stream_file);
-        free(r->points[i].rows);
-    }
-    free(r->points);
-    free(r->codec);
-    free(r->recipe_hash);
-    free(r->clip_id);
-    free(r->input);
-    free(r->codecbench_version);
-    free(r->ffmpeg_versions);
-    free(r->encoder_version);
-    free(r->machine);
-    free(r->provenance);
-    memset(r, 0, sizeof *r);
-}
-
 static int all_finite(const double *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -378,12 +357,23 @@ done:
 
 /* ---- import -------------------------------------------------------------- */
 
-int cb_store_import_result(CbStore *s, int64_t id, const CbRunResult *r, CbError *err)
+int cb_store_result_fits(const CbRunResult *r, const char *run_hash, CbError *err)
 {
     int rc = cb_store_result_sane(r, err);
     if (rc < 0)
-        return cb_error_prefix(err, "run %lld", (long long)id);
-    rc = cb_store_begin(s, err);
+        return rc;
+    if (strcmp(run_hash, r->recipe_hash) != 0)
+        return cb_error_set(err, CB_EMISMATCH,
+                            "the result's recipe hash %.16s... is not the run's %.16s...",
+                            r->recipe_hash, run_hash);
+    return CB_OK;
+}
+
+int cb_store_import_result(CbStore *s, int64_t id, const CbRunResult *r, CbError *err)
+{
+    if (!r)
+        return cb_error_set(err, CB_EINVAL, "run %lld: result: none given", (long long)id);
+    int rc = cb_store_begin(s, err);
     if (rc < 0)
         return rc;
     sqlite3_stmt *st = NULL;
@@ -411,10 +401,8 @@ int cb_store_import_result(CbStore *s, int64_t id, const CbRunResult *r, CbError
                           (long long)id, cb_run_status_name(from));
         goto fail;
     }
-    if (strcmp((const char *)sqlite3_column_text(st, 1), r->recipe_hash) != 0) {
-        rc = cb_error_set(err, CB_EMISMATCH,
-                          "run %lld: the result's recipe hash %.16s... is not the run's %.16s...",
-                          (long long)id, r->recipe_hash, sqlite3_column_text(st, 1));
+    if ((rc = cb_store_result_fits(r, (const char *)sqlite3_column_text(st, 1), err)) < 0) {
+        cb_error_prefix(err, "run %lld", (long long)id);
         goto fail;
     }
     sqlite3_finalize(st);
@@ -631,7 +619,7 @@ int cb_store_get_result(CbStore *s, int64_t id, int with_frames, CbRunResult *ou
     return CB_OK;
 fail:
     sqlite3_finalize(st);
-    cb_store_result_clear(out);
+    cb_result_free(out);
     return rc;
 }
 
@@ -684,7 +672,7 @@ int cb_store_set_anchor(CbStore *s, const char *experiment, const char *recipe_j
     rc = cb_store_bd_refresh(s, exp_id, NULL, err);
     if (rc < 0)
         goto fail;
-    edir = cb_store_path(s->dir, "experiments");
+    edir = cb_path_join(s->dir, "experiments");
     CbError ignored;
     if (!edir || cb_store_mkdirs(edir, &ignored) < 0) {
         rc = edir ? cb_error_set(err, ignored.code, "%s", ignored.text)
@@ -697,7 +685,7 @@ int cb_store_set_anchor(CbStore *s, const char *experiment, const char *recipe_j
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
     }
-    rc = cb_store_write_atomic(path, recipe_json, strlen(recipe_json), err);
+    rc = cb_file_write_atomic(path, recipe_json, strlen(recipe_json), err);
     if (rc < 0)
         goto fail;
     rc = cb_store_commit(s, err);

@@ -1,5 +1,5 @@
-/* codecbench: run directory files: atomic writes, bounded JSON reads,
- * names, and removal of trees. */
+/* codecbench: run directory files: JSON writes and bounded reads (over
+ * codecbench/fsutil.h), names, and removal of trees. */
 #include "store/store_internal.h"
 
 #include <dirent.h>
@@ -11,133 +11,29 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codecbench/buf.h"
-
-char *cb_store_path(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
-    return p;
-}
-
-/* fsync of the directory holding path, so a rename in it is durable. */
-static int sync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir)
-        return -1;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-int cb_store_write_atomic(const char *path, const void *data, size_t len, CbError *err)
-{
-    int rc = CB_OK, fd = -1;
-    char *tmp = malloc(strlen(path) + 5);
-    if (!tmp)
-        return cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, strlen(path));
-    memcpy(tmp + strlen(path), ".tmp", 5);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = cb_error_set(err, CB_EIO, "%s: %s", tmp, w < 0 ? strerror(errno) : "short write");
-            goto fail;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: fsync: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = cb_error_set(err, CB_EIO, "%s: close: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: rename: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (sync_parent(path) != 0) {
-        /* The file is in place; only its durability across a crash is in doubt. */
-        rc = cb_error_set(err, CB_EIO, "%s: fsync of its directory: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    free(tmp);
-    return CB_OK;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    return rc;
-}
+#include "codecbench/fsutil.h"
 
 int cb_store_write_json(const char *path, const json_t *j, CbError *err)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     if (!text)
         return cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-    size_t n = strlen(text);
-    /* A final newline, as text files have. */
-    char *withnl = realloc(text, n + 2);
-    if (!withnl) {
-        free(text);
-        return cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-    }
-    withnl[n] = '\n';
-    withnl[n + 1] = '\0';
-    int rc = cb_store_write_atomic(path, withnl, n + 1, err);
-    free(withnl);
+    int rc = cb_file_write_text(path, text, err);
+    free(text);
     return rc;
 }
 
 int cb_store_read_json(const char *path, size_t max, json_t **out, CbError *err)
 {
     *out = NULL;
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        int e = errno;
-        return cb_error_set(err, e == ENOENT ? CB_ENOENT : CB_EIO, "%s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode))
-        return cb_error_set(err, CB_EFORMAT, "%s: not a regular file", path);
-    CbBuf b;
-    cb_buf_init(&b, max);
-    int rc = cb_buf_read_file(&b, path, err);
-    if (rc < 0) {
-        cb_buf_free(&b);
-        if (rc == CB_ELIMIT)
-            return cb_error_set(err, CB_ELIMIT, "%s: larger than %zu bytes", path, max);
+    char *text;
+    size_t len;
+    int rc = cb_file_read(path, max, &text, &len, err);
+    if (rc < 0)
         return rc;
-    }
     json_error_t je;
-    json_t *j = json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &je);
-    cb_buf_free(&b);
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!j)
         return cb_error_set(err, CB_EFORMAT, "%s: line %d: %s", path, je.line, je.text);
     if (!json_is_object(j)) {
@@ -171,7 +67,7 @@ static int remove_entries(int dfd, const char *path, int64_t *bytes, int depth, 
         }
         if (S_ISDIR(sb.st_mode)) {
             int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            char *subpath = cb_store_path(path, e->d_name);
+            char *subpath = cb_path_join(path, e->d_name);
             if (sub < 0 || !subpath) {
                 rc = subpath ? cb_error_set(err, CB_EIO, "%s: %s", subpath, strerror(errno))
                              : cb_error_set(err, CB_ENOMEM, "out of memory");

@@ -24,7 +24,7 @@ static json_t *json_real_or_null(double v)
 static char *run_file(const CbStore *s, int64_t id, const char *name)
 {
     char *dir = cb_store_run_dir(s, id);
-    char *p = dir ? cb_store_path(dir, name) : NULL;
+    char *p = dir ? cb_path_join(dir, name) : NULL;
     free(dir);
     return p;
 }
@@ -243,16 +243,16 @@ int cb_store_queue_run(CbStore *s, const CbRunRequest *req, int64_t *run_id, CbE
     }
     made_dir = 1;
     double created = cb_store_now();
-    path = cb_store_path(dir, "recipe.json");
+    path = cb_path_join(dir, "recipe.json");
     if (!path) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
     }
-    rc = cb_store_write_atomic(path, req->recipe_json, strlen(req->recipe_json), err);
+    rc = cb_file_write_atomic(path, req->recipe_json, strlen(req->recipe_json), err);
     if (rc < 0)
         goto fail;
     free(path);
-    path = cb_store_path(dir, "run.json");
+    path = cb_path_join(dir, "run.json");
     runj = json_pack("{s:i, s:I, s:s, s:s, s:I, s:I, s:I, s:s, s:f}", "format",
                      CB_STORE_FILE_FORMAT, "id", (json_int_t)id, "experiment", experiment, "input",
                      input, "first_frame", (json_int_t)req->first_frame, "frames",
@@ -660,123 +660,94 @@ static int allowed(CbRunStatus from, CbRunStatus to)
     }
 }
 
-int cb_store_set_status(CbStore *s, int64_t id, CbRunStatus to, const char *reason, int64_t pid,
-                        CbError *err)
+typedef struct StatusChange {
+    CbRunStatus to;
+    const char *reason;
+    int64_t pid;
+} StatusChange;
+
+static int change_status(CbStore *s, int64_t id, CbRunStatus from, const void *arg, CbError *err)
 {
-    if ((int)to < 0 || to > CB_RUN_INTERRUPTED)
-        return cb_error_set(err, CB_EINVAL, "run %lld: no status %d", (long long)id, (int)to);
-    CbRunStatus from;
-    int rc = cb_store_begin(s, err);
-    if (rc < 0)
-        return rc;
-    rc = cb_store_run_status(s, id, &from, err);
-    if (rc < 0)
-        goto fail;
-    if (!allowed(from, to)) {
-        rc = cb_error_set(err, CB_EINVAL, "run %lld: cannot go from %s to %s%s", (long long)id,
-                          cb_run_status_name(from), cb_run_status_name(to),
-                          to == CB_RUN_DONE      ? " (a run is done when its result is imported)"
-                          : is_final(from)       ? " (requeue it, or rerun it)"
+    const StatusChange *c = arg;
+    if (!allowed(from, c->to))
+        return cb_error_set(err, CB_EINVAL, "run %lld: cannot go from %s to %s%s", (long long)id,
+                            cb_run_status_name(from), cb_run_status_name(c->to),
+                            c->to == CB_RUN_DONE ? " (a run is done when its result is imported)"
+                            : is_final(from)     ? " (requeue it, or rerun it)"
                                                  : "");
-        goto fail;
-    }
     sqlite3_stmt *st = NULL;
-    rc = cb_store_prepare(
+    int rc = cb_store_prepare(
         s,
         "UPDATE runs SET status = ?2, reason = ?3, pid = ?4, "
         "started = CASE WHEN ?2 = 1 AND started IS NULL THEN ?5 ELSE started END, "
         "finished = CASE WHEN ?6 THEN ?5 ELSE finished END WHERE id = ?1",
         &st, err);
     if (rc < 0)
-        goto fail;
+        return rc;
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, (int)to);
-    if (reason)
-        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, is_final(to) ? 0 : pid);
+    sqlite3_bind_int(st, 2, (int)c->to);
+    if (c->reason)
+        sqlite3_bind_text(st, 3, c->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, is_final(c->to) ? 0 : c->pid);
     sqlite3_bind_double(st, 5, cb_store_now());
-    sqlite3_bind_int(st, 6, is_final(to));
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        rc = cb_store_sql_error(s, s->db, "changing a run's status", err);
-        goto fail;
-    }
-    if (is_final(to)) {
+    sqlite3_bind_int(st, 6, is_final(c->to));
+    rc = cb_store_step_once(s, st, "changing a run's status", err);
+    if (rc == CB_OK && is_final(c->to))
         rc = cb_store_write_status_file(s, id, err);
-        if (rc < 0)
-            goto fail;
-    }
-    return cb_store_commit(s, err);
-fail:
-    cb_store_rollback(s);
+    return rc;
+}
+
+int cb_store_set_status(CbStore *s, int64_t id, CbRunStatus to, const char *reason, int64_t pid,
+                        CbError *err)
+{
+    if ((int)to < 0 || to > CB_RUN_INTERRUPTED)
+        return cb_error_set(err, CB_EINVAL, "run %lld: no status %d", (long long)id, (int)to);
+    StatusChange c = {.to = to, .reason = reason, .pid = pid};
+    return cb_store_change_run(s, id, change_status, &c, err);
+}
+
+static int requeue(CbStore *s, int64_t id, CbRunStatus from, const void *arg, CbError *err)
+{
+    (void)arg;
+    if (from == CB_RUN_DONE || !is_final(from))
+        return cb_error_set(err, CB_EINVAL, "run %lld is %s: only failed, cancelled or "
+                                            "interrupted runs can be requeued%s",
+                            (long long)id, cb_run_status_name(from),
+                            from == CB_RUN_DONE ? " (rerun it instead)" : "");
+    sqlite3_stmt *st = NULL;
+    int rc = cb_store_prepare(s,
+                              "UPDATE runs SET status = 0, reason = NULL, pid = 0, started = "
+                              "NULL, finished = NULL, cancel_requested = 0 WHERE id = ?1",
+                              &st, err);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    rc = cb_store_step_once(s, st, "requeueing a run", err);
+    if (rc < 0)
+        return rc;
+    char *path = run_file(s, id, "status.json");
+    if (!path)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    if (unlink(path) != 0 && errno != ENOENT)
+        rc = cb_error_set(err, CB_EIO, "%s: %s", path, strerror(errno));
+    free(path);
     return rc;
 }
 
 int cb_store_requeue(CbStore *s, int64_t id, CbError *err)
 {
-    CbRunStatus from;
-    char *path = NULL;
-    int rc = cb_store_begin(s, err);
-    if (rc < 0)
-        return rc;
-    rc = cb_store_run_status(s, id, &from, err);
-    if (rc < 0)
-        goto fail;
-    if (from == CB_RUN_DONE || !is_final(from)) {
-        rc = cb_error_set(err, CB_EINVAL, "run %lld is %s: only failed, cancelled or interrupted "
-                                          "runs can be requeued%s",
-                          (long long)id, cb_run_status_name(from),
-                          from == CB_RUN_DONE ? " (rerun it instead)" : "");
-        goto fail;
-    }
-    sqlite3_stmt *st = NULL;
-    rc = cb_store_prepare(s,
-                          "UPDATE runs SET status = 0, reason = NULL, pid = 0, started = NULL, "
-                          "finished = NULL, cancel_requested = 0 WHERE id = ?1",
-                          &st, err);
-    if (rc < 0)
-        goto fail;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        rc = cb_store_sql_error(s, s->db, "requeueing a run", err);
-        goto fail;
-    }
-    path = run_file(s, id, "status.json");
-    if (!path) {
-        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if (unlink(path) != 0 && errno != ENOENT) {
-        rc = cb_error_set(err, CB_EIO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    free(path);
-    return cb_store_commit(s, err);
-fail:
-    free(path);
-    cb_store_rollback(s);
-    return rc;
+    return cb_store_change_run(s, id, requeue, NULL, err);
 }
 
-int cb_store_request_cancel(CbStore *s, int64_t id, CbError *err)
+static int request_cancel(CbStore *s, int64_t id, CbRunStatus from, const void *arg,
+                          CbError *err)
 {
-    CbRunStatus from;
-    int rc = cb_store_begin(s, err);
-    if (rc < 0)
-        return rc;
-    rc = cb_store_run_status(s, id, &from, err);
-    if (rc < 0)
-        goto fail;
-    if (is_final(from)) {
-        rc = cb_error_set(err, CB_EINVAL, "run %lld has finished (%s): nothing to cancel",
-                          (long long)id, cb_run_status_name(from));
-        goto fail;
-    }
+    (void)arg;
+    if (is_final(from))
+        return cb_error_set(err, CB_EINVAL, "run %lld has finished (%s): nothing to cancel",
+                            (long long)id, cb_run_status_name(from));
     sqlite3_stmt *st = NULL;
-    rc = cb_store_prepare(
+    int rc = cb_store_prepare(
         s,
         from == CB_RUN_QUEUED
             ? "UPDATE runs SET cancel_requested = 1, status = 5, reason = 'cancelled before it "
@@ -784,25 +755,19 @@ int cb_store_request_cancel(CbStore *s, int64_t id, CbError *err)
             : "UPDATE runs SET cancel_requested = 1 WHERE id = ?1",
         &st, err);
     if (rc < 0)
-        goto fail;
+        return rc;
     sqlite3_bind_int64(st, 1, id);
     if (from == CB_RUN_QUEUED)
         sqlite3_bind_double(st, 2, cb_store_now());
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
-        rc = cb_store_sql_error(s, s->db, "requesting a cancel", err);
-        goto fail;
-    }
-    if (from == CB_RUN_QUEUED) {
+    rc = cb_store_step_once(s, st, "requesting a cancel", err);
+    if (rc == CB_OK && from == CB_RUN_QUEUED)
         rc = cb_store_write_status_file(s, id, err);
-        if (rc < 0)
-            goto fail;
-    }
-    return cb_store_commit(s, err);
-fail:
-    cb_store_rollback(s);
     return rc;
+}
+
+int cb_store_request_cancel(CbStore *s, int64_t id, CbError *err)
+{
+    return cb_store_change_run(s, id, request_cancel, NULL, err);
 }
 
 int cb_store_counts(CbStore *s, int64_t counts[7], CbError *err)

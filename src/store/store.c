@@ -87,6 +87,30 @@ void cb_store_rollback(CbStore *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int cb_store_change_run(CbStore *s, int64_t id, CbRunChange change, const void *arg,
+                        CbError *err)
+{
+    CbRunStatus from;
+    int rc = cb_store_begin(s, err);
+    if (rc < 0)
+        return rc;
+    rc = cb_store_run_status(s, id, &from, err);
+    if (rc == CB_OK)
+        rc = change(s, id, from, arg, err);
+    if (rc < 0) {
+        cb_store_rollback(s);
+        return rc;
+    }
+    return cb_store_commit(s, err);
+}
+
+int cb_store_step_once(CbStore *s, sqlite3_stmt *st, const char *what, CbError *err)
+{
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? CB_OK : cb_store_sql_error(s, s->db, what, err);
+}
+
 int cb_store_bind_real(sqlite3_stmt *st, int i, double v)
 {
     return isfinite(v) ? sqlite3_bind_double(st, i, v) : sqlite3_bind_null(st, i);
@@ -244,7 +268,7 @@ int cb_store_open(CbStore **out, const char *dir, int flags, CbError *err)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     s->readonly = !!(flags & CB_STORE_READONLY);
     s->dir = strdup(dir);
-    s->db_path = cb_store_path(dir, "store.db");
+    s->db_path = cb_path_join(dir, "store.db");
     if (!s->dir || !s->db_path) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
@@ -288,7 +312,7 @@ int cb_store_open(CbStore **out, const char *dir, int flags, CbError *err)
     if (!s->readonly) {
         static const char *const subdirs[] = {"runs", "experiments"};
         for (size_t i = 0; i < 2 && rc == CB_OK; i++) {
-            char *p = cb_store_path(dir, subdirs[i]);
+            char *p = cb_path_join(dir, subdirs[i]);
             rc = p ? cb_store_mkdirs(p, err) : cb_error_set(err, CB_ENOMEM, "out of memory");
             free(p);
         }

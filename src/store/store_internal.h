@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "codecbench/error.h"
+#include "codecbench/fsutil.h"
 #include "codecbench/result.h"
 #include "codecbench/store.h"
 
@@ -70,12 +71,10 @@ int cb_store_schema_migrate(sqlite3 *db, const char *path, CbError *err);
 
 /* ---- rundir.c ------------------------------------------------------------ */
 
-/* path joined with name; a new string or NULL. */
-char *cb_store_path(const char *dir, const char *name);
-/* Writes len bytes to path atomically: path.tmp, fsync, rename, fsync of
- * the directory.  CB_EIO names the path and the reason. */
-int cb_store_write_atomic(const char *path, const void *data, size_t len, CbError *err);
-/* json_dumps(j) (2-space indent, keys in insertion order) written atomically. */
+/* Paths are joined with cb_path_join and files written with
+ * cb_file_write_atomic (codecbench/fsutil.h). */
+/* json_dumps(j) (2-space indent, keys in insertion order) and a newline,
+ * written with cb_file_write_text. */
 int cb_store_write_json(const char *path, const json_t *j, CbError *err);
 /* Reads a JSON object from path (at most max bytes); CB_ENOENT when the file
  * does not exist, CB_EIO, CB_ELIMIT, CB_EFORMAT (not JSON, not an object).
@@ -113,6 +112,18 @@ int cb_store_prepare(CbStore *s, const char *sql, sqlite3_stmt **st, CbError *er
 int cb_store_begin(CbStore *s, CbError *err);
 int cb_store_commit(CbStore *s, CbError *err);
 void cb_store_rollback(CbStore *s);
+/* A change of run id, given the run's status (from), inside the caller's
+ * transaction; 0 or a CB_E* code with err set. */
+typedef int (*CbRunChange)(CbStore *s, int64_t id, CbRunStatus from, const void *arg,
+                           CbError *err);
+/* One change of a run in its own BEGIN IMMEDIATE transaction: reads the
+ * run's status (CB_ENOENT "no run N" when absent), calls change, commits
+ * when it returns 0 and rolls back otherwise. */
+int cb_store_change_run(CbStore *s, int64_t id, CbRunChange change, const void *arg,
+                        CbError *err);
+/* Steps a prepared statement that writes (INSERT, UPDATE, DELETE) once and
+ * finalizes it; what names it in errors. */
+int cb_store_step_once(CbStore *s, sqlite3_stmt *st, const char *what, CbError *err);
 /* Refuses writes on a read-only store. */
 int cb_store_writable(const CbStore *s, CbError *err);
 /* Binds a double, or NULL when it is NAN. */
@@ -129,11 +140,13 @@ int cb_store_run_status(CbStore *s, int64_t id, CbRunStatus *status, CbError *er
 
 /* ---- results.c ----------------------------------------------------------- */
 
-/* Frees what r owns and zeroes it (the store's own copy of cb_result_free,
- * so the store does not depend on worker/). */
-void cb_store_result_clear(CbRunResult *r);
 /* Checks a result before import: counts, finite values, ranges, strings. */
 int cb_store_result_sane(const CbRunResult *r, CbError *err);
+/* What an import checks of a result read by cb_result_read (which frees
+ * with cb_result_free): cb_store_result_sane, and that its recipe hash is
+ * run_hash, the hash of the run's recipe.  The runner's import and reindex
+ * both check through here. */
+int cb_store_result_fits(const CbRunResult *r, const char *run_hash, CbError *err);
 /* Inserts the clip, points and frames of r for run id and fills the run's
  * summary columns (inside the caller's transaction). */
 int cb_store_result_insert(CbStore *s, int64_t id, const CbRunResult *r, CbError *err);

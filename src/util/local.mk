@@ -5,12 +5,14 @@ src_util_libcbutil_a_SOURCES = \
 	src/util/frame.c \
 	src/util/sanitize.c \
 	src/util/buf.c \
-	src/util/cpu.c
+	src/util/cpu.c \
+	src/util/fsutil.c
 cb_util_headers = \
 	include/codecbench/error.h \
 	include/codecbench/log.h \
 	include/codecbench/frame.h \
 	include/codecbench/sanitize.h \
 	include/codecbench/buf.h \
-	include/codecbench/cpu.h
+	include/codecbench/cpu.h \
+	include/codecbench/fsutil.h
 EXTRA_DIST += $(cb_util_headers)

@@ -13,98 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codecbench/fsutil.h"
 #include "codecbench/worker.h"
-
-char *rf_path(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
-    return p;
-}
-
-int rf_read_file(const char *path, size_t max, char **out, size_t *len, CbError *err)
-{
-    *out = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cb_error_set(err, errno == ENOENT ? CB_ENOENT : CB_EIO, "%s: %s", path,
-                            strerror(errno));
-    int rc = CB_OK;
-    char *buf = NULL;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = cb_error_set(err, CB_EIO, "%s: not a regular file", path);
-        goto fail;
-    }
-    if ((uint64_t)st.st_size > max) {
-        rc = cb_error_set(err, CB_ELIMIT, "%s: %lld bytes, more than the %zu accepted", path,
-                          (long long)st.st_size, max);
-        goto fail;
-    }
-    /* Read up to max + 1 bytes whatever stat said: the file may grow. */
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    buf = malloc(cap + 1);
-    if (!buf) {
-        rc = cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-        goto fail;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap > max) {
-                rc = cb_error_set(err, CB_ELIMIT, "%s: more than the %zu bytes accepted", path,
-                                  max);
-                goto fail;
-            }
-            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            char *p = realloc(buf, ncap + 1);
-            if (!p) {
-                rc = cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            buf = p;
-            cap = ncap;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = cb_error_set(err, CB_EIO, "%s: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    if (n > max) {
-        rc = cb_error_set(err, CB_ELIMIT, "%s: more than the %zu bytes accepted", path, max);
-        goto fail;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    buf = NULL;
-fail:
-    free(buf);
-    close(fd);
-    return rc;
-}
 
 int rf_read_json(const char *path, size_t max, json_t **out, CbError *err)
 {
     *out = NULL;
     char *text;
     size_t len;
-    int rc = rf_read_file(path, max, &text, &len, err);
+    int rc = cb_file_read(path, max, &text, &len, err);
     if (rc < 0)
         return rc;
     json_error_t je;
@@ -121,87 +38,13 @@ int rf_read_json(const char *path, size_t max, json_t **out, CbError *err)
     return CB_OK;
 }
 
-static int fsync_dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
-    if (!dir)
-        return -1;
-    int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0)
-        return -1;
-    int r = fsync(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r;
-}
-
 int rf_write_json(const char *path, const json_t *j, size_t flags, CbError *err)
 {
     char *text = json_dumps(j, flags | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII);
-    char *tmp = NULL;
-    int fd = -1, rc = CB_OK;
-    if (!text) {
-        rc = cb_error_set(err, CB_ENOMEM, "%s: cannot build the JSON text (out of memory)", path);
-        goto fail;
-    }
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 5);
-    if (!tmp) {
-        rc = cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-        goto fail;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    unlink(tmp); /* a stale one from a crash */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    size_t len = strlen(text), off = 0;
-    while (off <= len) {
-        /* The newline is written from a one-byte literal after the text. */
-        const char *p = off < len ? text + off : "\n";
-        size_t want = off < len ? len - off : 1;
-        ssize_t w = write(fd, p, want);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = cb_error_set(err, CB_EIO, "%s: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    int c = close(fd);
-    fd = -1;
-    if (c != 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = cb_error_set(err, CB_EIO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fsync_dir_of(path) != 0) {
-        /* The file is in place; only its durability across a crash is unsure. */
-        rc = cb_error_set(err, CB_EIO, "%s: fsync of its directory: %s", path, strerror(errno));
-    }
-    free(tmp);
-    free(text);
-    return rc;
-fail:
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(tmp);
-    free(tmp);
+    if (!text)
+        return cb_error_set(err, CB_ENOMEM, "%s: cannot build the JSON text (out of memory)",
+                            path);
+    int rc = cb_file_write_text(path, text, err);
     free(text);
     return rc;
 }
@@ -316,7 +159,7 @@ int rf_get_str(const json_t *obj, const char *key, size_t max_len, const char **
 int rf_run_read(const char *run_dir, RfRun *out, CbError *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = rf_path(run_dir, "run.json");
+    char *path = cb_path_join(run_dir, "run.json");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     json_t *j = NULL;
@@ -381,12 +224,12 @@ int rf_recipe_read(const char *run_dir, CbRecipe *out, char hash[CB_RECIPE_HASH_
                    CbError *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = rf_path(run_dir, "recipe.json");
+    char *path = cb_path_join(run_dir, "recipe.json");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     char *text = NULL;
     size_t len;
-    int rc = rf_read_file(path, CB_RECIPE_MAX_BYTES, &text, &len, err);
+    int rc = cb_file_read(path, CB_RECIPE_MAX_BYTES, &text, &len, err);
     if (rc == CB_OK)
         rc = cb_recipe_parse(text, len, path, out, err);
     if (rc == CB_OK && (rc = cb_recipe_hash(out, hash)) < 0) {
@@ -404,7 +247,7 @@ int rf_events_open(RfEvents *ev, const char *run_dir, const CbLogger *logger, Cb
 {
     ev->fd = -1;
     ev->logger = logger;
-    char *path = rf_path(run_dir, "events.jsonl");
+    char *path = cb_path_join(run_dir, "events.jsonl");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     ev->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -414,6 +257,30 @@ int rf_events_open(RfEvents *ev, const char *run_dir, const CbLogger *logger, Cb
                           strerror(errno));
     free(path);
     return rc;
+}
+
+int rf_events_start(RfEvents *ev, CbLogger *log, const char *run_dir, const CbLogger *logger,
+                    CbError *err)
+{
+    struct stat st;
+    if (!run_dir || stat(run_dir, &st) != 0) {
+        int e = run_dir ? errno : 0;
+        return cb_error_set(err, e == ENOENT ? CB_ENOENT : CB_EIO, "run directory %s: %s",
+                            run_dir ? run_dir : "(none)", run_dir ? strerror(e) : "not given");
+    }
+    if (!S_ISDIR(st.st_mode))
+        return cb_error_set(err, CB_EINVAL, "run directory %s: not a directory", run_dir);
+    int rc = rf_events_open(ev, run_dir, logger, err);
+    if (rc == CB_OK)
+        *log = rf_events_logger(ev, CB_LOG_INFO);
+    return rc;
+}
+
+void rf_event_error(RfEvents *ev, const char *stage, int rc, const CbError *err)
+{
+    rf_event(ev, "error",
+             json_pack("{ss so}", "stage", stage, "text",
+                       rf_json_text(err ? err->text : cb_strerror(rc), 2048)));
 }
 
 void rf_events_close(RfEvents *ev)
@@ -521,7 +388,7 @@ static json_t *cpu_model(void)
     char *text = NULL;
     size_t len;
     json_t *j = NULL;
-    if (rf_read_file("/proc/cpuinfo", 4 << 20, &text, &len, NULL) == CB_OK) {
+    if (cb_file_read("/proc/cpuinfo", 4 << 20, &text, &len, NULL) == CB_OK) {
         for (char *line = text; line && *line;) {
             char *nl = strchr(line, '\n');
             if (nl)

@@ -1,7 +1,7 @@
 /* codecbench: the files of a run directory as the worker and verification
- * read and write them: bounded JSON reads, atomic JSON writes, events.jsonl,
- * run.json, typed field access with errors naming the file and the key.
- * Private to src/worker/. */
+ * read and write them: bounded JSON reads and atomic JSON writes (over
+ * codecbench/fsutil.h), events.jsonl, run.json, typed field access with
+ * errors naming the file and the key.  Private to src/worker/. */
 #ifndef CODECBENCH_WORKER_RUNFILES_H
 #define CODECBENCH_WORKER_RUNFILES_H
 
@@ -13,20 +13,12 @@
 #include "codecbench/log.h"
 #include "codecbench/recipe.h"
 
-/* dir + "/" + name, a new string (free()), or NULL when out of memory. */
-char *rf_path(const char *dir, const char *name);
-
-/* Reads at most max bytes of path into a new NUL-terminated buffer (free()).
- * CB_ENOENT (missing), CB_EIO, CB_ELIMIT (larger than max), CB_ENOMEM. */
-int rf_read_file(const char *path, size_t max, char **out, size_t *len, CbError *err);
-
 /* Reads path as one JSON object (duplicate keys refused).  *out is new. */
 int rf_read_json(const char *path, size_t max, json_t **out, CbError *err);
 
-/* Writes j to path atomically: path.tmp (O_EXCL after removing a stale one),
- * every byte, fsync, rename, fsync of the directory; the temporary file is
- * removed on failure.  Reals with 17 significant digits; flags are
- * jansson's (JSON_COMPACT or JSON_INDENT(n)). */
+/* Writes j and a newline to path with cb_file_write_atomic (codecbench/
+ * fsutil.h).  Reals with 17 significant digits; flags are jansson's
+ * (JSON_COMPACT or JSON_INDENT(n)). */
 int rf_write_json(const char *path, const json_t *j, size_t flags, CbError *err);
 
 /* A JSON string of s with invalid UTF-8 bytes replaced by '?', cut to at
@@ -70,7 +62,16 @@ typedef struct RfEvents {
 
 /* Opens (creating) run_dir/events.jsonl for appending. */
 int rf_events_open(RfEvents *ev, const char *run_dir, const CbLogger *logger, CbError *err);
+/* What the worker and verification do first: checks that run_dir is a
+ * directory (CB_ENOENT, CB_EIO, CB_EINVAL naming it), opens its events.jsonl
+ * and makes *log a logger of ev (INFO and above).  log must live as long as
+ * ev, which it points to. */
+int rf_events_start(RfEvents *ev, CbLogger *log, const char *run_dir, const CbLogger *logger,
+                    CbError *err);
 void rf_events_close(RfEvents *ev);
+/* An "error" event of stage ("worker", "verify") with err's text, or
+ * rc's when err is NULL. */
+void rf_event_error(RfEvents *ev, const char *stage, int rc, const CbError *err);
 /* Appends {"t":now,"event":name, ...fields} as one line with one write().
  * fields (may be NULL) is stolen.  Returns 0 or CB_EIO / CB_ENOMEM. */
 int rf_event(RfEvents *ev, const char *name, json_t *fields);

@@ -15,6 +15,7 @@
 
 #include "codecbench/baseline.h"
 #include "codecbench/engine.h"
+#include "codecbench/fsutil.h"
 #include "codecbench/media.h"
 #include "codecbench/metrics.h"
 #include "codecbench/recipe.h"
@@ -338,7 +339,7 @@ static int verify_point(Verifier *v, int i, CbError *err)
     if (c->frames != v->src.frames)
         return cb_error_set(err, CB_EMISMATCH, "worker.json: %s: %lld frames, the run has %lld",
                             c->stream, (long long)c->frames, (long long)v->src.frames);
-    char *path = rf_path(v->run_dir, c->stream);
+    char *path = cb_path_join(v->run_dir, c->stream);
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     int rc = wk_source_rewind(&v->src, err);
@@ -496,8 +497,8 @@ static int verify(Verifier *v, double t_start, CbError *err)
     if ((rc = rf_run_read(v->run_dir, &v->run, err)) < 0 ||
         (rc = rf_recipe_read(v->run_dir, &v->recipe, v->recipe_hash, err)) < 0)
         return rc;
-    if (!(v->worker_path = rf_path(v->run_dir, "worker.json")) ||
-        !(v->digests_path = rf_path(v->run_dir, "digests.json")))
+    if (!(v->worker_path = cb_path_join(v->run_dir, "worker.json")) ||
+        !(v->digests_path = cb_path_join(v->run_dir, "digests.json")))
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     if ((rc = read_claims(v, err)) < 0)
         return rc;
@@ -513,7 +514,7 @@ static int verify(Verifier *v, double t_start, CbError *err)
         if ((rc = verify_point(v, i, err)) < 0)
             return rc;
     v->res.verify_wall_s = rf_wall_seconds() - t_start;
-    char *path = rf_path(v->run_dir, "result.json");
+    char *path = cb_path_join(v->run_dir, "result.json");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     rc = cb_result_write(path, &v->res, err);
@@ -524,29 +525,19 @@ static int verify(Verifier *v, double t_start, CbError *err)
 int cb_verify_run(const char *run_dir, const CbLogger *logger, CbError *err)
 {
     double t_start = rf_wall_seconds();
-    struct stat st;
-    if (!run_dir || stat(run_dir, &st) != 0)
-        return cb_error_set(err, run_dir && errno == ENOENT ? CB_ENOENT : CB_EIO,
-                            "run directory %s: %s", run_dir ? run_dir : "(none)",
-                            run_dir ? strerror(errno) : "not given");
-    if (!S_ISDIR(st.st_mode))
-        return cb_error_set(err, CB_EINVAL, "run directory %s: not a directory", run_dir);
     Verifier *v = calloc(1, sizeof *v);
     if (!v)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     v->run_dir = run_dir;
-    int rc = rf_events_open(&v->ev, run_dir, logger, err);
+    int rc = rf_events_start(&v->ev, &v->log, run_dir, logger, err);
     if (rc < 0) {
         free(v);
         return rc;
     }
-    v->log = rf_events_logger(&v->ev, CB_LOG_INFO);
     rf_event(&v->ev, "verify", NULL);
     rc = verify(v, t_start, err);
     if (rc < 0)
-        rf_event(&v->ev, "error",
-                 json_pack("{ss so}", "stage", "verify", "text",
-                           rf_json_text(err ? err->text : cb_strerror(rc), 2048)));
+        rf_event_error(&v->ev, "verify", rc, err);
     else
         rf_event(&v->ev, "verified", json_pack("{si}", "points", v->n_points));
     cb_result_free(&v->res);

@@ -14,6 +14,7 @@
 
 #include "codecbench/baseline.h"
 #include "codecbench/engine.h"
+#include "codecbench/fsutil.h"
 #include "codecbench/media.h"
 #include "codecbench/recipe.h"
 #include "codecbench/result.h"
@@ -287,7 +288,7 @@ static int encode_point(Worker *w, int i, CbError *err)
     po->rate = w->points[i];
     if (!(po->stream = stream_name(w, po->rate)))
         return cb_error_set(err, CB_ENOMEM, "point %d: no stream name", i);
-    if (!(w->partial = rf_path(w->run_dir, po->stream)))
+    if (!(w->partial = cb_path_join(w->run_dir, po->stream)))
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     w->last_progress = rf_wall_seconds();
     int rc = w->recipe.codec == CB_CODEC_ENGINE ? encode_engine(w, i, po, w->partial, err)
@@ -341,7 +342,7 @@ static int write_digests(Worker *w, CbError *err)
     pts = NULL;
     if (!doc)
         goto out;
-    char *path = rf_path(w->run_dir, "digests.json");
+    char *path = cb_path_join(w->run_dir, "digests.json");
     if (!path)
         goto out;
     rc = rf_write_json(path, doc, JSON_INDENT(1), err);
@@ -410,7 +411,7 @@ static int write_worker_json(Worker *w, CbError *err)
     pts = NULL;
     if (!doc)
         goto nomem;
-    char *path = rf_path(w->run_dir, "worker.json");
+    char *path = cb_path_join(w->run_dir, "worker.json");
     if (!path)
         goto nomem;
     int rc = rf_write_json(path, doc, JSON_INDENT(1), err);
@@ -463,30 +464,20 @@ static int run(Worker *w, CbError *err)
 
 int cb_worker_run(const char *run_dir, const CbLogger *logger, CbError *err)
 {
-    struct stat st;
-    if (!run_dir || stat(run_dir, &st) != 0)
-        return cb_error_set(err, run_dir && errno == ENOENT ? CB_ENOENT : CB_EIO,
-                            "run directory %s: %s", run_dir ? run_dir : "(none)",
-                            run_dir ? strerror(errno) : "not given");
-    if (!S_ISDIR(st.st_mode))
-        return cb_error_set(err, CB_EINVAL, "run directory %s: not a directory", run_dir);
     Worker *w = calloc(1, sizeof *w);
     if (!w)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     w->run_dir = run_dir;
-    int rc = rf_events_open(&w->ev, run_dir, logger, err);
+    int rc = rf_events_start(&w->ev, &w->log, run_dir, logger, err);
     if (rc < 0) {
         free(w);
         return rc;
     }
-    w->log = rf_events_logger(&w->ev, CB_LOG_INFO);
     rc = run(w, err);
     if (rc < 0) {
         if (w->partial)
             unlink(w->partial);
-        json_t *f = json_pack("{ss so}", "stage", "worker", "text",
-                              rf_json_text(err ? err->text : cb_strerror(rc), 2048));
-        rf_event(&w->ev, "error", f);
+        rf_event_error(&w->ev, "worker", rc, err);
     }
     free(w->partial);
     for (int i = 0; i < CB_RESULT_MAX_POINTS; i++) {

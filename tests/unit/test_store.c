@@ -214,7 +214,7 @@ static int64_t done_run(Fix *f, const char *experiment, const char *recipe, cons
     cb_run_info_free(&info);
     if (cb_store_import_result(f->s, id, &r, &err) != 0)
         fail_msg("import: %s", err.text);
-    cb_store_result_clear(&r);
+    cb_result_free(&r);
     return id;
 }
 
@@ -560,11 +560,11 @@ static void test_import_round_trip(void **state)
             assert_true(x->ssim == y->ssim);
         }
     }
-    cb_store_result_clear(&back);
+    cb_result_free(&back);
     /* Without frames: the points, no rows. */
     assert_int_equal(cb_store_get_result(f->s, id, 0, &back, &err), 0);
     assert_null(back.points[0].rows);
-    cb_store_result_clear(&back);
+    cb_result_free(&back);
 
     /* The summary columns on the run row. */
     assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
@@ -592,7 +592,7 @@ static void test_import_round_trip(void **state)
     free(rd);
     /* A done run is not imported twice. */
     assert_int_equal(cb_store_import_result(f->s, id, &r, &err), CB_EINVAL);
-    cb_store_result_clear(&r);
+    cb_result_free(&r);
 }
 
 /* ---- listing ---------------------------------------------------------------- */
@@ -1085,50 +1085,14 @@ static void test_delete_and_gc(void **state)
 
 /* ---- reindex ---------------------------------------------------------------- */
 
-/* result.json as worker/'s cb_result_write lays it out. */
+/* result.json as verification writes it (worker/'s cb_result_write). */
 static void write_result_json(const char *dir, const CbRunResult *r)
 {
-    json_t *points = json_array();
-    for (size_t i = 0; i < r->n_points; i++) {
-        const CbPointResult *p = &r->points[i];
-        json_t *rows = json_array();
-        for (int64_t k = 0; k < p->frames; k++) {
-            const CbFrameRow *w = &p->rows[k];
-            char type[2] = {w->type, 0};
-            json_array_append_new(rows, json_pack("[Isfffffff]", (json_int_t)w->bits, type,
-                                                  w->psnr[0], w->psnr[1], w->psnr[2], w->mse[0],
-                                                  w->mse[1], w->mse[2], w->ssim));
-        }
-        json_t *po = json_pack(
-            "{si ss sI sI sI sf sf s[fff] sf s[fff] sf sf sf sf sf sf sf sf si sI "
-            "s[sssssssss] so}",
-            "rate", p->rate_value, "stream", p->stream_file, "payload_bytes",
-            (json_int_t)p->payload_bytes, "container_bytes", (json_int_t)p->container_bytes,
-            "frames", (json_int_t)p->frames, "kbps", p->kbps, "bpp", p->bpp, "psnr_mean",
-            p->psnr_mean[0], p->psnr_mean[1], p->psnr_mean[2], "psnr_yuv_mean", p->psnr_yuv_mean,
-            "psnr_global", p->psnr_global[0], p->psnr_global[1], p->psnr_global[2],
-            "psnr_yuv_global", p->psnr_yuv_global, "ssim_mean", p->ssim_mean, "encode_cpu_s",
-            p->encode_cpu_s, "encode_wall_s", p->encode_wall_s, "encode_fps", p->encode_fps,
-            "decode_cpu_s", p->decode_cpu_s, "decode_wall_s", p->decode_wall_s, "decode_fps",
-            p->decode_fps, "concurrency", p->concurrency, "peak_rss_kib",
-            (json_int_t)p->peak_rss_kib, "rows_columns", "bits", "type", "psnr_y", "psnr_u",
-            "psnr_v", "mse_y", "mse_u", "mse_v", "ssim", "rows", rows);
-        assert_non_null(po);
-        json_array_append_new(points, po);
-    }
-    json_t *doc = json_pack(
-        "{si ss ss ss ss sI sI si si si si ss ss ss ss ss sf so}", "format", r->format, "codec",
-        r->codec, "recipe_hash", r->recipe_hash, "clip_id", r->clip_id, "input", r->input,
-        "first_frame", (json_int_t)r->first_frame, "frames", (json_int_t)r->frames, "width",
-        r->width, "height", r->height, "fps_num", r->fps_num, "fps_den", r->fps_den,
-        "codecbench_version", r->codecbench_version, "ffmpeg_versions", r->ffmpeg_versions,
-        "encoder_version", r->encoder_version, "machine", r->machine, "provenance", r->provenance,
-        "verify_wall_s", r->verify_wall_s, "points", points);
-    assert_non_null(doc);
     char path[600];
     snprintf(path, sizeof path, "%s/result.json", dir);
-    assert_int_equal(json_dump_file(doc, path, JSON_COMPACT), 0);
-    json_decref(doc);
+    CbError err;
+    if (cb_result_write(path, r, &err) != 0)
+        fail_msg("cb_result_write: %s", err.text);
 }
 
 /* A done run whose result.json is in its directory (as verification leaves it). */
@@ -1142,7 +1106,7 @@ static int64_t done_run_with_file(Fix *f, const char *exp, const char *recipe, c
     char *rd = cb_store_run_dir(f->s, id);
     write_result_json(rd, &r);
     free(rd);
-    cb_store_result_clear(&r);
+    cb_result_free(&r);
     return id;
 }
 
@@ -1157,7 +1121,7 @@ static int same_str(const char *a, const char *b)
 }
 
 /* Field by field; reason and times too unless the run was unfinished
- * (reindex marks those interrupted, now). */
+ * (reindex marks a running one interrupted, now). */
 static void assert_same_run(const CbRunInfo *a, const CbRunInfo *b, int unfinished)
 {
     if (a->id != b->id || !same_str(a->experiment, b->experiment) ||
@@ -1215,6 +1179,17 @@ static void test_reindex(void **state)
     int64_t qd = queue(f, "e", RECIPE_T, 0);
     int64_t rn = queue(f, "e", RECIPE_T, 0);
     set_status(f, rn, CB_RUN_RUNNING, NULL);
+    /* The runner makes log.txt before it starts a worker: the sign that
+     * reindex tells a run that started from one still queued by. */
+    {
+        char *rd = cb_store_run_dir(f->s, rn);
+        char lp[700];
+        snprintf(lp, sizeof lp, "%s/log.txt", rd);
+        free(rd);
+        FILE *lf = fopen(lp, "w");
+        assert_non_null(lf);
+        fclose(lf);
+    }
     assert_int_equal(cb_store_set_anchor(f->s, "e", RECIPE_A, NULL, &err), 0);
     assert_int_equal(cb_store_tag(f->s, t1, "keep", 1, &err), 0);
     assert_int_equal(cb_store_tag(f->s, t1, "best", 1, &err), 0);
@@ -1269,16 +1244,29 @@ static void test_reindex(void **state)
     assert_int_equal(cb_store_list(f->s, NULL, &after, &na, &err), 0);
     assert_int_equal(na, nb);
     for (size_t i = 0; i < nb; i++) {
-        int unfinished = before[i].id == qd || before[i].id == rn;
+        int unfinished = before[i].id == rn;
         if (unfinished) {
-            /* Found unfinished without a runner: interrupted. */
+            /* Found running without a runner: its worker is gone. */
             assert_int_equal(after[i].status, CB_RUN_INTERRUPTED);
             assert_non_null(after[i].reason);
             assert_true(isfinite(after[i].finished));
             before[i].status = CB_RUN_INTERRUPTED;
         }
+        if (before[i].id == qd) {
+            /* Never started: still queued, for a runner to take, with no
+             * reason, no times and no status.json (final states only). */
+            assert_int_equal(after[i].status, CB_RUN_QUEUED);
+            assert_null(after[i].reason);
+            assert_true(isnan(after[i].started) && isnan(after[i].finished));
+            char *rd = cb_store_run_dir(f->s, qd);
+            assert_false(file_exists(rd, "status.json"));
+            free(rd);
+        }
         assert_same_run(&before[i], &after[i], unfinished);
     }
+    int64_t next;
+    assert_int_equal(cb_store_next_queued(f->s, &next, &err), 0);
+    assert_int_equal(next, qd);
     cb_run_infos_free(&before, nb);
     cb_run_infos_free(&after, na);
     /* Results, notes, the anchor and the next id survive too. */
@@ -1286,7 +1274,7 @@ static void test_reindex(void **state)
     assert_int_equal(cb_store_get_result(f->s, t1, 1, &r, &err), 0);
     assert_int_equal(r.n_points, 4);
     assert_true(fabs(r.points[3].rows[4].psnr[0] - 39) < 1e-9);
-    cb_store_result_clear(&r);
+    cb_result_free(&r);
     CbNote *notes;
     size_t nn;
     assert_int_equal(cb_store_notes(f->s, t1, &notes, &nn, &err), 0);
@@ -1312,33 +1300,68 @@ static void test_reindex(void **state)
     assert_int_equal(queue(f, NULL, RECIPE_A, 0), 501);
 }
 
-static void test_reindex_damaged_result(void **state)
+/* One done run whose result.json damage() changes, then reindex: the run
+ * comes back failed with a reason holding reason_has, after a warning
+ * holding warn_has. */
+static void reindex_damaged(Fix *f, void (*damage)(const char *path), const char *warn_has,
+                            const char *reason_has)
 {
-    Fix *f = *state;
     CbError err;
     int64_t id = done_run_with_file(f, "e", RECIPE_A, "clip1", 1.0);
     char *rd = cb_store_run_dir(f->s, id);
     char path[600];
     snprintf(path, sizeof path, "%s/result.json", rd);
     free(rd);
+    damage(path);
+    cb_store_close(&f->s);
+    Captured cap = {0};
+    CbLogger logger = {capture, &cap, CB_LOG_DEBUG};
+    int64_t runs;
+    assert_int_equal(cb_store_reindex(f->dir, &logger, &runs, &err), 0);
+    assert_int_equal(runs, 1);
+    if (!strstr(cap.text, warn_has))
+        fail_msg("no warning holding \"%s\" in:\n%s", warn_has, cap.text);
+    open_store(f);
+    CbRunInfo info;
+    assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
+    assert_int_equal(info.status, CB_RUN_FAILED);
+    if (!strstr(info.reason, reason_has))
+        fail_msg("reason \"%s\" does not hold \"%s\"", info.reason, reason_has);
+    cb_run_info_free(&info);
+}
+
+static void break_json(const char *path)
+{
     FILE *fp = fopen(path, "r+");
     assert_non_null(fp);
     fseek(fp, 40, SEEK_SET);
     fputs("}}}}", fp);
     fclose(fp);
-    cb_store_close(&f->s);
-    int warnings = 0;
-    CbLogger logger = {warn_count, &warnings, CB_LOG_DEBUG};
-    int64_t runs;
-    assert_int_equal(cb_store_reindex(f->dir, &logger, &runs, &err), 0);
-    assert_int_equal(runs, 1);
-    assert_true(warnings >= 1);
-    open_store(f);
-    CbRunInfo info;
-    assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
-    assert_int_equal(info.status, CB_RUN_FAILED);
-    assert_non_null(strstr(info.reason, "result.json"));
-    cb_run_info_free(&info);
+}
+
+static void test_reindex_damaged_result(void **state)
+{
+    reindex_damaged(*state, break_json, "result.json", "result.json");
+}
+
+/* Valid JSON, but Y's mean PSNR is not the mean of its rows. */
+static void raise_psnr_mean(const char *path)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    assert_non_null(doc);
+    json_t *p0 = json_array_get(json_object_get(doc, "points"), 0);
+    json_t *mean = json_object_get(p0, "psnr_mean");
+    json_array_set_new(mean, 0, json_real(json_real_value(json_array_get(mean, 0)) + 0.5));
+    assert_int_equal(json_dump_file(doc, path, JSON_COMPACT), 0);
+    json_decref(doc);
+}
+
+/* A result.json whose sequence figures do not recompute from its rows: the
+ * runner's import would refuse it (cb_result_read), so reindex does too. */
+static void test_reindex_result_checked_as_import(void **state)
+{
+    reindex_damaged(*state, raise_psnr_mean, "psnr_mean[0]", "does not recompute from the rows");
 }
 
 /* Hostile run directories: each is skipped with a warning naming it and
@@ -1768,6 +1791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_and_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reindex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reindex_damaged_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reindex_result_checked_as_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reindex_hostile_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_foreign_sqlite, setup, teardown),

@@ -1,16 +1,21 @@
-/* Unit tests of util/: errors, bounded buffers, frames, the sanitiser. */
+/* Unit tests of util/: errors, bounded buffers, frames, the sanitiser,
+ * files and paths. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "codecbench/buf.h"
 #include "codecbench/error.h"
 #include "codecbench/frame.h"
+#include "codecbench/fsutil.h"
 #include "codecbench/sanitize.h"
 
 static void test_error_set_and_prefix(void **state)
@@ -175,6 +180,179 @@ static void test_sanitize_random_is_inert(void **state)
     }
 }
 
+/* ---- files and paths ------------------------------------------------------- */
+
+/* A fresh directory under $TMPDIR (or /tmp), removed by rm_tree. */
+static char *make_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *tmpl = cb_path_join(base && *base ? base : "/tmp", "cb-util-XXXXXX");
+    assert_non_null(tmpl);
+    assert_non_null(mkdtemp(tmpl));
+    return tmpl;
+}
+
+static void rm_tree(const char *dir, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *p = cb_path_join(dir, names[i]);
+        assert_non_null(p);
+        if (unlink(p) != 0)
+            rmdir(p);
+        free(p);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char *p = cb_path_join(dir, name);
+    assert_non_null(p);
+    struct stat sb;
+    int r = lstat(p, &sb) == 0;
+    free(p);
+    return r;
+}
+
+static void test_path_join(void **state)
+{
+    (void)state;
+    char *p = cb_path_join("/store/runs", "000042");
+    assert_string_equal(p, "/store/runs/000042");
+    free(p);
+    p = cb_path_join("", "x");
+    assert_string_equal(p, "/x");
+    free(p);
+    p = cb_path_join("rel", "");
+    assert_string_equal(p, "rel/");
+    free(p);
+}
+
+static void test_file_write_atomic_and_read(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *path = cb_path_join(dir, "f.json");
+    char *tmp = cb_path_join(dir, "f.json.tmp");
+    CbError err;
+    cb_error_clear(&err);
+    /* Bytes with a NUL inside come back as written, NUL-terminated. */
+    static const char bin[] = {'a', '\0', 'b', '\n'};
+    assert_int_equal(cb_file_write_atomic(path, bin, sizeof bin, &err), 0);
+    char *text;
+    size_t len;
+    assert_int_equal(cb_file_read(path, 4, &text, &len, &err), 0);
+    assert_int_equal(len, 4);
+    assert_memory_equal(text, bin, 4);
+    assert_int_equal(text[4], '\0');
+    free(text);
+    /* A stale temporary file from a crash is replaced, then renamed away. */
+    FILE *fp = fopen(tmp, "w");
+    assert_non_null(fp);
+    fputs("stale stale stale", fp);
+    fclose(fp);
+    assert_int_equal(cb_file_write_text(path, "{}", &err), 0);
+    assert_false(exists(dir, "f.json.tmp"));
+    assert_int_equal(cb_file_read(path, 100, &text, &len, &err), 0);
+    assert_string_equal(text, "{}\n");
+    assert_int_equal(len, 3);
+    free(text);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0644);
+    /* One byte over the cap is refused, naming the file and the cap. */
+    assert_int_equal(cb_file_read(path, 2, &text, &len, &err), CB_ELIMIT);
+    assert_null(text);
+    assert_int_equal(len, 0);
+    assert_non_null(strstr(err.text, "f.json"));
+    assert_non_null(strstr(err.text, "more than the 2"));
+    /* An empty file reads as "". */
+    assert_int_equal(cb_file_write_atomic(path, "", 0, &err), 0);
+    assert_int_equal(cb_file_read(path, 0, &text, &len, &err), 0);
+    assert_string_equal(text, "");
+    assert_int_equal(len, 0);
+    free(text);
+    assert_int_equal(cb_dir_sync(dir, &err), 0);
+    static const char *const names[] = {"f.json"};
+    rm_tree(dir, names, 1);
+    free(tmp);
+    free(path);
+    free(dir);
+}
+
+/* Failures name the file and the reason, and leave no temporary file. */
+static void test_file_write_atomic_failures(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    CbError err;
+    /* A directory that does not exist: the temporary file cannot be made. */
+    char *nodir = cb_path_join(dir, "nodir");
+    char *path = cb_path_join(nodir, "result.json");
+    assert_int_equal(cb_file_write_atomic(path, "x", 1, &err), CB_EIO);
+    assert_int_equal(err.code, CB_EIO);
+    assert_non_null(strstr(err.text, "nodir/result.json.tmp: No such file"));
+    assert_false(exists(dir, "nodir"));
+    assert_int_equal(cb_dir_sync(nodir, &err), CB_EIO);
+    assert_non_null(strstr(err.text, "nodir: fsync: No such file"));
+    free(path);
+    free(nodir);
+    /* The target is a directory that is not empty: the rename fails, the
+     * temporary file written so far is removed, the directory stays. */
+    char *busy = cb_path_join(dir, "busy");
+    assert_int_equal(mkdir(busy, 0755), 0);
+    char *inside = cb_path_join(busy, "keep");
+    assert_int_equal(cb_file_write_atomic(inside, "k", 1, &err), 0);
+    assert_int_equal(cb_file_write_text(busy, "{\"a\": 1}", &err), CB_EIO);
+    assert_non_null(strstr(err.text, "busy: rename: "));
+    assert_false(exists(dir, "busy.tmp"));
+    struct stat sb;
+    assert_int_equal(stat(busy, &sb), 0);
+    assert_true(S_ISDIR(sb.st_mode));
+    assert_int_equal(unlink(inside), 0);
+    free(inside);
+    free(busy);
+    static const char *const names[] = {"busy"};
+    rm_tree(dir, names, 1);
+    free(dir);
+}
+
+static void test_file_read_refusals(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    CbError err;
+    char *text = (char *)1;
+    size_t len = 7;
+    char *missing = cb_path_join(dir, "missing.json");
+    assert_int_equal(cb_file_read(missing, 100, &text, &len, &err), CB_ENOENT);
+    assert_null(text);
+    assert_int_equal(len, 0);
+    assert_non_null(strstr(err.text, "missing.json: No such file"));
+    free(missing);
+    /* A directory is not read. */
+    assert_int_equal(cb_file_read(dir, 100, &text, &len, &err), CB_EIO);
+    assert_non_null(strstr(err.text, "not a regular file"));
+    /* A FIFO is refused at once, not waited on for a writer. */
+    char *fifo = cb_path_join(dir, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(cb_file_read(fifo, 100, &text, &len, &err), CB_EIO);
+    assert_non_null(strstr(err.text, "fifo: not a regular file"));
+    free(fifo);
+    /* /proc files say size 0 and hold more: the cap holds while reading,
+     * and a large enough cap reads them whole. */
+    assert_int_equal(cb_file_read("/proc/self/status", 8, &text, &len, &err), CB_ELIMIT);
+    assert_non_null(strstr(err.text, "more than the 8 bytes accepted"));
+    assert_int_equal(cb_file_read("/proc/self/status", 1 << 20, &text, &len, &err), 0);
+    assert_true(len > 8);
+    assert_int_equal(strlen(text), len);
+    assert_non_null(strstr(text, "Name:"));
+    free(text);
+    static const char *const names[] = {"fifo"};
+    rm_tree(dir, names, 1);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +364,10 @@ int main(void)
         cmocka_unit_test(test_sanitize_controls),
         cmocka_unit_test(test_sanitize_utf8),
         cmocka_unit_test(test_sanitize_random_is_inert),
+        cmocka_unit_test(test_path_join),
+        cmocka_unit_test(test_file_write_atomic_and_read),
+        cmocka_unit_test(test_file_write_atomic_failures),
+        cmocka_unit_test(test_file_read_refusals),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
