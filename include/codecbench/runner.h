@@ -94,4 +94,12 @@ int cb_follow_read(CbFollow *f, void (*fn)(void *opaque, const char *line, size_
                    void *opaque, CbError *err);
 void cb_follow_close(CbFollow **f);
 
+/** One events.jsonl line (untrusted bytes, len of them; need not be
+ * NUL-terminated) as one line of text for people, e.g. "12:00:03 point 2
+ * (27) encoded: 10411 bytes, 412.3 kbps, 24.1 fps" (the event formats are
+ * in worker.h).  Writes at most n bytes, NUL-terminated and sanitised, to
+ * text.  Returns 1 for a progress event (shown on a status line, not in a
+ * log), else 0. */
+int cb_event_text(const char *line, size_t len, char *text, size_t n);
+
 #endif

@@ -47,7 +47,7 @@ static void on_line(void *opaque, const char *line, size_t len)
         return;
     }
     char text[1024];
-    if (cli_event_text(line, len, text, sizeof(text)) == 0)
+    if (cb_event_text(line, len, text, sizeof(text)) == 0)
         fprintf(out, "%s\n", text);
 }
 
