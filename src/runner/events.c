@@ -51,13 +51,14 @@ static int num(json_t *e, const char *k, double *out)
     return isfinite(*out) && fabs(*out) < 1e15;
 }
 
-/* The fields of an event we have no words for, compactly. */
-static void add_fields(Out *o, json_t *e)
+/* The fields of an event we have no words for, compactly ("event" too
+ * when it is not a name). */
+static void add_fields(Out *o, json_t *e, int with_event)
 {
     const char *k;
     json_t *v;
     json_object_foreach(e, k, v) {
-        if (!strcmp(k, "t") || !strcmp(k, "event"))
+        if (!strcmp(k, "t") || (!with_event && !strcmp(k, "event")))
             continue;
         char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
         if (txt)
@@ -88,7 +89,7 @@ static int format(Out *o, json_t *e)
     }
     if (!ev) {
         add(o, "(an event without a name)");
-        add_fields(o, e);
+        add_fields(o, e, 1);
     } else if (!strcmp(ev, "progress")) {
         add(o, "encoding point");
         add_point(o, e);
@@ -140,7 +141,7 @@ static int format(Out *o, json_t *e)
             add(o, ": %.0f rate point%s measured on decoded frames", a, a == 1 ? "" : "s");
     } else {
         add(o, "%s", ev);
-        add_fields(o, e);
+        add_fields(o, e, 0);
     }
     return 0;
 }
