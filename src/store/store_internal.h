@@ -2,11 +2,12 @@
  *
  * The store is split by what each file owns: schema.c (the schema, its
  * migrations and the checks that run before any write), rundir.c (run
- * directory files: atomic writes, JSON reading, names, removal), store.c
- * (opening, transactions, small helpers), runs.c (queueing, listing, the
- * runner's state changes), results.c (imports, results, BD figures,
- * anchors), annotate.c (tags, notes, lineage, proposals, experiments),
- * housekeeping.c (delete, gc) and reindex.c.
+ * directory files: JSON writes and reads over codecbench/fsutil.h, names,
+ * removal), store.c (opening, transactions, one change of a run, small
+ * helpers), runs.c (queueing, listing, the runner's state changes),
+ * results.c (imports, results, BD figures, anchors), annotate.c (tags,
+ * notes, lineage, proposals, experiments), housekeeping.c (delete, gc) and
+ * reindex.c.
  */
 #ifndef CB_STORE_INTERNAL_H
 #define CB_STORE_INTERNAL_H
