@@ -125,7 +125,7 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *l
     char *path = cb_path_join(dir, "run.json");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
-    int rc = cb_store_read_json(path, CB_STORE_JSON_MAX, &j, err);
+    int rc = cb_json_read_object(path, CB_STORE_JSON_MAX, &j, err);
     Rd rd = {path, err, rc};
     if (rc == CB_OK) {
         int64_t format = rd_int(&rd, j, "", "format", 1, 1000);
@@ -181,7 +181,7 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *l
         goto fail;
     }
     CbError ferr;
-    int fr = cb_store_read_json(path, CB_STORE_JSON_MAX, &j, &ferr);
+    int fr = cb_json_read_object(path, CB_STORE_JSON_MAX, &j, &ferr);
     r->status_file = fr != CB_ENOENT;
     if (fr == CB_OK) {
         const json_t *st = json_object_get(j, "status");
@@ -212,7 +212,7 @@ static int read_rundir(const char *dir, int64_t id, RunDir *r, const CbLogger *l
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto fail;
     }
-    fr = cb_store_read_json(path, CB_STORE_ANNOTATIONS_MAX, &r->annotations, &ferr);
+    fr = cb_json_read_object(path, CB_STORE_ANNOTATIONS_MAX, &r->annotations, &ferr);
     if (fr == CB_ENOMEM) {
         rc = cb_error_set(err, CB_ENOMEM, "%s", ferr.text);
         goto fail;
@@ -616,7 +616,7 @@ static int index_proposals(CbStore *s, const CbLogger *logger, CbError *err)
             rc = cb_error_set(err, CB_ENOMEM, "out of memory");
             break;
         }
-        int pr = cb_store_read_json(file, CB_STORE_JSON_MAX, &j, &perr);
+        int pr = cb_json_read_object(file, CB_STORE_JSON_MAX, &j, &perr);
         Rd rd = {file, &perr, pr};
         char *exp = rd_str(&rd, j, "", "experiment");
         char *proposer = rd_str(&rd, j, "", "proposer");

@@ -385,13 +385,8 @@ int cb_store_import_result(CbStore *s, int64_t id, const CbRunResult *r, CbError
     if (rc < 0)
         goto fail;
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        rc = step == SQLITE_DONE
-                 ? cb_error_set(err, CB_ENOENT, "no run %lld in %s", (long long)id, s->dir)
-                 : cb_store_sql_error(s, s->db, "reading a run", err);
+    if ((rc = cb_store_step_run(s, st, id, "reading a run", err)) < 0)
         goto fail;
-    }
     CbRunStatus from = (CbRunStatus)sqlite3_column_int(st, 0);
     int64_t exp_id = sqlite3_column_int64(st, 2);
     int is_anchor = sqlite3_column_int(st, 3);
@@ -507,13 +502,8 @@ int cb_store_get_result(CbStore *s, int64_t id, int with_frames, CbRunResult *ou
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        rc = step == SQLITE_DONE
-                 ? cb_error_set(err, CB_ENOENT, "no run %lld in %s", (long long)id, s->dir)
-                 : cb_store_sql_error(s, s->db, "reading a run", err);
+    if ((rc = cb_store_step_run(s, st, id, "reading a run", err)) < 0)
         goto fail;
-    }
     CbRunStatus status = (CbRunStatus)sqlite3_column_int(st, 0);
     if (status != CB_RUN_DONE) {
         rc = cb_error_set(err, CB_ENOENT, "run %lld has no result (it is %s)", (long long)id,

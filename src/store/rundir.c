@@ -1,5 +1,5 @@
-/* codecbench: run directory files: JSON writes and bounded reads (over
- * codecbench/fsutil.h), names, and removal of trees. */
+/* codecbench: run directory files: JSON writes (over
+ * codecbench/jsonfile.h), names, and removal of trees. */
 #include "store/store_internal.h"
 
 #include <dirent.h>
@@ -11,37 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codecbench/fsutil.h"
+#include "codecbench/jsonfile.h"
 
 int cb_store_write_json(const char *path, const json_t *j, CbError *err)
 {
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-    if (!text)
-        return cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
-    int rc = cb_file_write_text(path, text, err);
-    free(text);
-    return rc;
-}
-
-int cb_store_read_json(const char *path, size_t max, json_t **out, CbError *err)
-{
-    *out = NULL;
-    char *text;
-    size_t len;
-    int rc = cb_file_read(path, max, &text, &len, err);
-    if (rc < 0)
-        return rc;
-    json_error_t je;
-    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    free(text);
-    if (!j)
-        return cb_error_set(err, CB_EFORMAT, "%s: line %d: %s", path, je.line, je.text);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return cb_error_set(err, CB_EFORMAT, "%s: not a JSON object", path);
-    }
-    *out = j;
-    return CB_OK;
+    return cb_json_write_file(path, j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII,
+                              err);
 }
 
 /* Removes the entries of the open directory dfd (named path for errors). */

@@ -535,13 +535,9 @@ int cb_store_get_run(CbStore *s, int64_t id, CbRunInfo *out, CbError *err)
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        rc = read_info(st, out) < 0 ? cb_error_set(err, CB_ENOMEM, "out of memory") : CB_OK;
-    else if (step == SQLITE_DONE)
-        rc = cb_error_set(err, CB_ENOENT, "no run %lld in %s", (long long)id, s->dir);
-    else
-        rc = cb_store_sql_error(s, s->db, "reading a run", err);
+    rc = cb_store_step_run(s, st, id, "reading a run", err);
+    if (rc == CB_OK && read_info(st, out) < 0)
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
     sqlite3_finalize(st);
     return rc;
 }
@@ -554,17 +550,10 @@ int cb_store_get_recipe(CbStore *s, int64_t id, char **json, CbError *err)
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        int oom = 0;
-        *json = cb_store_col_text(st, 0, &oom);
-        if (!*json)
-            rc = cb_error_set(err, CB_ENOMEM, "out of memory");
-    } else if (step == SQLITE_DONE) {
-        rc = cb_error_set(err, CB_ENOENT, "no run %lld in %s", (long long)id, s->dir);
-    } else {
-        rc = cb_store_sql_error(s, s->db, "reading a recipe", err);
-    }
+    rc = cb_store_step_run(s, st, id, "reading a recipe", err);
+    int oom = 0;
+    if (rc == CB_OK && !(*json = cb_store_col_text(st, 0, &oom)))
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
     sqlite3_finalize(st);
     return rc;
 }

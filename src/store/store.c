@@ -173,15 +173,21 @@ int cb_store_run_status(CbStore *s, int64_t id, CbRunStatus *status, CbError *er
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
+    rc = cb_store_step_run(s, st, id, "reading a run", err);
+    if (rc == CB_OK)
         *status = (CbRunStatus)sqlite3_column_int(st, 0);
-    else if (step == SQLITE_DONE)
-        rc = cb_error_set(err, CB_ENOENT, "no run %lld in %s", (long long)id, s->dir);
-    else
-        rc = cb_store_sql_error(s, s->db, "reading a run", err);
     sqlite3_finalize(st);
     return rc;
+}
+
+int cb_store_step_run(CbStore *s, sqlite3_stmt *st, int64_t id, const char *what, CbError *err)
+{
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        return CB_OK;
+    if (step == SQLITE_DONE)
+        return cb_error_set(err, CB_ENOENT, "no run %lld in %s", (long long)id, s->dir);
+    return cb_store_sql_error(s, s->db, what, err);
 }
 
 /* ---- opening ------------------------------------------------------------- */

@@ -2,11 +2,12 @@
  *
  * The store is split by what each file owns: schema.c (the schema, its
  * migrations and the checks that run before any write), rundir.c (run
- * directory files: atomic writes, JSON reading, names, removal), store.c
- * (opening, transactions, small helpers), runs.c (queueing, listing, the
- * runner's state changes), results.c (imports, results, BD figures,
- * anchors), annotate.c (tags, notes, lineage, proposals, experiments),
- * housekeeping.c (delete, gc) and reindex.c.
+ * directory files: JSON writes over codecbench/jsonfile.h, names,
+ * removal), store.c (opening, transactions, one change of a run, small
+ * helpers), runs.c (queueing, listing, the runner's state changes),
+ * results.c (imports, results, BD figures, anchors), annotate.c (tags,
+ * notes, lineage, proposals, experiments), housekeeping.c (delete, gc) and
+ * reindex.c.
  */
 #ifndef CB_STORE_INTERNAL_H
 #define CB_STORE_INTERNAL_H
@@ -19,6 +20,7 @@
 
 #include "codecbench/error.h"
 #include "codecbench/fsutil.h"
+#include "codecbench/jsonfile.h"
 #include "codecbench/result.h"
 #include "codecbench/store.h"
 
@@ -72,14 +74,10 @@ int cb_store_schema_migrate(sqlite3 *db, const char *path, CbError *err);
 /* ---- rundir.c ------------------------------------------------------------ */
 
 /* Paths are joined with cb_path_join and files written with
- * cb_file_write_atomic (codecbench/fsutil.h). */
-/* json_dumps(j) (2-space indent, keys in insertion order) and a newline,
- * written with cb_file_write_text. */
+ * cb_file_write_atomic (codecbench/fsutil.h); JSON files are read with
+ * cb_json_read_object (codecbench/jsonfile.h). */
+/* cb_json_write_file of j with a 2-space indent, keys in insertion order. */
 int cb_store_write_json(const char *path, const json_t *j, CbError *err);
-/* Reads a JSON object from path (at most max bytes); CB_ENOENT when the file
- * does not exist, CB_EIO, CB_ELIMIT, CB_EFORMAT (not JSON, not an object).
- * *out is a new reference. */
-int cb_store_read_json(const char *path, size_t max, json_t **out, CbError *err);
 /* Removes a directory tree (not following symbolic links), adding the
  * sizes of the regular files removed to *bytes.  CB_EIO names what failed. */
 int cb_store_remove_tree(const char *path, int64_t *bytes, CbError *err);
@@ -136,6 +134,10 @@ char *cb_store_col_text(sqlite3_stmt *st, int i, int *oom);
  * transaction); CB_ENOENT when absent and not created. */
 int cb_store_experiment_id(CbStore *s, const char *name, int create, int64_t *id, CbError *err);
 /* CB_ENOENT "no run N in DIR" unless the run exists; *status gets its status. */
+/* Steps st, a query of run id's row: CB_OK with the row to read, CB_ENOENT
+ * "no run N in DIR" when there is none, or the SQL error (what names the
+ * reading). */
+int cb_store_step_run(CbStore *s, sqlite3_stmt *st, int64_t id, const char *what, CbError *err);
 int cb_store_run_status(CbStore *s, int64_t id, CbRunStatus *status, CbError *err);
 
 /* ---- results.c ----------------------------------------------------------- */

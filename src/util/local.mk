@@ -6,7 +6,10 @@ src_util_libcbutil_a_SOURCES = \
 	src/util/sanitize.c \
 	src/util/buf.c \
 	src/util/cpu.c \
-	src/util/fsutil.c
+	src/util/fsutil.c \
+	src/util/jsonfile.c
+# jsonfile.c is the one file over jansson: its users link $(JANSSON_LIBS).
+src_util_libcbutil_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 cb_util_headers = \
 	include/codecbench/error.h \
 	include/codecbench/log.h \
@@ -14,5 +17,6 @@ cb_util_headers = \
 	include/codecbench/sanitize.h \
 	include/codecbench/buf.h \
 	include/codecbench/cpu.h \
-	include/codecbench/fsutil.h
+	include/codecbench/fsutil.h \
+	include/codecbench/jsonfile.h
 EXTRA_DIST += $(cb_util_headers)

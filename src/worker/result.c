@@ -470,7 +470,7 @@ int cb_result_read(const char *path, CbRunResult *out, CbError *err)
     memset(out, 0, sizeof *out);
     Rd rd = {.file = path, .err = err};
     json_t *j = NULL;
-    int rc = rf_read_json(path, CB_RESULT_MAX_BYTES, &j, err);
+    int rc = cb_json_read_object(path, CB_RESULT_MAX_BYTES, &j, err);
     if (rc < 0)
         return rc;
     int64_t format;

@@ -14,39 +14,12 @@
 #include <unistd.h>
 
 #include "codecbench/fsutil.h"
+#include "codecbench/jsonfile.h"
 #include "codecbench/worker.h"
-
-int rf_read_json(const char *path, size_t max, json_t **out, CbError *err)
-{
-    *out = NULL;
-    char *text;
-    size_t len;
-    int rc = cb_file_read(path, max, &text, &len, err);
-    if (rc < 0)
-        return rc;
-    json_error_t je;
-    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    free(text);
-    if (!j)
-        return cb_error_set(err, CB_EFORMAT, "%s: not valid JSON: line %d column %d: %s", path,
-                            je.line, je.column, je.text);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return cb_error_set(err, CB_EFORMAT, "%s: not a JSON object", path);
-    }
-    *out = j;
-    return CB_OK;
-}
 
 int rf_write_json(const char *path, const json_t *j, size_t flags, CbError *err)
 {
-    char *text = json_dumps(j, flags | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII);
-    if (!text)
-        return cb_error_set(err, CB_ENOMEM, "%s: cannot build the JSON text (out of memory)",
-                            path);
-    int rc = cb_file_write_text(path, text, err);
-    free(text);
-    return rc;
+    return cb_json_write_file(path, j, flags | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII, err);
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
@@ -165,7 +138,7 @@ int rf_run_read(const char *run_dir, RfRun *out, CbError *err)
     json_t *j = NULL;
     const char *s;
     int64_t v;
-    int rc = rf_read_json(path, CB_WORKER_JSON_MAX, &j, err);
+    int rc = cb_json_read_object(path, CB_WORKER_JSON_MAX, &j, err);
     if (rc < 0)
         goto fail;
     if ((rc = rf_get_int(j, "format", 1, INT64_MAX, &v, path, err)) < 0)

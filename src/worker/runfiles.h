@@ -1,7 +1,7 @@
 /* codecbench: the files of a run directory as the worker and verification
- * read and write them: bounded JSON reads and atomic JSON writes (over
- * codecbench/fsutil.h), events.jsonl, run.json, typed field access with
- * errors naming the file and the key.  Private to src/worker/. */
+ * read and write them: JSON writes (over codecbench/jsonfile.h),
+ * events.jsonl, run.json, typed field access with errors naming the file
+ * and the key.  Private to src/worker/. */
 #ifndef CODECBENCH_WORKER_RUNFILES_H
 #define CODECBENCH_WORKER_RUNFILES_H
 
@@ -10,15 +10,13 @@
 #include <stdint.h>
 
 #include "codecbench/error.h"
+#include "codecbench/jsonfile.h"
 #include "codecbench/log.h"
 #include "codecbench/recipe.h"
 
-/* Reads path as one JSON object (duplicate keys refused).  *out is new. */
-int rf_read_json(const char *path, size_t max, json_t **out, CbError *err);
-
-/* Writes j and a newline to path with cb_file_write_atomic (codecbench/
- * fsutil.h).  Reals with 17 significant digits; flags are jansson's
- * (JSON_COMPACT or JSON_INDENT(n)). */
+/* cb_json_write_file (codecbench/jsonfile.h) with reals of 17 significant
+ * digits, ASCII only; flags are jansson's (JSON_COMPACT or JSON_INDENT(n)).
+ * JSON files are read with cb_json_read_object. */
 int rf_write_json(const char *path, const json_t *j, size_t flags, CbError *err);
 
 /* A JSON string of s with invalid UTF-8 bytes replaced by '?', cut to at

@@ -61,8 +61,8 @@ static int read_claims(Verifier *v, CbError *err)
     int64_t x;
     const char *s;
     int rc;
-    if ((rc = rf_read_json(wp, CB_WORKER_JSON_MAX, &v->worker, err)) < 0 ||
-        (rc = rf_read_json(dp, CB_WORKER_JSON_MAX, &v->digests, err)) < 0)
+    if ((rc = cb_json_read_object(wp, CB_WORKER_JSON_MAX, &v->worker, err)) < 0 ||
+        (rc = cb_json_read_object(dp, CB_WORKER_JSON_MAX, &v->digests, err)) < 0)
         return rc;
     if ((rc = rf_get_int(v->worker, "format", 1, CB_WORKER_FORMAT, &x, wp, err)) < 0 ||
         (rc = rf_get_int(v->digests, "format", 1, CB_WORKER_FORMAT, &x, dp, err)) < 0)

@@ -1,5 +1,5 @@
 /* Unit tests of util/: errors, bounded buffers, frames, the sanitiser,
- * files and paths. */
+ * files and paths, JSON files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "codecbench/error.h"
 #include "codecbench/frame.h"
 #include "codecbench/fsutil.h"
+#include "codecbench/jsonfile.h"
 #include "codecbench/sanitize.h"
 
 static void test_error_set_and_prefix(void **state)
@@ -353,6 +354,47 @@ static void test_file_read_refusals(void **state)
     free(dir);
 }
 
+static void test_json_file(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *path = cb_path_join(dir, "doc.json");
+    CbError err;
+    json_t *j = json_pack("{si ss}", "format", 1, "name", "x");
+    assert_int_equal(cb_json_write_file(path, j, JSON_COMPACT | JSON_PRESERVE_ORDER, &err), 0);
+    json_decref(j);
+    char *text;
+    size_t len;
+    assert_int_equal(cb_file_read(path, 100, &text, &len, &err), 0);
+    assert_string_equal(text, "{\"format\":1,\"name\":\"x\"}\n");
+    free(text);
+    assert_int_equal(cb_json_read_object(path, 100, &j, &err), 0);
+    assert_int_equal(json_integer_value(json_object_get(j, "format")), 1);
+    json_decref(j);
+    /* Refusals name the file and the reason. */
+    static const struct {
+        const char *text;
+        const char *why;
+    } bad[] = {
+        {"{\"a\": 1, \"a\": 2}", "not valid JSON: line 1"},
+        {"[1, 2]", "doc.json: not a JSON object"},
+        {"{\"a\": ", "doc.json: not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(cb_file_write_atomic(path, bad[i].text, strlen(bad[i].text), &err), 0);
+        j = (json_t *)1;
+        assert_int_equal(cb_json_read_object(path, 100, &j, &err), CB_EFORMAT);
+        assert_null(j);
+        if (!strstr(err.text, bad[i].why))
+            fail_msg("case %zu: \"%s\" does not hold \"%s\"", i, err.text, bad[i].why);
+    }
+    assert_int_equal(cb_json_read_object(path, 3, &j, &err), CB_ELIMIT);
+    static const char *const names[] = {"doc.json"};
+    rm_tree(dir, names, 1);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_file_write_atomic_and_read),
         cmocka_unit_test(test_file_write_atomic_failures),
         cmocka_unit_test(test_file_read_refusals),
+        cmocka_unit_test(test_json_file),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
