@@ -117,25 +117,6 @@ static int fill_result(CbRunResult *r, const char *hash, int clip, int recipe, i
     return 0;
 }
 
-static void free_result(CbRunResult *r)
-{
-    for (size_t i = 0; r->points && i < r->n_points; i++) {
-        free(r->points[i].stream_file);
-        free(r->points[i].rows);
-    }
-    free(r->points);
-    free(r->codec);
-    free(r->recipe_hash);
-    free(r->clip_id);
-    free(r->input);
-    free(r->codecbench_version);
-    free(r->ffmpeg_versions);
-    free(r->encoder_version);
-    free(r->machine);
-    free(r->provenance);
-    memset(r, 0, sizeof *r);
-}
-
 static int build(const char *dir, long runs, long frames)
 {
     CbError err;
@@ -185,13 +166,13 @@ static int build(const char *dir, long runs, long frames)
                 int bad = fill_result(&r, info.recipe_hash, c, (int)k, frames);
                 cb_run_info_free(&info);
                 if (bad) {
-                    free_result(&r);
+                    cb_result_free(&r);
                     fprintf(stderr, "store_gen: out of memory\n");
                     cb_store_close(&s);
                     return 1;
                 }
                 bad = cb_store_import_result(s, id, &r, &err) < 0;
-                free_result(&r);
+                cb_result_free(&r);
                 if (bad)
                     goto fail;
                 if (made % 1000 == 999)
@@ -259,7 +240,7 @@ static int timing(const char *dir, int repeat)
                 goto fail;
             for (size_t p = 0; p < r.n_points; p++)
                 frame_rows += (size_t)r.points[p].frames;
-            free_result(&r);
+            cb_result_free(&r);
         }
         cb_store_close(&s);
         cmp_ms[k] = now_ms() - t;

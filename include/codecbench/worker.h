@@ -67,7 +67,7 @@
  *        CB_WORKER_PROGRESS_FRAMES frames, at the end of the point, and when a
  *        second has passed since the last one; the engine codes a GOP at a
  *        time (its KLT is learned over the GOP), so frames arrive in steps.
- *   {"t":..,"event":"point","point":i,"rate":27,"bytes":B,"kbps":K,"encode_fps":F}
+ *   {"t":..,"event":"point","point":i,"rate":27,"stream":"qp27.cbv","bytes":B,"kbps":K,"encode_fps":F}
  *        B payload bytes; K = B * 8 / (frames / fps) / 1000
  *   {"t":..,"event":"log","level":"warning","text":".."}    the worker's own log lines
  *   {"t":..,"event":"done"}                                the worker finished

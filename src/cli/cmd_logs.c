@@ -7,6 +7,7 @@
 #include "cli/clistore.h"
 #include "cli/runwait.h"
 #include "codecbench/buf.h"
+#include "codecbench/fsutil.h"
 #include "codecbench/runner.h"
 #include "codecbench/sanitize.h"
 
@@ -53,11 +54,9 @@ static void on_line(void *opaque, const char *line, size_t len)
 
 static int show_stderr(const char *dir, CbError *err)
 {
-    size_t n = strlen(dir) + 16;
-    char *path = malloc(n);
+    char *path = cb_path_join(dir, "log.txt");
     if (!path)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
-    snprintf(path, n, "%s/log.txt", dir);
     CbBuf b;
     cb_buf_init(&b, LOGS_STDERR_MAX);
     int rc = cb_buf_read_file(&b, path, err);
@@ -119,15 +118,13 @@ static int run(int argc, char **argv)
             printf("run %lld: %s\n", (long long)id, cb_run_status_name(st));
         goto done;
     }
-    size_t n = strlen(dir) + 16;
-    char *path = malloc(n);
+    char *path = cb_path_join(dir, "events.jsonl");
     CbFollow *f = NULL;
     if (!path) {
         cli_error("out of memory");
         rc = CB_EXIT_FAIL;
         goto done;
     }
-    snprintf(path, n, "%s/events.jsonl", dir);
     if (cb_follow_open(&f, path, &err) < 0 || cb_follow_read(f, on_line, &printer, &err) < 0)
         rc = cli_fail(&err);
     cb_follow_close(&f);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "codecbench/fsutil.h"
 #include "codecbench/runner.h"
 
 /* How often the store is asked for the run's status, and the events file
@@ -56,14 +57,10 @@ static int is_final(CbRunStatus st)
 int cli_follow_run(CbStore *s, int64_t id, FILE *out, CbRunStatus *final, CbError *err)
 {
     char *dir = cb_store_run_dir(s, id);
-    size_t n = dir ? strlen(dir) + 16 : 0;
-    char *path = dir ? malloc(n) : NULL;
-    if (!path) {
-        free(dir);
-        return cb_error_set(err, CB_ENOMEM, "out of memory");
-    }
-    snprintf(path, n, "%s/events.jsonl", dir);
+    char *path = dir ? cb_path_join(dir, "events.jsonl") : NULL;
     free(dir);
+    if (!path)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
     CbFollow *f = NULL;
     int rc = cb_follow_open(&f, path, err);
     free(path);

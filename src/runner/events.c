@@ -122,6 +122,8 @@ static int format(Out *o, json_t *e)
             add(o, ", %.1f kbps", a);
         if (num(e, "encode_fps", &a))
             add(o, ", %.1f fps", a);
+        if ((s = str(e, "stream")))
+            add(o, " -> %s", s);
     } else if (!strcmp(ev, "log")) {
         const char *level = str(e, "level");
         if (level && strcmp(level, "info"))

@@ -302,10 +302,8 @@ static int encode_point(Worker *w, int i, CbError *err)
     double kbps = (double)po->payload_bytes * 8 / seconds / 1000;
     double fps = po->wall_s > 0 ? (double)po->frames / po->wall_s : 0;
     rf_event(&w->ev, "point",
-             json_pack("{si si sI sf sf}", "point", i, "rate", po->rate, "bytes",
-                       (json_int_t)po->payload_bytes, "kbps", kbps, "encode_fps", fps));
-    rf_log(&w->ev, CB_LOG_INFO, "%s: %lld bytes, %.2f kbps, %.2f fps", po->stream,
-           (long long)po->payload_bytes, kbps, fps);
+             json_pack("{si si ss sI sf sf}", "point", i, "rate", po->rate, "stream", po->stream,
+                       "bytes", (json_int_t)po->payload_bytes, "kbps", kbps, "encode_fps", fps));
     return CB_OK;
 }
 
