@@ -160,6 +160,10 @@ int cb_clip_hasher_add(CbClipHasher *h, const CbFrame *frame);
  * used again except to be freed. */
 int cb_clip_hasher_final(CbClipHasher *h, char hex[CB_CLIP_ID_HEX]);
 void cb_clip_hasher_free(CbClipHasher **h);
+/** The identity of one frame as a one-frame clip: the digest the worker
+ * records for each reconstructed frame and verification checks.  0,
+ * CB_EINVAL (a bad frame), CB_ENOMEM. */
+int cb_frame_digest(const CbFrame *frame, char hex[CB_CLIP_ID_HEX]);
 
 /** Identity of frames [first, first + count) of path (count < 0: to the end).
  * *frames_out (may be NULL) gets the number of frames hashed.  CB_ERANGE if

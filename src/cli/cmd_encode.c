@@ -58,17 +58,6 @@ typedef struct EncodeStats {
     size_t digest_cap;
 } EncodeStats;
 
-/* SHA-256 of one frame's visible samples. */
-static int frame_digest(const CbFrame *f, char hex[CB_CLIP_ID_HEX])
-{
-    CbClipHasher *h = NULL;
-    int rc = cb_clip_hasher_new(&h);
-    if (rc == CB_OK && (rc = cb_clip_hasher_add(h, f)) == CB_OK)
-        rc = cb_clip_hasher_final(h, hex);
-    cb_clip_hasher_free(&h);
-    return rc;
-}
-
 /* The encoder's own time: it codes in cb_encoder_send() (a GOP at a time);
  * reading the input, writing and checking the stream are not counted. */
 static int timed_send(CbEncoder *enc, const CbFrame *f, EncodeStats *st, CbError *err)
@@ -96,7 +85,7 @@ static int write_ready(CbEncoder *enc, CbvWriter *w, EncodeStats *st, int progre
             st->digest = p;
             st->digest_cap = cap;
         }
-        if ((rc = frame_digest(&f.recon, st->digest[st->frames])) < 0)
+        if ((rc = cb_frame_digest(&f.recon, st->digest[st->frames])) < 0)
             return cb_error_set(err, rc, "frame digest: %s", cb_strerror(rc));
         st->frames++;
         st->klt_bytes += f.klt_bytes;
@@ -209,7 +198,7 @@ static int verify(const char *in, const char *cbv, const EncodeStats *st, Verifi
         }
         t += wall_seconds() - t0;
         char hex[CB_CLIP_ID_HEX];
-        if (n >= st->frames || (rc = frame_digest(&dframe, hex)) < 0 ||
+        if (n >= st->frames || (rc = cb_frame_digest(&dframe, hex)) < 0 ||
             strcmp(hex, st->digest[n]) != 0) {
             rc = cb_error_set(err, CB_EMISMATCH,
                               "%s: frame %lld decodes differently from the encoder's "

@@ -87,6 +87,16 @@ void cb_clip_hasher_free(CbClipHasher **h)
     *h = NULL;
 }
 
+int cb_frame_digest(const CbFrame *f, char hex[CB_CLIP_ID_HEX])
+{
+    CbClipHasher *h = NULL;
+    int rc = cb_clip_hasher_new(&h);
+    if (rc == CB_OK && (rc = cb_clip_hasher_add(h, f)) == CB_OK)
+        rc = cb_clip_hasher_final(h, hex);
+    cb_clip_hasher_free(&h);
+    return rc;
+}
+
 int cb_clip_identity(const char *path, int64_t first, int64_t count, char hex[CB_CLIP_ID_HEX],
                      int64_t *frames_out, CbError *err)
 {

@@ -220,11 +220,7 @@ static int verify_engine(Verifier *v, const Claim *c, CbPointResult *p, const ch
             goto out;
         }
         char hex[CB_CLIP_ID_HEX];
-        CbClipHasher *h = NULL;
-        if ((rc = cb_clip_hasher_new(&h)) == CB_OK && (rc = cb_clip_hasher_add(h, &frame)) == CB_OK)
-            rc = cb_clip_hasher_final(h, hex);
-        cb_clip_hasher_free(&h);
-        if (rc < 0) {
+        if ((rc = cb_frame_digest(&frame, hex)) < 0) {
             cb_error_set(err, rc, "%s: frame %lld: digest: %s", p->stream_file, (long long)n,
                          cb_strerror(rc));
             goto out;

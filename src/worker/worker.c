@@ -135,16 +135,6 @@ static void progress(Worker *w, int i, int64_t done)
                        (json_int_t)done, "frames", (json_int_t)w->src.frames));
 }
 
-static int frame_digest(const CbFrame *f, char hex[CB_CLIP_ID_HEX])
-{
-    CbClipHasher *h = NULL;
-    int rc = cb_clip_hasher_new(&h);
-    if (rc == CB_OK && (rc = cb_clip_hasher_add(h, f)) == CB_OK)
-        rc = cb_clip_hasher_final(h, hex);
-    cb_clip_hasher_free(&h);
-    return rc;
-}
-
 /* Writes the packets the encoder has ready, with their digests. */
 static int drain(Worker *w, int i, CbEncoder *enc, CbvWriter *cw, PointOut *po, CbError *err)
 {
@@ -157,7 +147,7 @@ static int drain(Worker *w, int i, CbEncoder *enc, CbvWriter *cw, PointOut *po, 
         int rc = cbv_writer_packet(cw, f.data, f.size, err);
         if (rc < 0)
             return rc;
-        if ((rc = frame_digest(&f.recon, po->digest[po->frames])) < 0)
+        if ((rc = cb_frame_digest(&f.recon, po->digest[po->frames])) < 0)
             return cb_error_set(err, rc, "%s: frame %lld: digest: %s", po->stream,
                                 (long long)po->frames, cb_strerror(rc));
         po->payload_bytes += (int64_t)f.size;
