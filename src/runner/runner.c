@@ -1,5 +1,6 @@
 /* The supervisor loop: queue -> worker -> verification -> import. */
 #define _XOPEN_SOURCE 700 /* realpath */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -154,6 +155,20 @@ static void import_result(Runner *r, Slot *s)
     free(path);
 }
 
+/* Whether a log tail reports an allocation failure ("out of memory",
+ * strerror(ENOMEM)'s "Cannot allocate memory", "cannot allocate a frame"). */
+static int says_out_of_memory(const char *tail)
+{
+    if (!tail)
+        return 0;
+    char low[REASON_TAIL_BYTES + 1];
+    size_t n = 0;
+    for (; tail[n] && n < REASON_TAIL_BYTES; n++)
+        low[n] = (char)tolower((unsigned char)tail[n]);
+    low[n] = '\0';
+    return strstr(low, "out of memory") || strstr(low, "cannot allocate");
+}
+
 static void process_ended(Runner *r, Slot *s, int status)
 {
     const char *what = s->phase == PHASE_WORKER ? "worker" : "verification";
@@ -191,7 +206,7 @@ static void process_ended(Runner *r, Slot *s, int status)
     case STOP_NONE: {
         /* A worker over its memory limit sees malloc fail (RLIMIT_DATA):
          * say which limit that was. */
-        int oom = tail && (strstr(tail, "out of memory") || strstr(tail, "Cannot allocate"));
+        int oom = says_out_of_memory(tail);
         char limit[96] = "";
         if (oom && r->o->memory_limit_mib > 0)
             snprintf(limit, sizeof(limit), " (memory limit %lld MiB, RLIMIT_DATA)",

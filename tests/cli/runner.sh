@@ -168,6 +168,27 @@ ok '[ "$(wait_final "$id")" = failed ] && field "$id" reason | grep -q "wall-clo
     "a worker over the wall-clock limit fails its run, naming the limit"
 wait "$rpid"
 
+# ---- the memory limit (RLIMIT_DATA) ---------------------------------------------
+# A worker holds its clip's frames in memory: 60 frames of 1280x720 are 79 MiB,
+# more than a 64 MiB limit lets it have (the binary itself needs about 30).
+wait_no_runner
+"$FFMPEG" -v error -f lavfi -i testsrc2=size=1280x720:rate=25 -frames:v 60 -pix_fmt yuv420p \
+    "$tap_tmp/big.y4m"
+"$CB_BIN" runner --memory-limit 64 --idle-exit 1 2>"$tap_tmp/mem.err" &
+rpid=$!
+sleep 0.3
+id=$("$CB_BIN" run "$tap_tmp/tiny.json" "$tap_tmp/big.y4m" --detach 2>/dev/null)
+st=$(wait_final "$id")
+wait "$rpid"
+if grep -q "AddressSanitizer build" "$tap_tmp/mem.err"; then
+    skip "a worker over the memory limit fails its run, naming the limit" \
+        "an AddressSanitizer build runs its workers without RLIMIT_DATA"
+else
+    ok '[ "$st" = failed ] && field "$id" reason | grep -q "memory limit 64 MiB"' \
+        "a worker over the memory limit fails its run, naming the limit"
+fi
+rm -f "$tap_tmp/big.y4m"
+
 # ---- a missing clip fails its run and loses no other ----------------------------
 wait_no_runner
 cp "$tap_tmp/tiny.y4m" "$tap_tmp/gone.y4m"
