@@ -61,6 +61,9 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(const CbError *err);
 /* Writes s to out through the sanitiser. */
 void cli_puts_sanitized(FILE *out, const char *s);
+/* Writes s sanitised, wrapped at spaces to lines of at most width columns
+ * (a longer word stands alone), each ended by a newline. */
+void cli_puts_wrapped(FILE *out, const char *s, int width);
 /* A logger that prints warnings and errors to stderr, sanitised. */
 const CbLogger *cli_logger(void);
 /* Usage error for cmd: prints the message and a pointer to --help. */

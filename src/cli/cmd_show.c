@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "codecbench/buf.h"
 #include "cli/clistore.h"
 #include "cli/jsonout.h"
 #include "cli/storeout.h"
@@ -208,20 +209,22 @@ static void print_frames(const CbRunResult *res)
 
 static void print_result_provenance(const CbRunResult *res)
 {
-    printf("\nmade by ");
-    cli_puts_sanitized(stdout, res->codecbench_version ? res->codecbench_version : "?");
-    printf(" with ");
-    cli_puts_sanitized(stdout, res->encoder_version ? res->encoder_version : "?");
-    printf("; FFmpeg ");
-    cli_puts_sanitized(stdout, res->ffmpeg_versions ? res->ffmpeg_versions : "?");
-    printf("\non ");
-    cli_puts_sanitized(stdout, res->machine ? res->machine : "?");
-    printf("; verified in %.2f s at %d/%d fps\n", res->verify_wall_s, res->fps_num,
-           res->fps_den);
-    if (res->provenance && *res->provenance) {
-        cli_puts_sanitized(stdout, res->provenance);
-        fputc('\n', stdout);
-    }
+    CbBuf b;
+    cb_buf_init(&b, 1 << 16);
+    const char *q = "?";
+    cb_buf_printf(&b, "made by codecbench %s with %s; FFmpeg %s",
+                  res->codecbench_version ? res->codecbench_version : q,
+                  res->encoder_version ? res->encoder_version : q,
+                  res->ffmpeg_versions ? res->ffmpeg_versions : q);
+    putchar('\n');
+    cli_puts_wrapped(stdout, b.data ? b.data : "", 78);
+    cb_buf_reset(&b);
+    cb_buf_printf(&b, "on %s; verified in %.2f s at %d/%d fps", res->machine ? res->machine : q,
+                  res->verify_wall_s, res->fps_num, res->fps_den);
+    cli_puts_wrapped(stdout, b.data ? b.data : "", 78);
+    cb_buf_free(&b);
+    if (res->provenance && *res->provenance)
+        cli_puts_wrapped(stdout, res->provenance, 78);
 }
 
 static int run(int argc, char **argv)

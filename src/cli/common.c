@@ -17,6 +17,39 @@ void cli_puts_sanitized(FILE *out, const char *s)
     free(clean);
 }
 
+void cli_puts_wrapped(FILE *out, const char *s, int width)
+{
+    char *clean = cb_sanitize_dup(s, 0);
+    if (!clean) {
+        fputs("(out of memory)\n", out);
+        return;
+    }
+    /* Greedy, at spaces; a word longer than the width stands on its own
+     * line.  Sanitised text is ASCII or UTF-8 without controls: columns are
+     * counted in code points (continuation bytes do not count). */
+    const char *p = clean;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        const char *line = p, *cut = NULL;
+        int cols = 0;
+        for (const char *q = p; *q; q++) {
+            if (*q == ' ' && cols <= width)
+                cut = q;
+            if (((unsigned char)*q & 0xC0) != 0x80)
+                cols++;
+            if (cols > width && cut)
+                break;
+        }
+        size_t n = strlen(line);
+        if (cols > width && cut)
+            n = (size_t)(cut - line);
+        fprintf(out, "%.*s\n", (int)n, line);
+        p = line + n;
+    }
+    free(clean);
+}
+
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
     CbBuf b;

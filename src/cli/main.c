@@ -39,7 +39,7 @@ static void usage(FILE *out)
     fprintf(out, "%s:\n", group_titles[0]);
     for (size_t i = 0; i < N_COMMANDS; i++) {
         if (commands[i])
-            fprintf(out, "  %-11s %s\n", commands[i]->name, commands[i]->summary);
+            fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
         else if (++group < sizeof group_titles / sizeof group_titles[0])
             fprintf(out, "\n%s:\n", group_titles[group]);
     }
