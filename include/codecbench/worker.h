@@ -10,7 +10,9 @@
  *
  * cb_worker_run() decodes the clip range once, computes its identity, encodes
  * every rate point and writes, each atomically (temporary name, fsync,
- * rename, fsync of the directory) except the streams, which are fsynced:
+ * rename, fsync of the directory; a stream is written as STREAM.part and
+ * renamed when its point is complete, so a worker killed mid-point leaves
+ * only a .part, which the runner removes):
  *
  *   qp27.cbv       engine streams (worker/cbvfile.h: the 64-byte sequence
  *                  header, then per frame a big-endian u32 length and the packet)

@@ -1,6 +1,7 @@
 /* The supervisor loop: queue -> worker -> verification -> import. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -155,6 +156,26 @@ static void import_result(Runner *r, Slot *s)
     free(path);
 }
 
+/* Removes the streams a worker stopped in the middle of (STREAM.part):
+ * they are no result and no bitstream to keep. */
+static void remove_partials(const Runner *r, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n <= 5 || strcmp(e->d_name + n - 5, ".part") || e->d_name[0] == '.')
+            continue;
+        char *p = cb_path_join(dir, e->d_name);
+        if (p && unlink(p) == 0)
+            cb_log(r->o->logger, CB_LOG_INFO, "removed the unfinished %s", p);
+        free(p);
+    }
+    closedir(d);
+}
+
 /* Whether a log tail reports an allocation failure ("out of memory",
  * strerror(ENOMEM)'s "Cannot allocate memory", "cannot allocate a frame"). */
 static int says_out_of_memory(const char *tail)
@@ -217,6 +238,7 @@ static void process_ended(Runner *r, Slot *s, int status)
     }
     }
     free(tail);
+    remove_partials(r, s->dir);
     set_status(r, s->run_id, st, reason, 0);
     cb_log(r->o->logger, CB_LOG_WARN, "run %lld %s: %s", (long long)s->run_id, cb_run_status_name(st),
           reason);

@@ -48,7 +48,7 @@ typedef struct Worker {
     WkSource src;
     int concurrency;
     PointOut out[CB_RESULT_MAX_POINTS];
-    char *partial;                  /* path of the stream being written, removed on failure */
+    char *partial;                  /* the stream being written (STREAM.part), removed on failure */
     double last_progress;
 } Worker;
 
@@ -278,11 +278,24 @@ static int encode_point(Worker *w, int i, CbError *err)
     po->rate = w->points[i];
     if (!(po->stream = stream_name(w, po->rate)))
         return cb_error_set(err, CB_ENOMEM, "point %d: no stream name", i);
-    if (!(w->partial = cb_path_join(w->run_dir, po->stream)))
+    /* Written as STREAM.part and renamed when complete: a worker killed
+     * mid-point (cancel, a limit) leaves no stream that looks finished, and
+     * the runner removes the .part. */
+    char *final = cb_path_join(w->run_dir, po->stream);
+    size_t n = final ? strlen(final) + sizeof(".part") : 0;
+    if (!final || !(w->partial = malloc(n))) {
+        free(final);
         return cb_error_set(err, CB_ENOMEM, "out of memory");
+    }
+    snprintf(w->partial, n, "%s.part", final);
     w->last_progress = rf_wall_seconds();
     int rc = w->recipe.codec == CB_CODEC_ENGINE ? encode_engine(w, i, po, w->partial, err)
                                                  : encode_baseline(w, i, po, w->partial, err);
+    if (rc == 0 && rename(w->partial, final) < 0)
+        rc = cb_error_set(err, CB_EIO, "%s: %s", final, strerror(errno));
+    if (rc == 0)
+        rc = cb_dir_sync(w->run_dir, err);
+    free(final);
     if (rc < 0)
         return rc;
     free(w->partial);

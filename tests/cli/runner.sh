@@ -126,6 +126,7 @@ wait_status "$id" running 60 && wait_progress "$id"
 kill -KILL "$(field "$id" pid)" 2>/dev/null
 ok '[ "$(wait_final "$id")" = failed ]' "a worker killed by SIGKILL fails its run"
 ok 'field "$id" reason | grep -q "SIGKILL"' "the reason names the signal"
+ok '! ls "$S/runs/$(printf %06d "$id")"/*.part 2>/dev/null' "the stream it was writing is removed"
 
 # ---- cancel -------------------------------------------------------------------
 id=$("$CB_BIN" run "$tap_tmp/slow.json" "$CIF" --frames 10 --detach 2>/dev/null)

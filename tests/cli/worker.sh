@@ -261,7 +261,7 @@ if mount -t tmpfs -o size=200k tmpfs "$t/full" 2> "$t/mount.err"; then
     dd if=/dev/zero of="$t/full/filler" bs=4k count=47 2>/dev/null
     "$cb" worker "$t/full/run" > /dev/null 2> "$t/err"
     rc=$?
-    ok '[ $rc = 1 ] && grep -q "qp27.cbv: No space left on device" "$t/err" && [ ! -e "$t/full/run/qp27.cbv" ]' "a full disk: exit 1 naming the stream and the reason, no partial stream ($(head -c 160 "$t/err"))"
+    ok '[ $rc = 1 ] && grep -q "qp27.cbv.part: No space left on device" "$t/err" && [ ! -e "$t/full/run/qp27.cbv" ] && [ ! -e "$t/full/run/qp27.cbv.part" ]' "a full disk: exit 1 naming the stream and the reason, no partial stream ($(head -c 160 "$t/err"))"
     umount "$t/full"
 else
     skip "a full disk" "cannot mount a tmpfs here: $(head -c 100 "$t/mount.err")"
