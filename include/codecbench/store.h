@@ -249,6 +249,34 @@ typedef struct CbExperimentInfo {
 void cb_experiment_infos_free(CbExperimentInfo **rows, size_t n);
 int cb_store_experiments(CbStore *s, CbExperimentInfo **rows, size_t *n, CbError *err);
 
+/** One rate point of a done run, without its frames: what tables and RD
+ * charts of many runs need. */
+typedef struct CbPointSummary {
+    int64_t run_id;
+    int idx;                  /**< the point's position in the recipe, from 0 */
+    int rate_value;           /**< its QP or CRF */
+    double kbps, psnr_y, psnr_yuv, ssim; /**< PSNR: mean over frames */
+    double encode_fps, decode_fps;
+} CbPointSummary;
+/** Every rate point of every done run, ordered by (run_id, idx).  *rows is a
+ * new array (free()); NULL and 0 when there is none. */
+int cb_store_all_points(CbStore *s, CbPointSummary **rows, size_t *n, CbError *err);
+
+/** A recipe as runs were queued with it. */
+typedef struct CbRecipeText {
+    char *hash;               /**< hex SHA-256 of the canonical recipe */
+    char *name;
+    char *json;               /**< the canonical recipe text */
+} CbRecipeText;
+void cb_recipe_texts_free(CbRecipeText **rows, size_t n);
+/** Each distinct recipe of the store's runs once, ordered by hash. */
+int cb_store_recipe_texts(CbStore *s, CbRecipeText **rows, size_t *n, CbError *err);
+
+/** A number that changes whenever another connection (another process) has
+ * committed to the store since the last call on this handle: a front end
+ * compares it on a timer and re-reads only then.  Cheap (no table read). */
+int cb_store_data_version(CbStore *s, int64_t *version, CbError *err);
+
 /** Per recipe of an experiment: BD-rate / BD-PSNR against the anchor,
  * averaged over the clips where both have a done run. */
 typedef struct CbRecipeBd {

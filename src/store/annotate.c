@@ -22,56 +22,6 @@ static int exec_id(CbStore *s, const char *sql, int64_t id, const char *text, co
     return cb_store_step_once(s, st, what, err);
 }
 
-/* Fills one element of a list from the current row of a statement; sets
- * *oom when a copy could not be made. */
-typedef void (*RowFill)(sqlite3_stmt *st, void *elem, int *oom);
-/* Frees the n elements of a list and the list. */
-typedef void (*RowsDrop)(void *rows, size_t n);
-
-/* Steps st to its end and finalizes it, growing an array of elements of
- * size bytes (first_cap at first, then doubling), each zeroed and filled
- * by fill.  *rows (new; NULL when empty or on failure) and *n get the array
- * and its count; on failure drop frees what was filled.  what names the
- * reading in errors. */
-static int collect_rows(CbStore *s, sqlite3_stmt *st, size_t size, size_t first_cap, RowFill fill,
-                        RowsDrop drop, const char *what, void **rows, size_t *n, CbError *err)
-{
-    char *out = NULL;
-    size_t count = 0, cap = 0;
-    int step, oom = 0, rc = CB_OK;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : first_cap;
-            char *g = realloc(out, ncap * size);
-            if (!g) {
-                oom = 1;
-                break;
-            }
-            out = g;
-            cap = ncap;
-        }
-        void *elem = out + count * size;
-        memset(elem, 0, size);
-        fill(st, elem, &oom);
-        count++;
-        if (oom)
-            break;
-    }
-    if (oom)
-        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
-    else if (step != SQLITE_DONE)
-        rc = cb_store_sql_error(s, s->db, what, err);
-    sqlite3_finalize(st);
-    if (rc < 0) {
-        drop(out, count);
-        out = NULL;
-        count = 0;
-    }
-    *rows = out;
-    *n = count;
-    return rc;
-}
-
 typedef struct TagChange {
     const char *tag;
     int add;
@@ -158,7 +108,7 @@ int cb_store_notes(CbStore *s, int64_t id, CbNote **notes, size_t *n, CbError *e
         return rc;
     sqlite3_bind_int64(st, 1, id);
     void *out;
-    rc = collect_rows(s, st, sizeof(CbNote), 8, note_row, notes_drop, "reading notes", &out, n,
+    rc = cb_store_collect_rows(s, st, sizeof(CbNote), 8, note_row, notes_drop, "reading notes", &out, n,
                       err);
     *notes = out;
     return rc;
@@ -396,7 +346,7 @@ int cb_store_experiments(CbStore *s, CbExperimentInfo **rows, size_t *n, CbError
     if (rc < 0)
         return rc;
     void *out;
-    rc = collect_rows(s, st, sizeof(CbExperimentInfo), 8, experiment_row, experiments_drop,
+    rc = cb_store_collect_rows(s, st, sizeof(CbExperimentInfo), 8, experiment_row, experiments_drop,
                       "reading experiments", &out, n, err);
     *rows = out;
     return rc;
@@ -451,7 +401,7 @@ int cb_store_proposals(CbStore *s, const char *experiment, CbProposal **rows, si
     if (experiment)
         sqlite3_bind_text(st, 1, experiment, -1, SQLITE_STATIC);
     void *out;
-    rc = collect_rows(s, st, sizeof(CbProposal), 16, proposal_row, proposals_drop,
+    rc = cb_store_collect_rows(s, st, sizeof(CbProposal), 16, proposal_row, proposals_drop,
                       "reading proposals", &out, n, err);
     *rows = out;
     return rc;

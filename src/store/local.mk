@@ -14,6 +14,7 @@ src_store_libcbstore_a_SOURCES = \
 	src/store/results.c \
 	src/store/annotate.c \
 	src/store/housekeeping.c \
-	src/store/reindex.c
+	src/store/reindex.c \
+	src/store/summary.c
 src_store_libcbstore_a_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 EXTRA_DIST += include/codecbench/store.h

@@ -386,3 +386,42 @@ char *cb_store_default_dir(void)
     }
     return cb_buf_steal(&b);
 }
+
+int cb_store_collect_rows(CbStore *s, sqlite3_stmt *st, size_t size, size_t first_cap,
+                          RowFill fill, RowsDrop drop, const char *what, void **rows, size_t *n, CbError *err)
+{
+    char *out = NULL;
+    size_t count = 0, cap = 0;
+    int step, oom = 0, rc = CB_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : first_cap;
+            char *g = realloc(out, ncap * size);
+            if (!g) {
+                oom = 1;
+                break;
+            }
+            out = g;
+            cap = ncap;
+        }
+        void *elem = out + count * size;
+        memset(elem, 0, size);
+        fill(st, elem, &oom);
+        count++;
+        if (oom)
+            break;
+    }
+    if (oom)
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+    else if (step != SQLITE_DONE)
+        rc = cb_store_sql_error(s, s->db, what, err);
+    sqlite3_finalize(st);
+    if (rc < 0) {
+        drop(out, count);
+        out = NULL;
+        count = 0;
+    }
+    *rows = out;
+    *n = count;
+    return rc;
+}

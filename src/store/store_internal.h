@@ -163,4 +163,16 @@ int cb_store_write_status_file(CbStore *s, int64_t id, CbError *err);
 /* annotations.json of run id from its rows. */
 int cb_store_write_annotations(CbStore *s, int64_t id, CbError *err);
 
+/* ---- store.c: reading lists ---------------------------------------------- */
+
+/* Steps st to its end and finalizes it, growing an array of elements of
+ * size bytes (first_cap at first, then doubling), each zeroed and filled
+ * by fill.  *rows (new; NULL when empty or on failure) and *n get the array
+ * and its count; on failure drop frees what was filled.  what names the
+ * reading in errors. */
+typedef void (*RowFill)(sqlite3_stmt *st, void *elem, int *oom);
+typedef void (*RowsDrop)(void *rows, size_t n);
+int cb_store_collect_rows(CbStore *s, sqlite3_stmt *st, size_t size, size_t first_cap, RowFill fill,
+                          RowsDrop drop, const char *what, void **rows, size_t *n, CbError *err);
+
 #endif

@@ -1,0 +1,86 @@
+/* codecbench dashboard: the app's private state (app.c, data.c, term.c). */
+#ifndef CODECBENCH_TUI_APP_INT_H
+#define CODECBENCH_TUI_APP_INT_H
+
+#include "tui/tui.h"
+
+#include <poll.h>
+
+#define TUI_MAX_VIEWS 16
+#define TUI_MAX_WATCH 64
+
+typedef struct TuiOpenView {
+    const TuiViewOps *ops;
+    void *self;
+} TuiOpenView;
+
+typedef struct TuiWatch {
+    int fd;
+    short events;
+    TuiFdFn fn;
+    void *ctx;
+} TuiWatch;
+
+typedef struct TuiFollowed {
+    int64_t run_id;
+    struct CbFollow *follow;
+} TuiFollowed;
+
+struct TuiAppPrivate {
+    /* marks, sorted ascending */
+    int64_t *marks;
+    size_t n_marks, cap_marks;
+    /* progress of running runs, by run id ascending */
+    TuiProgress *progress;
+    size_t n_progress, cap_progress;
+
+    /* views: all that were ever opened stay alive; stack holds indexes */
+    TuiOpenView views[TUI_MAX_VIEWS];
+    size_t n_views;
+    size_t stack[TUI_MAX_VIEWS];
+    size_t depth;
+
+    TuiWatch watch[TUI_MAX_WATCH];
+    size_t n_watch;
+
+    TuiFollowed *followed;
+    size_t n_followed, cap_followed;
+
+    int dirty, reload, quit;
+    int64_t data_version;
+    double last_store_check;
+
+    char message[512];
+    int message_error;
+    double message_until;
+
+    /* the modal prompt / question */
+    int prompt_kind; /* 0 none, 1 text, 2 yes/no */
+    char prompt_label[128];
+    char prompt_text[1024];
+    size_t prompt_len, prompt_cursor;
+    void (*prompt_done)(void *ctx, TuiApp *app, const char *text);
+    void (*confirm_yes)(void *ctx, TuiApp *app);
+    void *prompt_ctx;
+
+    /* colours: the pair of each area, built from the theme */
+    attr_t area_attr[CB_AREA_COUNT];
+    int color_pairs;
+    int sigpipe[2];
+    const char *experiment;
+    char title_extra[128];
+};
+
+/* data.c */
+void tui_data_free(TuiApp *app);
+int tui_data_load(TuiApp *app, CbError *err);
+void tui_progress_update(TuiApp *app, int64_t run_id, const char *line, size_t len);
+void tui_progress_forget(TuiApp *app, int64_t run_id);
+
+/* term.c */
+int tui_term_start(TuiApp *app, CbError *err);
+void tui_term_stop(TuiApp *app);
+void tui_term_colors(TuiApp *app);
+int tui_term_key(TuiApp *app, int *key, MEVENT *mouse);
+
+#endif

@@ -1,0 +1,10 @@
+# The dashboard (ncursesw): the event loop, the views, drawing in cells.
+# Linked into the codecbench binary before $(CB_CORE_LIBS), with
+# $(NCURSESW_LIBS).  The view models (table, query, chart scaling, log
+# buffer) have no curses calls and are unit-tested without a terminal.
+noinst_LIBRARIES += src/tui/libcbtui.a
+src_tui_libcbtui_a_SOURCES = \
+	src/tui/tui.h \
+	src/tui/app_int.h \
+	src/tui/data.c
+src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
