@@ -88,7 +88,20 @@
     X(SEARCH, "search", "Search forward") \
     X(SEARCH_NEXT, "search-next", "Go to the next match") \
     X(SEARCH_PREV, "search-prev", "Go to the previous match") \
-    X(EXPORT, "export", "Export the shown rows as CSV")
+    X(EXPORT, "export", "Export the shown rows as CSV") \
+    X(EDIT, "edit", "Edit the run's recipe in $EDITOR and queue the edited run") \
+    X(NEW_RUN, "new-run", "Queue a new run from a recipe file and a clip") \
+    X(NEXT_PANE, "next-pane", "Move to the next pane of this view") \
+    X(COLUMNS, "columns", "Choose the columns shown") \
+    X(DIFF_FIELDS, "diff-fields", "Show only the recipe fields that differ between the runs") \
+    X(NEXT_POINT, "next-point", "Show the figures of the next rate point") \
+    X(PREV_POINT, "prev-point", "Show the figures of the previous rate point") \
+    X(CHART_MODE, "chart-mode", "Switch the chart: rate-distortion, per frame, Pareto") \
+    X(NEXT_ERROR, "next-error", "Go to the next error line") \
+    X(PREV_ERROR, "prev-error", "Go to the previous error line") \
+    X(ALL_RUNS, "all-runs", "Switch between this run's log and every run's") \
+    X(SCROLL_LEFT, "scroll-left", "Scroll the view left") \
+    X(SCROLL_RIGHT, "scroll-right", "Scroll the view right")
 
 typedef enum CbRequest {
     CB_REQ_NONE = 0, /**< no request: the key is unbound (or bound to "none") */
