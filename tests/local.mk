@@ -52,3 +52,4 @@ EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c 
 	tests/fuzz/fuzz_rac.c tests/fuzz/fuzz_decoder.c \
 	tests/fuzz/seeds/rdcsv/basic.csv tests/fuzz/seeds/rdcsv/crlf.csv \
 	tests/fuzz/seeds/sanitize/esc.txt
+include tests/tui/local.mk

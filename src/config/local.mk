@@ -23,6 +23,7 @@ CLEANFILES += src/config/builtin.inc
 # Dependency tracking learns of the generated file only after a first build.
 src/config/libcbconfig_a-config.$(OBJEXT): src/config/builtin.inc
 cb_themes = themes/default.theme themes/mono.theme
+cb_themes += themes/dark.theme themes/light.theme themes/high-contrast.theme
 themesdir = $(pkgdatadir)/themes
 dist_themes_DATA = $(cb_themes)
 EXTRA_DIST += include/codecbench/config.h src/config/defaults.conf src/config/embed.awk

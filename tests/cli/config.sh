@@ -117,7 +117,7 @@ ok '[ "$(CODECBENCH_WORKERS=4 run config --file "$t/other.conf")" = 0 ] && grep 
    "--file still applies the environment on top"
 ok '[ "$(CODECBENCH_WORKERS=4 run config --defaults)" = 0 ] && grep -q "^set workers = auto  *# default" "$t/out"' \
    "--defaults ignores file and environment"
-for th in default mono; do
+for th in default mono dark light high-contrast; do
     ok '[ "$(run config --file "$CB_SRCDIR/themes/'$th'.theme")" = 0 ]' "themes/$th.theme is valid config text"
 done
 ok '[ "$(run config --bogus)" = 2 ]' "unknown option: exit 2"

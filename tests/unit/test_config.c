@@ -191,8 +191,8 @@ static void test_shipped_files(void **state)
     }
     /* Every shipped theme colours every area and loads by name from the
      * user's themes folder. */
-    const char *themes[] = {"default", "mono"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *themes[] = {"default", "mono", "dark", "light", "high-contrast"};
+    for (size_t i = 0; i < sizeof themes / sizeof themes[0]; i++) {
         CbBuf from, text;
         cb_buf_init(&from, 4096);
         cb_buf_init(&text, 1 << 20);
@@ -220,6 +220,8 @@ static void test_shipped_files(void **state)
             assert_true(strstr(c.source, to.data) != NULL);
             if (i == 1) /* mono: no colour at all */
                 assert_true(c.fg == CB_COLOR_DEFAULT && c.bg == CB_COLOR_DEFAULT);
+            if (i >= 2) /* dark, light, high-contrast: every area in colours of their own */
+                assert_true(c.fg != CB_COLOR_DEFAULT && c.bg != CB_COLOR_DEFAULT);
         }
         unlink(to.data);
         cb_config_free(&cfg);

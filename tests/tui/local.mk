@@ -1,0 +1,9 @@
+# The dashboard end to end: the real binary driven in tmux (send-keys,
+# capture-pane) on real stores (tests/tui/lib.sh is the harness).  Each
+# script skips when tmux is missing (scripts/packages.txt installs it).
+cb_tui_tests = \
+	tests/tui/browse.sh \
+	tests/tui/actions.sh \
+	tests/tui/terminal.sh
+TESTS += $(cb_tui_tests)
+EXTRA_DIST += $(cb_tui_tests) tests/tui/lib.sh
