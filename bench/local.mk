@@ -15,3 +15,13 @@ bench_store_gen_SOURCES = bench/store_gen.c
 bench_store_gen_LDADD = src/store/libcbstore.a src/worker/libcbworker.a $(CB_RECIPE_LIBS) \
 	src/metrics/libcbmetrics.a src/util/libcbutil.a $(SQLITE3_LIBS) $(JANSSON_LIBS) \
 	$(NETTLE_LIBS) $(LIBS)
+# bench/tui: the dashboard on the synthetic store of bench/store (10,000
+# runs) driven through a pseudo-terminal by bench/tui.py: first screen, key
+# latency, memory, and key latency during a log flood of a fake running run
+# made by bench/tui_gen (`make codecbench bench/store_gen bench/tui_gen` first).
+EXTRA_DIST += bench/tui bench/tui.py
+noinst_PROGRAMS += bench/tui_gen
+bench_tui_gen_SOURCES = bench/tui_gen.c
+bench_tui_gen_LDADD = src/store/libcbstore.a src/worker/libcbworker.a $(CB_RECIPE_LIBS) \
+	src/metrics/libcbmetrics.a src/util/libcbutil.a $(SQLITE3_LIBS) $(JANSSON_LIBS) \
+	$(NETTLE_LIBS) $(LIBS)
