@@ -351,10 +351,12 @@ static int run(int argc, char **argv)
                 goto fail;
             n_ids++;
         }
-    if (kept || waiting)
+    if (waiting)
         printf("%zu runs done earlier are kept, %zu queued or running earlier are waited for; "
                "%zu queued\n",
                kept, waiting, n_ids - waiting);
+    else if (kept)
+        printf("%zu runs done earlier are kept; %zu queued\n", kept, n_ids);
     else
         printf("%zu runs queued\n", n_ids);
     fflush(stdout);
