@@ -32,6 +32,9 @@
 #define MESSAGE_S 6.0
 #define MIN_ROWS 24
 #define MIN_COLS 80
+/* Redraws caused by data (events, logs, the store) come at most this often;
+ * a key redraws at once. */
+#define DATA_FRAME_S (1.0 / 30.0)
 
 static double now_s(void)
 {
@@ -729,6 +732,7 @@ static void global_request(TuiApp *app, CbRequest req)
 static void handle_key(TuiApp *app, int key)
 {
     struct TuiAppPrivate *p = app->priv;
+    p->urgent = 1;
     if (p->prompt_kind) {
         prompt_key(app, key);
         return;
@@ -770,6 +774,7 @@ static void handle_mouse(TuiApp *app, const MEVENT *m)
 #endif
     if (!button)
         return;
+    app->priv->urgent = 1;
     TuiEvent ev = {.type = TUI_EV_MOUSE, .y = m->y, .x = m->x, .button = button};
     send_event(app, v, &ev);
     tui_dirty(app);
@@ -784,6 +789,7 @@ static void read_keys(TuiApp *app)
     for (int n = 0; n < 512 && !app->priv->quit && tui_term_key(app, &key, &m); n++) {
         if (key == -1) {
             getmaxyx(stdscr, app->rows, app->cols);
+            app->priv->urgent = 1;
             tui_dirty(app);
         } else if (key == -2) {
             handle_mouse(app, &m);
@@ -808,8 +814,15 @@ static int loop(TuiApp *app)
             }
             got_signal = 0;
         }
-        if (p->dirty)
+        double t = now_s();
+        int frame_wait = -1;
+        if (p->dirty && (p->urgent || t - p->last_draw >= DATA_FRAME_S)) {
             draw(app);
+            p->urgent = 0;
+            p->last_draw = now_s();
+        } else if (p->dirty) {
+            frame_wait = (int)((p->last_draw + DATA_FRAME_S - t) * 1000.0) + 1;
+        }
         struct pollfd fds[2 + TUI_MAX_WATCH + 256];
         size_t nf = 0;
         fds[nf++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
@@ -824,10 +837,12 @@ static int loop(TuiApp *app)
         size_t n_follow = p->n_followed < 256 ? p->n_followed : 256;
         for (size_t i = 0; i < n_follow; i++)
             fds[nf++] = (struct pollfd){.fd = cb_follow_fd(p->followed[i].follow), .events = POLLIN};
-        double t = now_s();
+        t = now_s();
         int timeout = (int)((next_tick - t) * 1000.0);
         if (timeout < 0)
             timeout = 0;
+        if (frame_wait >= 0 && frame_wait < timeout)
+            timeout = frame_wait;
         if (p->message[0] && !p->message_error && p->message_until > t) {
             int mt = (int)((p->message_until - t) * 1000.0) + 1;
             timeout = mt < timeout ? mt : timeout;

@@ -47,6 +47,8 @@ struct TuiAppPrivate {
     size_t n_followed, cap_followed;
 
     int dirty, reload, quit;
+    int urgent;        /* a key, click or resize asked for the redraw: no frame wait */
+    double last_draw;
     int64_t data_version;
     double last_store_check;
 
