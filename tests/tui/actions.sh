@@ -45,28 +45,33 @@ yellow=$(printf '\033[33m')
 ok 'screen -e | grep -F alpha | grep -qF "$yellow" && ! screen -e | grep -F charlie | grep -qF "$yellow"' \
    "Space marks alpha (drawn in the marked colour, charlie not)"
 keys c
-wait_for BD 5 >/dev/null
+wait_for "run 2" 5 >/dev/null
 wait_quiet
-# The BD-rate of bravo against alpha as `codecbench compare` computes it,
-# to one decimal or two.
+# The BD-rates of bravo against alpha and back as `codecbench compare`
+# computes them, signed, to two decimals or one ("+6.40%", "-6.0%").
 "$CB_BIN" compare 1 2 --json --store "$TUI_STORE" | "$PYTHON3" -c '
 import json, sys
 for m in json.load(sys.stdin)["bd_matrix"]:
     if m["bd_rate_pct"] is not None:
-        v = abs(m["bd_rate_pct"])
-        print("%.1f %.2f" % (v, v))' > "$tap_tmp/bd"
+        v = m["bd_rate_pct"]
+        print("%+.2f%% %+.1f%%" % (v, v))' > "$tap_tmp/bd"
 bd_shown() {
     s=$(screen)
     n=0
     while read -r one two; do
-        case $s in *"$one"*|*"$two"*) n=$((n + 1)) ;; *) diag "BD-rate $one% not shown" ;; esac
+        case $s in *"$one"*|*"$two"*) n=$((n + 1)) ;; *) diag "BD-rate $one not shown" ;; esac
     done < "$tap_tmp/bd"
-    [ "$n" -ge 1 ]
+    [ "$n" = 2 ]
 }
 ok 'screen | grep -qF alpha && screen | grep -qF bravo && ! screen | grep -qF charlie' \
    "c compares the two marked runs (alpha, bravo; not charlie)"
+ok 'screen | grep -q "run 1\>" && screen | grep -q "run 2\>"' "the compare view names both runs (run 1, run 2)"
+# The BD-rate matrix is at the end of the view.
+keys G
+wait_for BD-rate 5 >/dev/null
+wait_quiet
 ok 'screen | grep -q "BD-rate" && [ -s "$tap_tmp/bd" ] && bd_shown' \
-   "the compare view shows the BD-rate matrix with the value codecbench compare gives ($(head -1 "$tap_tmp/bd" | cut -d" " -f1)%)"
+   "the compare view shows the BD-rate matrix with the values codecbench compare gives ($(cut -d" " -f1 "$tap_tmp/bd" | tr "\n" " "))"
 keys Escape
 expect charlie "back to the runs list"
 keys M
@@ -101,7 +106,7 @@ assert r[\"name\"] == \"bravo\" and r[\"settings\"][\"slices\"] == 2 and r[\"set
 "' "run 5's recipe is bravo's as edited (slices 2, search hex)"
 
 # ---- cancel a long run ----------------------------------------------------------
-long=$("$CB_BIN" run --store "$TUI_STORE" "$tap_tmp/recipes/slowpoke.json" "$(tui_clip)" --frames 60 --detach 2>"$tap_tmp/slow.err")
+long=$("$CB_BIN" run --store "$TUI_STORE" "$tap_tmp/recipes/slowpoke.json" "$(tui_clip)" --frames 30 --detach 2>"$tap_tmp/slow.err")
 ok '[ -n "$long" ] && wait_status "$long" running 60' "a long run ($long) is running"
 expect slowpoke "the dashboard shows the run queued by another process" 10
 cursor_to slowpoke

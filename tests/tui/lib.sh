@@ -141,7 +141,10 @@ wait_for() {
     lim=$(( ${2:-10} * 10 )) i=0
     while [ $i -lt "$lim" ]; do
         screen | grep -qF -- "$1" && return 0
-        tui_exited && { diag "the dashboard has exited; wanted: $1"; tui_dump; return 1; }
+        if tui_exited; then
+            screen | grep -qF -- "$1" && return 0
+            diag "the dashboard has exited; wanted: $1"; tui_dump; return 1
+        fi
         tick; i=$((i + 1))
     done
     diag "timed out after ${2:-10} s waiting for: $1"
@@ -153,7 +156,10 @@ wait_gone() {
     lim=$(( ${2:-10} * 10 )) i=0
     while [ $i -lt "$lim" ]; do
         screen | grep -qF -- "$1" || return 0
-        tui_exited && { diag "the dashboard has exited; wanted gone: $1"; tui_dump; return 1; }
+        if tui_exited; then
+            screen | grep -qF -- "$1" || return 0
+            diag "the dashboard has exited; wanted gone: $1"; tui_dump; return 1
+        fi
         tick; i=$((i + 1))
     done
     diag "timed out after ${2:-10} s waiting for this to go: $1"
@@ -163,7 +169,9 @@ wait_gone() {
 
 wait_quiet() {
     ms=${1:-300} prev= same=0 i=0
-    while [ $i -lt 100 ]; do
+    # At most 3 s: a screen that keeps changing (a clock, a running run)
+    # is as quiet as it gets.
+    while [ $i -lt 30 ]; do
         tui_exited && return 0
         cur=$(screen -e | cksum)
         if [ "$cur" = "$prev" ]; then
@@ -182,7 +190,31 @@ expect() {
     if wait_for "$1" "${3:-10}"; then pass "$2"; else fail "$2" "expected on screen: $1"; fi
 }
 
+# Presses KEY (default C-f, a page down) until TEXT is on the screen, at
+# most N times (default 10): 0, or 1 with the screen as diagnostics.
+scroll_until() {
+    n=0
+    while [ $n -lt "${3:-10}" ]; do
+        wait_quiet 150
+        screen | grep -qF -- "$1" && return 0
+        keys "${2:-C-f}"; n=$((n + 1))
+    done
+    wait_for "$1" 2
+}
+
 resize() { tm resize-window -t "$TUI_SESSION" -x "$1" -y "$2"; }
+
+# The dashboard's process id: the codecbench process under the pane's shell.
+tui_pid() {
+    ps -e -o pid=,ppid=,comm= | awk -v root="$(pane_var pane_pid)" '
+        { ppid[$1] = $2; comm[$1] = $3 }
+        END {
+            for (p in ppid) {
+                if (comm[p] != "codecbench") continue
+                for (q = ppid[p]; q > 1; q = ppid[q]) if (q == root) { print p; exit }
+            }
+        }'
+}
 
 pane_var() { tm display -p -t "$TUI_SESSION" "#{$1}"; }
 
@@ -205,15 +237,23 @@ cursor_name() {
     done
     return 1
 }
-# Moves the runs view's cursor to the row showing NAME (Home, then down):
-# 0, or 1 with the screen as diagnostics.
+# Moves the runs view's cursor to the row showing NAME, down with j and
+# then up with k (not Home: tmux sends the Home key as ESC [ 1 ~, which
+# xterm-256color's terminfo does not know): 0, or 1 with the screen as
+# diagnostics.
 cursor_to() {
-    keys Home
-    i=0
-    while [ $i -lt 30 ]; do
-        wait_quiet 150
-        case $(cursor_line) in *"$1"*) return 0 ;; esac
-        keys j; i=$((i + 1))
+    wait_quiet 150
+    for dir in j k; do
+        i=0
+        while [ $i -lt 40 ]; do
+            cl=$(cursor_line)
+            case $cl in *"$1"*) return 0 ;; esac
+            keys $dir
+            k=0
+            while [ $k -lt 10 ] && [ "$(cursor_line)" = "$cl" ]; do tick; k=$((k + 1)); done
+            [ "$(cursor_line)" = "$cl" ] && break
+            i=$((i + 1))
+        done
     done
     diag "the cursor never reached a row showing $1"
     tui_dump

@@ -48,7 +48,8 @@ keys Escape
 expect charlie "back to the runs list"
 cursor_to alpha >/dev/null
 keys Enter
-wait_for note-evil 5 >/dev/null
+wait_for "Rate points" 5 >/dev/null
+scroll_until note-evil >/dev/null
 ok 'screen | grep -F note-evil | grep -qF "^["' "the note with ESC is shown as ^[ in the detail"
 ok '[ "$(pane_var pane_title)" = "$title0" ]' "the title is still unchanged"
 keys Escape
@@ -96,7 +97,7 @@ wait_for charlie 15 >/dev/null
 wait_quiet
 ok 'screen -e | sed -n "3,38p" | grep -q "$ESC\\[7m" && screen -e | grep -q "$ESC\\[1m"' \
    "theme high-contrast: a reverse cursor line and bold text"
-tui_config
+tui_config_raw "# no colour lines: the theme's own"
 tui_start --size 120x40 -- --theme high-contrast
 expect charlie "--theme high-contrast starts the dashboard" 15
 ok 'screen -e | sed -n "3,38p" | grep -q "$ESC\\[7m"' "--theme high-contrast applies the theme (reverse cursor line)"
