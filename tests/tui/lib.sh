@@ -9,29 +9,38 @@
 # status after it ends, so a test can see what the terminal is left with.
 #
 #   need_tmux                       skip the whole script when tmux is missing
-#   tui_start [OPTS] [-- ARGS...]   start the dashboard; OPTS:
+#   tui_start [OPTS] [-- ARGS...]   start the dashboard (ARGS: more flags); OPTS:
 #       --size WxH     pane size (default 120x40)
 #       --term T       TERM (default xterm-256color; xterm for 8 colours)
 #       --lang L       LANG and LC_ALL (default C.UTF-8; C for ASCII)
-#       --env K=V      one more variable (repeatable; K= unsets nothing,
-#                      it sets K to the empty string)
+#       --env K=V      one more variable (repeatable); NO_COLOR, VISUAL,
+#                      EDITOR and TMUX are unset unless given here
 #       --store DIR    the store (default $TUI_STORE)
 #   tui_stop                        kill the session (the server stays)
-#   keys KEY...                     tmux send-keys (C-c, Enter, Escape, Space, Tab ...)
+#   tui_pid                         the dashboard's process id
+#   tui_exited                      the dashboard has exited (its status is shown)
+#   tui_config [LINE...]            the dashboard's config file: the tests' cursor
+#                                   colour, then LINEs; tui_config_raw: LINEs only
+#   keys KEY...                     tmux send-keys (C-f, Enter, Escape, Space, BSpace...)
 #   type_text TEXT                  send TEXT literally (send-keys -l)
 #   screen [-e]                     the pane as text (-e: with SGR colours)
 #   wait_for TEXT [TIMEOUT]         poll until TEXT (fixed string) is on the
 #                                   screen; 0, or 1 with the screen as TAP
-#                                   diagnostics (default timeout 10 s)
+#                                   diagnostics (default timeout 10 s; at once
+#                                   when the dashboard has exited)
 #   wait_gone TEXT [TIMEOUT]        poll until TEXT is no longer on the screen
-#   wait_quiet [MS]                 until the screen has not changed for MS (300)
+#   wait_quiet [MS]                 until the screen has not changed for MS (300; 3 s at most)
 #   expect TEXT NAME [TIMEOUT]      pass NAME when wait_for TEXT succeeds, else fail
+#   scroll_until TEXT [KEY [N]]     press KEY (C-f) until TEXT shows, N (10) times at most
 #   resize W H                      tmux resize-window
 #   pane_var NAME                   tmux display -p '#{NAME}' of the pane
 #   line_of TEXT                    the first screen line (0-based) holding TEXT, or -1
-#   cursor_line                     the visible text of the body line drawn in the
+#   cursor_line                     the visible text of the body lines drawn in the
 #                                   cursor colour area (the tests' config makes it
 #                                   the only area with a magenta background)
+#   cursor_name NAME...             which NAME is on the cursor line
+#   cursor_to NAME                  move the runs view's cursor to NAME's row (j, k)
+#   name_order NAME...              the NAMEs in their order on the screen
 #   make_store DIR                  a small real store: runs alpha, bravo (engine) and
 #                                   charlie (x264) of 5 frames on a CIF clip, all done
 #   run_field ID NAME               a field of `codecbench show ID --json`

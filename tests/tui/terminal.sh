@@ -68,12 +68,7 @@ wait_quiet
 ok '! screen -e | grep -Eq "$colour_sgr"' "NO_COLOR=1: no colour at all (capture-pane -e has no colour SGR)"
 ok 'screen -e | grep -q "$ESC\\[\\(1\\|4\\|7\\)m"' "NO_COLOR=1: the layout still uses attributes (bold, underline or reverse)"
 
-# The shipped themes, from the user's themes folder (the build is not
-# installed).
-mkdir -p "$XDG_CONFIG_HOME/codecbench/themes"
-for th in dark light high-contrast; do
-    cp "$CB_SRCDIR/themes/$th.theme" "$XDG_CONFIG_HOME/codecbench/themes/"
-done
+# The shipped themes (built in: no installation needed).
 tui_config_raw "set theme = dark"
 tui_start --size 120x40
 wait_for charlie 15 >/dev/null
