@@ -23,11 +23,14 @@ echo edited >> "${0%/*}/editor.calls"
 EOF
 chmod +x "$tap_tmp/editor.sh"
 
-# A slow recipe (full search, slow preset) to cancel and to leave running.
+# A long run to cancel and to leave running: the slow preset on 200 CIF
+# frames (minutes), reporting progress every few seconds.
 cat > "$tap_tmp/recipes/slowpoke.json" <<'EOF'
 { "name": "slowpoke", "codec": "engine",
-  "settings": { "preset": "slow", "search": "full", "qps": [22, 27, 32, 37, 42] } }
+  "settings": { "preset": "slow", "search": "hex", "qps": [22, 27, 32, 37, 42] } }
 EOF
+"$FFMPEG" -v error -f lavfi -i testsrc2=size=352x288:rate=25 -frames:v 200 -pix_fmt yuv420p \
+    "$tap_tmp/long.y4m"
 
 tui_start --size 140x40 --env "EDITOR=$tap_tmp/editor.sh"
 expect charlie "the dashboard lists the runs" 15
@@ -106,9 +109,13 @@ assert r[\"name\"] == \"bravo\" and r[\"settings\"][\"slices\"] == 2 and r[\"set
 "' "run 5's recipe is bravo's as edited (slices 2, search hex)"
 
 # ---- cancel a long run ----------------------------------------------------------
-long=$("$CB_BIN" run --store "$TUI_STORE" "$tap_tmp/recipes/slowpoke.json" "$(tui_clip)" --frames 30 --detach 2>"$tap_tmp/slow.err")
+long=$("$CB_BIN" run --store "$TUI_STORE" "$tap_tmp/recipes/slowpoke.json" "$tap_tmp/long.y4m" --detach 2>"$tap_tmp/slow.err")
 ok '[ -n "$long" ] && wait_status "$long" running 60' "a long run ($long) is running"
 expect slowpoke "the dashboard shows the run queued by another process" 10
+# Its worker reports progress every few frames: the row shows it live.
+i=0
+while [ $i -lt 300 ] && ! screen | grep -F slowpoke | grep -q "[0-9]%"; do tick; i=$((i + 1)); done
+ok 'screen | grep -F slowpoke | grep -q "running.*[0-9]%"' "the running run shows its live progress ($(screen | grep -F slowpoke | grep -o "[0-9]*%" | head -1))"
 cursor_to slowpoke
 keys x
 wait_quiet
@@ -136,7 +143,7 @@ ok '! "$CB_BIN" show "$long" --store "$TUI_STORE" >/dev/null 2>&1 && [ ! -d "$TU
    "and from the store, with its run directory"
 
 # ---- quit while a run is running: it goes on ----------------------------------------
-long2=$("$CB_BIN" run --store "$TUI_STORE" "$tap_tmp/recipes/slowpoke.json" "$(tui_clip)" --frames 30 --detach 2>/dev/null)
+long2=$("$CB_BIN" run --store "$TUI_STORE" "$tap_tmp/recipes/slowpoke.json" "$tap_tmp/long.y4m" --detach 2>/dev/null)
 wait_status "$long2" running 60 >/dev/null
 expect slowpoke "a second long run shows up" 10
 keys q

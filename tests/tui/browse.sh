@@ -1,7 +1,8 @@
 # The dashboard end to end, browsing a real store in tmux: the runs list,
 # the cursor, the run detail with its rate points, sorting, filtering (and
 # a bad query), help, charts, logs, a resize below the minimum and back,
-# and quitting (and SIGTERM) with the terminal restored.
+# quitting (and SIGTERM, Ctrl-C, SIGHUP) with the terminal restored, and
+# Ctrl-Z suspending and resuming.
 . "$CB_SRCDIR/tests/tui/lib.sh"
 need_tmux
 need_ffmpeg
@@ -175,6 +176,36 @@ if [ -n "$dpid" ]; then
 else
     fail "SIGTERM ends the dashboard" "no dashboard process under the pane"
     fail "after SIGTERM the alternate screen is left and the cursor visible"
+fi
+
+# ---- Ctrl-Z suspends and the shell's fg resumes; Ctrl-C and SIGHUP restore ----------
+tui_start --size 100x30
+wait_for charlie 15 >/dev/null
+keys C-z
+expect "cbtest: dashboard stopped" "Ctrl-Z suspends the dashboard"
+ok '[ "$(pane_var alternate_on)" = 0 ] && [ "$(pane_var cursor_flag)" = 1 ] && ! screen | grep -qF charlie' \
+   "while suspended the terminal is the shell's (normal screen, cursor visible)"
+keys Enter
+expect charlie "resumed (fg), the dashboard draws the runs again"
+ok '[ "$(pane_var alternate_on)" = 1 ]' "and is back on the alternate screen"
+keys j
+wait_quiet
+ok '[ -n "$(cursor_name $names)" ]' "and takes keys again"
+keys C-c
+expect "dashboard exited with status" "Ctrl-C ends the dashboard"
+ok '[ "$(pane_var alternate_on)" = 0 ] && [ "$(pane_var cursor_flag)" = 1 ]' \
+   "after Ctrl-C the alternate screen is left and the cursor visible"
+tui_start --size 100x30
+wait_for charlie 15 >/dev/null
+dpid=$(tui_pid)
+if [ -n "$dpid" ]; then
+    kill -HUP "$dpid"
+    expect "dashboard exited with status" "SIGHUP ends the dashboard"
+    ok '[ "$(pane_var alternate_on)" = 0 ] && [ "$(pane_var cursor_flag)" = 1 ]' \
+       "after SIGHUP the alternate screen is left and the cursor visible"
+else
+    fail "SIGHUP ends the dashboard" "no dashboard process under the pane"
+    fail "after SIGHUP the alternate screen is left and the cursor visible"
 fi
 
 done_testing

@@ -105,13 +105,25 @@ tui_start() {
     w=${size%x*} h=${size#*x}
     args=
     for a in "$@"; do args="$args $(tui_quote "$a")"; done
-    # The wrapper: a marker on the normal screen, the dashboard, then its
-    # exit status and a shell that waits (so the pane and what the
-    # dashboard left on it stay for the test to look at).
+    # The wrapper: a marker on the normal screen, the dashboard in the
+    # foreground with job control (set -m: its own process group, as from
+    # an interactive shell, so that Ctrl-Z can stop it: a process group
+    # without job control would be orphaned and the kernel discards stop
+    # signals to those), resumed (fg) when it stops and a line is typed,
+    # then its exit status and a wait (so the pane and what the dashboard
+    # left on it stay for the test to look at).
     cat > "$tap_tmp/tui-run.sh" <<EOF
+set -m
 printf 'cbtest: shell before the dashboard\n'
 env -u TMUX -u NO_COLOR -u VISUAL -u EDITOR TERM=$term LANG=$lang LC_ALL=$lang $envs $(tui_quote "$CB_BIN") --store $(tui_quote "$store")$args
-printf 'cbtest: dashboard exited with status %s\n' "\$?"
+st=\$?
+while [ "\$st" = 148 ]; do
+    printf 'cbtest: dashboard stopped\n'
+    read _ || break
+    fg >/dev/null
+    st=\$?
+done
+printf 'cbtest: dashboard exited with status %s\n' "\$st"
 exec sleep 3600
 EOF
     tm kill-session -t "$TUI_SESSION" 2>/dev/null
@@ -145,6 +157,8 @@ tui_dump() {
 # The dashboard has exited (the wrapper printed its status): waiting for
 # anything else is pointless.
 tui_exited() { screen | grep -qF "cbtest: dashboard exited with status"; }
+# The dashboard has stopped (Ctrl-Z); a line (keys Enter) resumes it.
+tui_stopped() { screen | grep -qF "cbtest: dashboard stopped"; }
 
 wait_for() {
     lim=$(( ${2:-10} * 10 )) i=0
