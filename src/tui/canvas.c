@@ -384,59 +384,74 @@ static int log_mantissa_ticks(TuiAxis *a, double min, double max, const double *
     return n;
 }
 
+/* Decade ticks, every s-th decade with the smallest s that fits max_ticks. */
+static void log_decade_ticks(TuiAxis *a, double min, double max, int max_ticks)
+{
+    static const int strides[] = {1, 2, 3, 5, 10, 20, 50, 100};
+    double lmin = log10(min), lmax = log10(max);
+    int s = 100, k0 = 0, k1 = 1;
+    for (size_t i = 0; i < sizeof strides / sizeof *strides; i++) {
+        s = strides[i];
+        k0 = (int)floor(lmin / s + 1e-9);
+        k1 = (int)ceil(lmax / s - 1e-9);
+        if (k1 <= k0)
+            k1 = k0 + 1;
+        if (k1 - k0 + 1 <= max_ticks)
+            break;
+    }
+    a->lo = pow(10.0, (double)k0 * s);
+    a->hi = pow(10.0, (double)k1 * s);
+    a->n_ticks = 0;
+    for (int k = k0; k <= k1 && a->n_ticks < TUI_AXIS_MAX_TICKS; k++)
+        a->ticks[a->n_ticks++] = pow(10.0, (double)k * s);
+}
+
+/* The fraction of the axis the data covers (log scale). */
+static double log_coverage(const TuiAxis *a, double min, double max)
+{
+    double span = log10(a->hi) - log10(a->lo);
+    return span > 0 ? (log10(max) - log10(min)) / span : 0.0;
+}
+
+/* Candidates in order of sparseness: decades, 1-2-5, 1..9 mantissas, linear
+ * steps; the sparsest with enough ticks wins unless a denser one lets the
+ * data fill clearly more of the axis (300..900 gets 200..1000, not 100..1000). */
 static void fit_log(TuiAxis *a, double min, double max, int max_ticks)
 {
-    static const double m1[] = {1}, m125[] = {1, 2, 5}, m19[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-    double lmin = log10(min), lmax = log10(max);
+    static const double m125[] = {1, 2, 5}, m19[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     int want = max_ticks < 3 ? max_ticks : 3;
     a->step = 0;
     a->decimals = 0;
     a->label_div = 1.0;
     a->label_suffix = "";
-    /* Decades, every s-th when there are many. */
-    static const int strides[] = {1, 2, 3, 5, 10, 20, 50, 100};
-    for (size_t i = 0; i < sizeof strides / sizeof *strides; i++) {
-        int s = strides[i];
-        int k0 = (int)floor(lmin / s + 1e-9), k1 = (int)ceil(lmax / s - 1e-9);
-        if (k1 <= k0)
-            k1 = k0 + 1;
-        int n = k1 - k0 + 1;
-        if (n > max_ticks)
+    TuiAxis best = *a, cand = *a;
+    log_decade_ticks(&best, min, max, max_ticks);
+    double best_cov = best.n_ticks >= want ? log_coverage(&best, min, max) : -1.0;
+    const double *sets[2] = {m125, m19};
+    const int sizes[2] = {3, 9};
+    for (int i = 0; i < 2; i++) {
+        int n = log_mantissa_ticks(&cand, min, max, sets[i], sizes[i], 0);
+        if (n > max_ticks || n < 2)
             continue;
-        if (n >= want || s > 1) {
-            a->lo = pow(10.0, (double)k0 * s);
-            a->hi = pow(10.0, (double)k1 * s);
-            a->n_ticks = 0;
-            for (int k = k0; k <= k1 && a->n_ticks < TUI_AXIS_MAX_TICKS; k++)
-                a->ticks[a->n_ticks++] = pow(10.0, (double)k * s);
-            return;
+        log_mantissa_ticks(&cand, min, max, sets[i], sizes[i], 1);
+        double cov = log_coverage(&cand, min, max);
+        if (n < want)
+            cov -= 1.0; /* too few ticks: only better than nothing */
+        if (cov > best_cov + 0.15) {
+            best = cand;
+            best_cov = cov;
         }
-        break;
     }
-    /* Less than two decades: 1-2-5, then 1..9 mantissas. */
-    int n125 = log_mantissa_ticks(a, min, max, m125, 3, 0);
-    if (n125 > max_ticks) {
-        log_mantissa_ticks(a, min, max, m1, 1, 1);
-        return;
+    if (best_cov < 0) {
+        /* A narrow range: linear ticks on the log scale. */
+        TuiAxis lin = *a;
+        fit_linear(&lin, min, max, max_ticks);
+        if (lin.lo > 0) {
+            best = lin;
+            best.log = 1;
+        }
     }
-    if (n125 >= want) {
-        log_mantissa_ticks(a, min, max, m125, 3, 1);
-        return;
-    }
-    int n19 = log_mantissa_ticks(a, min, max, m19, 9, 0);
-    if (n19 > max_ticks || n19 >= want) {
-        log_mantissa_ticks(a, min, max, n19 > max_ticks ? m125 : m19, n19 > max_ticks ? 3 : 9, 1);
-        return;
-    }
-    /* A narrow range: linear ticks on the log scale. */
-    TuiAxis lin = *a;
-    fit_linear(&lin, min, max, max_ticks);
-    if (lin.lo > 0) {
-        *a = lin;
-        a->log = 1;
-        return;
-    }
-    log_mantissa_ticks(a, min, max, m19, 9, 1);
+    *a = best;
 }
 
 /* Keeps every k-th tick from the first so that at most max remain (a last

@@ -293,16 +293,26 @@ static void test_log_ticks(void **state)
 {
     (void)state;
     TuiAxis a = {0};
-    /* 120 .. 4800 kbps: decades 100, 1k, 10k */
-    tui_axis_fit(&a, 120, 4800, 1, 8);
-    check_axis_sane(&a, 120, 4800, 8);
+    /* 120 .. 4800 kbps with 3 ticks: decades 100, 1k, 10k */
+    tui_axis_fit(&a, 120, 4800, 1, 3);
+    check_axis_sane(&a, 120, 4800, 3);
     assert_int_equal(a.n_ticks, 3);
     assert_true(has_tick(&a, 100) && has_tick(&a, 1000) && has_tick(&a, 10000));
-    /* 300 .. 900: less than a decade: 1-2-5 ticks 200, 500, 1000 */
+    /* 300 .. 900: less than a decade: with room, 1..9 mantissas 300..900 */
     tui_axis_fit(&a, 300, 900, 1, 8);
     check_axis_sane(&a, 300, 900, 8);
+    assert_true(fabs(a.lo - 300) < 1e-9 && fabs(a.hi - 900) < 1e-9);
+    assert_true(has_tick(&a, 400) && has_tick(&a, 800));
+    /* with 4 ticks: 1-2-5 ticks 200, 500, 1000 */
+    tui_axis_fit(&a, 300, 900, 1, 4);
+    check_axis_sane(&a, 300, 900, 4);
     assert_true(has_tick(&a, 200) && has_tick(&a, 500) && has_tick(&a, 1000));
     assert_true(fabs(a.lo - 200) < 1e-9 && fabs(a.hi - 1000) < 1e-9);
+    /* 80 .. 3000 with 8 ticks: 1-2-5 from 50 to 5k fills the axis better than decades */
+    tui_axis_fit(&a, 80, 3000, 1, 8);
+    check_axis_sane(&a, 80, 3000, 8);
+    assert_true(fabs(a.lo - 50) < 1e-9 && fabs(a.hi - 5000) < 1e-9);
+    assert_true(has_tick(&a, 100) && has_tick(&a, 2000));
     /* 510 .. 880: 1..9 mantissas 500..900 */
     tui_axis_fit(&a, 510, 880, 1, 8);
     check_axis_sane(&a, 510, 880, 8);
@@ -368,7 +378,7 @@ static void test_labels(void **state)
     tui_axis_label(&a, 4e6, s, sizeof s);
     assert_string_equal(s, "4M");
     /* log labels */
-    tui_axis_fit(&a, 300, 900, 1, 8);
+    tui_axis_fit(&a, 300, 900, 1, 4);
     tui_axis_label(&a, 1000, s, sizeof s);
     assert_string_equal(s, "1k");
     tui_axis_label(&a, 200, s, sizeof s);
