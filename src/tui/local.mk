@@ -8,5 +8,6 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/app_int.h \
 	src/tui/data.c \
 	src/tui/canvas.h \
-	src/tui/canvas.c
+	src/tui/canvas.c \
+	src/tui/view_chart.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
