@@ -294,9 +294,10 @@ static double nice_step(double raw, int *decimals)
         e += 1.0;
     }
     if (decimals) {
-        int d = e < 0 ? (int)-e : 0;
-        if (m == 2.5)
-            d++;
+        /* m x 10^e needs -e decimals; 2.5 x 10^e one more (25 needs none) */
+        int d = (int)-e + (m == 2.5 ? 1 : 0);
+        if (d < 0)
+            d = 0;
         *decimals = d;
     }
     return m * pow(10.0, e);

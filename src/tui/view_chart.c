@@ -26,6 +26,7 @@
 #include "tui/canvas.h"
 #include "tui/tui.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,11 @@ typedef struct Curve {
     size_t n;
     double kbps[MAX_CURVE_POINTS], psnr[MAX_CURVE_POINTS];
     int rate[MAX_CURVE_POINTS];
+    const char *rate_word; /* "QP", "CRF" or "q" (static) */
+    int has_sel;           /* the chosen rate point exists: sel_* are its figures */
+    int sel_rate;
+    double sel_kbps, sel_psnr;
+    int64_t bd_against;    /* the run bd was taken against when it is not a drawn curve, 0 */
 } Curve;
 
 typedef struct ParetoRow {
@@ -198,6 +204,25 @@ static void run_state_words(const CbRunInfo *r, char *out, size_t size)
     }
     if (n < 0 && size)
         out[0] = '\0';
+}
+
+/* What a run's rate values are, from its recipe: "CRF" for a baseline in
+ * crf mode, "q" for mpeg4's qscale, else "QP" (the engine, baselines at QP). */
+static const char *rate_word(const TuiApp *app, const CbRunInfo *r)
+{
+    const char *json = tui_recipe_json(app, r->recipe_hash), *word = "QP";
+    if (!json)
+        return word;
+    json_t *o = json_loads(json, 0, NULL);
+    const json_t *st = json_object_get(o, "settings");
+    const char *rc = json_string_value(json_object_get(st, "rate_control"));
+    const char *enc = json_string_value(json_object_get(st, "encoder"));
+    if (rc && strcmp(rc, "crf") == 0)
+        word = "CRF";
+    else if (enc && strcmp(enc, "mpeg4") == 0)
+        word = "q";
+    json_decref(o);
+    return word;
 }
 
 static uint64_t marks_signature(const TuiApp *app)
@@ -363,7 +388,18 @@ static int rd_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
             cv->n++;
         }
         curve_sort(cv);
-        cv->bd = NAN;
+        cv->rate_word = rate_word(app, r);
+        if (c->point >= 0 && (size_t)c->point < np && isfinite(pts[c->point].kbps) &&
+            isfinite(pts[c->point].psnr_y)) {
+            cv->has_sel = 1;
+            cv->sel_rate = pts[c->point].rate_value;
+            cv->sel_kbps = pts[c->point].kbps;
+            cv->sel_psnr = pts[c->point].psnr_y;
+        }
+        /* without an anchor curve, the store's figure against the experiment's anchor */
+        cv->bd = cv->is_anchor ? NAN : r->bd_rate;
+        if (!cv->is_anchor && r->anchor_run && r->anchor_run != r->id)
+            cv->bd_against = r->anchor_run;
         c->n_curves++;
     }
     if (c->n_hidden)
@@ -374,8 +410,10 @@ static int rd_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
             acv = &c->curves[i];
     if (acv)
         for (size_t i = 0; i < c->n_curves; i++)
-            if (!c->curves[i].is_anchor)
+            if (!c->curves[i].is_anchor) {
                 curve_bd(app, acv, &c->curves[i]);
+                c->curves[i].bd_against = 0;
+            }
     if (!c->n_curves)
         return CB_OK;
 
@@ -417,15 +455,6 @@ static int rd_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
                 continue;
             tui_plot_series(&c->plot, cv->kbps, cv->psnr, cv->n, cv->series, 1, 1);
         }
-    /* the chosen rate point stands out */
-    for (size_t i = 0; i < c->n_curves; i++) {
-        const Curve *cv = &c->curves[i];
-        const CbPointSummary *pts;
-        size_t np = 0;
-        pts = tui_run_points(app, cv->run_id, &np);
-        if (pts && c->point >= 0 && (size_t)c->point < np)
-            tui_plot_point(&c->plot, pts[c->point].kbps, pts[c->point].psnr_y, S_CURSOR, 1);
-    }
     return CB_OK;
 }
 
@@ -536,9 +565,9 @@ static int frames_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
     short_num(mean_bits, mb, sizeof mb);
     short_num(pt->kbps, kb, sizeof kb);
     int n = snprintf(c->header, sizeof c->header,
-                     "#%lld %s  ·  %s %d (point %d of %zu, ]/[ to change)  ·  %zu frames  ·  %s kbps",
+                     "#%lld %s  |  %s %d (rate point %d of %zu)  |  %zu frames  |  %s kbps",
                      (long long)r->id, r->recipe_name ? r->recipe_name : "",
-                     strcmp(r->codec ? r->codec : "", "engine") == 0 ? "QP" : "rate",
+                     rate_word(app, r),
                      pt->rate_value, c->point + 1, c->res.n_points, nf, kb);
     if (n < 0)
         c->header[0] = '\0';
@@ -735,7 +764,7 @@ static int pareto_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
         set_note(c, "%zu of %zu done runs have no BD-rate or speed and are not shown", c->p_missing,
                  cap);
     int n = snprintf(c->header, sizeof c->header,
-                     "experiment %s  ·  %zu runs  ·  front: %zu  ·  up/down walk the front, "
+                     "experiment %s  |  %zu runs  |  front: %zu  |  up/down walk the front, "
                      "Enter opens a run",
                      exp, k, nfront);
     if (n < 0)
@@ -969,6 +998,16 @@ static void draw_rd(Chart *c, TuiApp *app, TuiRect a)
     tui_text(app, a.y + 1, a.x, a.w, ax,
              "y: PSNR-Y (dB, mean of frames)   x: bitrate (kbps, log scale)   ]/[ rate point");
     draw_plot(app, a.y + c->plot_r.y, a.x + c->plot_r.x, &c->plot);
+    /* the chosen rate point of each curve: its marker in the cursor's colours */
+    for (size_t i = 0; i < c->n_curves; i++) {
+        const Curve *cv = &c->curves[i];
+        int col = cv->has_sel ? tui_plot_col(&c->plot, cv->sel_kbps) : -1;
+        int row = cv->has_sel ? tui_plot_row(&c->plot, cv->sel_psnr) : -1;
+        if (col >= 0 && row >= 0)
+            tui_glyph(app, a.y + c->plot_r.y + c->plot.cy + row,
+                      a.x + c->plot_r.x + c->plot.cx + col, tui_attr(app, CB_AREA_CURSOR) | A_BOLD,
+                      tui_canvas_marker_glyph(cv->series), tui_canvas_ascii_marker(cv->series));
+    }
 
     /* legend */
     TuiRect L = {a.y + c->legend_r.y, a.x + c->legend_r.x, c->legend_r.h, c->legend_r.w};
@@ -993,7 +1032,10 @@ static void draw_rd(Chart *c, TuiApp *app, TuiRect a)
         if (cv->is_anchor)
             n = snprintf(bd, sizeof bd, "anchor");
         else if (isfinite(cv->bd)) {
-            n = snprintf(bd, sizeof bd, "BD-rate %+.2f%%", cv->bd);
+            n = cv->bd_against
+                    ? snprintf(bd, sizeof bd, "BD-rate %+.2f%% vs #%lld", cv->bd,
+                               (long long)cv->bd_against)
+                    : snprintf(bd, sizeof bd, "BD-rate %+.2f%%", cv->bd);
             bd_at = tui_attr(app, cv->bd < 0 ? CB_AREA_GOOD : cv->bd > 0 ? CB_AREA_BAD : CB_AREA_DEFAULT);
         } else
             n = snprintf(bd, sizeof bd, "%s%s", cv->bd_why ? "BD-rate n/a: " : "",
@@ -1001,13 +1043,11 @@ static void draw_rd(Chart *c, TuiApp *app, TuiRect a)
         if (n < 0)
             bd[0] = '\0';
         pt[0] = '\0';
-        size_t np = 0;
-        const CbPointSummary *pts = tui_run_points(app, cv->run_id, &np);
-        if (pts && c->point >= 0 && (size_t)c->point < np) {
+        if (cv->has_sel) {
             char kb[16];
-            tui_format_short(pts[c->point].kbps, kb, sizeof kb);
-            n = snprintf(pt, sizeof pt, "@%d: %s kbps %.2f dB", pts[c->point].rate_value, kb,
-                         pts[c->point].psnr_y);
+            tui_format_short(cv->sel_kbps, kb, sizeof kb);
+            n = snprintf(pt, sizeof pt, "%s%d: %s kbps %.2f dB", cv->rate_word, cv->sel_rate, kb,
+                         cv->sel_psnr);
             if (n < 0)
                 pt[0] = '\0';
         }
@@ -1140,7 +1180,7 @@ static void draw_pareto(Chart *c, TuiApp *app, TuiRect a)
         name_w = 6;
     int x = L.x + 1;
     tui_text(app, L.y, x, 7, hd, "run");
-    tui_text(app, L.y, x + 8, name_w, hd, "recipe (front, best BD-rate first)");
+    tui_text(app, L.y, x + 8, name_w, hd, "recipe (the front, best first)");
     tui_text_right(app, L.y, x + 8 + name_w, 9, hd, "BD-rate");
     tui_text_right(app, L.y, x + 8 + name_w + 9, 9, hd, "fps");
     int rows = L.h - 1;

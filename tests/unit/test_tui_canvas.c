@@ -369,6 +369,13 @@ static void test_labels(void **state)
     assert_string_equal(s, "1.2k");
     tui_axis_label(&a, 400, s, sizeof s);
     assert_string_equal(s, "0.4k");
+    tui_axis_fit(&a, -25, 225, 0, 11); /* step 25: no decimals */
+    assert_true(fabs(a.step - 25) < 1e-9);
+    tui_axis_label(&a, 225, s, sizeof s);
+    assert_string_equal(s, "225");
+    tui_axis_fit(&a, 0, 1, 0, 5); /* step 0.25: two */
+    tui_axis_label(&a, 0.75, s, sizeof s);
+    assert_string_equal(s, "0.75");
     tui_axis_fit(&a, -23.4, 4.1, 0, 7);
     tui_axis_label(&a, -20, s, sizeof s);
     assert_string_equal(s, "-20");
