@@ -598,7 +598,7 @@ static int frames_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
     tui_axis_data_range(fy, nf, 0, &ymin, &ymax);
     tui_axis_data_range(fb, nf, 0, &bmin, &bmax);
     double x1 = nf > 1 ? (double)(nf - 1) : 1.0;
-    rc = tui_plot_layout(&c->fpsnr, w, h1, 0, x1, 0, ymin, ymax, 0, 0, 0, err);
+    rc = tui_plot_layout(&c->fpsnr, w, h1, 0, x1, 0, ymin, ymax, 0, 4, 0, err); /* 4: "type" */
     if (rc == CB_OK)
         rc = tui_plot_layout(&c->fbits, w, h2, 0, x1, 0, 0, bmax, 0, c->fpsnr.label_w, 1, err);
     if (rc == CB_OK && c->fbits.label_w != c->fpsnr.label_w)
