@@ -764,7 +764,7 @@ static int pareto_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
         set_note(c, "%zu of %zu done runs have no BD-rate or speed and are not shown", c->p_missing,
                  cap);
     int n = snprintf(c->header, sizeof c->header,
-                     "experiment %s  |  %zu runs  |  front: %zu  |  up/down walk the front, "
+                     "experiment %s  |  %zu runs  |  %zu on the Pareto front (best BD-rate first)  |  "
                      "Enter opens a run",
                      exp, k, nfront);
     if (n < 0)
@@ -1180,7 +1180,7 @@ static void draw_pareto(Chart *c, TuiApp *app, TuiRect a)
         name_w = 6;
     int x = L.x + 1;
     tui_text(app, L.y, x, 7, hd, "run");
-    tui_text(app, L.y, x + 8, name_w, hd, "recipe (the front, best first)");
+    tui_text(app, L.y, x + 8, name_w, hd, "recipe");
     tui_text_right(app, L.y, x + 8 + name_w, 9, hd, "BD-rate");
     tui_text_right(app, L.y, x + 8 + name_w + 9, 9, hd, "fps");
     int rows = L.h - 1;
