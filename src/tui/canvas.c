@@ -21,8 +21,7 @@ int tui_canvas_resize(TuiCanvas *c, int w, int h, CbError *err)
             free(s);
             free(m);
             tui_canvas_free(c);
-            return cb_error_set(err, CB_ENOMEM, "chart canvas of %dx%d cells: out of memory", w,
-                                h);
+            return cb_error_set(err, CB_ENOMEM, "chart canvas of %dx%d cells: out of memory", w, h);
         }
         free(c->dots);
         free(c->series);
@@ -237,7 +236,8 @@ size_t tui_canvas_row_text(const TuiCanvas *c, int cy, int utf8, char *out, size
         } else if (utf8) {
             n = tui_braille_utf8(bits, cell);
         } else {
-            n = snprintf(cell, sizeof cell, "%c", tui_canvas_ascii(tui_canvas_cell_series(c, cx, cy)));
+            n = snprintf(cell, sizeof cell, "%c",
+                         tui_canvas_ascii(tui_canvas_cell_series(c, cx, cy)));
         }
         if (n < 0 || (size_t)n + len + 1 > size)
             break;
@@ -496,8 +496,12 @@ static void fit_any(TuiAxis *a, double min, double max, int log, int max_ticks)
     if (log) {
         if (min <= 0)
             min = max / 10.0;
-        min = min < TUI_AXIS_MIN_LOG ? TUI_AXIS_MIN_LOG : min > TUI_AXIS_MAX_ABS ? TUI_AXIS_MAX_ABS : min;
-        max = max < TUI_AXIS_MIN_LOG ? TUI_AXIS_MIN_LOG : max > TUI_AXIS_MAX_ABS ? TUI_AXIS_MAX_ABS : max;
+        min = min < TUI_AXIS_MIN_LOG   ? TUI_AXIS_MIN_LOG
+              : min > TUI_AXIS_MAX_ABS ? TUI_AXIS_MAX_ABS
+                                       : min;
+        max = max < TUI_AXIS_MIN_LOG   ? TUI_AXIS_MIN_LOG
+              : max > TUI_AXIS_MAX_ABS ? TUI_AXIS_MAX_ABS
+                                       : max;
         if (max / min < 1.0 + 1e-9) {
             /* one value: a factor of two either side */
             min /= 2.0;
@@ -723,8 +727,8 @@ void tui_plot_point(TuiPlot *p, double x, double y, int series, int marker)
         tui_canvas_dot(&p->canvas, dx, dy, series);
 }
 
-void tui_plot_series(TuiPlot *p, const double *x, const double *y, size_t n, int series,
-                     int lines, int markers)
+void tui_plot_series(TuiPlot *p, const double *x, const double *y, size_t n, int series, int lines,
+                     int markers)
 {
     int W = 2 * p->canvas.w, H = 4 * p->canvas.h;
     if (W <= 0 || H <= 0)

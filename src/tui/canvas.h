@@ -36,11 +36,11 @@
 #define TUI_CANVAS_MAX_SERIES 32
 
 typedef struct TuiCanvas {
-    int w, h;         /**< cells */
-    uint8_t *dots;    /**< w * h braille bit sets (bit layout of U+2800) */
-    uint8_t *series;  /**< w * h: 1 + the series that last drew a dot there, 0: none */
-    uint8_t *marker;  /**< w * h: 1 + the series of a point marker there, 0: none */
-    size_t cap;       /**< cells allocated */
+    int w, h;        /**< cells */
+    uint8_t *dots;   /**< w * h braille bit sets (bit layout of U+2800) */
+    uint8_t *series; /**< w * h: 1 + the series that last drew a dot there, 0: none */
+    uint8_t *marker; /**< w * h: 1 + the series of a point marker there, 0: none */
+    size_t cap;      /**< cells allocated */
 } TuiCanvas;
 
 /** Sizes the canvas to w x h cells (clamped to 0..TUI_CANVAS_MAX_CELLS) and
@@ -96,15 +96,15 @@ size_t tui_canvas_row_text(const TuiCanvas *c, int cy, int utf8, char *out, size
 #define TUI_AXIS_MIN_LOG 1e-12
 
 typedef struct TuiAxis {
-    double lo, hi;      /**< the range shown (lo < hi; lo > 0 on a log axis) */
-    int log;            /**< log10 scale */
+    double lo, hi; /**< the range shown (lo < hi; lo > 0 on a log axis) */
+    int log;       /**< log10 scale */
     int n_ticks;
     double ticks[TUI_AXIS_MAX_TICKS]; /**< ascending, within [lo, hi] */
-    double step;        /**< linear tick step (0 on a log axis unless its ticks are linear) */
-    int decimals;       /**< linear labels: digits after the point, in label units */
-    double label_div;   /**< linear labels: value / label_div, then label_suffix */
+    double step;              /**< linear tick step (0 on a log axis unless its ticks are linear) */
+    int decimals;             /**< linear labels: digits after the point, in label units */
+    double label_div;         /**< linear labels: value / label_div, then label_suffix */
     const char *label_suffix; /**< "", "k", "M" or "G" */
-    size_t n_data;      /**< values the range was fitted to (finite, > 0 on log) */
+    size_t n_data;            /**< values the range was fitted to (finite, > 0 on log) */
 } TuiAxis;
 
 /** The range of the usable values of v (finite; > 0 when log); returns how
@@ -135,10 +135,10 @@ int tui_format_short(double v, char *out, size_t size);
 typedef struct TuiPlot {
     TuiAxis x, y;
     TuiCanvas canvas;
-    int w, h;          /**< the rectangle laid out, in cells */
-    int label_w;       /**< columns of y labels (the y axis line is at column label_w) */
-    int x_labels;      /**< a row of x labels under the x axis line */
-    int cx, cy;        /**< the canvas's top-left cell inside the rectangle */
+    int w, h;     /**< the rectangle laid out, in cells */
+    int label_w;  /**< columns of y labels (the y axis line is at column label_w) */
+    int x_labels; /**< a row of x labels under the x axis line */
+    int cx, cy;   /**< the canvas's top-left cell inside the rectangle */
 } TuiPlot;
 
 /** Lays out a plot in w x h cells: fits the y axis to [ymin, ymax] and the
@@ -153,8 +153,8 @@ void tui_plot_free(TuiPlot *p);
 /** Draws a series: lines between consecutive points whose values can be
  * placed (a point that cannot breaks the line) when lines, and a marker on
  * each point when markers. */
-void tui_plot_series(TuiPlot *p, const double *x, const double *y, size_t n, int series,
-                     int lines, int markers);
+void tui_plot_series(TuiPlot *p, const double *x, const double *y, size_t n, int series, int lines,
+                     int markers);
 /** A dot (or a marker) at one data point. */
 void tui_plot_point(TuiPlot *p, double x, double y, int series, int marker);
 /** A dashed horizontal line at y. */

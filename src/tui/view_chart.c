@@ -58,9 +58,9 @@ typedef struct Curve {
     int64_t run_id;
     int series;
     int is_anchor;
-    char *name;            /* recipe name, raw (sanitised when drawn) */
-    double bd;             /* BD-rate % against the anchor curve, NAN unknown */
-    const char *bd_why;    /* why bd is unknown (static), or NULL */
+    char *name;         /* recipe name, raw (sanitised when drawn) */
+    double bd;          /* BD-rate % against the anchor curve, NAN unknown */
+    const char *bd_why; /* why bd is unknown (static), or NULL */
     size_t n;
     double kbps[MAX_CURVE_POINTS], psnr[MAX_CURVE_POINTS];
     int rate[MAX_CURVE_POINTS];
@@ -68,7 +68,7 @@ typedef struct Curve {
     int has_sel;           /* the chosen rate point exists: sel_* are its figures */
     int sel_rate;
     double sel_kbps, sel_psnr;
-    int64_t bd_against;    /* the run bd was taken against when it is not a drawn curve, 0 */
+    int64_t bd_against; /* the run bd was taken against when it is not a drawn curve, 0 */
 } Curve;
 
 typedef struct ParetoRow {
@@ -80,9 +80,9 @@ typedef struct ParetoRow {
 
 typedef struct Chart {
     ChartMode mode;
-    int64_t run;           /* the run the view shows (TUI_EV_SHOW's, else the cursor's) */
-    int point;             /* the chosen rate point (index) */
-    unsigned gen;          /* bumped on every reload */
+    int64_t run;  /* the run the view shows (TUI_EV_SHOW's, else the cursor's) */
+    int point;    /* the chosen rate point (index) */
+    unsigned gen; /* bumped on every reload */
 
     /* what the built geometry was made from */
     int built;
@@ -91,38 +91,38 @@ typedef struct Chart {
     int b_w, b_h, b_point;
     int64_t b_run;
     uint64_t b_marks;
-    TuiRect area;          /* where the view was last drawn (for mouse clicks) */
+    TuiRect area; /* where the view was last drawn (for mouse clicks) */
 
-    char note[512];        /* shown instead of (or under) the chart */
-    char header[256];      /* one line of context above the plot(s) */
+    char note[512];   /* shown instead of (or under) the chart */
+    char header[256]; /* one line of context above the plot(s) */
 
     /* rate-distortion */
     Curve *curves;
     size_t n_curves;
-    size_t n_hidden;       /* marked runs beyond MAX_CURVES */
+    size_t n_hidden; /* marked runs beyond MAX_CURVES */
     TuiPlot plot;
     TuiRect plot_r, legend_r; /* relative to the area */
     int legend_side;
 
     /* per frame */
     CbRunResult res;
-    int64_t res_run;       /* 0: none loaded */
-    int res_status;        /* the run's status when it was loaded */
+    int64_t res_run; /* 0: none loaded */
+    int res_status;  /* the run's status when it was loaded */
     char res_error[CB_ERROR_TEXT_MAX];
     TuiPlot fpsnr, fbits;
     TuiRect fpsnr_r, fbits_r;
     char fpsnr_title[160], fbits_title[200];
-    char *strip;           /* per canvas column of fbits: 'I', 'P', 'B', '?' or ' ' */
+    char *strip; /* per canvas column of fbits: 'I', 'P', 'B', '?' or ' ' */
     int strip_w;
 
     /* Pareto */
-    ParetoRow *prow;       /* the front, best BD-rate first */
+    ParetoRow *prow; /* the front, best BD-rate first */
     size_t n_prow;
     int64_t anchor_id;
-    int sel, top;          /* list cursor and first row shown */
+    int sel, top; /* list cursor and first row shown */
     size_t p_points, p_missing;
     TuiRect list_r;
-    double *p_fps, *p_bd;  /* every usable run, for the plot */
+    double *p_fps, *p_bd; /* every usable run, for the plot */
     int64_t *p_ids;
 } Chart;
 
@@ -194,9 +194,7 @@ static void run_state_words(const CbRunInfo *r, char *out, size_t size)
         n = snprintf(out, size, "is %s: its figures appear when it is done",
                      cb_run_status_name(r->status));
         break;
-    case CB_RUN_DONE:
-        n = snprintf(out, size, "has no rate points");
-        break;
+    case CB_RUN_DONE: n = snprintf(out, size, "has no rate points"); break;
     default:
         n = snprintf(out, size, "%s%s%s", cb_run_status_name(r->status), r->reason ? ": " : "",
                      r->reason ? r->reason : "");
@@ -302,7 +300,7 @@ static void curve_bd(const TuiApp *app, const Curve *a, Curve *t)
         t->bd = bd.bd_rate_pct;
     else
         t->bd_why = a->n < CB_BD_MIN_POINTS || t->n < CB_BD_MIN_POINTS ? "too few points"
-                                                                      : "curves do not overlap";
+                                                                       : "curves do not overlap";
 }
 
 /* The runs to draw: the marked ones, else the shown run with its anchor run. */
@@ -482,7 +480,8 @@ static void result_ensure(Chart *c, TuiApp *app)
     c->res_status = (int)r->status;
     if (rc < 0) {
         cb_result_free(&c->res);
-        int n = snprintf(c->res_error, sizeof c->res_error, "%s", err.text[0] ? err.text : cb_strerror(rc));
+        int n = snprintf(c->res_error, sizeof c->res_error, "%s",
+                         err.text[0] ? err.text : cb_strerror(rc));
         if (n < 0)
             c->res_error[0] = '\0';
         if (!c->res_error[0])
@@ -566,8 +565,7 @@ static int frames_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
     short_num(pt->kbps, kb, sizeof kb);
     int n = snprintf(c->header, sizeof c->header,
                      "#%lld %s  |  %s %d (rate point %d of %zu)  |  %zu frames  |  %s kbps",
-                     (long long)r->id, r->recipe_name ? r->recipe_name : "",
-                     rate_word(app, r),
+                     (long long)r->id, r->recipe_name ? r->recipe_name : "", rate_word(app, r),
                      pt->rate_value, c->point + 1, c->res.n_points, nf, kb);
     if (n < 0)
         c->header[0] = '\0';
@@ -692,8 +690,10 @@ static int pareto_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
     int rc = CB_OK;
     size_t *front = NULL;
     if (!cap) {
-        set_note(c, "Experiment %s has no done runs yet: the Pareto chart needs BD-rate and speed "
-                    "of done runs.", exp);
+        set_note(c,
+                 "Experiment %s has no done runs yet: the Pareto chart needs BD-rate and speed "
+                 "of done runs.",
+                 exp);
         return CB_OK;
     }
     c->p_fps = malloc(cap * sizeof *c->p_fps);
@@ -725,8 +725,10 @@ static int pareto_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
     }
     c->p_points = k;
     if (!k) {
-        set_note(c, "None of the %zu done runs of experiment %s has a BD-rate: set an anchor "
-                    "(a on a run) and run it on the same clips.", cap, exp);
+        set_note(c,
+                 "None of the %zu done runs of experiment %s has a BD-rate: set an anchor "
+                 "(a on a run) and run it on the same clips.",
+                 cap, exp);
         goto done;
     }
     size_t nfront = 0;
@@ -763,10 +765,11 @@ static int pareto_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
     if (c->p_missing)
         set_note(c, "%zu of %zu done runs have no BD-rate or speed and are not shown", c->p_missing,
                  cap);
-    int n = snprintf(c->header, sizeof c->header,
-                     "experiment %s  |  %zu runs  |  %zu on the Pareto front (best BD-rate first)  |  "
-                     "Enter opens a run",
-                     exp, k, nfront);
+    int n =
+        snprintf(c->header, sizeof c->header,
+                 "experiment %s  |  %zu runs  |  %zu on the Pareto front (best BD-rate first)  |  "
+                 "Enter opens a run",
+                 exp, k, nfront);
     if (n < 0)
         c->header[0] = '\0';
 
@@ -878,8 +881,7 @@ static void draw_canvas(TuiApp *app, int y0, int x0, const TuiCanvas *cv)
             int s = tui_canvas_cell_series(cv, cx, cy);
             char g[4];
             tui_braille_utf8(bits, g);
-            tui_glyph(app, y0 + cy, x0 + cx, tui_attr(app, series_area(s)), g,
-                      tui_canvas_ascii(s));
+            tui_glyph(app, y0 + cy, x0 + cx, tui_attr(app, series_area(s)), g, tui_canvas_ascii(s));
         }
 }
 
@@ -944,7 +946,7 @@ static void draw_modes(Chart *c, TuiApp *app, TuiRect a)
         if (x < a.x + a.w)
             x += tui_text(app, a.y, x, a.x + a.w - x, hd, " ");
     }
-    const char *what = c->mode == MODE_RD      ? "PSNR-Y against bitrate"
+    const char *what = c->mode == MODE_RD       ? "PSNR-Y against bitrate"
                        : c->mode == MODE_FRAMES ? "one run, one rate point"
                                                 : "BD-rate against encode speed";
     if (x + 4 < a.x + a.w)
@@ -1032,11 +1034,12 @@ static void draw_rd(Chart *c, TuiApp *app, TuiRect a)
         if (cv->is_anchor)
             n = snprintf(bd, sizeof bd, "anchor");
         else if (isfinite(cv->bd)) {
-            n = cv->bd_against
-                    ? snprintf(bd, sizeof bd, "BD-rate %+.2f%% vs #%lld", cv->bd,
-                               (long long)cv->bd_against)
-                    : snprintf(bd, sizeof bd, "BD-rate %+.2f%%", cv->bd);
-            bd_at = tui_attr(app, cv->bd < 0 ? CB_AREA_GOOD : cv->bd > 0 ? CB_AREA_BAD : CB_AREA_DEFAULT);
+            n = cv->bd_against ? snprintf(bd, sizeof bd, "BD-rate %+.2f%% vs #%lld", cv->bd,
+                                          (long long)cv->bd_against)
+                               : snprintf(bd, sizeof bd, "BD-rate %+.2f%%", cv->bd);
+            bd_at = tui_attr(app, cv->bd < 0   ? CB_AREA_GOOD
+                                  : cv->bd > 0 ? CB_AREA_BAD
+                                               : CB_AREA_DEFAULT);
         } else
             n = snprintf(bd, sizeof bd, "%s%s", cv->bd_why ? "BD-rate n/a: " : "",
                          cv->bd_why ? cv->bd_why : "");
@@ -1077,8 +1080,8 @@ static void draw_rd(Chart *c, TuiApp *app, TuiRect a)
         y += per;
     }
     if (shown < c->n_curves && y < L.y + L.h)
-        tui_textf(app, y++, L.x + 2, L.w - 2, ax, "+%zu more curves (the area is too small to list them)",
-                  c->n_curves - shown);
+        tui_textf(app, y++, L.x + 2, L.w - 2, ax,
+                  "+%zu more curves (the area is too small to list them)", c->n_curves - shown);
     if (c->note[0] && y < L.y + L.h)
         tui_text(app, y, L.x, L.w, tui_attr(app, CB_AREA_WARN), c->note);
 }
@@ -1108,11 +1111,11 @@ static void draw_frames(Chart *c, TuiApp *app, TuiRect a)
                 tui_glyph(app, sy, a.x + c->fbits.cx + col,
                           tui_attr(app, CB_AREA_GRAPH_ANCHOR) | A_BOLD, "I", 'I');
             else if (t == 'B')
-                tui_glyph(app, sy, a.x + c->fbits.cx + col, tui_attr(app, CB_AREA_GRAPH_TEST2),
-                          "b", 'b');
+                tui_glyph(app, sy, a.x + c->fbits.cx + col, tui_attr(app, CB_AREA_GRAPH_TEST2), "b",
+                          'b');
             else if (t == 'P')
-                tui_glyph(app, sy, a.x + c->fbits.cx + col, tui_attr(app, CB_AREA_GRAPH_TEST1),
-                          "·", '.');
+                tui_glyph(app, sy, a.x + c->fbits.cx + col, tui_attr(app, CB_AREA_GRAPH_TEST1), "·",
+                          '.');
         }
     }
     int ky = sy + 1;
@@ -1151,8 +1154,9 @@ static void draw_pareto(Chart *c, TuiApp *app, TuiRect a)
     }
     attr_t ax = tui_attr(app, CB_AREA_GRAPH_AXIS);
     tui_text(app, a.y + 1, a.x, a.w, tui_attr(app, CB_AREA_DEFAULT), c->header);
-    tui_text(app, a.y + 2, a.x, a.w, ax,
-             "y: BD-rate (%, lower is better)   x: encode speed (fps, log scale, higher is better)");
+    tui_text(
+        app, a.y + 2, a.x, a.w, ax,
+        "y: BD-rate (%, lower is better)   x: encode speed (fps, log scale, higher is better)");
     draw_plot(app, a.y + c->plot_r.y, a.x + c->plot_r.x, &c->plot);
     if (c->n_prow && c->sel >= 0 && c->sel < (int)c->n_prow) {
         /* the selected run of the list, drawn over its point */
@@ -1160,8 +1164,8 @@ static void draw_pareto(Chart *c, TuiApp *app, TuiRect a)
         int col = tui_plot_col(&c->plot, sr->fps), row = tui_plot_row(&c->plot, sr->bd);
         if (col >= 0 && row >= 0)
             tui_glyph(app, a.y + c->plot_r.y + c->plot.cy + row,
-                      a.x + c->plot_r.x + c->plot.cx + col,
-                      tui_attr(app, CB_AREA_CURSOR) | A_BOLD, "◉", '#');
+                      a.x + c->plot_r.x + c->plot.cx + col, tui_attr(app, CB_AREA_CURSOR) | A_BOLD,
+                      "◉", '#');
     }
     if (c->note[0] && c->list_r.x > 0)
         tui_text(app, a.y + c->plot_r.y + c->plot_r.h, a.x, c->plot_r.w,
@@ -1339,8 +1343,7 @@ static int chart_key(void *self, TuiApp *app, CbRequest req, int key)
             return 1;
         }
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -1387,8 +1390,7 @@ static void chart_event(void *self, TuiApp *app, const TuiEvent *ev)
             }
         }
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -1397,12 +1399,9 @@ static const char *chart_hint(void *self, TuiApp *app)
     const Chart *c = self;
     (void)app;
     switch (c->mode) {
-    case MODE_RD:
-        return "m mode  ] [ rate point  Space marks in the runs list  Esc back";
-    case MODE_FRAMES:
-        return "m mode  ] [ rate point  Esc back";
-    default:
-        return "m mode  j k walk the front  Enter open run  Esc back";
+    case MODE_RD: return "m mode  ] [ rate point  Space marks in the runs list  Esc back";
+    case MODE_FRAMES: return "m mode  ] [ rate point  Esc back";
+    default: return "m mode  j k walk the front  Enter open run  Esc back";
     }
 }
 

@@ -280,8 +280,9 @@ static void test_linear_ticks(void **state)
     check_axis_sane(&a, 0.00012, 0.00019, 5);
     assert_true(a.step <= 0.00005 + 1e-15);
     /* many ranges: always sane, within the tick budget */
-    const double ranges[][2] = {{0, 7}, {1, 1.5}, {-1e6, 1e6}, {123456, 123999}, {0.1, 9999},
-                                {-3, -2.999}, {1e-9, 2e-9}, {5, 5.0000001}, {1e14, 9e14}};
+    const double ranges[][2] = {{0, 7},           {1, 1.5},       {-1e6, 1e6},
+                                {123456, 123999}, {0.1, 9999},    {-3, -2.999},
+                                {1e-9, 2e-9},     {5, 5.0000001}, {1e14, 9e14}};
     for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++)
         for (int mt = 2; mt <= 12; mt++) {
             tui_axis_fit(&a, ranges[i][0], ranges[i][1], 0, mt);
