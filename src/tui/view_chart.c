@@ -908,7 +908,7 @@ static void draw_plot(TuiApp *app, int y0, int x0, const TuiPlot *p)
     tui_glyph(app, base_y, axis_x, ax, "└", '+');
     for (int col = 0; col < cv->w; col++)
         tui_glyph(app, base_y, x0 + p->cx + col, ax, "─", '-');
-    int next_free = 0; /* first column a label may start in, relative to the canvas */
+    int next_free = -p->cx; /* first column a label may start in, relative to the canvas */
     for (int i = 0; i < p->x.n_ticks; i++) {
         int col = tui_plot_col(p, p->x.ticks[i]);
         if (col < 0)
@@ -922,8 +922,8 @@ static void draw_plot(TuiApp *app, int y0, int x0, const TuiPlot *p)
             start = -p->cx;
         if (start + n > cv->w)
             start = cv->w - n;
-        if (start < next_free - (i == 0 ? p->cx : 0))
-            continue;
+        if (start < next_free)
+            continue; /* it would touch the previous label */
         tui_text(app, base_y + 1, x0 + p->cx + start, n, ax, lab);
         next_free = start + n + 1;
     }
@@ -974,6 +974,8 @@ static void draw_note_box(TuiApp *app, TuiRect r, const char *text)
                 take--;
             if (p[take] != ' ')
                 take = (size_t)width;
+            while (take > 1 && ((unsigned char)p[take] & 0xc0) == 0x80)
+                take--; /* not inside a UTF-8 sequence */
         }
         char line[1024];
         if (take >= sizeof line)
