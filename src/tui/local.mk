@@ -9,5 +9,8 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/data.c \
 	src/tui/app.c \
 	src/tui/term.c \
-	src/tui/view_help.c
+	src/tui/view_help.c \
+	src/tui/canvas.h \
+	src/tui/canvas.c \
+	src/tui/view_chart.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
