@@ -6,7 +6,10 @@ noinst_LIBRARIES += src/tui/libcbtui.a
 src_tui_libcbtui_a_SOURCES = \
 	src/tui/tui.h \
 	src/tui/app_int.h \
-	src/tui/data.c
+	src/tui/data.c \
+	src/tui/app.c \
+	src/tui/term.c \
+	src/tui/view_help.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
 # The logs view and its line buffer (logbuf: no curses, unit-tested).
 src_tui_libcbtui_a_SOURCES += src/tui/logbuf.h src/tui/logbuf.c src/tui/view_logs.c
