@@ -502,12 +502,22 @@ typedef struct LogFile {
 
 struct TuiLogRun {
     int64_t id;
+    char *dir;
     int ino, wd;
     LogFile files[FILE_COUNT];
     char *chunk;        /* CHUNK_BYTES */
     uint64_t seen[FILE_COUNT][DEDUP_KEYS]; /* keys of recent warnings and errors, 0: none */
     size_t seen_next[FILE_COUNT];
 };
+
+/* Watches the directory, not the files: they may not exist yet.  A directory
+ * that cannot be watched (a queued run's does not exist yet; too many
+ * watches) is read on the caller's timer, and watched once it can be. */
+static void watch_dir(TuiLogRun *r)
+{
+    if (r->ino >= 0 && r->wd < 0)
+        r->wd = inotify_add_watch(r->ino, r->dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+}
 
 int tui_logrun_open(TuiLogRun **out, const char *run_dir, int64_t run_id, int ino,
                     CbError *err)
@@ -521,7 +531,8 @@ int tui_logrun_open(TuiLogRun **out, const char *run_dir, int64_t run_id, int in
     r->ino = ino;
     r->wd = -1;
     r->chunk = malloc(CHUNK_BYTES);
-    int ok = r->chunk != NULL;
+    r->dir = strdup(run_dir);
+    int ok = r->chunk && r->dir;
     for (int i = 0; i < FILE_COUNT; i++) {
         r->files[i].name = names[i];
         r->files[i].fd = -1;
@@ -533,11 +544,7 @@ int tui_logrun_open(TuiLogRun **out, const char *run_dir, int64_t run_id, int in
         tui_logrun_close(&r);
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     }
-    /* The directory, not the files: they may not exist yet. A directory that
-     * cannot be watched (it does not exist yet, too many watches) is read on
-     * the caller's timer. */
-    if (ino >= 0)
-        r->wd = inotify_add_watch(ino, run_dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+    watch_dir(r);
     *out = r;
     return 0;
 }
@@ -556,6 +563,7 @@ void tui_logrun_close(TuiLogRun **pr)
         free(r->files[i].part);
     }
     free(r->chunk);
+    free(r->dir);
     free(r);
     *pr = NULL;
 }
@@ -790,6 +798,7 @@ int tui_logrun_read(TuiLogRun *r, TuiLogBuf *b, size_t budget, size_t *used, CbE
 {
     size_t u = 0;
     int more = 0, rc = 0;
+    watch_dir(r);
     for (int i = 0; i < FILE_COUNT && rc >= 0; i++) {
         rc = read_file(r, i, b, budget, &u, err);
         more |= rc > 0;

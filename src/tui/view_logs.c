@@ -46,6 +46,9 @@
 /* Least time between reads woken by inotify, seconds (about 30 redraws a
  * second at most); the timer and the backlog pipe read regardless. */
 #define PUMP_INTERVAL_S 0.033
+/* A redraw asked for and not done after this long, seconds, means the view
+ * is not on top (the app defers redraws caused by data by a frame, 33 ms). */
+#define HIDDEN_AFTER_S 0.25
 /* Columns moved by scroll-left / scroll-right at least. */
 #define HSCROLL_MIN 8
 /* Lines moved by the mouse wheel. */
@@ -71,6 +74,7 @@ typedef struct LogsView {
     int kicked;
     double last_pump;
     int awaiting_draw;    /* asked for a redraw after new lines; cleared by draw */
+    double dirty_at;      /* when */
     int hidden;           /* not on top: not reading */
 
     uint64_t cursor;      /* line number under the cursor */
@@ -192,9 +196,9 @@ static void clamp(LogsView *v)
 /* Reads what the followed runs appended, within this turn's budget. */
 static void pump(LogsView *v, TuiApp *app)
 {
-    if (v->awaiting_draw) {
-        /* The redraw asked for after the last read did not happen: another view is on
-         * top.  Read again when shown. */
+    if (v->awaiting_draw && now_s() - v->dirty_at > HIDDEN_AFTER_S) {
+        /* The redraw asked for after a read did not happen: another view is on top (or
+         * the terminal is too small).  Read again when drawn. */
         v->hidden = 1;
     }
     if (v->hidden || !v->buf)
@@ -223,9 +227,9 @@ static void pump(LogsView *v, TuiApp *app)
             tui_logrun_flush(s->run, v->buf);
             s->flushed = 1;
         }
-        if (now_s() - t0 > READ_SLICE_S) {
-            more = more || k + 1 < v->n_src;
-            v->rr = (i + 1) % v->n_src;
+        if (now_s() - t0 > READ_SLICE_S && k + 1 < v->n_src) {
+            more = 1; /* the others first next time */
+            v->rr = i;
             break;
         }
     }
@@ -240,6 +244,8 @@ static void pump(LogsView *v, TuiApp *app)
             else
                 v->src[k++] = v->src[i];
         }
+        if (k != v->n_src)
+            tui_dirty(app); /* the header counts them */
         v->n_src = k;
         if (v->rr >= k)
             v->rr = 0;
@@ -247,6 +253,8 @@ static void pump(LogsView *v, TuiApp *app)
     if (tui_logbuf_end(v->buf) != end0 || tui_logbuf_first(v->buf) != first0) {
         clamp(v);
         tui_dirty(app);
+        if (!v->awaiting_draw)
+            v->dirty_at = now_s();
         v->awaiting_draw = 1;
     }
     if (more)
@@ -836,7 +844,7 @@ static const char *logs_hint(void *self, TuiApp *app)
     char drop[48] = "";
     if (dropped)
         snprintf(drop, sizeof(drop), " (%llu dropped)", (unsigned long long)dropped);
-    snprintf(v->hint, sizeof(v->hint), "%zu line%s%s, %zu error%s%s  f follow  / search  e/E errors  a %s",
+    snprintf(v->hint, sizeof(v->hint), "%zu line%s%s, %zu error%s%s  f follow  / search  e error  a %s",
              n, n == 1 ? "" : "s", drop, errs, errs == 1 ? "" : "s",
              v->follow ? ", following" : "", v->all ? "one run" : "all runs");
     return v->hint;

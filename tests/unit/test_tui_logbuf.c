@@ -578,6 +578,32 @@ static void test_run_huge_lines_and_tail(void **state)
     tui_logbuf_free(&b);
 }
 
+/* A queued run's folder does not exist yet: it is watched once it appears. */
+static void test_run_dir_appears_later(void **state)
+{
+    (void)state;
+    int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (ino < 0)
+        skip();
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/later", tmpdir);
+    TuiLogBuf *b = new_buf(100, 1 << 20);
+    TuiLogRun *r = NULL;
+    CbError err = {0};
+    assert_int_equal(tui_logrun_open(&r, dir, 6, ino, &err), 0);
+    assert_int_equal(tui_logrun_read(r, b, 1 << 20, NULL, &err), 0);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(tui_logrun_read(r, b, 1 << 20, NULL, &err), 0); /* now watched */
+    append(dir, "log.txt", "hello from the worker\n");
+    struct pollfd p = {ino, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    read_all(r, b);
+    assert_true(has_line(b, "hello from the worker"));
+    tui_logrun_close(&r);
+    close(ino);
+    tui_logbuf_free(&b);
+}
+
 /* A writer appending 10,000 lines per second (100 every 10 ms) for 2 s to
  * a followed log.txt, and events to events.jsonl; the reader waits on
  * inotify like the dashboard, reading at most 1 MiB per wake-up.  It must
@@ -674,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_run_events_and_log),
         cmocka_unit_test(test_run_truncated_and_replaced),
         cmocka_unit_test(test_run_huge_lines_and_tail),
+        cmocka_unit_test(test_run_dir_appears_later),
         cmocka_unit_test(test_flood_10k_lines_per_second),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
