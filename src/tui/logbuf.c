@@ -703,6 +703,8 @@ static int check_file(TuiLogRun *r, LogFile *f, TuiLogBuf *b, struct stat *st, C
     }
     if (fstat(f->fd, st) < 0)
         return cb_error_set(err, CB_EIO, "%s: %s", f->path, strerror(errno));
+    if (!S_ISREG(st->st_mode)) /* a FIFO, a device, a folder: nothing a worker writes */
+        return cb_error_set(err, CB_EIO, "%s: not a regular file", f->path);
     if (f->off == 0) {
         f->dev = st->st_dev;
         f->ino = st->st_ino;
@@ -797,15 +799,23 @@ static int read_file(TuiLogRun *r, int file, TuiLogBuf *b, size_t budget, size_t
 int tui_logrun_read(TuiLogRun *r, TuiLogBuf *b, size_t budget, size_t *used, CbError *err)
 {
     size_t u = 0;
-    int more = 0, rc = 0;
+    int more = 0, failed = 0;
     watch_dir(r);
-    for (int i = 0; i < FILE_COUNT && rc >= 0; i++) {
-        rc = read_file(r, i, b, budget, &u, err);
+    /* a file that cannot be read does not keep the other from being read; the first
+     * error is the one reported */
+    for (int i = 0; i < FILE_COUNT; i++) {
+        CbError e = {0};
+        int rc = read_file(r, i, b, budget, &u, &e);
         more |= rc > 0;
+        if (rc < 0 && !failed) {
+            failed = rc;
+            if (err)
+                *err = e;
+        }
     }
     if (used)
         *used = u;
-    return rc < 0 ? rc : more;
+    return failed ? failed : more;
 }
 
 int tui_logrun_flush(TuiLogRun *r, TuiLogBuf *b)

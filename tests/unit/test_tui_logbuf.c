@@ -578,6 +578,32 @@ static void test_run_huge_lines_and_tail(void **state)
     tui_logbuf_free(&b);
 }
 
+/* A log.txt that is not a regular file (a FIFO, a link to a device) is
+ * reported, not read (a FIFO would block, /dev/zero never ends). */
+static void test_run_not_a_regular_file(void **state)
+{
+    (void)state;
+    char *dir = run_dir("notreg");
+    char path[600];
+    snprintf(path, sizeof path, "%s/log.txt", dir);
+    assert_int_equal(symlink("/dev/zero", path), 0);
+    TuiLogBuf *b = new_buf(100, 1 << 20);
+    TuiLogRun *r = NULL;
+    CbError err = {0};
+    assert_int_equal(tui_logrun_open(&r, dir, 8, -1, &err), 0);
+    size_t used = 1;
+    assert_int_equal(tui_logrun_read(r, b, 1 << 20, &used, &err), CB_EIO);
+    assert_non_null(strstr(err.text, "not a regular file"));
+    assert_int_equal(used, 0);
+    assert_int_equal(tui_logbuf_count(b), 0);
+    /* the events are read all the same */
+    append(dir, "events.jsonl", "{\"t\":1.0,\"event\":\"done\"}\n");
+    assert_int_equal(tui_logrun_read(r, b, 1 << 20, &used, &err), CB_EIO);
+    assert_true(has_line(b, "worker done"));
+    tui_logrun_close(&r);
+    tui_logbuf_free(&b);
+}
+
 /* A queued run's folder does not exist yet: it is watched once it appears. */
 static void test_run_dir_appears_later(void **state)
 {
@@ -700,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_run_events_and_log),
         cmocka_unit_test(test_run_truncated_and_replaced),
         cmocka_unit_test(test_run_huge_lines_and_tail),
+        cmocka_unit_test(test_run_not_a_regular_file),
         cmocka_unit_test(test_run_dir_appears_later),
         cmocka_unit_test(test_flood_10k_lines_per_second),
     };
