@@ -257,6 +257,23 @@ int tui_logbuf_get(const TuiLogBuf *b, uint64_t n, TuiLogLine *line)
 
 /* ---- searching ------------------------------------------------------------- */
 
+/* The text of an entry, remembering the last block looked up (a search
+ * walks lines of the same block one after the other). */
+typedef struct TextCache {
+    uint64_t blk;
+    const char *base;
+} TextCache;
+
+static const char *ent_text(const TuiLogBuf *b, const Ent *e, TextCache *c)
+{
+    uint64_t blk = e->pos / BLOCK_BYTES;
+    if (!c->base || blk != c->blk) {
+        c->blk = blk;
+        c->base = b->blocks[blk % b->max_blocks];
+    }
+    return c->base + e->pos % BLOCK_BYTES;
+}
+
 static unsigned char lower(unsigned char c)
 {
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
@@ -269,9 +286,13 @@ long tui_log_find(const char *hay, size_t hay_len, size_t start, const char *nee
         return -1;
     const unsigned char *h = (const unsigned char *)hay;
     const unsigned char *nd = (const unsigned char *)needle;
-    unsigned char c0 = lower(nd[0]);
-    for (size_t i = start; i + needle_len <= hay_len; i++) {
-        if (lower(h[i]) != c0)
+    unsigned char lo = lower(nd[0]);
+    int letter = lo >= 'a' && lo <= 'z';
+    size_t last = hay_len - needle_len; /* the last place a match can start */
+    for (size_t i = start; i <= last; i++) {
+        /* for a letter, c | 0x20 is lo exactly when c is lo or its upper case */
+        unsigned char c = letter ? (unsigned char)(h[i] | 0x20) : h[i];
+        if (c != lo)
             continue;
         size_t k = 1;
         while (k < needle_len && lower(h[i + k]) == lower(nd[k]))
@@ -300,13 +321,17 @@ int64_t tui_logbuf_search(const TuiLogBuf *b, uint64_t from, int backward, const
         i0 = cnt, wrap_all = 1;
     else if (!backward && i0 >= cnt)
         i0 = -1, wrap_all = 1;
+    TextCache tc = {0, NULL};
     for (int64_t k = 1; k <= cnt; k++) {
         int64_t i = backward ? i0 - k : i0 + k;
         int wrap = wrap_all || i < 0 || i >= cnt;
-        i = ((i % cnt) + cnt) % cnt;
-        TuiLogLine l;
-        tui_logbuf_get(b, b->first + (uint64_t)i, &l);
-        if (tui_log_find(l.text, l.len, 0, needle, nl) >= 0) {
+        if (i < 0)
+            i += cnt;
+        else if (i >= cnt)
+            i -= cnt;
+        size_t slot = b->head + (size_t)i; /* < 2 cap: no division in this loop */
+        const Ent *e = &b->ents[slot >= b->cap ? slot - b->cap : slot];
+        if (tui_log_find(ent_text(b, e, &tc), e->len, 0, needle, nl) >= 0) {
             if (wrapped)
                 *wrapped = wrap;
             return (int64_t)b->first + i;
