@@ -63,6 +63,7 @@ typedef struct Source {
 } Source;
 
 typedef struct LogsView {
+    TuiApp *app;          /* borrowed: outlives its views */
     TuiLogBuf *buf;
     int all;              /* every running run's log */
     int64_t run_id;       /* the run shown (one-run mode) */
@@ -322,6 +323,7 @@ static int logs_create(TuiApp *app, void **self)
     LogsView *v = calloc(1, sizeof(*v));
     if (!v)
         return CB_ENOMEM;
+    v->app = app;
     v->ino = -1;
     v->kick[0] = v->kick[1] = -1;
     v->follow = 1;
@@ -359,12 +361,14 @@ static void logs_destroy(void *self)
         return;
     drop_sources(v);
     free(v->src);
-    /* The app is being torn down when views are destroyed: its poll set goes with
-     * it, so the descriptors are only closed here. */
-    if (v->ino >= 0)
+    if (v->ino >= 0) {
+        tui_unwatch_fd(v->app, v->ino);
         close(v->ino);
-    if (v->kick[0] >= 0)
+    }
+    if (v->kick[0] >= 0) {
+        tui_unwatch_fd(v->app, v->kick[0]);
         close(v->kick[0]);
+    }
     if (v->kick[1] >= 0)
         close(v->kick[1]);
     tui_logbuf_free(&v->buf);
