@@ -257,23 +257,6 @@ int tui_logbuf_get(const TuiLogBuf *b, uint64_t n, TuiLogLine *line)
 
 /* ---- searching ------------------------------------------------------------- */
 
-/* The text of an entry, remembering the last block looked up (a search
- * walks lines of the same block one after the other). */
-typedef struct TextCache {
-    uint64_t blk;
-    const char *base;
-} TextCache;
-
-static const char *ent_text(const TuiLogBuf *b, const Ent *e, TextCache *c)
-{
-    uint64_t blk = e->pos / BLOCK_BYTES;
-    if (!c->base || blk != c->blk) {
-        c->blk = blk;
-        c->base = b->blocks[blk % b->max_blocks];
-    }
-    return c->base + e->pos % BLOCK_BYTES;
-}
-
 static unsigned char lower(unsigned char c)
 {
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
@@ -286,21 +269,117 @@ long tui_log_find(const char *hay, size_t hay_len, size_t start, const char *nee
         return -1;
     const unsigned char *h = (const unsigned char *)hay;
     const unsigned char *nd = (const unsigned char *)needle;
+    /* candidates come from memchr (vectorised) for the first byte in both cases */
     unsigned char lo = lower(nd[0]);
-    int letter = lo >= 'a' && lo <= 'z';
-    size_t last = hay_len - needle_len; /* the last place a match can start */
-    for (size_t i = start; i <= last; i++) {
-        /* for a letter, c | 0x20 is lo exactly when c is lo or its upper case */
-        unsigned char c = letter ? (unsigned char)(h[i] | 0x20) : h[i];
-        if (c != lo)
-            continue;
+    unsigned char up = lo >= 'a' && lo <= 'z' ? (unsigned char)(lo - ('a' - 'A')) : lo;
+    const unsigned char *end = h + (hay_len - needle_len) + 1; /* past the last start */
+    const unsigned char *p = h + start, *next_lo = NULL, *next_up = NULL;
+    while (p < end) {
+        if (!next_lo || next_lo < p) {
+            next_lo = memchr(p, lo, (size_t)(end - p));
+            if (!next_lo)
+                next_lo = end;
+        }
+        if (up == lo) {
+            next_up = next_lo;
+        } else if (!next_up || next_up < p) {
+            next_up = memchr(p, up, (size_t)(end - p));
+            if (!next_up)
+                next_up = end;
+        }
+        const unsigned char *q = next_lo < next_up ? next_lo : next_up;
+        if (q >= end)
+            break;
         size_t k = 1;
-        while (k < needle_len && lower(h[i + k]) == lower(nd[k]))
+        while (k < needle_len && lower(q[k]) == lower(nd[k]))
             k++;
         if (k == needle_len)
-            return (long)i;
+            return (long)(q - h);
+        p = q + 1;
     }
     return -1;
+}
+
+/* The text of the line at index i (0: the oldest kept). */
+static const char *text_at(const TuiLogBuf *b, size_t i)
+{
+    const Ent *e = ent_at(b, i);
+    return b->blocks[(e->pos / BLOCK_BYTES) % b->max_blocks] + e->pos % BLOCK_BYTES;
+}
+
+static uint64_t block_of(const TuiLogBuf *b, size_t i)
+{
+    return ent_at(b, i)->pos / BLOCK_BYTES;
+}
+
+/* The index of the line holding byte position pos, among lines lo..hi (inclusive),
+ * which hold it (positions grow with the index). */
+static size_t line_at_pos(const TuiLogBuf *b, size_t lo, size_t hi, uint64_t pos)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (ent_at(b, mid)->pos <= pos)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* The last index in [i, hi) whose line is in the same block as line i (or, backward,
+ * the first in [lo, i]). */
+static size_t block_edge(const TuiLogBuf *b, size_t lo, size_t i, size_t hi, int backward)
+{
+    uint64_t blk = block_of(b, i);
+    if (backward) {
+        size_t a = lo, z = i; /* first index with blk in [a, z] */
+        while (a < z) {
+            size_t mid = a + (z - a) / 2;
+            if (block_of(b, mid) < blk)
+                a = mid + 1;
+            else
+                z = mid;
+        }
+        return a;
+    }
+    size_t a = i, z = hi - 1; /* last index with blk in [a, z] */
+    while (a < z) {
+        size_t mid = a + (z - a + 1) / 2;
+        if (block_of(b, mid) > blk)
+            z = mid - 1;
+        else
+            a = mid;
+    }
+    return a;
+}
+
+/* The first line in [lo, hi) holding needle (backward: the last), or -1.  Lines of
+ * a block lie one after the other, each ended by its NUL (which no needle holds),
+ * so each block's run of lines is scanned as one piece of text. */
+static int64_t find_in_range(const TuiLogBuf *b, size_t lo, size_t hi, int backward,
+                             const char *needle, size_t nl)
+{
+    if (lo >= hi)
+        return -1;
+    size_t i = backward ? hi - 1 : lo;
+    for (;;) {
+        size_t first = backward ? block_edge(b, lo, i, hi, 1) : i;
+        size_t last = backward ? i : block_edge(b, lo, i, hi, 0);
+        const char *text = text_at(b, first);
+        uint64_t base = ent_at(b, first)->pos;
+        size_t len = (size_t)(ent_at(b, last)->pos + ent_at(b, last)->len - base);
+        long at = tui_log_find(text, len, 0, needle, nl);
+        if (at >= 0) {
+            if (backward) /* the last match of the piece */
+                for (long more = at; more >= 0;
+                     more = tui_log_find(text, len, (size_t)more + 1, needle, nl))
+                    at = more;
+            return (int64_t)line_at_pos(b, first, last, base + (uint64_t)at);
+        }
+        if (backward ? first == lo : last + 1 == hi)
+            return -1;
+        i = backward ? first - 1 : last + 1;
+    }
 }
 
 int64_t tui_logbuf_search(const TuiLogBuf *b, uint64_t from, int backward, const char *needle,
@@ -321,23 +400,28 @@ int64_t tui_logbuf_search(const TuiLogBuf *b, uint64_t from, int backward, const
         i0 = cnt, wrap_all = 1;
     else if (!backward && i0 >= cnt)
         i0 = -1, wrap_all = 1;
-    TextCache tc = {0, NULL};
-    for (int64_t k = 1; k <= cnt; k++) {
-        int64_t i = backward ? i0 - k : i0 + k;
-        int wrap = wrap_all || i < 0 || i >= cnt;
-        if (i < 0)
-            i += cnt;
-        else if (i >= cnt)
-            i -= cnt;
-        size_t slot = b->head + (size_t)i; /* < 2 cap: no division in this loop */
-        const Ent *e = &b->ents[slot >= b->cap ? slot - b->cap : slot];
-        if (tui_log_find(ent_text(b, e, &tc), e->len, 0, needle, nl) >= 0) {
-            if (wrapped)
-                *wrapped = wrap;
-            return (int64_t)b->first + i;
+    /* the lines after i0 to the end, then from the start to i0 itself (backward: the
+     * lines before i0 to the start, then from the end down to i0) */
+    int64_t n;
+    int wrap = wrap_all;
+    if (backward) {
+        n = find_in_range(b, 0, (size_t)i0, 1, needle, nl);
+        if (n < 0 && i0 < cnt) {
+            n = find_in_range(b, (size_t)i0, (size_t)cnt, 1, needle, nl);
+            wrap = 1;
+        }
+    } else {
+        n = find_in_range(b, (size_t)(i0 + 1), (size_t)cnt, 0, needle, nl);
+        if (n < 0 && i0 >= 0) {
+            n = find_in_range(b, 0, (size_t)i0 + 1, 0, needle, nl);
+            wrap = 1;
         }
     }
-    return -1;
+    if (n < 0)
+        return -1;
+    if (wrapped)
+        *wrapped = wrap;
+    return (int64_t)b->first + n;
 }
 
 int64_t tui_logbuf_next_level(const TuiLogBuf *b, uint64_t from, int backward,

@@ -403,6 +403,76 @@ static void test_search(void **state)
     tui_logbuf_free(&b);
 }
 
+/* The reference search: line by line in the order the contract states. */
+static int64_t naive_search(const TuiLogBuf *b, uint64_t from, int backward, const char *needle,
+                            int *wrapped)
+{
+    uint64_t first = tui_logbuf_first(b), end = tui_logbuf_end(b);
+    int64_t cnt = (int64_t)(end - first);
+    int64_t i0 = from < first ? -1 : (int64_t)(from - first);
+    if (i0 > cnt)
+        i0 = cnt;
+    int wrap_all = 0;
+    if (backward && i0 < 0)
+        i0 = cnt, wrap_all = 1;
+    else if (!backward && i0 >= cnt)
+        i0 = -1, wrap_all = 1;
+    for (int64_t k = 1; k <= cnt; k++) {
+        int64_t i = backward ? i0 - k : i0 + k;
+        int wrap = wrap_all || i < 0 || i >= cnt;
+        i = ((i % cnt) + cnt) % cnt;
+        TuiLogLine l;
+        assert_int_equal(tui_logbuf_get(b, first + (uint64_t)i, &l), 0);
+        if (strcasestr(l.text, needle)) {
+            *wrapped = wrap;
+            return (int64_t)first + i;
+        }
+    }
+    *wrapped = 0;
+    return -1;
+}
+
+/* Search scans each block's lines as one piece of text: compared with the
+ * line-by-line reference on random lines (long ones crossing blocks, lines
+ * dropped by both caps), random needles, directions and starting lines. */
+static void test_search_matches_reference(void **state)
+{
+    (void)state;
+    srand(12345);
+    for (int round = 0; round < 6; round++) {
+        TuiLogBuf *b = new_buf(round % 2 ? 300 : 5000, 1 << 20);
+        char *line = malloc(12000);
+        assert_non_null(line);
+        int lines = 200 + rand() % 2000;
+        for (int n = 0; n < lines; n++) {
+            int len = rand() % 8 == 0 ? rand() % 11000 : rand() % 120;
+            for (int i = 0; i < len; i++) {
+                static const char alpha[] = "abcABC xyz\x1b\xc3\xa9";
+                line[i] = alpha[rand() % (int)(sizeof alpha - 1)];
+            }
+            assert_int_equal(tui_logbuf_add(b, 1, TUI_LOG_INFO, line, (size_t)len, 0), 0);
+        }
+        free(line);
+        static const char *const needles[] = {"a", "Ab", "cab", "xyzx", "^[a", "bbbbbb", "C x",
+                                              "\xc3\xa9" "A", "q", "[line cut"};
+        uint64_t first = tui_logbuf_first(b), end = tui_logbuf_end(b);
+        for (int q = 0; q < 300; q++) {
+            const char *nd = needles[rand() % (int)(sizeof needles / sizeof needles[0])];
+            uint64_t from = first + (uint64_t)(rand() % (int)(end - first + 4));
+            if (q % 50 == 0)
+                from = first ? first - 1 : 0;
+            int back = rand() % 2, w1 = -1, w2 = -1;
+            int64_t got = tui_logbuf_search(b, from, back, nd, &w1);
+            int64_t want = naive_search(b, from, back, nd, &w2);
+            if (got != want || (want >= 0 && w1 != w2))
+                fail_msg("round %d: \"%s\" from %llu %s: got %lld (wrapped %d), want %lld (%d)",
+                         round, nd, (unsigned long long)from, back ? "up" : "down",
+                         (long long)got, w1, (long long)want, w2);
+        }
+        tui_logbuf_free(&b);
+    }
+}
+
 static void test_error_navigation(void **state)
 {
     (void)state;
@@ -722,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_many_lines_fast),
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_search),
+        cmocka_unit_test(test_search_matches_reference),
         cmocka_unit_test(test_error_navigation),
         cmocka_unit_test(test_run_events_and_log),
         cmocka_unit_test(test_run_truncated_and_replaced),
