@@ -7,4 +7,10 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/tui.h \
 	src/tui/app_int.h \
 	src/tui/data.c
+src_tui_libcbtui_a_SOURCES += \
+	src/tui/query.h \
+	src/tui/query.c \
+	src/tui/runtable.h \
+	src/tui/runtable.c \
+	src/tui/view_runs.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
