@@ -6,7 +6,10 @@ noinst_LIBRARIES += src/tui/libcbtui.a
 src_tui_libcbtui_a_SOURCES = \
 	src/tui/tui.h \
 	src/tui/app_int.h \
-	src/tui/data.c
+	src/tui/data.c \
+	src/tui/app.c \
+	src/tui/term.c \
+	src/tui/view_help.c
 src_tui_libcbtui_a_SOURCES += \
 	src/tui/query.h \
 	src/tui/query.c \
