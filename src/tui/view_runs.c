@@ -103,7 +103,7 @@ static void make_hint(RunsView *v, const CbConfig *cfg)
         {CB_REQ_RERUN, "rerun"},     {CB_REQ_EDIT, "edit"},       {CB_REQ_FILTER, "filter"},
         {CB_REQ_SORT, "sort"},       {CB_REQ_TOGGLE_MARK, "mark"}, {CB_REQ_COMPARE, "compare"},
         {CB_REQ_CHART, "chart"},     {CB_REQ_LOGS, "logs"},       {CB_REQ_COLUMNS, "columns"},
-        {CB_REQ_NEXT_PANE, "panes"}, {CB_REQ_HELP, "help"},
+        {CB_REQ_NEXT_PANE, "panes"},
     };
     size_t used = 0;
     v->hint[0] = '\0';
@@ -268,11 +268,11 @@ static attr_t cell_attr(RunsView *v, TuiApp *app, size_t row, int col, attr_t ba
     return base;
 }
 
-static int col_width(const TuiRtColumn *c, int id)
+static int col_width(const RunsView *v, const TuiRtColumn *c, int id)
 {
     int w = c->width;
-    if (id == TUI_RT_COL_STATUS && w < 14)
-        w = 14; /* "verifying 100%" */
+    if (id == TUI_RT_COL_STATUS && v->active && w < 14)
+        w = 14; /* room for "verifying 100%" while runs are live */
     if (id == TUI_RT_COL_DURATION && w < 6)
         w = 6;
     return w < 1 ? 1 : w;
@@ -321,6 +321,13 @@ static void draw_pane(RunsView *v, TuiApp *app, TuiRect r)
     const CbExperimentInfo *chosen =
         v->exp_cursor > 0 && v->exp_cursor <= app->n_experiments ? &app->experiments[v->exp_cursor - 1]
                                                                  : NULL;
+    if (!chosen) {
+        /* "all": the anchor of the cursor run's experiment */
+        const CbRunInfo *run = tui_run(app, tui_runtable_cursor_id(v->rt));
+        for (size_t i = 0; run && run->experiment && i < app->n_experiments; i++)
+            if (app->experiments[i].name && strcmp(app->experiments[i].name, run->experiment) == 0)
+                chosen = &app->experiments[i];
+    }
     int foot = lines >= 8 ? 2 : 0;
     lines -= foot;
     size_t n = app->n_experiments + 1;
@@ -368,8 +375,7 @@ static void draw_pane(RunsView *v, TuiApp *app, TuiRect r)
         tui_fill(app, y, r.x, w, head);
         tui_text(app, y, r.x + 1, w - 1, head, "anchor");
         tui_fill(app, y + 1, r.x, w, norm);
-        const char *an = chosen ? (chosen->anchor_name ? chosen->anchor_name : "none")
-                                : "(choose an experiment)";
+        const char *an = chosen ? (chosen->anchor_name ? chosen->anchor_name : "none") : "-";
         tui_text(app, y + 1, r.x + 1, w - 1, norm, an);
     }
     attr_t border = tui_attr(app, CB_AREA_BORDER);
@@ -403,29 +409,38 @@ static void draw_footer(RunsView *v, TuiApp *app, int y, int x, int w)
     const TuiRtColumn *sc = tui_runtable_column(v->rt, scol);
     size_t marked;
     tui_marked(app, &marked);
-    char right[160];
-    int maxp = tui_runtable_max_points(v->rt);
-    char point[32] = "";
-    if (maxp > 1 && snprintf(point, sizeof point, "  point %d/%d", tui_runtable_point(v->rt) + 1,
-                             maxp) < 0)
-        point[0] = '\0';
-    char marks[32] = "";
-    if (marked && snprintf(marks, sizeof marks, "  %zu marked", marked) < 0)
-        marks[0] = '\0';
-    if (snprintf(right, sizeof right, "sort %s %s%s  fields: %s%s", sc ? sc->name : "?",
-                 sdesc ? "desc" : "asc", point, tui_runtable_diff(v->rt) ? "differing" : "all",
-                 marks) < 0)
-        right[0] = '\0';
-    int rw = tui_width(right);
+    int maxp = tui_runtable_max_points(v->rt), point = tui_runtable_point(v->rt) + 1;
+    int diff = tui_runtable_diff(v->rt);
+    const char *sname = sc ? sc->name : "?";
+    /* The long form, else a short one when the table is narrow. */
+    char right[2][160];
+    char pt[2][32] = {"", ""}, mk[2][32] = {"", ""};
+    if (maxp > 1 && (snprintf(pt[0], sizeof pt[0], "  point %d/%d", point, maxp) < 0 ||
+                     snprintf(pt[1], sizeof pt[1], " p%d/%d", point, maxp) < 0))
+        pt[0][0] = pt[1][0] = '\0';
+    if (marked && (snprintf(mk[0], sizeof mk[0], "  %zu marked", marked) < 0 ||
+                   snprintf(mk[1], sizeof mk[1], " %zu marked", marked) < 0))
+        mk[0][0] = mk[1][0] = '\0';
+    if (snprintf(right[0], sizeof right[0], "sort %s %s%s  fields: %s%s", sname,
+                 sdesc ? "desc" : "asc", pt[0], diff ? "differing" : "all", mk[0]) < 0)
+        right[0][0] = '\0';
+    if (snprintf(right[1], sizeof right[1], "%s %s%s%s", sname, sdesc ? "desc" : "asc", pt[1],
+                 mk[1]) < 0)
+        right[1][0] = '\0';
     const char *q = tui_runtable_query(v->rt);
     const char *exp = tui_runtable_experiment(v->rt);
     char left[96];
     if (snprintf(left, sizeof left, "%zu of %zu runs%s", tui_runtable_n_rows(v->rt),
                  tui_runtable_total(v->rt), exp ? " in " : "") < 0)
         left[0] = '\0';
+    int lmin = tui_width(left) + (exp ? 6 : 0) + 2;
+    const char *rt = right[0];
+    if (tui_width(rt) + lmin + 3 > w)
+        rt = right[1];
+    int rw = tui_width(rt);
     int lx = x + 1, lw = w - 1;
     if (rw + 4 < w) {
-        tui_text(app, y, x + w - rw - 1, rw, a, right);
+        tui_text(app, y, x + w - rw - 1, rw, a, rt);
         lw = w - rw - 4;
     }
     int used = tui_text(app, y, lx, lw, a, left);
@@ -469,14 +484,18 @@ static void draw_table(RunsView *v, TuiApp *app, TuiRect r)
         if (i == n_fixed && v->hscroll > 0 && x < right)
             tui_glyph(app, r.y, x - 1, head, "\u00ab", '<');
         const TuiRtColumn *c = tui_runtable_column(v->rt, cols[i]);
-        int w = col_width(c, cols[i]);
+        int w = col_width(v, c, cols[i]);
         if (x >= right) {
             v->hscroll_more = 1;
             break;
         }
         int avail = right - x < w ? right - x : w;
-        if (avail < w)
+        if (avail < w) {
             v->hscroll_more = 1;
+            /* a column cut short is left for scrolling, unless nothing else would show */
+            if (i > n_fixed || (i == n_fixed && avail < 4))
+                break;
+        }
         if (c->numeric)
             tui_text_right(app, r.y, x, avail, head, c->title);
         else
