@@ -13,6 +13,7 @@
 #include "tui/runtable.h"
 #include "tui/tui.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ typedef struct RunsView {
     /* geometry of the last draw, for clicks */
     TuiRect pane_rect, table_rect;
     int pane_shown;
+    int pane_lines;        /* list lines of the pane at the last draw */
     Hit hits[MAX_HIT];
     int n_hits;
     char hint[HINT_MAX];
@@ -330,6 +332,7 @@ static void draw_pane(RunsView *v, TuiApp *app, TuiRect r)
     }
     int foot = lines >= 8 ? 2 : 0;
     lines -= foot;
+    v->pane_lines = lines;
     size_t n = app->n_experiments + 1;
     if (v->exp_cursor >= n)
         v->exp_cursor = n - 1;
@@ -645,6 +648,69 @@ static void columns_done(void *ctx, TuiApp *app, const char *text)
     tui_dirty(app);
 }
 
+/* Writes one CSV field (RFC 4180: quoted when it holds a comma, a quote or
+ * a line break; quotes doubled). */
+static int csv_field(FILE *fp, const char *t)
+{
+    if (!strpbrk(t, ",\"\r\n"))
+        return fputs(t, fp) < 0 ? -1 : 0;
+    if (fputc('"', fp) == EOF)
+        return -1;
+    for (; *t; t++)
+        if ((*t == '"' && fputc('"', fp) == EOF) || fputc(*t, fp) == EOF)
+            return -1;
+    return fputc('"', fp) == EOF ? -1 : 0;
+}
+
+/* Writes the rows shown, in order, with the columns shown (numbers in full,
+ * missing values empty) to path ("~/" is $HOME). */
+static void export_done(void *ctx, TuiApp *app, const char *text)
+{
+    RunsView *v = ctx;
+    if (!text || !*text)
+        return;
+    char path[4096];
+    const char *home = getenv("HOME");
+    int w = strncmp(text, "~/", 2) == 0 && home ? snprintf(path, sizeof path, "%s/%s", home, text + 2)
+                                                : snprintf(path, sizeof path, "%s", text);
+    if (w < 0 || (size_t)w >= sizeof path) {
+        tui_message(app, 1, "export: the path is too long");
+        return;
+    }
+    FILE *fp = fopen(path, "w");
+    if (!fp) {
+        tui_message(app, 1, "export: cannot write %s: %s", path, strerror(errno));
+        return;
+    }
+    const int *cols;
+    size_t nc = tui_runtable_visible(v->rt, &cols), nr = tui_runtable_n_rows(v->rt);
+    int bad = 0;
+    for (size_t c = 0; c < nc && !bad; c++)
+        bad = (c && fputc(',', fp) == EOF) ||
+              csv_field(fp, tui_runtable_column(v->rt, cols[c])->name) < 0;
+    bad = bad || fputc('\n', fp) == EOF;
+    for (size_t r = 0; r < nr && !bad; r++) {
+        for (size_t c = 0; c < nc && !bad; c++) {
+            const TuiRtColumn *col = tui_runtable_column(v->rt, cols[c]);
+            double x = tui_runtable_number(v->rt, r, cols[c]);
+            char num[40];
+            const char *t = tui_runtable_cell(v->rt, r, cols[c]);
+            if (col->numeric)
+                t = isfinite(x) && snprintf(num, sizeof num, "%.10g", x) > 0 ? num : "";
+            else if (strcmp(t, "-") == 0 && isnan(x))
+                t = "";
+            bad = (c && fputc(',', fp) == EOF) || csv_field(fp, t) < 0;
+        }
+        bad = bad || fputc('\n', fp) == EOF;
+    }
+    if (fclose(fp) != 0)
+        bad = 1;
+    if (bad)
+        tui_message(app, 1, "export: writing %s failed: %s", path, strerror(errno));
+    else
+        tui_message(app, 0, "%zu runs written to %s", nr, path);
+}
+
 /* Sorts by the next shown column (s), from the one sorted by now. */
 static void sort_next(RunsView *v, TuiApp *app)
 {
@@ -774,6 +840,10 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
                        tui_runtable_columns_spec(v->rt), columns_done, v) < 0)
             tui_message(app, 1, "a question is open already");
         return 1;
+    case CB_REQ_EXPORT:
+        if (tui_prompt(app, "export the rows shown as CSV to", "runs.csv", export_done, v) < 0)
+            tui_message(app, 1, "a question is open already");
+        return 1;
     case CB_REQ_DIFF_FIELDS:
         tui_runtable_set_diff(v->rt, !tui_runtable_diff(v->rt));
         v->hscroll = 0;
@@ -877,7 +947,8 @@ static void mouse(RunsView *v, TuiApp *app, const TuiEvent *ev)
     if (v->pane_shown && ev->x >= v->pane_rect.x && ev->x < v->pane_rect.x + v->pane_rect.w) {
         int line = ev->y - v->pane_rect.y - 1;
         v->pane = 1;
-        if (line >= 0)
+        if (line >= 0 && line < v->pane_lines &&
+            v->exp_top + (size_t)line <= app->n_experiments)
             move_pane(v, app, (long)v->exp_top + line, 1);
         tui_dirty(app);
         return;
