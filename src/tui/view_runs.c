@@ -570,9 +570,13 @@ static void draw(void *self, TuiApp *app, TuiRect area)
     /* The pane shows when the table keeps TABLE_MIN columns beside it, or when it has the keys. */
     int pw = 0;
     for (size_t i = 0; i < app->n_experiments; i++) {
-        int w = app->experiments[i].name ? tui_width(app->experiments[i].name) : 1;
-        if (w + 12 > pw)
-            pw = w + 12;
+        const CbExperimentInfo *e = &app->experiments[i];
+        char counts[48];
+        int cw = snprintf(counts, sizeof counts, "%lld/%lld", (long long)e->done,
+                          (long long)e->runs);
+        int w = (e->name ? tui_width(e->name) : 1) + (cw > 0 ? cw : 0) + 4;
+        if (w > pw)
+            pw = w;
     }
     if (pw < PANE_MIN)
         pw = PANE_MIN;
