@@ -804,6 +804,13 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
         v->pane = 1;
         tui_dirty(app);
         return 1;
+    case CB_REQ_BACK:
+        /* from the experiments pane back to the table; else the app's meaning */
+        if (!v->pane)
+            return 0;
+        v->pane = 0;
+        tui_dirty(app);
+        return 1;
     case CB_REQ_SELECT:
         if (v->pane) {
             v->pane = 0;
@@ -823,7 +830,7 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
         tui_message(app, 0, "no run is marked");
         return 1;
     case CB_REQ_FILTER:
-        if (tui_prompt(app, "filter (e.g. codec:engine status:done bd<-5; empty: all)",
+        if (tui_prompt(app, "filter (e.g. status:done bd<-5)",
                        tui_runtable_query(v->rt), filter_done, v) < 0)
             tui_message(app, 1, "a question is open already");
         return 1;
@@ -840,7 +847,7 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
         return 1;
     }
     case CB_REQ_COLUMNS:
-        if (tui_prompt(app, "columns (names in order, +name / -name, default, all, fields)",
+        if (tui_prompt(app, "columns (names, +name, -name, default, all)",
                        tui_runtable_columns_spec(v->rt), columns_done, v) < 0)
             tui_message(app, 1, "a question is open already");
         return 1;
