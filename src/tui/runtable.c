@@ -1241,6 +1241,7 @@ int tui_runtable_load(TuiRunTable *rt, const TuiRtInput *in, CbError *err)
         r->run.status = ri->status;
         r->run.started = ri->started;
         r->run.finished = ri->finished;
+        r->run.cancel_requested = ri->cancel_requested;
         r->recipe = ri->recipe_hash ? find_recipe(rt->recipes, rt->n_recipes, ri->recipe_hash) : -1;
         /* points and runs are both by id: walk them together */
         while (pi < rt->n_points && rt->points[pi].run_id < ri->id)

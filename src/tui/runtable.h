@@ -72,6 +72,7 @@ typedef struct TuiRtRun {
     CbRunStatus status;
     double started, finished; /**< Unix seconds, NAN when not yet */
     int n_points;
+    int cancel_requested;     /**< a cancel was asked and the runner has not acted yet */
 } TuiRtRun;
 
 /** What tui_runtable_load reads (borrowed for the call). */

@@ -239,7 +239,7 @@ static const char *cell_now(RunsView *v, TuiApp *app, size_t row, int col, doubl
     int live = r && (r->status == CB_RUN_RUNNING || r->status == CB_RUN_VERIFYING);
     if (live && col == TUI_RT_COL_STATUS) {
         const TuiProgress *p = tui_progress(app, r->id);
-        const char *name = cb_run_status_name(r->status);
+        const char *name = r->cancel_requested ? "cancelling" : cb_run_status_name(r->status);
         if (p && isfinite(p->fraction)) {
             if (snprintf(buf, size, "%s %3d%%", name, (int)lround(p->fraction * 100)) > 0)
                 return buf;

@@ -103,6 +103,7 @@ static int setup(void **state)
     f->runs[4] = make_run(5, "other", "Dct", "cccc", "engine", CB_RUN_FAILED, NAN, NULL);
     f->runs[5] = make_run(6, "demo", "broken", "dddd", "engine", CB_RUN_QUEUED, -7.5, NULL);
     f->runs[4].reason = (char *)"worker killed by signal 9";
+    f->runs[3].cancel_requested = 1;
     f->n_runs = 6;
     add_points(f, 1, 2, 800);
     add_points(f, 2, 3, 600);
@@ -192,6 +193,10 @@ static void test_cells(void **state)
     assert_string_equal(tui_runtable_cell(rt, 3, TUI_RT_COL_KBPS), "-");
     assert_string_equal(tui_runtable_cell(rt, 0, TUI_RT_COL_DURATION), "10.0s");
     assert_string_equal(tui_runtable_cell(rt, 3, TUI_RT_COL_DURATION), "1m40s"); /* running: so far */
+    assert_true(tui_runtable_row(rt, 3)->cancel_requested);
+    assert_false(tui_runtable_row(rt, 2)->cancel_requested);
+    assert_int_equal(tui_runtable_row(rt, 3)->status, CB_RUN_RUNNING);
+    assert_true(isnan(tui_runtable_row(rt, 5)->started));
     assert_string_equal(tui_runtable_cell(rt, 5, TUI_RT_COL_DURATION), "-");     /* queued */
     assert_string_equal(tui_runtable_cell(rt, 1, TUI_RT_COL_TAGS), "best,keep");
     assert_string_equal(tui_runtable_cell(rt, 1, TUI_RT_COL_FPS), "50.0");
