@@ -28,9 +28,9 @@ typedef struct Term {
     int negate;
     int id;
     int list;
-    char *value;   /* text operand (OP_ANY, OP_CONTAINS, OP_EQ_TEXT) */
-    double num;    /* numeric operand */
-    double tol;    /* OP_EQ / OP_NE: half a unit of the last digit typed */
+    char *value; /* text operand (OP_ANY, OP_CONTAINS, OP_EQ_TEXT) */
+    double num;  /* numeric operand */
+    double tol;  /* OP_EQ / OP_NE: half a unit of the last digit typed */
 } Term;
 
 typedef struct Clause {
@@ -132,7 +132,8 @@ static int next_token(const char **p, Token *t, CbError *err)
         t->quote_at = t->len;
     *p = s;
     if (quoted) {
-        int rc = cb_error_set(err, CB_EINVAL, "%.*s: the quote is not closed", (int)t->raw_len, t->raw);
+        int rc =
+            cb_error_set(err, CB_EINVAL, "%.*s: the quote is not closed", (int)t->raw_len, t->raw);
         free(t->text);
         t->text = NULL;
         return rc;
@@ -277,19 +278,15 @@ static int make_term(const TuiQuerySchema *sc, const Token *t, Term *term, CbErr
         case OP_LE:
         case OP_GT:
         case OP_GE:
-            return cb_error_set(err, CB_EINVAL,
-                                "%.*s: %s is text and '%.*s' compares numbers (use %s:%s)",
-                                (int)t->raw_len, t->raw, f->name, (int)oplen, opname, f->name,
-                                value);
-        case OP_EQ:
-            op = OP_EQ_TEXT;
-            break;
+            return cb_error_set(
+                err, CB_EINVAL, "%.*s: %s is text and '%.*s' compares numbers (use %s:%s)",
+                (int)t->raw_len, t->raw, f->name, (int)oplen, opname, f->name, value);
+        case OP_EQ: op = OP_EQ_TEXT; break;
         case OP_NE:
             op = OP_EQ_TEXT;
             term->negate = !term->negate;
             break;
-        default:
-            break;
+        default: break;
         }
         if (f->choices && !choice_ok(f->choices, value, op == OP_EQ_TEXT))
             return choice_error(f, t, value, err);
@@ -329,9 +326,9 @@ void tui_query_free(TuiQuery **q)
 
 static int is_or(const Token *t)
 {
-    return t->quote_at == t->len && (ci_equal_n(t->text, t->len, "or", 2) ||
-                                     (t->len == 1 && t->text[0] == '|') ||
-                                     (t->len == 2 && t->text[0] == '|' && t->text[1] == '|'));
+    return t->quote_at == t->len &&
+           (ci_equal_n(t->text, t->len, "or", 2) || (t->len == 1 && t->text[0] == '|') ||
+            (t->len == 2 && t->text[0] == '|' && t->text[1] == '|'));
 }
 
 int tui_query_parse(const char *text, const TuiQuerySchema *schema, TuiQuery **out, CbError *err)
@@ -458,26 +455,13 @@ static int term_holds(const Term *t, const TuiQueryAccess *a, size_t row)
         if (isnan(v))
             break;
         switch (t->op) {
-        case OP_LT:
-            r = v < t->num;
-            break;
-        case OP_LE:
-            r = v <= t->num;
-            break;
-        case OP_GT:
-            r = v > t->num;
-            break;
-        case OP_GE:
-            r = v >= t->num;
-            break;
-        case OP_EQ:
-            r = fabs(v - t->num) <= t->tol;
-            break;
-        case OP_NE:
-            r = !(fabs(v - t->num) <= t->tol);
-            break;
-        default:
-            break;
+        case OP_LT: r = v < t->num; break;
+        case OP_LE: r = v <= t->num; break;
+        case OP_GT: r = v > t->num; break;
+        case OP_GE: r = v >= t->num; break;
+        case OP_EQ: r = fabs(v - t->num) <= t->tol; break;
+        case OP_NE: r = !(fabs(v - t->num) <= t->tol); break;
+        default: break;
         }
     }
     }

@@ -39,19 +39,19 @@ typedef enum TuiQueryKind {
 } TuiQueryKind;
 
 typedef struct TuiQueryField {
-    const char *name;            /**< matched ASCII case-insensitively */
+    const char *name; /**< matched ASCII case-insensitively */
     TuiQueryKind kind;
-    int id;                      /**< handed back to the accessor */
-    int list;                    /**< text is a comma-separated list (tags): `:=` matches an element */
-    const char *const *choices;  /**< NULL-terminated allowed values (a value must be part of one),
-                                      or NULL: any */
+    int id;   /**< handed back to the accessor */
+    int list; /**< text is a comma-separated list (tags): `:=` matches an element */
+    const char *const *choices; /**< NULL-terminated allowed values (a value must be part of one),
+                                     or NULL: any */
 } TuiQueryField;
 
 typedef struct TuiQuerySchema {
     const TuiQueryField *fields; /**< borrowed during tui_query_parse only */
     size_t n_fields;
-    int any_id;                  /**< the text field a bare word searches */
-    const char *names;           /**< the field names listed in an "unknown field" error */
+    int any_id;        /**< the text field a bare word searches */
+    const char *names; /**< the field names listed in an "unknown field" error */
 } TuiQuerySchema;
 
 /** How a row's values are read during tui_query_match. */

@@ -34,8 +34,8 @@ enum {
 #define MAX_FIELDS 512
 /* Widest a column grows to (cells are cut with an ellipsis when drawn). */
 #define FIELD_WIDTH_CAP 16
-#define FIELDS_MARK (-1)
-#define ARENA_BLOCK 65536
+#define FIELDS_MARK     (-1)
+#define ARENA_BLOCK     65536
 
 typedef struct Builtin {
     const char *name, *title;
@@ -67,7 +67,7 @@ static const char *const DEFAULT_SPEC =
     "id status recipe experiment codec clip kbps psnr ssim bd bdpsnr fps duration fields frames "
     "tags created";
 
-static const char *const STATUS_NAMES[] = {"queued", "running", "verifying", "done",
+static const char *const STATUS_NAMES[] = {"queued", "running",   "verifying",   "done",
                                            "failed", "cancelled", "interrupted", NULL};
 
 /* Query names beyond the columns' own. */
@@ -135,7 +135,7 @@ static const char *arena_dup(Arena *a, const char *s, size_t n)
 /* ---- recipes, fields ------------------------------------------------------- */
 
 typedef struct FlatVal {
-    int field;  /* index into the field registry */
+    int field; /* index into the field registry */
     char *text;
     double num; /* NAN unless a JSON number */
 } FlatVal;
@@ -144,8 +144,8 @@ typedef struct Recipe {
     char *hash;
     FlatVal *vals; /* by field ascending */
     size_t n;
-    int seen;      /* used by a run shown (diff computation scratch) */
-    int taken;     /* moved to the next load's cache */
+    int seen;  /* used by a run shown (diff computation scratch) */
+    int taken; /* moved to the next load's cache */
 } Recipe;
 
 typedef struct Field {
@@ -223,8 +223,7 @@ static int is_builtin_name(const char *name)
     for (size_t i = 0; i < N_ALIASES; i++)
         if (strcmp(QUERY_ALIASES[i].name, name) == 0)
             return 1;
-    return strcmp(name, "fields") == 0 || strcmp(name, "default") == 0 ||
-           strcmp(name, "all") == 0;
+    return strcmp(name, "fields") == 0 || strcmp(name, "default") == 0 || strcmp(name, "all") == 0;
 }
 
 /* The registry index of path (registered when new); -1 past MAX_FIELDS or out of memory. */
@@ -299,8 +298,7 @@ static const char *scalar_text(const json_t *v, char *out, size_t size, double *
 {
     *num = NAN;
     switch (json_typeof(v)) {
-    case JSON_STRING:
-        return json_string_value(v);
+    case JSON_STRING: return json_string_value(v);
     case JSON_INTEGER:
         *num = (double)json_integer_value(v);
         if (snprintf(out, size, "%lld", (long long)json_integer_value(v)) < 0)
@@ -311,14 +309,10 @@ static const char *scalar_text(const json_t *v, char *out, size_t size, double *
         if (snprintf(out, size, "%.6g", json_real_value(v)) < 0)
             return "?";
         return out;
-    case JSON_TRUE:
-        return "true";
-    case JSON_FALSE:
-        return "false";
-    case JSON_NULL:
-        return "null";
-    default:
-        return NULL;
+    case JSON_TRUE: return "true";
+    case JSON_FALSE: return "false";
+    case JSON_NULL: return "null";
+    default: return NULL;
     }
 }
 
@@ -333,8 +327,8 @@ static void flatten(FlatCtx *c, const json_t *v, char *path, size_t plen, size_t
         json_t *sub;
         json_object_foreach((json_t *)v, key, sub)
         {
-            if (depth == 0 && (strcmp(key, "name") == 0 || strcmp(key, "note") == 0 ||
-                               strcmp(key, "codec") == 0))
+            if (depth == 0 &&
+                (strcmp(key, "name") == 0 || strcmp(key, "note") == 0 || strcmp(key, "codec") == 0))
                 continue;
             int w = snprintf(path + plen, pcap - plen, "%s%s", plen ? "." : "", key);
             if (w < 0 || (size_t)w >= pcap - plen)
@@ -490,16 +484,11 @@ static const char *q_text(const void *ctx, size_t run, int id)
     const TuiRunTable *rt = ctx;
     const Row *r = &rt->runs[run];
     switch (id) {
-    case Q_ANY:
-        return r->any;
-    case Q_INPUT:
-        return r->input;
-    case Q_REASON:
-        return r->reason;
-    case Q_ORIGIN:
-        return r->origin;
-    default:
-        return id >= 0 && (size_t)id < rt->n_cols ? cell_text(rt, run, id) : NULL;
+    case Q_ANY: return r->any;
+    case Q_INPUT: return r->input;
+    case Q_REASON: return r->reason;
+    case Q_ORIGIN: return r->origin;
+    default: return id >= 0 && (size_t)id < rt->n_cols ? cell_text(rt, run, id) : NULL;
     }
 }
 
@@ -508,12 +497,9 @@ static double q_number(const void *ctx, size_t run, int id)
     const TuiRunTable *rt = ctx;
     const Row *r = &rt->runs[run];
     switch (id) {
-    case Q_PARENT:
-        return r->parent;
-    case Q_POINTS:
-        return (double)r->run.n_points;
-    default:
-        return id >= 0 && (size_t)id < rt->n_cols ? cell_num(rt, run, id) : NAN;
+    case Q_PARENT: return r->parent;
+    case Q_POINTS: return (double)r->run.n_points;
+    default: return id >= 0 && (size_t)id < rt->n_cols ? cell_num(rt, run, id) : NAN;
     }
 }
 

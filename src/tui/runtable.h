@@ -41,12 +41,12 @@ enum {
     TUI_RT_COL_CODEC,
     TUI_RT_COL_CLIP,
     TUI_RT_COL_FRAMES,
-    TUI_RT_COL_KBPS,   /**< at the chosen rate point */
-    TUI_RT_COL_PSNR,   /**< PSNR-Y (mean of frames) at the chosen rate point */
-    TUI_RT_COL_SSIM,   /**< at the chosen rate point */
-    TUI_RT_COL_BD,     /**< BD-rate against the anchor, % */
-    TUI_RT_COL_BDPSNR, /**< BD-PSNR against the anchor, dB */
-    TUI_RT_COL_FPS,    /**< encode frames per second, mean over points */
+    TUI_RT_COL_KBPS,     /**< at the chosen rate point */
+    TUI_RT_COL_PSNR,     /**< PSNR-Y (mean of frames) at the chosen rate point */
+    TUI_RT_COL_SSIM,     /**< at the chosen rate point */
+    TUI_RT_COL_BD,       /**< BD-rate against the anchor, % */
+    TUI_RT_COL_BDPSNR,   /**< BD-PSNR against the anchor, dB */
+    TUI_RT_COL_FPS,      /**< encode frames per second, mean over points */
     TUI_RT_COL_DURATION, /**< finished - started (running: so far), seconds */
     TUI_RT_COL_TAGS,
     TUI_RT_COL_CREATED,
@@ -72,18 +72,18 @@ typedef struct TuiRtRun {
     CbRunStatus status;
     double started, finished; /**< Unix seconds, NAN when not yet */
     int n_points;
-    int cancel_requested;     /**< a cancel was asked and the runner has not acted yet */
+    int cancel_requested; /**< a cancel was asked and the runner has not acted yet */
 } TuiRtRun;
 
 /** What tui_runtable_load reads (borrowed for the call). */
 typedef struct TuiRtInput {
-    const CbRunInfo *runs;          /**< by id ascending */
+    const CbRunInfo *runs; /**< by id ascending */
     size_t n_runs;
-    const CbPointSummary *points;   /**< by (run_id, idx) */
+    const CbPointSummary *points; /**< by (run_id, idx) */
     size_t n_points;
-    const CbRecipeText *recipes;    /**< by hash */
+    const CbRecipeText *recipes; /**< by hash */
     size_t n_recipes;
-    double now;                     /**< Unix seconds: running durations */
+    double now; /**< Unix seconds: running durations */
 } TuiRtInput;
 
 typedef struct TuiRunTable TuiRunTable;

@@ -21,11 +21,11 @@
 #include <time.h>
 
 /* Widest the experiments pane grows, and the narrowest table beside it. */
-#define PANE_MAX 30
-#define PANE_MIN 16
+#define PANE_MAX  30
+#define PANE_MIN  16
 #define TABLE_MIN 56
 /* Columns between cells, and the mark column at the left. */
-#define GAP 2
+#define GAP    2
 #define MARK_W 2
 /* Rows the wheel moves. */
 #define WHEEL_ROWS 3
@@ -41,19 +41,19 @@ typedef struct Hit {
 typedef struct RunsView {
     TuiRunTable *rt;
     int loaded;
-    int pane;              /* 1: the experiments pane has the keys */
-    size_t exp_cursor;     /* 0: all; i: app->experiments[i - 1] */
+    int pane;          /* 1: the experiments pane has the keys */
+    size_t exp_cursor; /* 0: all; i: app->experiments[i - 1] */
     size_t exp_top;
-    char *exp_name;        /* the chosen experiment, kept by name across reloads */
-    size_t top;            /* first table row shown */
-    size_t hscroll;        /* first scrolling column shown (index among the scrolling ones) */
-    int hscroll_more;      /* the last draw cut columns on the right */
-    int page;              /* table rows shown at the last draw */
-    int active;            /* queued, running or verifying runs at the last reload */
+    char *exp_name;   /* the chosen experiment, kept by name across reloads */
+    size_t top;       /* first table row shown */
+    size_t hscroll;   /* first scrolling column shown (index among the scrolling ones) */
+    int hscroll_more; /* the last draw cut columns on the right */
+    int page;         /* table rows shown at the last draw */
+    int active;       /* queued, running or verifying runs at the last reload */
     /* geometry of the last draw, for clicks */
     TuiRect pane_rect, table_rect;
     int pane_shown;
-    int pane_lines;        /* list lines of the pane at the last draw */
+    int pane_lines; /* list lines of the pane at the last draw */
     Hit hits[MAX_HIT];
     int n_hits;
     char hint[HINT_MAX];
@@ -102,9 +102,9 @@ static void make_hint(RunsView *v, const CbConfig *cfg)
         CbRequest req;
         const char *word;
     } H[] = {
-        {CB_REQ_RERUN, "rerun"},     {CB_REQ_EDIT, "edit"},       {CB_REQ_FILTER, "filter"},
+        {CB_REQ_RERUN, "rerun"},     {CB_REQ_EDIT, "edit"},        {CB_REQ_FILTER, "filter"},
         {CB_REQ_SORT, "sort"},       {CB_REQ_TOGGLE_MARK, "mark"}, {CB_REQ_COMPARE, "compare"},
-        {CB_REQ_CHART, "chart"},     {CB_REQ_LOGS, "logs"},       {CB_REQ_COLUMNS, "columns"},
+        {CB_REQ_CHART, "chart"},     {CB_REQ_LOGS, "logs"},        {CB_REQ_COLUMNS, "columns"},
         {CB_REQ_NEXT_PANE, "panes"},
     };
     size_t used = 0;
@@ -217,15 +217,11 @@ static void reload(RunsView *v, TuiApp *app)
 static CbColorArea status_area(CbRunStatus st)
 {
     switch (st) {
-    case CB_RUN_QUEUED:
-        return CB_AREA_QUEUED;
+    case CB_RUN_QUEUED: return CB_AREA_QUEUED;
     case CB_RUN_RUNNING:
-    case CB_RUN_VERIFYING:
-        return CB_AREA_RUNNING;
-    case CB_RUN_DONE:
-        return CB_AREA_DONE;
-    default:
-        return CB_AREA_FAILED;
+    case CB_RUN_VERIFYING: return CB_AREA_RUNNING;
+    case CB_RUN_DONE: return CB_AREA_DONE;
+    default: return CB_AREA_FAILED;
     }
 }
 
@@ -320,9 +316,9 @@ static void draw_pane(RunsView *v, TuiApp *app, TuiRect r)
     tui_text(app, r.y, r.x + 1, w - 1, head, "EXPERIMENTS");
     int lines = r.h - 1;
     /* The anchor of the chosen experiment on the last two lines, when there is room. */
-    const CbExperimentInfo *chosen =
-        v->exp_cursor > 0 && v->exp_cursor <= app->n_experiments ? &app->experiments[v->exp_cursor - 1]
-                                                                 : NULL;
+    const CbExperimentInfo *chosen = v->exp_cursor > 0 && v->exp_cursor <= app->n_experiments
+                                         ? &app->experiments[v->exp_cursor - 1]
+                                         : NULL;
     if (!chosen) {
         /* "all": the anchor of the cursor run's experiment */
         const CbRunInfo *run = tui_run(app, tui_runtable_cursor_id(v->rt));
@@ -525,9 +521,10 @@ static void draw_table(RunsView *v, TuiApp *app, TuiRect r)
             tui_fill(app, y, r.x, r.w, norm);
             if (n == 0 && i == rows / 2) {
                 char why[128];
-                if (snprintf(why, sizeof why, tui_runtable_total(v->rt) == 0
-                                                  ? "No runs in this store yet: %s queues one."
-                                                  : "No run matches: %s changes the filter.",
+                if (snprintf(why, sizeof why,
+                             tui_runtable_total(v->rt) == 0
+                                 ? "No runs in this store yet: %s queues one."
+                                 : "No run matches: %s changes the filter.",
                              tui_runtable_total(v->rt) == 0 ? v->key_new : v->key_filter) < 0)
                     why[0] = '\0';
                 int tw = tui_width(why);
@@ -572,8 +569,8 @@ static void draw(void *self, TuiApp *app, TuiRect area)
     for (size_t i = 0; i < app->n_experiments; i++) {
         const CbExperimentInfo *e = &app->experiments[i];
         char counts[48];
-        int cw = snprintf(counts, sizeof counts, "%lld/%lld", (long long)e->done,
-                          (long long)e->runs);
+        int cw =
+            snprintf(counts, sizeof counts, "%lld/%lld", (long long)e->done, (long long)e->runs);
         int w = (e->name ? tui_width(e->name) : 1) + (cw > 0 ? cw : 0) + 4;
         if (w > pw)
             pw = w;
@@ -675,8 +672,9 @@ static void export_done(void *ctx, TuiApp *app, const char *text)
         return;
     char path[4096];
     const char *home = getenv("HOME");
-    int w = strncmp(text, "~/", 2) == 0 && home ? snprintf(path, sizeof path, "%s/%s", home, text + 2)
-                                                : snprintf(path, sizeof path, "%s", text);
+    int w = strncmp(text, "~/", 2) == 0 && home
+                ? snprintf(path, sizeof path, "%s/%s", home, text + 2)
+                : snprintf(path, sizeof path, "%s", text);
     if (w < 0 || (size_t)w >= sizeof path) {
         tui_message(app, 1, "export: the path is too long");
         return;
@@ -785,8 +783,10 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_MOVE_PAGE_DOWN:
     case CB_REQ_MOVE_HOME:
     case CB_REQ_MOVE_END: {
-        long d = req == CB_REQ_MOVE_UP ? -1 : req == CB_REQ_MOVE_DOWN ? 1
-                 : req == CB_REQ_MOVE_PAGE_UP ? -page : page;
+        long d = req == CB_REQ_MOVE_UP        ? -1
+                 : req == CB_REQ_MOVE_DOWN    ? 1
+                 : req == CB_REQ_MOVE_PAGE_UP ? -page
+                                              : page;
         int abs_ = req == CB_REQ_MOVE_HOME || req == CB_REQ_MOVE_END;
         if (abs_)
             d = req == CB_REQ_MOVE_HOME ? 0 : 1L << 30;
@@ -830,13 +830,11 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
         tui_message(app, 0, "no run is marked");
         return 1;
     case CB_REQ_FILTER:
-        if (tui_prompt(app, "filter (e.g. status:done bd<-5)",
-                       tui_runtable_query(v->rt), filter_done, v) < 0)
+        if (tui_prompt(app, "filter (e.g. status:done bd<-5)", tui_runtable_query(v->rt),
+                       filter_done, v) < 0)
             tui_message(app, 1, "a question is open already");
         return 1;
-    case CB_REQ_SORT:
-        sort_next(v, app);
-        return 1;
+    case CB_REQ_SORT: sort_next(v, app); return 1;
     case CB_REQ_SORT_REVERSE: {
         int desc = 0;
         int col = tui_runtable_sort(v->rt, &desc);
@@ -858,9 +856,10 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_DIFF_FIELDS:
         tui_runtable_set_diff(v->rt, !tui_runtable_diff(v->rt));
         v->hscroll = 0;
-        tui_message(app, 0, "%s", tui_runtable_diff(v->rt)
-                                      ? "recipe fields: only those that differ among the runs shown"
-                                      : "recipe fields: all of them");
+        tui_message(app, 0, "%s",
+                    tui_runtable_diff(v->rt)
+                        ? "recipe fields: only those that differ among the runs shown"
+                        : "recipe fields: all of them");
         tui_dirty(app);
         return 1;
     case CB_REQ_NEXT_POINT:
@@ -891,14 +890,11 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_COMPARE:
         tui_marked(app, &n);
         if (n < 2)
-            tui_message(app, 1, "mark two runs or more to compare them (%s marks)",
-                        v->key_mark);
+            tui_message(app, 1, "mark two runs or more to compare them (%s marks)", v->key_mark);
         else
             tui_open_view(app, &tui_view_compare, 0);
         return 1;
-    case CB_REQ_CHART:
-        tui_open_view(app, &tui_view_chart, tui_runtable_cursor_id(v->rt));
-        return 1;
+    case CB_REQ_CHART: tui_open_view(app, &tui_view_chart, tui_runtable_cursor_id(v->rt)); return 1;
     case CB_REQ_LOGS:
         if (cursor_run(v, app, &id))
             tui_open_view(app, &tui_view_logs, id);
@@ -924,9 +920,7 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
         if (cursor_run(v, app, &id))
             tui_action_edit(app, id);
         return 1;
-    case CB_REQ_NEW_RUN:
-        tui_action_new_run(app, tui_runtable_cursor_id(v->rt));
-        return 1;
+    case CB_REQ_NEW_RUN: tui_action_new_run(app, tui_runtable_cursor_id(v->rt)); return 1;
     case CB_REQ_ANCHOR:
         if (cursor_run(v, app, &id))
             tui_action_anchor(app, id);
@@ -935,8 +929,7 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
         if (cursor_run(v, app, &id))
             tui_action_note(app, id);
         return 1;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -958,8 +951,7 @@ static void mouse(RunsView *v, TuiApp *app, const TuiEvent *ev)
     if (v->pane_shown && ev->x >= v->pane_rect.x && ev->x < v->pane_rect.x + v->pane_rect.w) {
         int line = ev->y - v->pane_rect.y - 1;
         v->pane = 1;
-        if (line >= 0 && line < v->pane_lines &&
-            v->exp_top + (size_t)line <= app->n_experiments)
+        if (line >= 0 && line < v->pane_lines && v->exp_top + (size_t)line <= app->n_experiments)
             move_pane(v, app, (long)v->exp_top + line, 1);
         tui_dirty(app);
         return;
@@ -992,9 +984,7 @@ static void event(void *self, TuiApp *app, const TuiEvent *ev)
 {
     RunsView *v = self;
     switch (ev->type) {
-    case TUI_EV_RELOAD:
-        reload(v, app);
-        break;
+    case TUI_EV_RELOAD: reload(v, app); break;
     case TUI_EV_SHOW:
         if (!v->loaded)
             reload(v, app);
@@ -1007,12 +997,8 @@ static void event(void *self, TuiApp *app, const TuiEvent *ev)
         if (v->active)
             tui_dirty(app);
         break;
-    case TUI_EV_RUN_EVENT:
-        tui_dirty(app);
-        break;
-    case TUI_EV_MOUSE:
-        mouse(v, app, ev);
-        break;
+    case TUI_EV_RUN_EVENT: tui_dirty(app); break;
+    case TUI_EV_MOUSE: mouse(v, app, ev); break;
     }
 }
 

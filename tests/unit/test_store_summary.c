@@ -275,7 +275,7 @@ static void test_recipe_texts(void **state)
     assert_int_equal(cb_store_get_run(f->s, a1, &ia, &err), 0);
     assert_int_equal(cb_store_get_run(f->s, t1, &it, &err), 0);
     assert_int_equal(cb_store_recipe_texts(f->s, &rows, &n, &err), 0);
-    assert_int_equal(n, 2); /* each distinct recipe once */
+    assert_int_equal(n, 2);                              /* each distinct recipe once */
     assert_true(strcmp(rows[0].hash, rows[1].hash) < 0); /* by hash */
     for (size_t i = 0; i < n; i++) {
         const CbRecipeText *r = &rows[i];

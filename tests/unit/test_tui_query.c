@@ -47,16 +47,11 @@ static const char *row_text(const void *ctx, size_t row, int id)
 {
     const Row *r = &((const Row *)ctx)[row];
     switch (id) {
-    case F_NAME:
-        return r->name;
-    case F_TAGS:
-        return r->tags;
-    case F_STATUS:
-        return r->status;
-    case F_ANY:
-        return r->any;
-    default:
-        return NULL;
+    case F_NAME: return r->name;
+    case F_TAGS: return r->tags;
+    case F_STATUS: return r->status;
+    case F_ANY: return r->any;
+    default: return NULL;
     }
 }
 
@@ -120,29 +115,29 @@ static void test_empty_matches_all(void **state)
 static void test_text_fields(void **state)
 {
     (void)state;
-    assert_int_equal(matches("name:fast"), 0x2);      /* case-insensitive substring */
-    assert_int_equal(matches("NAME:FAS"), 0x2);        /* field names too */
-    assert_int_equal(matches("recipe:x264"), 0x1);    /* an alias of the same field */
-    assert_int_equal(matches("name:=fast"), 0x2);     /* exact, case-insensitive */
-    assert_int_equal(matches("name:=fas"), 0x0);      /* exact is not a prefix */
-    assert_int_equal(matches("name=default"), 0x4);   /* '=' on text is exact */
-    assert_int_equal(matches("name!=default"), 0xB);  /* '!=' on text: not exactly */
-    assert_int_equal(matches("name:\"klt \\\"big\"") , 0x8); /* quotes, escaped quote */
-    assert_int_equal(matches("\"name:x\""), 0x0);    /* quoted whole: a bare word */
+    assert_int_equal(matches("name:fast"), 0x2);            /* case-insensitive substring */
+    assert_int_equal(matches("NAME:FAS"), 0x2);             /* field names too */
+    assert_int_equal(matches("recipe:x264"), 0x1);          /* an alias of the same field */
+    assert_int_equal(matches("name:=fast"), 0x2);           /* exact, case-insensitive */
+    assert_int_equal(matches("name:=fas"), 0x0);            /* exact is not a prefix */
+    assert_int_equal(matches("name=default"), 0x4);         /* '=' on text is exact */
+    assert_int_equal(matches("name!=default"), 0xB);        /* '!=' on text: not exactly */
+    assert_int_equal(matches("name:\"klt \\\"big\""), 0x8); /* quotes, escaped quote */
+    assert_int_equal(matches("\"name:x\""), 0x0);           /* quoted whole: a bare word */
     assert_int_equal(matches("status:done"), 0x3);
-    assert_int_equal(matches("status:run"), 0x4);     /* part of a status name */
+    assert_int_equal(matches("status:run"), 0x4); /* part of a status name */
     assert_int_equal(matches("status:=done"), 0x3);
 }
 
 static void test_lists_and_missing(void **state)
 {
     (void)state;
-    assert_int_equal(matches("tags:kee"), 0x2);       /* substring of the list */
-    assert_int_equal(matches("tags:=keep"), 0x2);     /* one element equals */
+    assert_int_equal(matches("tags:kee"), 0x2);   /* substring of the list */
+    assert_int_equal(matches("tags:=keep"), 0x2); /* one element equals */
     assert_int_equal(matches("tags:=kee"), 0x0);
-    assert_int_equal(matches("tags:=\"a b\""), 0x8);  /* an element with a space */
+    assert_int_equal(matches("tags:=\"a b\""), 0x8); /* an element with a space */
     assert_int_equal(matches("tags:=best"), 0x2);
-    assert_int_equal(matches("-tags:keep"), 0xD);     /* a missing list does not contain */
+    assert_int_equal(matches("-tags:keep"), 0xD); /* a missing list does not contain */
     assert_int_equal(matches("!tags:anchor"), 0xE);
 }
 
@@ -154,12 +149,12 @@ static void test_numbers(void **state)
     assert_int_equal(matches("bd>0"), 0x8);
     assert_int_equal(matches("bd>=-5.5"), 0xB);
     assert_int_equal(matches("bd=12.26"), 0x8);
-    assert_int_equal(matches("bd==12.3"), 0x8);       /* equal at the digits typed */
+    assert_int_equal(matches("bd==12.3"), 0x8); /* equal at the digits typed */
     assert_int_equal(matches("bd=12.2"), 0x0);
-    assert_int_equal(matches("bd:0"), 0x1);           /* ':' on a number is '=' */
-    assert_int_equal(matches("bd!=0"), 0xA);          /* NaN satisfies no comparison */
-    assert_int_equal(matches("-bd!=0"), 0x5);         /* ... so its negation holds */
-    assert_int_equal(matches("bd<-5%"), 0x2);         /* a trailing % */
+    assert_int_equal(matches("bd:0"), 0x1);   /* ':' on a number is '=' */
+    assert_int_equal(matches("bd!=0"), 0xA);  /* NaN satisfies no comparison */
+    assert_int_equal(matches("-bd!=0"), 0x5); /* ... so its negation holds */
+    assert_int_equal(matches("bd<-5%"), 0x2); /* a trailing % */
     assert_int_equal(matches("bd<1e1"), 0x3);
     assert_int_equal(matches("settings.fps-x>100"), 0x3); /* dotted names with '-' */
 }
@@ -168,14 +163,14 @@ static void test_bare_words_and_logic(void **state)
 {
     (void)state;
     assert_int_equal(matches("demo"), 0x7);
-    assert_int_equal(matches("DEMO fast"), 0x2);       /* AND */
-    assert_int_equal(matches("oops"), 0x8);            /* a reason, through the any field */
+    assert_int_equal(matches("DEMO fast"), 0x2); /* AND */
+    assert_int_equal(matches("oops"), 0x8);      /* a reason, through the any field */
     assert_int_equal(matches("-demo"), 0x8);
     assert_int_equal(matches("fast or default"), 0x6);
     assert_int_equal(matches("fast | default"), 0x6);
     assert_int_equal(matches("demo fast or status:running bd<0 or bd>100"), 0x2);
     assert_int_equal(matches("status:done or status:failed -bd>0"), 0x3);
-    assert_int_equal(matches("x264-medium"), 0x1);     /* '-' inside a word, no operator */
+    assert_int_equal(matches("x264-medium"), 0x1); /* '-' inside a word, no operator */
 }
 
 static void test_errors(void **state)
@@ -189,7 +184,8 @@ static void test_errors(void **state)
     expect_error("bd<", CB_EINVAL, "a number is needed after '<'");
     expect_error("name:", CB_EINVAL, "a value is needed after ':'");
     expect_error("name<3", CB_EINVAL, "name is text and '<' compares numbers");
-    expect_error("status:fine", CB_EINVAL, "unknown status 'fine' (one of: queued running done failed)");
+    expect_error("status:fine", CB_EINVAL,
+                 "unknown status 'fine' (one of: queued running done failed)");
     expect_error("status:=don", CB_EINVAL, "unknown status 'don'");
     expect_error("or fast", CB_EINVAL, "'or' needs a term on each side");
     expect_error("fast or", CB_EINVAL, "'or' needs a term on each side");
@@ -231,12 +227,9 @@ static void test_hostile_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_matches_all),
-        cmocka_unit_test(test_text_fields),
-        cmocka_unit_test(test_lists_and_missing),
-        cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_bare_words_and_logic),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_empty_matches_all),    cmocka_unit_test(test_text_fields),
+        cmocka_unit_test(test_lists_and_missing),    cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_bare_words_and_logic), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hostile_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,7 +28,8 @@ static CbRecipeText RECIPES[] = {
      "\"points\": [22, 27], \"gop\": 30, \"options\": {}}}"},
     {"bbbb", "klt",
      "{\"name\": \"klt\", \"codec\": \"x-test\", \"settings\": {\"transform\": \"klt\", "
-     "\"p_qp_offset\": 3, \"gop\": 30, \"deblock\": true, \"qps\": [22, 27, 32]}, \"note\": \"n\"}"},
+     "\"p_qp_offset\": 3, \"gop\": 30, \"deblock\": true, \"qps\": [22, 27, 32]}, \"note\": "
+     "\"n\"}"},
     {"cccc", "dct",
      "{\"name\": \"dct\", \"codec\": \"x-test\", \"settings\": {\"transform\": \"dct\", "
      "\"p_qp_offset\": 5, \"gop\": 30, \"deblock\": true, \"qps\": [22, 27, 32]}}"},
@@ -192,12 +193,13 @@ static void test_cells(void **state)
     assert_string_equal(tui_runtable_cell(rt, 0, TUI_RT_COL_SSIM), "0.9800");
     assert_string_equal(tui_runtable_cell(rt, 3, TUI_RT_COL_KBPS), "-");
     assert_string_equal(tui_runtable_cell(rt, 0, TUI_RT_COL_DURATION), "10.0s");
-    assert_string_equal(tui_runtable_cell(rt, 3, TUI_RT_COL_DURATION), "1m40s"); /* running: so far */
+    assert_string_equal(tui_runtable_cell(rt, 3, TUI_RT_COL_DURATION),
+                        "1m40s"); /* running: so far */
     assert_true(tui_runtable_row(rt, 3)->cancel_requested);
     assert_false(tui_runtable_row(rt, 2)->cancel_requested);
     assert_int_equal(tui_runtable_row(rt, 3)->status, CB_RUN_RUNNING);
     assert_true(isnan(tui_runtable_row(rt, 5)->started));
-    assert_string_equal(tui_runtable_cell(rt, 5, TUI_RT_COL_DURATION), "-");     /* queued */
+    assert_string_equal(tui_runtable_cell(rt, 5, TUI_RT_COL_DURATION), "-"); /* queued */
     assert_string_equal(tui_runtable_cell(rt, 1, TUI_RT_COL_TAGS), "best,keep");
     assert_string_equal(tui_runtable_cell(rt, 1, TUI_RT_COL_FPS), "50.0");
     assert_int_equal(strlen(tui_runtable_cell(rt, 0, TUI_RT_COL_CREATED)), 16);
@@ -281,14 +283,14 @@ static void test_filter(void **state)
     assert_string_equal(order(rt), "4 5");
     set_query(f, "tag:=keep or tag:anchor");
     assert_string_equal(order(rt), "1 2");
-    set_query(f, "signal");                    /* a bare word finds the reason */
+    set_query(f, "signal"); /* a bare word finds the reason */
     assert_string_equal(order(rt), "5");
     set_query(f, "transform:=dct p_qp_offset>4");
     assert_string_equal(order(rt), "3 5");
     set_query(f, "settings.p_qp_offset<4");
     assert_string_equal(order(rt), "2 4");
     set_query(f, "-status:done duration>50");
-    assert_string_equal(order(rt), "4");       /* running 100 s; failed 5 ran 50 s */
+    assert_string_equal(order(rt), "4"); /* running 100 s; failed 5 ran 50 s */
     set_query(f, "clip:foreman kbps>=700 psnr>39.9");
     assert_string_equal(order(rt), "1 3");
     set_query(f, "id>=5 or id=1");
@@ -328,7 +330,8 @@ static void test_diff_fields(void **state)
     assert_int_equal(tui_runtable_set_columns(rt, "id fields", &err), 0);
     assert_true(tui_runtable_diff(rt));
     /* All runs: every field differs somewhere (the broken recipe has none). */
-    assert_string_equal(visible(rt), "id encoder settings.points gop transform p_qp_offset deblock qps");
+    assert_string_equal(visible(rt),
+                        "id encoder settings.points gop transform p_qp_offset deblock qps");
     /* The engine runs that parse: only transform and p_qp_offset differ. */
     set_query(f, "codec:engine -recipe:broken");
     assert_string_equal(visible(rt), "id transform p_qp_offset");
@@ -338,7 +341,8 @@ static void test_diff_fields(void **state)
     /* Diff off: every field. */
     tui_runtable_set_diff(rt, 0);
     assert_false(tui_runtable_diff(rt));
-    assert_string_equal(visible(rt), "id encoder settings.points gop transform p_qp_offset deblock qps");
+    assert_string_equal(visible(rt),
+                        "id encoder settings.points gop transform p_qp_offset deblock qps");
     /* A field named explicitly is shown whatever the toggle, once. */
     tui_runtable_set_diff(rt, 1);
     assert_int_equal(tui_runtable_set_columns(rt, "id gop fields", &err), 0);
@@ -597,7 +601,8 @@ static void test_ten_thousand(void **state)
     for (size_t i = 1; i < tui_runtable_n_rows(rt); i++) {
         double a = tui_runtable_number(rt, i - 1, TUI_RT_COL_BD);
         double b = tui_runtable_number(rt, i, TUI_RT_COL_BD);
-        assert_true(a > b || (a == b && tui_runtable_row(rt, i - 1)->id < tui_runtable_row(rt, i)->id));
+        assert_true(a > b ||
+                    (a == b && tui_runtable_row(rt, i - 1)->id < tui_runtable_row(rt, i)->id));
         assert_true(a < 0);
     }
     assert_int_equal(tui_runtable_set_query(rt, "", &err), 0);
