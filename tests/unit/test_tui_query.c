@@ -224,13 +224,54 @@ static void test_hostile_text(void **state)
     assert_true(tui_query_contains("aaab", "aab"));
 }
 
+/* Seeded random text made of the language's own characters (and bytes from
+ * outside ASCII): every parse either succeeds and evaluates, or fails with
+ * CB_EINVAL and a reason; none crashes (the sanitizer build checks the
+ * memory). */
+static void test_random_input(void **state)
+{
+    (void)state;
+    static const char ALPHA[] = "bdnametgsu:=<>!-|\"\\ .%0123456789eoOR\xff\x1b";
+    uint32_t seed = 12345;
+    char text[64];
+    int ok = 0, refused = 0;
+    for (int i = 0; i < 20000; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        size_t len = (seed >> 24) % (sizeof text - 1);
+        for (size_t k = 0; k < len; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            text[k] = ALPHA[(seed >> 16) % (sizeof ALPHA - 1)];
+        }
+        text[len] = '\0';
+        TuiQuery *q = NULL;
+        CbError err;
+        cb_error_clear(&err);
+        int rc = tui_query_parse(text, &SCHEMA, &q, &err);
+        if (rc == 0) {
+            assert_non_null(q);
+            for (size_t r = 0; r < NROWS; r++)
+                (void)tui_query_match(q, &ACCESS, r);
+            tui_query_free(&q);
+            ok++;
+        } else {
+            assert_int_equal(rc, CB_EINVAL);
+            assert_null(q);
+            assert_true(err.text[0] != '\0');
+            refused++;
+        }
+    }
+    /* Both outcomes occur: the generator reaches the parser's paths. */
+    assert_true(ok > 1000);
+    assert_true(refused > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_matches_all),    cmocka_unit_test(test_text_fields),
         cmocka_unit_test(test_lists_and_missing),    cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_bare_words_and_logic), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_hostile_text),
+        cmocka_unit_test(test_hostile_text),         cmocka_unit_test(test_random_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
