@@ -617,16 +617,95 @@ static void move_pane(RunsView *v, TuiApp *app, long delta, int absolute)
     tui_dirty(app);
 }
 
+/* Takes the "sort:NAME" / "sort:-NAME" terms out of a filter text (they
+ * choose the sort, as in GitHub's search); the rest is the query.  *col is
+ * -1 when there is none.  Returns the rest (new; NULL when out of memory),
+ * or NULL with *bad set to the unknown name's term. */
+static char *split_sort(RunsView *v, const char *text, int *col, int *desc, char *bad,
+                        size_t bad_size)
+{
+    size_t n = strlen(text);
+    char *rest = malloc(n + 1);
+    if (!rest)
+        return NULL;
+    size_t o = 0;
+    *col = -1;
+    *desc = 0;
+    bad[0] = '\0';
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            rest[o++] = *p++;
+        const char *start = p;
+        int quoted = 0;
+        while (*p && (quoted || *p != ' ')) {
+            if (*p == '"')
+                quoted = !quoted;
+            else if (quoted && *p == '\\' && p[1])
+                p++;
+            p++;
+        }
+        size_t len = (size_t)(p - start);
+        if (len > 5 && strncmp(start, "sort:", 5) == 0 && !memchr(start, '"', len)) {
+            char name[128];
+            const char *nm = start + 5;
+            size_t nl = len - 5;
+            int d = 0;
+            if (*nm == '-') {
+                d = 1;
+                nm++;
+                nl--;
+            }
+            int c = -1;
+            if (nl > 0 && nl < sizeof name) {
+                memcpy(name, nm, nl);
+                name[nl] = '\0';
+                c = tui_runtable_find_column(v->rt, name);
+            }
+            if (c < 0) {
+                if (snprintf(bad, bad_size, "%.*s", (int)len, start) < 0)
+                    bad[0] = '?';
+                free(rest);
+                return NULL;
+            }
+            *col = c;
+            *desc = d;
+            while (*p == ' ')
+                p++; /* the term's own separator goes with it */
+            continue;
+        }
+        memcpy(rest + o, start, len);
+        o += len;
+    }
+    rest[o] = '\0';
+    return rest;
+}
+
 static void filter_done(void *ctx, TuiApp *app, const char *text)
 {
     RunsView *v = ctx;
     if (!text)
         return;
+    int col, desc;
+    char bad[160] = "";
+    char *query = split_sort(v, text, &col, &desc, bad, sizeof bad);
+    if (!query) {
+        if (bad[0])
+            tui_message(app, 1, "%s: unknown column (columns: %s fields)", bad,
+                        tui_runtable_column_names(v->rt));
+        else
+            tui_message(app, 1, "out of memory");
+        return;
+    }
     CbError err;
-    if (tui_runtable_set_query(v->rt, text, &err) < 0) {
+    int rc = tui_runtable_set_query(v->rt, query, &err);
+    free(query);
+    if (rc < 0) {
         tui_error(app, &err);
         return;
     }
+    if (col >= 0 && tui_runtable_set_sort(v->rt, col, desc) < 0)
+        tui_message(app, 1, "out of memory: not sorted");
     sync_cursor(v, app);
     v->top = 0;
     if (*tui_runtable_query(v->rt))
@@ -730,7 +809,9 @@ static void sort_next(RunsView *v, TuiApp *app)
     if (tui_runtable_set_sort(v->rt, vis[at], 0) < 0)
         tui_message(app, 1, "out of memory: not sorted");
     else
-        tui_message(app, 0, "sorted by %s (%s reverses; a click on a header sorts by it)",
+        tui_message(app, 0,
+                    "sorted by %s (%s reverses; a click on a header or sort:NAME in the "
+                    "filter sorts by any column)",
                     c ? c->name : "?", v->key_reverse);
     sync_cursor(v, app);
     tui_dirty(app);
