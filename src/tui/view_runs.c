@@ -314,6 +314,8 @@ static void draw_pane(RunsView *v, TuiApp *app, TuiRect r)
     int w = r.w - 1; /* the border */
     tui_fill(app, r.y, r.x, w, head);
     tui_text(app, r.y, r.x + 1, w - 1, head, "EXPERIMENTS");
+    if (w >= 24)
+        tui_text_right(app, r.y, r.x + w - 10, 9, head, "done/runs");
     int lines = r.h - 1;
     /* The anchor of the chosen experiment on the last two lines, when there is room. */
     const CbExperimentInfo *chosen = v->exp_cursor > 0 && v->exp_cursor <= app->n_experiments
