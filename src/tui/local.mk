@@ -9,7 +9,10 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/data.c \
 	src/tui/app.c \
 	src/tui/term.c \
-	src/tui/view_help.c
+	src/tui/view_help.c \
+	src/tui/canvas.h \
+	src/tui/canvas.c \
+	src/tui/view_chart.c
 src_tui_libcbtui_a_SOURCES += \
 	src/tui/query.h \
 	src/tui/query.c \
