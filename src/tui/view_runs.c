@@ -75,7 +75,7 @@ static void sync_cursor(RunsView *v, TuiApp *app)
     app->cursor_run = tui_runtable_cursor_id(v->rt);
 }
 
-/* The key bound to req in the runs view, as a name, or NULL. */
+/* Whether a key does req in the runs view; name gets the first such key's name. */
 static int key_for(const CbConfig *cfg, CbRequest req, char name[CB_KEY_NAME_MAX])
 {
     size_t n = cb_config_binding_count(cfg);
