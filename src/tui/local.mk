@@ -13,6 +13,12 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/canvas.h \
 	src/tui/canvas.c \
 	src/tui/view_chart.c
+src_tui_libcbtui_a_SOURCES += \
+	src/tui/query.h \
+	src/tui/query.c \
+	src/tui/runtable.h \
+	src/tui/runtable.c \
+	src/tui/view_runs.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
 # The logs view and its line buffer (logbuf: no curses, unit-tested).
 src_tui_libcbtui_a_SOURCES += src/tui/logbuf.h src/tui/logbuf.c src/tui/view_logs.c
