@@ -48,6 +48,10 @@ include tests/unit/config.mk
 include tests/unit/tui_data.mk
 include tests/unit/cli_table.mk
 include tests/unit/runner.mk
+include tests/unit/tui_canvas.mk
+include tests/unit/tui_logbuf.mk
+include tests/unit/tui_runs.mk
+include tests/unit/store_summary.mk
 include tests/cli/local.mk
 EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c \
 	tests/fuzz/fuzz_rac.c tests/fuzz/fuzz_decoder.c \

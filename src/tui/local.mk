@@ -9,5 +9,16 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/data.c \
 	src/tui/app.c \
 	src/tui/term.c \
-	src/tui/view_help.c
+	src/tui/view_help.c \
+	src/tui/canvas.h \
+	src/tui/canvas.c \
+	src/tui/view_chart.c
+src_tui_libcbtui_a_SOURCES += \
+	src/tui/query.h \
+	src/tui/query.c \
+	src/tui/runtable.h \
+	src/tui/runtable.c \
+	src/tui/view_runs.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
+# The logs view and its line buffer (logbuf: no curses, unit-tested).
+src_tui_libcbtui_a_SOURCES += src/tui/logbuf.h src/tui/logbuf.c src/tui/view_logs.c
