@@ -70,6 +70,8 @@ tm() { tmux -u -L "$TUI_SOCK" -f /dev/null "$@"; }
 
 tui_cleanup() {
     tmux -L "$TUI_SOCK" -f /dev/null kill-server 2>/dev/null
+    # The server leaves its socket behind.
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TUI_SOCK"
     if [ -n "${CB_BIN:-}" ] && [ -d "$TUI_STORE" ]; then
         p=$("$CB_BIN" runner --status --store "$TUI_STORE" 2>/dev/null)
         case $p in ''|none|*[!0-9]*) ;; *) kill "$p" 2>/dev/null ;; esac
