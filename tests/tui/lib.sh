@@ -52,7 +52,8 @@
 . "$CB_SRCDIR/tests/tap.sh"
 
 TUI_SOCK=cbtest-$$
-TUI_SESSION=cb
+TUI_SESSION=cb0
+TUI_N=0
 TUI_STORE=${TUI_STORE:-$tap_tmp/store}
 # The dashboard and the CLI calls of the tests see only the test's own
 # configuration and data folders.
@@ -114,7 +115,8 @@ tui_start() {
     # signals to those), resumed (fg) when it stops and a line is typed,
     # then its exit status and a wait (so the pane and what the dashboard
     # left on it stay for the test to look at).
-    cat > "$tap_tmp/tui-run.sh" <<EOF
+    TUI_N=$((TUI_N + 1))
+    cat > "$tap_tmp/tui-run-$TUI_N.sh" <<EOF
 set -m
 printf 'cbtest: shell before the dashboard\n'
 env -u TMUX -u NO_COLOR -u VISUAL -u EDITOR TERM=$term LANG=$lang LC_ALL=$lang $envs $(tui_quote "$CB_BIN") --store $(tui_quote "$store")$args
@@ -128,8 +130,12 @@ done
 printf 'cbtest: dashboard exited with status %s\n' "\$st"
 exec sleep 3600
 EOF
-    tm kill-session -t "$TUI_SESSION" 2>/dev/null
-    tm new-session -d -s "$TUI_SESSION" -x "$w" -y "$h" "sh $tap_tmp/tui-run.sh" || return 1
+    # A new session first, then the old one killed: killing the last
+    # session first would make the server exit while the new one connects.
+    old=$TUI_SESSION
+    TUI_SESSION=cb$TUI_N
+    tm new-session -d -s "$TUI_SESSION" -x "$w" -y "$h" "sh $tap_tmp/tui-run-$TUI_N.sh" || return 1
+    tm kill-session -t "$old" 2>/dev/null
     # The window keeps the size given, whatever clients attach (none here).
     tm set-option -t "$TUI_SESSION" window-size manual 2>/dev/null
     return 0
