@@ -64,8 +64,6 @@ export CODECBENCH_STORE="$TUI_STORE"
 # last run, so none outlives the test.
 export CODECBENCH_RUNNER_IDLE_EXIT=1
 mkdir -p "$XDG_CONFIG_HOME/codecbench" "$XDG_DATA_HOME"
-# The cursor line gets a colour pair no other area uses, so that tests can
-# find it in `capture-pane -e` (SGR 45: magenta background).
 
 tm() { tmux -u -L "$TUI_SOCK" -f /dev/null "$@"; }
 
@@ -298,8 +296,10 @@ name_order() {
         [ -n "$l" ] && echo "$l $n"
     done | sort -n | awk '{ printf "%s%s", sep, $2; sep = " " } END { print "" }'
 }
-# Writes the dashboard's config file: the cursor colour the tests look for,
-# then the given lines (tui_config_raw: only the given lines).
+# Writes the dashboard's config file: the cursor colour the tests look for
+# (a colour pair no other area uses, so that cursor_line finds it in
+# `capture-pane -e`: SGR 45, magenta background), then the given lines
+# (tui_config_raw: only the given lines).
 tui_config() { { echo 'color cursor black magenta'; printf '%s\n' "$@"; } > "$XDG_CONFIG_HOME/codecbench/config"; }
 tui_config_raw() { printf '%s\n' "$@" > "$XDG_CONFIG_HOME/codecbench/config"; }
 
