@@ -6,5 +6,7 @@ noinst_LIBRARIES += src/tui/libcbtui.a
 src_tui_libcbtui_a_SOURCES = \
 	src/tui/tui.h \
 	src/tui/app_int.h \
-	src/tui/data.c
+	src/tui/data.c \
+	src/tui/compare.h \
+	src/tui/compare.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
