@@ -8,5 +8,9 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/app_int.h \
 	src/tui/data.c \
 	src/tui/compare.h \
-	src/tui/compare.c
+	src/tui/compare.c \
+	src/tui/actions.h \
+	src/tui/actions.c \
+	src/tui/view_detail.c \
+	src/tui/view_compare.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
