@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "codecbench/metrics.h"
+#include "codecbench/recipe.h"
 
 void tui_compare_free(TuiCompare *c)
 {
@@ -140,8 +141,18 @@ static int build_fields(TuiCompare *c, const TuiCmpInput *runs, CbError *err)
     for (size_t j = 0; j < c->n_runs && rc == CB_OK; j++) {
         if (!runs[j].recipe_json)
             continue;
+        /* the canonical form: every field, defaults included, so that a field
+         * left out and the same field written at its default compare equal */
+        CbRecipe r = {0};
+        char *canon = NULL;
+        const char *text = runs[j].recipe_json;
+        if (cb_recipe_parse(text, strlen(text), NULL, &r, NULL) == 0) {
+            canon = cb_recipe_canonical(&r);
+            cb_recipe_free(&r);
+        }
         json_error_t je;
-        json_t *doc = json_loads(runs[j].recipe_json, JSON_REJECT_DUPLICATES, &je);
+        json_t *doc = json_loads(canon ? canon : text, JSON_REJECT_DUPLICATES, &je);
+        free(canon);
         if (json_is_object(doc)) {
             known[j] = 1;
             rc = flatten(&f, j, doc, "", 0, err);

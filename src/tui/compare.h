@@ -28,7 +28,9 @@
 typedef struct TuiCmpInput {
     int64_t id;
     const char *clip_id;          /**< its clip identity; NULL: not measured (not done) */
-    const char *recipe_json;      /**< its recipe (JSON object text); NULL: unknown */
+    const char *recipe_json;      /**< its recipe (JSON object text); NULL: unknown.  A valid
+                                       recipe is compared in its canonical form (every field,
+                                       defaults included, no note); other JSON as it is */
     const CbPointSummary *points; /**< its rate points (may be NULL) */
     size_t n_points;
 } TuiCmpInput;

@@ -459,8 +459,9 @@ static void draw_row(Cmp *c, TuiApp *app, TuiRect area, const Layout *l, int y, 
             snprintf(s, sizeof s, "Recipe fields: %zu of %zu differ%s", c->model.n_differ,
                      c->model.n_fields, c->diff_only ? " (only those shown)" : "");
         else if (row->a == SEC_POINTS)
-            snprintf(s, sizeof s, "Rate points: deltas against run %lld (kbps and fps in %%, "
-                     "PSNR in dB, SSIM absolute)", (long long)c->ids[c->ref]);
+            snprintf(s, sizeof s, "Rate points: deltas against run %lld at the same QP/CRF on "
+                     "the same clip (kbps and fps in %%, PSNR dB, SSIM absolute)",
+                     (long long)c->ids[c->ref]);
         else if (row->a == SEC_BD_RATE)
             snprintf(s, sizeof s, "BD-rate of each column against the row's run (PSNR-Y, "
                      "PCHIP; negative: fewer bits)");
@@ -531,7 +532,11 @@ static void draw_row(Cmp *c, TuiApp *app, TuiRect area, const Layout *l, int y, 
             tui_text_right(app, area.y + y, x, w, def, b);
             continue;
         }
-        const CbPointSummary *q = tui_compare_point_at(rp, nrp, p->rate_value);
+        /* no delta across clips: their numbers do not compare */
+        const CbRunInfo *rj = tui_run(app, c->ids[j]), *rr = tui_run(app, c->ids[c->ref]);
+        int same_clip = rj && rr && rj->clip_id && rr->clip_id &&
+                        strcmp(rj->clip_id, rr->clip_id) == 0;
+        const CbPointSummary *q = same_clip ? tui_compare_point_at(rp, nrp, p->rate_value) : NULL;
         metric_cell(app, area.y + y, x, w, metric_value(p, row->b),
                     q ? metric_value(q, row->b) : NAN, row->b, j == c->ref);
     }
@@ -548,10 +553,13 @@ static void draw(void *self, TuiApp *app, TuiRect area)
         build(c, app);
     attr_t def = tui_attr(app, CB_AREA_DEFAULT);
     if (c->n < 2) {
-        char s[200];
-        snprintf(s, sizeof s, "Compare needs two or more marked runs (%zu marked): mark runs in "
-                 "the list with toggle-mark (space), then compare.", c->n_marked);
+        char s[120];
+        snprintf(s, sizeof s, "Compare needs two or more marked runs (%zu marked).",
+                 c->n_marked);
         tui_text(app, area.y, area.x, area.w, def, s);
+        if (area.h > 1)
+            tui_text(app, area.y + 1, area.x, area.w, def,
+                     "Mark runs in the list (toggle-mark, space), then compare.");
         return;
     }
     if (c->failed) {

@@ -24,7 +24,9 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "codecbench/buf.h"
 #include "codecbench/fsutil.h"
+#include "codecbench/recipe.h"
 #include "codecbench/result.h"
 #include "codecbench/sanitize.h"
 
@@ -534,6 +536,37 @@ static void build_notes(Detail *d, TuiApp *app, int64_t id)
     cb_notes_free(&notes, n);
 }
 
+/* Objects one key a line, indented; arrays and scalars on the key's line
+ * ("qps": [22, 27, 32, 37]), as people write recipes. */
+static int pretty_json(CbBuf *b, const json_t *o, int depth)
+{
+    const char *key;
+    json_t *v;
+    size_t i = 0, n = json_object_size(o);
+    int rc = cb_buf_puts(b, "{\n");
+    json_object_foreach((json_t *)o, key, v) {
+        json_t *k = json_string(key);
+        char *ks = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+        json_decref(k);
+        if (!ks)
+            return CB_ENOMEM;
+        rc = rc < 0 ? rc : cb_buf_printf(b, "%*s%s: ", 2 * (depth + 1), "", ks);
+        free(ks);
+        if (rc == CB_OK && json_is_object(v) && json_object_size(v) > 0 && depth < 8) {
+            rc = pretty_json(b, v, depth + 1);
+        } else if (rc == CB_OK) {
+            char *vs = json_dumps(v, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+            rc = vs ? cb_buf_puts(b, vs) : CB_ENOMEM;
+            free(vs);
+        }
+        if (rc == CB_OK)
+            rc = cb_buf_puts(b, ++i < n ? ",\n" : "\n");
+        if (rc < 0)
+            return rc;
+    }
+    return cb_buf_printf(b, "%*s}", 2 * depth, "");
+}
+
 static void build_recipe(Detail *d, TuiApp *app, int64_t id)
 {
     char *text = NULL, *pretty = NULL;
@@ -545,8 +578,13 @@ static void build_recipe(Detail *d, TuiApp *app, int64_t id)
         return;
     }
     json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-    if (doc)
-        pretty = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (json_is_object(doc)) {
+        CbBuf b;
+        cb_buf_init(&b, 4 * (size_t)CB_RECIPE_MAX_BYTES);
+        if (pretty_json(&b, doc, 0) == CB_OK)
+            pretty = cb_buf_steal(&b);
+        cb_buf_free(&b);
+    }
     json_decref(doc);
     const char *src = pretty ? pretty : text;
     for (const char *p = src; *p;) {

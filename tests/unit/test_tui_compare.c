@@ -38,9 +38,10 @@ static const CbPointSummary TEST[4] = {
     {.run_id = 2, .idx = 3, .rate_value = 22, .kbps = 720, .psnr_y = 39},
 };
 
+/* Not valid recipes (codec "x"): compared as the JSON they are. */
 static const char *const RA =
-    "{\"name\":\"a\",\"codec\":\"engine\",\"settings\":{\"qps\":[22,27],\"block_size\":16}}";
-static const char *const RB = "{\"name\":\"b\",\"codec\":\"engine\",\"settings\":{\"qps\":[22,27],"
+    "{\"name\":\"a\",\"codec\":\"x\",\"settings\":{\"qps\":[22,27],\"block_size\":16}}";
+static const char *const RB = "{\"name\":\"b\",\"codec\":\"x\",\"settings\":{\"qps\":[22,27],"
                               "\"block_size\":8,\"extra\":true}}";
 
 static const TuiCmpField *field(const TuiCompare *c, const char *path)
@@ -93,6 +94,35 @@ static void test_fields(void **state)
     assert_int_equal(tui_compare_build(&c, same, 2, &err), 0);
     assert_int_equal(c.n_differ, 0);
     assert_int_equal(c.n_fields, 4);
+    tui_compare_free(&c);
+}
+
+/* Valid recipes compare in canonical form: defaults written out or left
+ * out, key order and notes make no difference. */
+static void test_canonical(void **state)
+{
+    (void)state;
+    static const char *const A = "{\"name\": \"a\", \"codec\": \"engine\"}";
+    static const char *const B = "{\"codec\": \"engine\", \"note\": \"why\", \"name\": \"a\"}";
+    static const char *const C =
+        "{\"name\": \"a\", \"codec\": \"engine\", \"settings\": {\"qps\": [20, 25, 30, 35]}}";
+    TuiCmpInput in[3] = {{.id = 1, .recipe_json = A}, {.id = 2, .recipe_json = B},
+                         {.id = 3, .recipe_json = C}};
+    TuiCompare c;
+    CbError err;
+    assert_int_equal(tui_compare_build(&c, in, 2, &err), 0);
+    assert_int_equal(c.n_differ, 0);
+    assert_true(c.n_fields > 5); /* every engine field, defaults included */
+    assert_non_null(field(&c, "settings.qps")->values[0]);
+    assert_string_equal(field(&c, "settings.qps")->values[0],
+                        field(&c, "settings.qps")->values[1]);
+    for (size_t i = 0; i < c.n_fields; i++)
+        assert_string_not_equal(c.fields[i].path, "note");
+    tui_compare_free(&c);
+    assert_int_equal(tui_compare_build(&c, in, 3, &err), 0);
+    assert_int_equal(c.n_differ, 1);
+    assert_true(field(&c, "settings.qps")->differs);
+    assert_string_equal(field(&c, "settings.qps")->values[2], "[20,25,30,35]");
     tui_compare_free(&c);
 }
 
@@ -196,6 +226,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_canonical),
         cmocka_unit_test(test_matrix),
         cmocka_unit_test(test_hostile_points),
         cmocka_unit_test(test_limits),

@@ -4,7 +4,7 @@
 check_PROGRAMS += tests/unit/test_tui_compare
 TESTS += tests/unit/test_tui_compare
 tests_unit_test_tui_compare_SOURCES = tests/unit/test_tui_compare.c src/tui/compare.c
-tests_unit_test_tui_compare_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_tui_compare_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(NETTLE_CFLAGS)
 tests_unit_test_tui_compare_CFLAGS = $(CB_TEST_CF)
-tests_unit_test_tui_compare_LDADD = src/metrics/libcbmetrics.a src/util/libcbutil.a \
-	$(JANSSON_LIBS) $(CMOCKA_LIBS) $(LIBS) -lm
+tests_unit_test_tui_compare_LDADD = $(CB_RECIPE_LIBS) src/metrics/libcbmetrics.a \
+	src/util/libcbutil.a $(JANSSON_LIBS) $(NETTLE_LIBS) $(CMOCKA_LIBS) $(LIBS) -lm
