@@ -666,8 +666,9 @@ static void event(void *self, TuiApp *app, const TuiEvent *ev)
     switch (ev->type) {
     case TUI_EV_SHOW:
     case TUI_EV_RELOAD:
-        /* the app's runs, points and recipes were (re)read: rebuild from them */
-        build(c, app);
+        /* the marks or the app's runs, points and recipes changed: rebuilt at the next
+         * draw (the view may be hidden) */
+        c->built = 0;
         tui_dirty(app);
         break;
     case TUI_EV_MOUSE:

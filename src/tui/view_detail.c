@@ -876,9 +876,10 @@ static void event(void *self, TuiApp *app, const TuiEvent *ev)
         show_run(d, app, ev->run_id > 0 ? ev->run_id : app->cursor_run);
         break;
     case TUI_EV_RELOAD:
-        /* app->runs were replaced: rebuild from them (pointers into them are stale) */
-        if (d->built)
-            show_run(d, app, d->id);
+        /* app->runs were replaced: rebuilt from them at the next draw (the view may be
+         * hidden; nothing here points into them) */
+        d->built = 0;
+        tui_dirty(app);
         break;
     case TUI_EV_RUN_EVENT:
         if (ev->run_id == d->id && d->progress_line != SIZE_MAX)
