@@ -14,5 +14,7 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/view_detail.c \
 	src/tui/view_compare.c \
 	src/tui/keyhint.h \
-	src/tui/keyhint.c
+	src/tui/keyhint.c \
+	src/tui/textwrap.h \
+	src/tui/textwrap.c
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)

@@ -9,6 +9,7 @@
  * running run's progress line is updated from its events on the timer. */
 #include "tui/actions.h"
 #include "tui/keyhint.h"
+#include "tui/textwrap.h"
 #include "tui/tui.h"
 
 #include <errno.h>
@@ -22,7 +23,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "codecbench/buf.h"
 #include "codecbench/fsutil.h"
@@ -638,22 +638,6 @@ static void build(Detail *d, TuiApp *app)
 
 /* ---- wrapping -------------------------------------------------------------------- */
 
-/* Columns of the UTF-8 character at s (n bytes left), its length in *len. */
-static int char_cols(const char *s, size_t n, size_t *len)
-{
-    mbstate_t ps;
-    memset(&ps, 0, sizeof ps);
-    wchar_t wc;
-    size_t k = mbrtowc(&wc, s, n, &ps);
-    if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
-        *len = 1;
-        return 1;
-    }
-    *len = k;
-    int w = wcwidth(wc);
-    return w < 0 ? 1 : w;
-}
-
 static int add_row(Detail *d, size_t line, size_t off, size_t len, int indent)
 {
     if (d->n_rows == d->cap_rows) {
@@ -668,6 +652,17 @@ static int add_row(Detail *d, size_t line, size_t off, size_t len, int indent)
     return CB_OK;
 }
 
+typedef struct WrapCtx {
+    Detail *d;
+    size_t line;
+} WrapCtx;
+
+static int wrap_row(void *opaque, size_t off, size_t n, int indent)
+{
+    WrapCtx *w = opaque;
+    return add_row(w->d, w->line, off, n, indent);
+}
+
 static void wrap(Detail *d, int width)
 {
     d->n_rows = 0;
@@ -676,44 +671,15 @@ static void wrap(Detail *d, int width)
         return;
     for (size_t i = 0; i < d->n_doc; i++) {
         const Line *l = &d->doc[i];
-        size_t n = strlen(l->text), off = 0;
-        int indent = 0;
-        if (l->nowrap || n == 0) {
+        size_t n = strlen(l->text);
+        if (l->nowrap) {
             if (add_row(d, i, 0, n, 0) < 0)
                 return;
             continue;
         }
-        while (off < n) {
-            int avail = width - indent, cols = 0;
-            if (avail < 8) { /* too narrow to indent: use the whole width */
-                indent = 0;
-                avail = width;
-            }
-            size_t end = off, brk = 0;
-            while (end < n) {
-                size_t clen;
-                int w = char_cols(l->text + end, n - end, &clen);
-                if (cols + w > avail)
-                    break;
-                cols += w;
-                end += clen;
-                if (l->text[end - clen] == ' ')
-                    brk = end;
-            }
-            if (end < n && brk > off)
-                end = brk; /* break after the last space that fits */
-            if (end == off) { /* one character wider than the row */
-                size_t clen;
-                char_cols(l->text + off, n - off, &clen);
-                end = off + clen;
-            }
-            if (add_row(d, i, off, end - off, indent) < 0)
-                return;
-            off = end;
-            while (off < n && l->text[off] == ' ' && indent + 1 < width)
-                off++; /* a continuation does not start with the break's spaces */
-            indent = l->indent < width ? l->indent : 0;
-        }
+        WrapCtx w = {.d = d, .line = i};
+        if (tui_wrap(l->text, n, width, l->indent, wrap_row, &w) < 0)
+            return;
     }
 }
 
