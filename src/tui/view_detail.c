@@ -163,6 +163,16 @@ static void heading(Detail *d, const char *text)
     add(d, CB_AREA_HEADER, 1, 1, 0, text);
 }
 
+/* A paragraph of a section: two columns in, continuation rows too. */
+static void body(Detail *d, CbColorArea area, const char *text)
+{
+    char buf[2048];
+    int n = snprintf(buf, sizeof buf, "  %s", text ? text : "");
+    if (n < 0)
+        buf[0] = '\0';
+    add(d, area, 0, 0, 2, buf);
+}
+
 /* A number for a table cell: "-" when not finite, short for huge values. */
 static const char *num(char *buf, size_t cap, double v, int decimals)
 {
@@ -482,35 +492,37 @@ static void build_provenance(Detail *d)
     const CbRunResult *res = &d->res;
     const char *q = "?";
     heading(d, "How the numbers were made");
-    addf(d, CB_AREA_DEFAULT, 0, 0, 2, "codecbench %s with %s; FFmpeg %s",
+    addf(d, CB_AREA_DEFAULT, 0, 0, 4, "  codecbench %s with %s; FFmpeg %s",
          res->codecbench_version ? res->codecbench_version : q,
          res->encoder_version ? res->encoder_version : q,
          res->ffmpeg_versions ? res->ffmpeg_versions : q);
-    addf(d, CB_AREA_DEFAULT, 0, 0, 2, "on %s; verified in %.2f s at %d/%d fps",
+    addf(d, CB_AREA_DEFAULT, 0, 0, 4, "  on %s; verified in %.2f s at %d/%d fps",
          res->machine ? res->machine : q, isfinite(res->verify_wall_s) ? res->verify_wall_s : NAN,
          res->fps_num, res->fps_den);
     if (res->provenance && *res->provenance)
-        add(d, CB_AREA_DEFAULT, 0, 0, 0, res->provenance);
+        body(d, CB_AREA_DEFAULT, res->provenance);
 }
 
-static void build_failure(Detail *d, const CbRunInfo *r)
+/* The reason is in the header's status; here what the run left behind. */
+static void build_failure(Detail *d)
 {
-    heading(d, "Why it ended");
-    add(d, CB_AREA_FAILED, 0, 0, 2, r->reason ? r->reason : "no reason recorded");
+    heading(d, "What the run left behind");
     if (d->n_errors) {
-        add(d, CB_AREA_DEFAULT, 0, 1, 0, "");
         add(d, CB_AREA_HEADER, 0, 1, 0, "Error events (events.jsonl)");
         for (size_t i = 0; i < d->n_errors; i++)
-            add(d, CB_AREA_LOG_ERROR, 0, 0, 2, d->errors[i]);
+            body(d, CB_AREA_LOG_ERROR, d->errors[i]);
+        add(d, CB_AREA_DEFAULT, 0, 1, 0, "");
     }
-    add(d, CB_AREA_DEFAULT, 0, 1, 0, "");
-    if (d->n_log) {
-        addf(d, CB_AREA_HEADER, 0, 1, 0, "Last %zu lines of log.txt", d->n_log);
-        for (size_t i = 0; i < d->n_log; i++)
-            add(d, CB_AREA_DEFAULT, 0, 0, 2, d->log[i]);
+    if (d->n_log == 1) {
+        add(d, CB_AREA_HEADER, 0, 1, 0, "The last line of log.txt");
+    } else if (d->n_log) {
+        addf(d, CB_AREA_HEADER, 0, 1, 0, "The last %zu lines of log.txt", d->n_log);
     } else {
-        add(d, CB_AREA_DEFAULT, 0, 1, 0, "log.txt: none (the run never started a worker)");
+        body(d, CB_AREA_DEFAULT, "no error events and no log.txt (no worker started)");
+        return;
     }
+    for (size_t i = 0; i < d->n_log; i++)
+        body(d, CB_AREA_DEFAULT, d->log[i]);
 }
 
 static void build_notes(Detail *d, TuiApp *app, int64_t id)
@@ -521,7 +533,7 @@ static void build_notes(Detail *d, TuiApp *app, int64_t id)
     cb_error_clear(&err);
     if (cb_store_notes(app->store, id, &notes, &n, &err) < 0) {
         heading(d, "Notes");
-        add(d, CB_AREA_STATUS_ERROR, 0, 0, 2, err.text);
+        body(d, CB_AREA_STATUS_ERROR, err.text);
         return;
     }
     if (n) {
@@ -529,7 +541,7 @@ static void build_notes(Detail *d, TuiApp *app, int64_t id)
         for (size_t i = 0; i < n; i++) {
             char when[64];
             fmt_time(notes[i].created, when, sizeof when);
-            addf(d, CB_AREA_DEFAULT, 0, 0, 21, "%-19s  %s", when,
+            addf(d, CB_AREA_DEFAULT, 0, 0, 23, "  %-19s  %s", when,
                  notes[i].text ? notes[i].text : "");
         }
     }
@@ -574,7 +586,7 @@ static void build_recipe(Detail *d, TuiApp *app, int64_t id)
     cb_error_clear(&err);
     heading(d, "Recipe (recipe.json)");
     if (cb_store_get_recipe(app->store, id, &text, &err) < 0) {
-        add(d, CB_AREA_STATUS_ERROR, 0, 0, 2, err.text);
+        body(d, CB_AREA_STATUS_ERROR, err.text);
         return;
     }
     json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
@@ -626,12 +638,11 @@ static void build(Detail *d, TuiApp *app)
         build_provenance(d);
     } else if (r->status == CB_RUN_DONE) {
         heading(d, "Rate points");
-        add(d, CB_AREA_STATUS_ERROR, 0, 0, 2,
-            d->res_error ? d->res_error : "the result could not be read");
+        body(d, CB_AREA_STATUS_ERROR, d->res_error ? d->res_error : "the result could not be read");
     }
     if (r->status == CB_RUN_FAILED || r->status == CB_RUN_CANCELLED ||
         r->status == CB_RUN_INTERRUPTED)
-        build_failure(d, r);
+        build_failure(d);
     build_notes(d, app, r->id);
     build_recipe(d, app, r->id);
 }
@@ -743,8 +754,10 @@ static void draw(void *self, TuiApp *app, TuiRect area)
         show_run(d, app, app->cursor_run);
     if (!d->built)
         build(d, app);
-    if (d->wrap_w != area.w)
-        wrap(d, area.w);
+    /* the last column is kept for the scroll marks */
+    int ww = area.w > 20 ? area.w - 1 : area.w;
+    if (d->wrap_w != ww)
+        wrap(d, ww);
     d->page = area.h;
     clamp_top(d, area.h);
     for (int y = 0; y < area.h && d->top + (size_t)y < d->n_rows; y++) {
@@ -761,7 +774,7 @@ static void draw(void *self, TuiApp *app, TuiRect area)
         d->scratch[r->len] = '\0';
         attr_t at = tui_attr(app, l->area) | (l->bold ? A_BOLD : 0);
         int x = r->indent < area.w ? r->indent : 0;
-        tui_text(app, area.y + y, area.x + x, area.w - x, at, d->scratch);
+        tui_text(app, area.y + y, area.x + x, ww - x, at, d->scratch);
     }
     /* more below / above: a mark in the last column */
     if (d->n_rows > (size_t)area.h) {
