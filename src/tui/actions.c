@@ -576,9 +576,9 @@ void tui_action_cancel(TuiApp *app, const int64_t *ids, size_t n)
 
 /* ---- delete ------------------------------------------------------------------- */
 
-/* The confirm's context: the run id, or DELETE_MARKED for the marked runs
- * (which cannot change while the question is open). */
-#define DELETE_MARKED ((void *)&tui_action_delete)
+/* The confirm's context: the run id (run ids are > 0), or NULL for the
+ * marked runs (which cannot change while the question is open). */
+#define DELETE_MARKED NULL
 
 static void delete_ids(TuiApp *app, const int64_t *ids, size_t n)
 {
