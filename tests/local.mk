@@ -45,6 +45,7 @@ include tests/unit/store.mk
 include tests/unit/worker.mk
 include tests/unit/baseline.mk
 include tests/unit/config.mk
+include tests/unit/tui_data.mk
 include tests/unit/cli_table.mk
 include tests/unit/runner.mk
 include tests/unit/store_child.mk

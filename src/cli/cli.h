@@ -28,6 +28,7 @@ extern const CbCommand cb_cmd_metrics;
 extern const CbCommand cb_cmd_bdrate;
 extern const CbCommand cb_cmd_survey;
 extern const CbCommand cb_cmd_demo;
+extern const CbCommand cb_cmd_dashboard;
 extern const CbCommand cb_cmd_recipe;
 extern const CbCommand cb_cmd_encode;
 extern const CbCommand cb_cmd_decode;

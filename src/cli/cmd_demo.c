@@ -34,13 +34,15 @@ static const char *const demo_recipes[] = { DEMO_ANCHOR, "x264-veryfast", "fast"
 static void help(FILE *out)
 {
     fputs("Usage: codecbench demo [CLIPS_DIR] [--frames N] [--recipes DIR] [--store DIR]\n"
+          "                       [--detach]\n"
           "\n"
           "Runs the demo experiment ('" DEMO_EXPERIMENT "'): each source CLIPS_DIR/*.y4m\n"
           "(default: samples; 'samples/make-clips --demo DIR' makes them) encoded with\n"
           "the recipes x264-medium (the anchor), x264-veryfast, fast and default (the\n"
           "codecbench engine), each run by the store's runner in worker processes and\n"
           "verified by decoding the stored bitstreams.  Runs already done with the same\n"
-          "recipe, source and frames are kept, not run again.  Prints each run as it\n"
+          "recipe, source and frames are kept, not run again (and queued or running\n"
+          "ones are waited for, not queued twice).  Prints each run as it\n"
           "ends, then the BD-rate of every recipe against x264-medium per source and\n"
           "averaged over the sources.  'codecbench list --experiment demo' and\n"
           "'codecbench compare' go further.\n"
@@ -49,6 +51,8 @@ static void help(FILE *out)
           "  --frames N     frames of each source (default 30)\n"
           "  --recipes DIR  where the recipes are (default: $CODECBENCH_RECIPES, else\n"
           "                 " CB_PKGDATADIR "/recipes, else samples/recipes)\n"
+          "  --detach       queue the runs and return: the runner runs them (the\n"
+          "                 dashboard, 'codecbench --store DIR', shows them live)\n"
           "  --store DIR    the store (default: $CODECBENCH_STORE, the config's 'store',\n"
           "                 else $XDG_DATA_HOME/codecbench)\n"
           "  -h, --help     this text\n",
@@ -138,14 +142,20 @@ static int read_recipe(const char *dir, const char *name, char **text, char hash
 }
 
 /* A done run of this experiment with the same recipe, input and frames. */
-static int64_t find_done(CbRunInfo *rows, size_t n, const char *hash, const char *input,
-                         int64_t frames)
+/* A run of this recipe, source and frames that is done, or queued or
+ * running (waited for, not queued twice); its id, or 0. */
+static int64_t find_run(CbRunInfo *rows, size_t n, const char *hash, const char *input,
+                        int64_t frames, int *active)
 {
     for (size_t i = 0; i < n; i++)
-        if (rows[i].status == CB_RUN_DONE && rows[i].recipe_hash &&
+        if ((rows[i].status == CB_RUN_DONE || rows[i].status == CB_RUN_QUEUED ||
+             rows[i].status == CB_RUN_RUNNING || rows[i].status == CB_RUN_VERIFYING) &&
+            rows[i].recipe_hash &&
             !strcmp(rows[i].recipe_hash, hash) && rows[i].input && !strcmp(rows[i].input, input) &&
-            rows[i].first_frame == 0 && rows[i].frames == frames)
+            rows[i].first_frame == 0 && rows[i].frames == frames) {
+            *active = rows[i].status != CB_RUN_DONE;
             return rows[i].id;
+        }
     return 0;
 }
 
@@ -276,8 +286,10 @@ static int run(int argc, char **argv)
 {
     const char *recipes_flag = NULL, *frames_arg = NULL;
     long long frames = 30;
+    int detach = 0;
     const CliOpt opts[] = {
         {.name = "frames", .text = &frames_arg},
+        {.name = "detach", .flag = &detach, .value = 1},
         {.name = "recipes", .text = &recipes_flag},
         {0},
     };
@@ -312,11 +324,17 @@ static int run(int argc, char **argv)
         goto fail;
     printf("codecbench demo: %zu sources x %zu recipes, %lld frames each, store %s\n", n_src,
            N_DEMO_RECIPES, frames, cb_store_dir(store));
-    size_t kept = 0;
+    size_t kept = 0, waiting = 0;
     for (size_t k = 0; k < N_DEMO_RECIPES; k++)
         for (size_t i = 0; i < n_src; i++) {
-            int64_t done = find_done(old, n_old, hashes[k], sources[i], frames);
-            if (done) {
+            int active = 0;
+            int64_t found = find_run(old, n_old, hashes[k], sources[i], frames, &active);
+            if (found && active) {
+                ids[n_ids++] = found;
+                waiting++;
+                continue;
+            }
+            if (found) {
                 kept++;
                 continue;
             }
@@ -333,13 +351,21 @@ static int run(int argc, char **argv)
                 goto fail;
             n_ids++;
         }
-    if (kept)
+    if (waiting)
+        printf("%zu runs done earlier are kept, %zu queued or running earlier are waited for; "
+               "%zu queued\n",
+               kept, waiting, n_ids - waiting);
+    else if (kept)
         printf("%zu runs done earlier are kept; %zu queued\n", kept, n_ids);
     else
         printf("%zu runs queued\n", n_ids);
     fflush(stdout);
     if (n_ids && cli_runner_ensure(store, &err) < 0)
         goto fail;
+    if (detach) {
+        rc = CB_EXIT_OK;
+        goto out;
+    }
     int failed = wait_runs(store, ids, n_ids, &err);
     if (failed < 0)
         goto fail;

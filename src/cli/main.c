@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "codecbench/engine.h"
@@ -16,7 +17,7 @@ static const char *const group_titles[] = {
     "Set-up and the runner's own commands",
 };
 static const CbCommand *const commands[] = {
-    &cb_cmd_run, &cb_cmd_list, &cb_cmd_show, &cb_cmd_compare, &cb_cmd_logs,
+    &cb_cmd_dashboard, &cb_cmd_run, &cb_cmd_list, &cb_cmd_show, &cb_cmd_compare, &cb_cmd_logs,
     &cb_cmd_rerun, &cb_cmd_cancel, &cb_cmd_experiments, &cb_cmd_anchor, &cb_cmd_tag,
     &cb_cmd_note, &cb_cmd_lineage, &cb_cmd_export, &cb_cmd_rm, &cb_cmd_gc,
     &cb_cmd_reindex, &cb_cmd_demo, NULL,
@@ -29,11 +30,12 @@ static const CbCommand *const commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: codecbench COMMAND [ARGS...]\n"
+            "Usage: codecbench [--store DIR] [--experiment NAME] [--theme NAME]\n"
+            "       codecbench COMMAND [ARGS...]\n"
             "       codecbench --help | --version\n"
             "\n"
             "A workbench for video-codec research: every number is measured on\n"
-            "real decoded frames.\n"
+            "real decoded frames.  Without a command it opens the dashboard.\n"
             "\n");
     size_t group = 0;
     fprintf(out, "%s:\n", group_titles[0]);
@@ -65,9 +67,32 @@ static void version(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return CB_EXIT_USAGE;
+    /* No command, or only the dashboard's options: the dashboard. */
+    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") && strcmp(argv[1], "-h") &&
+                     strcmp(argv[1], "--version") && strcmp(argv[1], "-V"))) {
+        char *dargv[64];
+        if (argc > 63) {
+            cli_error("too many arguments");
+            return CB_EXIT_USAGE;
+        }
+        dargv[0] = (char *)"dashboard";
+        for (int i = 1; i < argc; i++)
+            dargv[i] = argv[i];
+        dargv[argc] = NULL;
+        if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+            /* A script: no dashboard there, and no store made for it. */
+            int helped = 0;
+            for (int i = 1; i < argc; i++)
+                helped |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+            if (!helped) {
+                cli_error("the dashboard needs a terminal on standard input and output; "
+                          "scripts use the commands below");
+                usage(stderr);
+                return CB_EXIT_USAGE;
+            }
+        }
+        cb_media_set_ffmpeg_log(NULL);
+        return cb_cmd_dashboard.run(argc, dargv);
     }
     const char *name = argv[1];
     if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {

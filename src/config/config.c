@@ -3,6 +3,7 @@
  * environment and flags with their precedence, and printing it back. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -144,13 +145,8 @@ static char *join_path(const char *dir, const char *name)
 
 static int parse_text(Ctx *ctx, const char *text, size_t len, CbError *err);
 
-static const struct {
-    const char *name;
-    const char *text;
-} builtin_themes[] = {
-    {"default", cfg_theme_default_text},
-    {"mono", cfg_theme_mono_text},
-};
+/* cfg_builtin_themes[]: every shipped theme, from builtin.inc. */
+#define N_BUILTIN_THEMES (sizeof cfg_builtin_themes / sizeof cfg_builtin_themes[0])
 
 /* Loads theme `name` into cfg->theme (replacing it only on success). */
 static int load_theme(CbConfig *cfg, const char *name, CbError *err)
@@ -182,15 +178,24 @@ static int load_theme(CbConfig *cfg, const char *name, CbError *err)
         }
         cb_buf_free(&b);
     }
-    for (size_t i = 0; i < sizeof builtin_themes / sizeof builtin_themes[0]; i++)
-        if (!strcmp(name, builtin_themes[i].name)) {
+    for (size_t i = 0; i < N_BUILTIN_THEMES; i++)
+        if (!strcmp(name, cfg_builtin_themes[i].name)) {
             Ctx ctx = {cfg, "built-in", PREC_DEFAULT, NULL, 0, &files, slots, name};
-            rc = parse_text(&ctx, builtin_themes[i].text, strlen(builtin_themes[i].text), err);
+            rc = parse_text(&ctx, cfg_builtin_themes[i].text, strlen(cfg_builtin_themes[i].text), err);
             goto out;
         }
-    rc = cb_error_set(err, CB_ENOENT, "no theme '%s' (looked for %s in %s and %s; built in: default, mono)",
+    char names[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < N_BUILTIN_THEMES && used < sizeof names; i++) {
+        int k = snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                         cfg_builtin_themes[i].name);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+    rc = cb_error_set(err, CB_ENOENT, "no theme '%s' (looked for %s in %s and %s; built in: %s)",
                       name, file, user_dir ? user_dir : "(no user folder: HOME is not set)",
-                      cb_config_themes_dir());
+                      cb_config_themes_dir(), names);
 out:
     if (rc == CB_OK) {
         char *n = dup_str(name);

@@ -47,6 +47,8 @@ struct TuiAppPrivate {
     size_t n_followed, cap_followed;
 
     int dirty, reload, quit;
+    int urgent;        /* a key, click or resize asked for the redraw: no frame wait */
+    double last_draw;
     int64_t data_version;
     double last_store_check;
 
@@ -68,7 +70,7 @@ struct TuiAppPrivate {
     int color_pairs;
     int sigpipe[2];
     const char *experiment;
-    char title_extra[128];
+    int (*ensure_runner)(CbStore *s, CbError *err);
 };
 
 /* data.c */
@@ -82,5 +84,9 @@ int tui_term_start(TuiApp *app, CbError *err);
 void tui_term_stop(TuiApp *app);
 void tui_term_colors(TuiApp *app);
 int tui_term_key(TuiApp *app, int *key, MEVENT *mouse);
+
+/* app.c */
+/** The view under the top one (the help screen describes it), or NULL. */
+const TuiViewOps *tui_app_view_below(const TuiApp *app);
 
 #endif

@@ -258,6 +258,10 @@ void tui_progress_update(TuiApp *app, int64_t run_id, const char *line, size_t l
             t->point = (int)pt;
         int64_t fr = json_int(o, "frame", -1), frs = json_int(o, "frames", -1);
         if (strcmp(ev, "point") == 0) {
+            if (pt < 0 || pt >= 1000) {
+                json_decref(o);
+                return;
+            }
             t->frame = t->frames;
             t->point = (int)pt + 1;
         } else if (fr >= 0 && frs > 0 && fr <= frs) {

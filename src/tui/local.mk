@@ -7,6 +7,9 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/tui.h \
 	src/tui/app_int.h \
 	src/tui/data.c \
+	src/tui/app.c \
+	src/tui/term.c \
+	src/tui/view_help.c \
 	src/tui/compare.h \
 	src/tui/compare.c \
 	src/tui/actions.h \

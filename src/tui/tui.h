@@ -84,12 +84,15 @@ typedef struct TuiViewOps {
     const char *(*hint)(void *self, TuiApp *app);
 } TuiViewOps;
 
-extern const TuiViewOps tui_view_runs;
-extern const TuiViewOps tui_view_detail;
-extern const TuiViewOps tui_view_chart;
-extern const TuiViewOps tui_view_logs;
-extern const TuiViewOps tui_view_compare;
-extern const TuiViewOps tui_view_help;
+/* The views.  Weak while the views are being written in parallel: one that is
+ * not linked in is NULL and tui_open_view() says it is unavailable. */
+#define TUI_VIEW_DECL extern const TuiViewOps __attribute__((weak))
+TUI_VIEW_DECL tui_view_runs;
+TUI_VIEW_DECL tui_view_detail;
+TUI_VIEW_DECL tui_view_chart;
+TUI_VIEW_DECL tui_view_logs;
+TUI_VIEW_DECL tui_view_compare;
+TUI_VIEW_DECL tui_view_help;
 
 /* ---- live progress of running runs (from their events.jsonl) ---------------- */
 
@@ -219,6 +222,9 @@ typedef struct TuiOptions {
     const char *store_dir;
     const char *exe;          /**< NULL: /proc/self/exe */
     const char *experiment;   /**< show only this experiment (NULL: all) */
+    /** Starts the store's runner with the configured options when none is up (after
+     * queueing); NULL: never started from the dashboard. */
+    int (*ensure_runner)(CbStore *s, CbError *err);
 } TuiOptions;
 int tui_main(const TuiOptions *o, CbError *err);
 

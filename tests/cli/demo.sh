@@ -27,4 +27,14 @@ demo >"$tap_tmp/out2" 2>&1
 ok '[ $? = 0 ] && grep -q "runs done earlier are kept; 0 queued" "$tap_tmp/out2"' "a second demo keeps the runs done"
 "$CB_BIN" runner --store "$tap_tmp/store" --status >"$tap_tmp/st"
 p=$(cat "$tap_tmp/st"); [ "$p" = none ] || kill "$p" 2>/dev/null
+
+# --detach queues and returns; a demo meanwhile waits for those runs instead
+# of queueing them twice.
+"$CB_BIN" demo --store "$tap_tmp/store2" --recipes "$CB_SRCDIR/samples/recipes" \
+    --frames 3 --detach "$tap_tmp/clips" >"$tap_tmp/d1" 2>&1
+ok '[ $? = 0 ] && grep -q "^$((n * 4)) runs queued" "$tap_tmp/d1"' "demo --detach queues the runs and returns"
+"$CB_BIN" demo --store "$tap_tmp/store2" --recipes "$CB_SRCDIR/samples/recipes" \
+    --frames 3 "$tap_tmp/clips" >"$tap_tmp/d2" 2>&1
+ok '[ $? = 0 ] && [ "$("$CB_BIN" list --store "$tap_tmp/store2" --json | "$PYTHON3" -c "import json,sys; print(len(json.load(sys.stdin)[\"runs\"]))")" = $((n * 4)) ]' "a demo after --detach queues no run twice"
+diag "$(cat "$tap_tmp/d1" "$tap_tmp/d2")"
 done_testing

@@ -4,9 +4,12 @@ cb=$CB_BIN
 
 run() { "$cb" "$@" >"$tap_tmp/out" 2>"$tap_tmp/err"; echo $?; }
 
-ok '[ "$(run --help)" = 0 ] && grep -q "^Usage: codecbench COMMAND" "$tap_tmp/out"' "--help prints usage, exit 0"
+ok '[ "$(run --help)" = 0 ] && grep -q "^Usage: codecbench \[--store DIR\]" "$tap_tmp/out" && grep -q "^       codecbench COMMAND" "$tap_tmp/out"' "--help prints usage, exit 0"
 ok '[ "$(run --version)" = 0 ] && grep -q "^codecbench [0-9]" "$tap_tmp/out" && grep -q "libavcodec" "$tap_tmp/out"' "--version names codecbench and FFmpeg versions"
-ok '[ "$(run)" = 2 ] && grep -q Usage "$tap_tmp/err"' "no command: usage on stderr, exit 2"
+ok '[ "$(run </dev/null)" = 2 ] && grep -q "needs a terminal" "$tap_tmp/err" && grep -q Usage "$tap_tmp/err"' "no command and no terminal: usage on stderr, exit 2"
+ok 'env HOME="$tap_tmp/home" XDG_DATA_HOME= CODECBENCH_STORE= "$cb" </dev/null >/dev/null 2>&1; [ ! -e "$tap_tmp/home/.local/share/codecbench" ]' "no command and no terminal: no store is made"
+ok '[ "$(run --store "$tap_tmp/s" </dev/null)" = 2 ] && [ ! -e "$tap_tmp/s" ]' "dashboard options without a terminal: exit 2, no store made"
+ok '[ "$(run dashboard --help)" = 0 ] && grep -q "^Usage: codecbench \[dashboard\]" "$tap_tmp/out"' "dashboard --help"
 ok '[ "$(run frobnicate)" = 2 ] && grep -q "not a command" "$tap_tmp/err"' "unknown command: exit 2"
 for c in probe metrics bdrate demo recipe encode decode; do
     ok '[ "$(run '$c' --help)" = 0 ] && grep -q "^Usage: codecbench '$c'" "$tap_tmp/out"' "$c --help"
