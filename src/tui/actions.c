@@ -267,7 +267,7 @@ static void edit_run(TuiApp *app, EditCtx *ctx)
         text = NULL;
         /* the question first: a long reason is cut at the end of the line */
         char q[CB_ERROR_TEXT_MAX + 64];
-        snprintf(q, sizeof q, "Edit again? [Y/n] %s: ", err.text);
+        snprintf(q, sizeof q, "Edit again? [Y/n] %s:", err.text);
         if (tui_prompt(app, q, "", edit_again, ctx) == 0)
             keep_ctx = 1;
         else
@@ -440,7 +440,7 @@ static void new_run_recipe(void *opaque, TuiApp *app, const char *answer)
     }
     cb_recipe_free(&r);
     free(typed);
-    if (tui_prompt(app, "Clip (a video file): ", c->input ? c->input : "", new_run_clip, c) < 0) {
+    if (tui_prompt(app, "Clip (a video file):", c->input ? c->input : "", new_run_clip, c) < 0) {
         tui_message(app, 1, "new run: another question is open");
         new_run_free(c);
     }
@@ -501,7 +501,7 @@ void tui_action_new_run(TuiApp *app, int64_t cursor)
     }
     if (!(dflt = default_recipe(app, cursor)))
         goto oom;
-    if (tui_prompt(app, "Recipe file: ", dflt, new_run_recipe, c) < 0) {
+    if (tui_prompt(app, "Recipe file:", dflt, new_run_recipe, c) < 0) {
         tui_message(app, 1, "new run: another question is open");
         new_run_free(c);
     }
@@ -663,7 +663,7 @@ void tui_action_delete(TuiApp *app, const int64_t *ids, size_t n)
             tui_message(app, 1, "delete: no run %lld", (long long)ids[0]);
             return;
         }
-        snprintf(q, sizeof q, "Delete run %lld (%.*s on %.*s) and its files? y/n",
+        snprintf(q, sizeof q, "Delete run %lld (%.*s on %.*s) and its files?",
                  (long long)ids[0], QUOTE_MAX, r->recipe_name ? r->recipe_name : "?", QUOTE_MAX,
                  base_name(r->input));
         ctx = (void *)(uintptr_t)ids[0];
@@ -674,7 +674,7 @@ void tui_action_delete(TuiApp *app, const int64_t *ids, size_t n)
         }
         char list[128];
         id_list(list, sizeof list, ids, n);
-        snprintf(q, sizeof q, "Delete %zu marked runs (%s) and their files? y/n", n, list);
+        snprintf(q, sizeof q, "Delete %zu marked runs (%s) and their files?", n, list);
         ctx = DELETE_MARKED;
     }
     if (tui_confirm(app, q, delete_yes, ctx) < 0)
@@ -792,7 +792,7 @@ void tui_action_tag(TuiApp *app, const int64_t *ids, size_t n)
     }
     char label[192], list[128];
     id_list(list, sizeof list, ids, n);
-    snprintf(label, sizeof label, "Tag run%s %s (-name removes): ", n > 1 ? "s" : "", list);
+    snprintf(label, sizeof label, "Tag run%s %s (-name removes):", n > 1 ? "s" : "", list);
     if (tui_prompt(app, label, "", tag_done, c) < 0) {
         tui_message(app, 1, "tag: another question is open");
         free(c);
@@ -827,7 +827,7 @@ void tui_action_note(TuiApp *app, int64_t id)
         return;
     }
     char label[64];
-    snprintf(label, sizeof label, "Note on run %lld: ", (long long)id);
+    snprintf(label, sizeof label, "Note on run %lld:", (long long)id);
     if (tui_prompt(app, label, "", note_done, c) < 0) {
         tui_message(app, 1, "note: another question is open");
         free(c);

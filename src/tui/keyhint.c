@@ -28,17 +28,29 @@ size_t tui_key_hint(const CbConfig *cfg, CbView view, const CbRequest *reqs,
     if (!cap)
         return 0;
     out[0] = '\0';
-    for (size_t i = 0; cfg && i < n; i++) {
-        int key = key_for(cfg, view, reqs[i]);
-        char name[CB_KEY_NAME_MAX];
-        if (!key || cb_config_key_name(key, name) < 0)
-            continue;
-        int k = snprintf(out + used, cap - used, "%s%s %s", used ? "  " : "", name, words[i]);
-        if (k < 0 || (size_t)k >= cap - used) {
-            out[used] = '\0';
-            break;
+    for (size_t i = 0; cfg && i < n;) {
+        /* requests in a row with the same word share it: "<Left>/<Right> column" */
+        char keys[4 * CB_KEY_NAME_MAX] = "";
+        size_t kl = 0, j = i;
+        for (; j < n && strcmp(words[j], words[i]) == 0; j++) {
+            int key = key_for(cfg, view, reqs[j]);
+            char name[CB_KEY_NAME_MAX];
+            if (!key || cb_config_key_name(key, name) < 0)
+                continue;
+            int k = snprintf(keys + kl, sizeof keys - kl, "%s%s", kl ? "/" : "", name);
+            if (k < 0 || (size_t)k >= sizeof keys - kl)
+                break;
+            kl += (size_t)k;
         }
-        used += (size_t)k;
+        if (kl) {
+            int k = snprintf(out + used, cap - used, "%s%s %s", used ? "  " : "", keys, words[i]);
+            if (k < 0 || (size_t)k >= cap - used) {
+                out[used] = '\0';
+                break;
+            }
+            used += (size_t)k;
+        }
+        i = j > i ? j : i + 1;
     }
     return used;
 }

@@ -10,7 +10,9 @@
 
 /** Writes "KEY word  KEY word ..." into out (cap bytes, NUL-terminated) for the n requests
  * in reqs, naming each with words[i]: the first key bound to it in view (else globally);
- * requests bound to no key are left out.  Returns the bytes written. */
+ * requests in a row with the same word share it ("<Left>/<Right> column"); requests bound
+ * to no key are left out.  Stops before an entry that does not fit.  Returns the bytes
+ * written. */
 size_t tui_key_hint(const CbConfig *cfg, CbView view, const CbRequest *reqs,
                     const char *const *words, size_t n, char *out, size_t cap);
 

@@ -153,6 +153,11 @@ static void test_hint(void **state)
     tui_key_hint(cfg, CB_VIEW_RUN, reqs, words, 2, out, 12);
     assert_string_equal(out, "R rerun");
     assert_int_equal(tui_key_hint(cfg, CB_VIEW_RUN, reqs, words, 2, out, 0), 0);
+    /* the same word in a row: one entry */
+    const CbRequest lr[] = {CB_REQ_SCROLL_LEFT, CB_REQ_SCROLL_RIGHT, CB_REQ_ANCHOR};
+    const char *const lw[] = {"column", "column", "reference"};
+    tui_key_hint(cfg, CB_VIEW_COMPARE, lr, lw, 3, out, sizeof out);
+    assert_string_equal(out, "<Left>/<Right> column  a reference");
     cb_config_free(&cfg);
 }
 
