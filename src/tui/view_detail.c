@@ -78,6 +78,7 @@ typedef struct Detail {
     size_t n_errors;
     char **log;        /* last lines of log.txt */
     size_t n_log;
+    int have_log;      /* log.txt exists (a worker was started) */
 
     unsigned sanitize; /* CB_SANITIZE_ASCII on non-UTF-8 locales */
     char hint[160];
@@ -250,6 +251,7 @@ static void cache_clear(Detail *d)
     d->res_error = NULL;
     free_strings(&d->errors, &d->n_errors);
     free_strings(&d->log, &d->n_log);
+    d->have_log = 0;
     d->cache_id = 0;
     d->cache_status = -1;
 }
@@ -340,6 +342,7 @@ static void load_failure(Detail *d, TuiApp *app, int64_t id)
     }
     free(ev);
     char *lg = read_tail(dir, "log.txt", TAIL_LOG_BYTES, &len);
+    d->have_log = lg != NULL;
     for (char *p = lg; p && p < lg + len;) {
         char *nl = memchr(p, '\n', (size_t)(lg + len - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(lg + len - p);
@@ -518,7 +521,8 @@ static void build_failure(Detail *d)
     } else if (d->n_log) {
         addf(d, CB_AREA_HEADER, 0, 1, 0, "The last %zu lines of log.txt", d->n_log);
     } else {
-        body(d, CB_AREA_DEFAULT, "no error events and no log.txt (no worker started)");
+        body(d, CB_AREA_DEFAULT, d->have_log ? "log.txt is empty"
+                                             : "no log.txt: no worker was started");
         return;
     }
     for (size_t i = 0; i < d->n_log; i++)
