@@ -48,6 +48,7 @@ include tests/unit/config.mk
 include tests/unit/tui_data.mk
 include tests/unit/cli_table.mk
 include tests/unit/runner.mk
+include tests/unit/tui_canvas.mk
 include tests/unit/store_child.mk
 include tests/unit/tui_compare.mk
 include tests/unit/tui_text.mk

@@ -10,6 +10,9 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/app.c \
 	src/tui/term.c \
 	src/tui/view_help.c \
+	src/tui/canvas.h \
+	src/tui/canvas.c \
+	src/tui/view_chart.c \
 	src/tui/compare.h \
 	src/tui/compare.c \
 	src/tui/actions.h \

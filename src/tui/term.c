@@ -301,8 +301,11 @@ static size_t widen(TuiApp *app, const char *s, wchar_t *buf, size_t cap)
         }
         return n;
     }
-    CbBuf clean = {0};
-    if (cb_sanitize_append(&clean, s, strlen(s), app->utf8 ? 0 : CB_SANITIZE_ASCII) < 0 ||
+    CbBuf clean;
+    size_t len = strlen(s);
+    /* The sanitised form is at most 4 bytes a byte (sanitize.h). */
+    cb_buf_init(&clean, 4 * len + 16);
+    if (cb_sanitize_append(&clean, s, len, app->utf8 ? 0 : CB_SANITIZE_ASCII) < 0 ||
         !clean.data) {
         cb_buf_free(&clean);
         return 0;
