@@ -49,6 +49,9 @@ include tests/unit/tui_data.mk
 include tests/unit/cli_table.mk
 include tests/unit/runner.mk
 include tests/unit/tui_canvas.mk
+include tests/unit/tui_logbuf.mk
+include tests/unit/tui_runs.mk
+include tests/unit/store_summary.mk
 include tests/unit/store_child.mk
 include tests/unit/tui_compare.mk
 include tests/unit/tui_text.mk

@@ -300,7 +300,9 @@ int cb_store_all_points(CbStore *s, CbPointSummary **rows, size_t *n, CbError *e
 typedef struct CbRecipeText {
     char *hash;               /**< hex SHA-256 of the canonical recipe */
     char *name;
-    char *json;               /**< the canonical recipe text */
+    char *json;               /**< the recipe text as the first of its runs was queued with it
+                                   (equal recipes have one hash: canonicalise the text with
+                                   recipe.h before comparing fields) */
 } CbRecipeText;
 void cb_recipe_texts_free(CbRecipeText **rows, size_t n);
 /** Each distinct recipe of the store's runs once, ordered by hash. */

@@ -85,8 +85,8 @@ int cb_store_recipe_texts(CbStore *s, CbRecipeText **rows, size_t *n, CbError *e
     *rows = NULL;
     *n = 0;
     sqlite3_stmt *st = NULL;
-    /* One row per hash: the lowest run id's copy (the texts are equal by
-     * construction, the hash being that of the canonical text). */
+    /* One row per hash: the lowest run id's copy (texts of one hash may
+     * differ in layout, never in meaning: the hash is the canonical text's). */
     int rc = cb_store_prepare(s,
                               "SELECT recipe_hash, recipe_name, recipe_json FROM runs WHERE id IN "
                               "(SELECT min(id) FROM runs GROUP BY recipe_hash) ORDER BY recipe_hash",

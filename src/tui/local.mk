@@ -12,15 +12,27 @@ src_tui_libcbtui_a_SOURCES = \
 	src/tui/view_help.c \
 	src/tui/canvas.h \
 	src/tui/canvas.c \
-	src/tui/view_chart.c \
-	src/tui/compare.h \
-	src/tui/compare.c \
+	src/tui/view_chart.c
+src_tui_libcbtui_a_SOURCES += \
+	src/tui/query.h \
+	src/tui/query.c \
+	src/tui/runtable.h \
+	src/tui/runtable.c \
+	src/tui/view_runs.c
+src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
+# The logs view and its line buffer (logbuf: no curses, unit-tested).
+src_tui_libcbtui_a_SOURCES += src/tui/logbuf.h src/tui/logbuf.c src/tui/view_logs.c
+# The run detail and compare views, the actions on runs, and their models
+# (compare: recipe fields and the BD matrix; textwrap; keyhint: no curses,
+# unit-tested).
+src_tui_libcbtui_a_SOURCES += \
 	src/tui/actions.h \
 	src/tui/actions.c \
 	src/tui/view_detail.c \
 	src/tui/view_compare.c \
+	src/tui/compare.h \
+	src/tui/compare.c \
 	src/tui/keyhint.h \
 	src/tui/keyhint.c \
 	src/tui/textwrap.h \
 	src/tui/textwrap.c
-src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
