@@ -52,6 +52,9 @@ include tests/unit/tui_canvas.mk
 include tests/unit/tui_logbuf.mk
 include tests/unit/tui_runs.mk
 include tests/unit/store_summary.mk
+include tests/unit/store_child.mk
+include tests/unit/tui_compare.mk
+include tests/unit/tui_text.mk
 include tests/cli/local.mk
 EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c \
 	tests/fuzz/fuzz_rac.c tests/fuzz/fuzz_decoder.c \

@@ -26,7 +26,7 @@
  *    "parent": 0, "origin": "user", "created": 1764100000.25}
  *
  * frames is -1 for "all frames from first_frame"; parent 0 is none; origin
- * is "user", "rerun" or "proposer"; created is Unix seconds (a number that
+ * is "user", "rerun", "edit" (a run's recipe edited by hand) or "proposer"; created is Unix seconds (a number that
  * may have a fraction).  The input path is absolute (realpath at queue time).
  *
  * status.json (written atomically when a run reaches a final state, removed
@@ -128,7 +128,7 @@ typedef struct CbRunRequest {
     int64_t first_frame;      /**< >= 0 */
     int64_t frames;           /**< frames to encode, > 0, or -1 for all */
     int64_t parent;           /**< parent run id, 0 for none */
-    const char *origin;       /**< "user", "rerun" or "proposer" */
+    const char *origin;       /**< "user", "rerun", "edit" or "proposer" */
 } CbRunRequest;
 
 /** Validates the recipe, creates the run directory (recipe.json, run.json)
@@ -190,6 +190,40 @@ int cb_store_get_recipe(CbStore *s, int64_t id, char **json, CbError *err);
 /** A done run's rate points, per-frame rows too when with_frames, as a
  * CbRunResult (release with cb_result_free).  CB_ENOENT when not done. */
 int cb_store_get_result(CbStore *s, int64_t id, int with_frames, CbRunResult *out, CbError *err);
+
+/* ---- Child runs: rerun, edit (child.c) ----------------------------------- */
+
+/** A new run made from an existing one: the same input, frame range and
+ * experiment, its parent recorded (lineage).  What `codecbench rerun` and
+ * the dashboard's rerun and edit keys queue.  Filled by
+ * cb_store_child_request; released by cb_child_run_free. */
+typedef struct CbChildRun {
+    CbRunInfo parent;        /**< the parent run as listed (owned) */
+    char *parent_recipe;     /**< the parent's recipe text, recipe.json byte for byte (owned) */
+    CbRunRequest req;        /**< what to queue: the parent's recipe on its input, frames and
+                                  experiment, .parent = its id, .origin as asked.  Its strings
+                                  borrow from this struct; a caller may point recipe_json,
+                                  recipe_source or experiment at its own strings. */
+} CbChildRun;
+
+/** Prepares a child of run parent with origin ("rerun" or "edit"; NULL:
+ * "rerun").  Errors: CB_ENOENT "no run 42 in STORE", CB_EIO / CB_ENOMEM
+ * reading its recipe.  *out is empty on failure. */
+int cb_store_child_request(CbStore *s, int64_t parent, const char *origin, CbChildRun *out,
+                           CbError *err);
+/** Frees what c owns and empties it; c may be NULL or empty. */
+void cb_child_run_free(CbChildRun *c);
+
+/** What an edited recipe text (len bytes, untrusted; source names it in
+ * errors) changes against the parent's: CB_CHILD_SAME (byte for byte the
+ * parent's recipe text), CB_CHILD_SAME_SETTINGS (valid, but the same
+ * canonical recipe: only the note, key order or spacing changed, so the run
+ * would repeat the parent's exactly), CB_CHILD_CHANGED (valid and runs
+ * something else), or a negative cb_recipe_parse error with err naming the
+ * field and the allowed values. */
+enum { CB_CHILD_SAME = 0, CB_CHILD_SAME_SETTINGS = 1, CB_CHILD_CHANGED = 2 };
+int cb_store_child_check(const CbChildRun *c, const char *text, size_t len, const char *source,
+                         CbError *err);
 
 /* ---- The runner's side ------------------------------------------------- */
 

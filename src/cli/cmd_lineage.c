@@ -23,7 +23,7 @@ static void help(FILE *out)
           "Prints where a run came from and what came of it: the chain of its\n"
           "parents up to the first run, then the run (marked with <-) and every run\n"
           "descended from it (reruns, proposals), as a tree.  Each line gives the\n"
-          "recipe, codec, status, origin (user, rerun, proposer) and BD-rate\n"
+          "recipe, codec, status, origin (user, rerun, edit, proposer) and BD-rate\n"
           "against the experiment's anchor run.\n"
           "\n"
           "Options:\n"

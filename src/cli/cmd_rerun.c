@@ -121,19 +121,18 @@ static int run(int argc, char **argv)
 
     CbError err = { 0 };
     CbStore *store = NULL;
-    CbRunInfo info = { 0 };
-    char *text = NULL, *new_text = NULL;
+    CbChildRun child = { 0 };
+    char *new_text = NULL;
     json_t *recipe = NULL;
     rc = CB_EXIT_FAIL;
     if (cli_store_open(store_flag, 0, &store, &err) < 0 ||
-        cb_store_get_run(store, id, &info, &err) < 0 ||
-        cb_store_get_recipe(store, id, &text, &err) < 0) {
+        cb_store_child_request(store, id, "rerun", &child, &err) < 0) {
         rc = cli_fail(&err);
         goto done;
     }
     if (n_sets > 0) {
         json_error_t jerr;
-        recipe = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+        recipe = json_loads(child.parent_recipe, JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(recipe)) {
             cli_error("run %lld: its recipe.json is not a JSON object", (long long)id);
             goto done;
@@ -148,23 +147,16 @@ static int run(int argc, char **argv)
             cli_error("out of memory");
             goto done;
         }
+        child.req.recipe_json = new_text;
+        child.req.recipe_source = "rerun --set";
     }
-    CbRunRequest req = {
-        .experiment = experiment ? experiment : info.experiment,
-        .recipe_json = new_text ? new_text : text,
-        .recipe_source = new_text ? "rerun --set" : "recipe.json",
-        .input = info.input,
-        .first_frame = info.first_frame,
-        .frames = info.frames,
-        .parent = id,
-        .origin = "rerun",
-    };
-    rc = cli_queue_and_wait(store, &req, detach, json);
+    if (experiment)
+        child.req.experiment = experiment;
+    rc = cli_queue_and_wait(store, &child.req, detach, json);
 done:
     json_decref(recipe);
     free(new_text);
-    free(text);
-    cb_run_info_free(&info);
+    cb_child_run_free(&child);
     cb_store_close(&store);
     return rc;
 }

@@ -47,9 +47,7 @@ codecbench_SOURCES += \
 	src/cli/cmd_reindex.c \
 	src/cli/cmd_experiments.c
 codecbench_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) -DCB_PKGDATADIR='"$(pkgdatadir)"'
-codecbench_LDADD = $(CB_CORE_LIBS) $(NCURSESW_LIBS)
+codecbench_LDADD = src/tui/libcbtui.a $(CB_CORE_LIBS) $(NCURSESW_LIBS)
 # The configuration: `codecbench config` and cli_config() for every command.
 codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
-# The dashboard is linked as objects (not through the archive), so that every view is in
-# the binary and the views find each other.
-codecbench_SOURCES += src/cli/cmd_dashboard.c $(src_tui_libcbtui_a_SOURCES)
+codecbench_SOURCES += src/cli/cmd_dashboard.c

@@ -15,6 +15,7 @@ src_store_libcbstore_a_SOURCES = \
 	src/store/annotate.c \
 	src/store/housekeeping.c \
 	src/store/reindex.c \
-	src/store/summary.c
+	src/store/summary.c \
+	src/store/child.c
 src_store_libcbstore_a_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 EXTRA_DIST += include/codecbench/store.h

@@ -131,9 +131,9 @@ static int check_request(const CbRunRequest *req, CbError *err)
         return cb_error_set(err, CB_EINVAL, "queue: parent %lld is negative",
                             (long long)req->parent);
     const char *o = req->origin ? req->origin : "user";
-    if (strcmp(o, "user") && strcmp(o, "rerun") && strcmp(o, "proposer"))
+    if (strcmp(o, "user") && strcmp(o, "rerun") && strcmp(o, "edit") && strcmp(o, "proposer"))
         return cb_error_set(err, CB_EINVAL,
-                            "queue: origin \"%s\" is not one of user, rerun, proposer", o);
+                            "queue: origin \"%s\" is not one of user, rerun, edit, proposer", o);
     return cb_store_check_experiment_name(req->experiment ? req->experiment : "default", err);
 }
 

@@ -103,10 +103,6 @@ static void broadcast(TuiApp *app, const TuiEvent *ev)
 void tui_open_view(TuiApp *app, const TuiViewOps *ops, int64_t run_id)
 {
     struct TuiAppPrivate *p = app->priv;
-    if (!ops || !ops->create) {
-        tui_message(app, 1, "this view is not available in this build");
-        return;
-    }
     size_t idx = p->n_views;
     for (size_t i = 0; i < p->n_views; i++)
         if (p->views[i].ops == ops)
@@ -929,8 +925,6 @@ int tui_main(const TuiOptions *o, CbError *err)
     install_signals();
     update_followed(app);
     tui_open_view(app, &tui_view_runs, 0);
-    if (priv.n_views == 0)
-        tui_open_view(app, &tui_view_help, 0);
     if (priv.n_views == 0) {
         rc = cb_error_set(err, CB_ENOMEM, "could not open the list of runs");
         goto stop;

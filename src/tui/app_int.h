@@ -58,7 +58,7 @@ struct TuiAppPrivate {
 
     /* the modal prompt / question */
     int prompt_kind; /* 0 none, 1 text, 2 yes/no */
-    char prompt_label[128];
+    char prompt_label[512];
     char prompt_text[1024];
     size_t prompt_len, prompt_cursor;
     void (*prompt_done)(void *ctx, TuiApp *app, const char *text);

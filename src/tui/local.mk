@@ -22,3 +22,17 @@ src_tui_libcbtui_a_SOURCES += \
 src_tui_libcbtui_a_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(JANSSON_CFLAGS)
 # The logs view and its line buffer (logbuf: no curses, unit-tested).
 src_tui_libcbtui_a_SOURCES += src/tui/logbuf.h src/tui/logbuf.c src/tui/view_logs.c
+# The run detail and compare views, the actions on runs, and their models
+# (compare: recipe fields and the BD matrix; textwrap; keyhint: no curses,
+# unit-tested).
+src_tui_libcbtui_a_SOURCES += \
+	src/tui/actions.h \
+	src/tui/actions.c \
+	src/tui/view_detail.c \
+	src/tui/view_compare.c \
+	src/tui/compare.h \
+	src/tui/compare.c \
+	src/tui/keyhint.h \
+	src/tui/keyhint.c \
+	src/tui/textwrap.h \
+	src/tui/textwrap.c

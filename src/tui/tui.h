@@ -84,15 +84,13 @@ typedef struct TuiViewOps {
     const char *(*hint)(void *self, TuiApp *app);
 } TuiViewOps;
 
-/* The views.  Weak while the views are being written in parallel: one that is
- * not linked in is NULL and tui_open_view() says it is unavailable. */
-#define TUI_VIEW_DECL extern const TuiViewOps __attribute__((weak))
-TUI_VIEW_DECL tui_view_runs;
-TUI_VIEW_DECL tui_view_detail;
-TUI_VIEW_DECL tui_view_chart;
-TUI_VIEW_DECL tui_view_logs;
-TUI_VIEW_DECL tui_view_compare;
-TUI_VIEW_DECL tui_view_help;
+/* The views (one file each). */
+extern const TuiViewOps tui_view_runs;
+extern const TuiViewOps tui_view_detail;
+extern const TuiViewOps tui_view_chart;
+extern const TuiViewOps tui_view_logs;
+extern const TuiViewOps tui_view_compare;
+extern const TuiViewOps tui_view_help;
 
 /* ---- live progress of running runs (from their events.jsonl) ---------------- */
 

@@ -58,18 +58,18 @@ static void add_view(Help *h, const CbConfig *cfg, CbView view)
         h->n = mark; /* a view without bindings of its own */
 }
 
-/* The views this build has (the configuration knows views of later work). */
+/* The views this build has (the configuration also knows views of later
+ * work: previews, lineage, proposals). */
 static int view_exists(CbView v)
 {
-    switch (v) {
-    case CB_VIEW_GLOBAL: return 1;
-    case CB_VIEW_RUNS: return &tui_view_runs != NULL;
-    case CB_VIEW_RUN: return &tui_view_detail != NULL;
-    case CB_VIEW_COMPARE: return &tui_view_compare != NULL;
-    case CB_VIEW_LOGS: return &tui_view_logs != NULL;
-    case CB_VIEW_CHART: return &tui_view_chart != NULL;
-    default: return 0;
-    }
+    static const TuiViewOps *const views[] = {&tui_view_runs, &tui_view_detail, &tui_view_compare,
+                                              &tui_view_logs, &tui_view_chart};
+    if (v == CB_VIEW_GLOBAL)
+        return 1;
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+        if (views[i]->id == v)
+            return 1;
+    return 0;
 }
 
 static void build(Help *h, const TuiApp *app)
