@@ -74,7 +74,9 @@ static int run(int argc, char **argv)
     cb_store_close(&s);
     if (rc < 0)
         return cli_fail(&err);
-    return CB_EXIT_OK;
+    /* Stopped by a signal: the shell's convention, 128 + its number. */
+    int sig = tui_stop_signal();
+    return sig ? 128 + sig : CB_EXIT_OK;
 }
 
 const CbCommand cb_cmd_dashboard = {

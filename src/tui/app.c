@@ -888,6 +888,11 @@ static size_t count_active(const TuiApp *app)
     return n;
 }
 
+int tui_stop_signal(void)
+{
+    return got_signal == SIGINT || got_signal == SIGTERM || got_signal == SIGHUP ? (int)got_signal : 0;
+}
+
 int tui_main(const TuiOptions *o, CbError *err)
 {
     setlocale(LC_ALL, "");
@@ -915,6 +920,7 @@ int tui_main(const TuiOptions *o, CbError *err)
         fcntl(priv.sigpipe[i], F_SETFL, O_NONBLOCK);
     }
     signal_fd = priv.sigpipe[1];
+    got_signal = 0;
     rc = tui_data_load(app, err);
     if (rc < 0)
         goto out;

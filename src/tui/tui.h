@@ -225,5 +225,7 @@ typedef struct TuiOptions {
     int (*ensure_runner)(CbStore *s, CbError *err);
 } TuiOptions;
 int tui_main(const TuiOptions *o, CbError *err);
+/** The signal (SIGINT, SIGTERM, SIGHUP) that ended the last tui_main, or 0. */
+int tui_stop_signal(void);
 
 #endif

@@ -170,7 +170,7 @@ wait_for charlie 15 >/dev/null
 dpid=$(tui_pid)
 if [ -n "$dpid" ]; then
     kill -TERM "$dpid"
-    expect "dashboard exited with status" "SIGTERM ends the dashboard"
+    expect "dashboard exited with status 143" "SIGTERM ends the dashboard with status 128 + 15"
     ok '[ "$(pane_var alternate_on)" = 0 ] && [ "$(pane_var cursor_flag)" = 1 ]' \
        "after SIGTERM the alternate screen is left and the cursor visible"
 else
@@ -192,7 +192,7 @@ keys j
 wait_quiet
 ok '[ -n "$(cursor_name $names)" ]' "and takes keys again"
 keys C-c
-expect "dashboard exited with status" "Ctrl-C ends the dashboard"
+expect "dashboard exited with status 130" "Ctrl-C ends the dashboard with status 128 + 2"
 ok '[ "$(pane_var alternate_on)" = 0 ] && [ "$(pane_var cursor_flag)" = 1 ]' \
    "after Ctrl-C the alternate screen is left and the cursor visible"
 tui_start --size 100x30
@@ -200,7 +200,7 @@ wait_for charlie 15 >/dev/null
 dpid=$(tui_pid)
 if [ -n "$dpid" ]; then
     kill -HUP "$dpid"
-    expect "dashboard exited with status" "SIGHUP ends the dashboard"
+    expect "dashboard exited with status 129" "SIGHUP ends the dashboard with status 128 + 1"
     ok '[ "$(pane_var alternate_on)" = 0 ] && [ "$(pane_var cursor_flag)" = 1 ]' \
        "after SIGHUP the alternate screen is left and the cursor visible"
 else
