@@ -101,7 +101,8 @@
     X(PREV_ERROR, "prev-error", "Go to the previous error line") \
     X(ALL_RUNS, "all-runs", "Switch between this run's log and every run's") \
     X(SCROLL_LEFT, "scroll-left", "Scroll the view left") \
-    X(SCROLL_RIGHT, "scroll-right", "Scroll the view right")
+    X(SCROLL_RIGHT, "scroll-right", "Scroll the view right") \
+    X(PARENT, "parent", "Open the run's parent run")
 
 typedef enum CbRequest {
     CB_REQ_NONE = 0, /**< no request: the key is unbound (or bound to "none") */

@@ -836,6 +836,7 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_NOTE: tui_action_note(app, id); return 1;
     case CB_REQ_LOGS: tui_open_view(app, &tui_view_logs, id); return 1;
     case CB_REQ_CHART: tui_open_view(app, &tui_view_chart, id); return 1;
+    case CB_REQ_PARENT:
     case CB_REQ_LINEAGE:
         if (r && r->parent > 0 && tui_run(app, r->parent)) {
             d->follow = 0;
