@@ -6,7 +6,7 @@
 # the store's (the order of CB_CORE_LIBS in Makefile.am).
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store
-tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/storefix.c tests/unit/storefix.h
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_store_CFLAGS = $(CB_TEST_CF)
 tests_unit_test_store_LDADD = src/store/libcbstore.a src/worker/libcbworker.a $(CB_RECIPE_LIBS) \

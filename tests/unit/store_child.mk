@@ -1,7 +1,8 @@
 # Unit tests of store/child.c: child runs (rerun, edit) and edited recipes.
 check_PROGRAMS += tests/unit/test_store_child
 TESTS += tests/unit/test_store_child
-tests_unit_test_store_child_SOURCES = tests/unit/test_store_child.c
+tests_unit_test_store_child_SOURCES = tests/unit/test_store_child.c tests/unit/storefix.c \
+	tests/unit/storefix.h
 tests_unit_test_store_child_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_store_child_CFLAGS = $(CB_TEST_CF)
 tests_unit_test_store_child_LDADD = src/store/libcbstore.a src/worker/libcbworker.a \

@@ -3,7 +3,8 @@
 # changes after another connection commits, not after this one's own).
 check_PROGRAMS += tests/unit/test_store_summary
 TESTS += tests/unit/test_store_summary
-tests_unit_test_store_summary_SOURCES = tests/unit/test_store_summary.c
+tests_unit_test_store_summary_SOURCES = tests/unit/test_store_summary.c tests/unit/storefix.c \
+	tests/unit/storefix.h
 tests_unit_test_store_summary_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_store_summary_CFLAGS = $(CB_TEST_CF)
 tests_unit_test_store_summary_LDADD = src/store/libcbstore.a src/worker/libcbworker.a \

@@ -24,172 +24,35 @@
 #include <sqlite3.h>
 
 #include "codecbench/buf.h"
-#include "codecbench/metrics.h"
 #include "codecbench/recipe.h"
 #include "codecbench/store.h"
 #include "store/store_internal.h"
+#include "storefix.h"
 
 /* ---- fixtures ------------------------------------------------------------- */
 
-typedef struct Fix {
-    char root[256];  /* temporary directory */
-    char dir[300];   /* root/store */
-    char input[300]; /* root/clip.y4m (content irrelevant: the store only records the path) */
-    CbStore *s;
-} Fix;
+typedef StoreFix Fix;
 
 static const char *const RECIPE_A = "{\"name\": \"anchor\", \"codec\": \"engine\"}";
 static const char *const RECIPE_T = "{\"name\": \"test\", \"codec\": \"engine\", \"note\": \"n\"}";
 static const char *const RECIPE_F =
     "{\"name\": \"fast\", \"codec\": \"engine\", \"settings\": {\"qps\": [24, 30, 36, 42]}}";
 
+/* The store is created and opened on first use: storefix_open or queue. */
 static int setup(void **state)
 {
-    Fix *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->root, sizeof f->root, "%s/cbstore.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->root))
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/store", f->root);
-    snprintf(f->input, sizeof f->input, "%s/clip.y4m", f->root);
-    FILE *fp = fopen(f->input, "w");
-    if (!fp)
-        return -1;
-    fputs("YUV4MPEG2 W16 H16 F25:1 Ip A1:1 C420jpeg\n", fp);
-    fclose(fp);
-    *state = f;
-    return 0;
+    return storefix_setup(state, "cbstore", 0);
 }
 
 static int teardown(void **state)
 {
-    Fix *f = *state;
-    cb_store_close(&f->s);
-    cb_store_remove_tree(f->root, NULL, NULL);
-    free(f);
-    return 0;
+    return storefix_teardown(state);
 }
 
-static CbStore *open_store(Fix *f)
-{
-    CbError err;
-    if (!f->s && cb_store_open(&f->s, f->dir, CB_STORE_CREATE, &err) != 0)
-        fail_msg("open: %s", err.text);
-    return f->s;
-}
-
+/* Queues a run of 8 frames (see storefix_queue). */
 static int64_t queue(Fix *f, const char *experiment, const char *recipe, int64_t parent)
 {
-    CbError err;
-    CbRunRequest req = {.experiment = experiment,
-                        .recipe_json = recipe,
-                        .recipe_source = "t.json",
-                        .input = f->input,
-                        .first_frame = 0,
-                        .frames = 8,
-                        .parent = parent,
-                        .origin = parent ? "rerun" : "user"};
-    int64_t id = 0;
-    if (cb_store_queue_run(open_store(f), &req, &id, &err) != 0)
-        fail_msg("queue: %s", err.text);
-    assert_true(id > 0);
-    return id;
-}
-
-static void set_status(Fix *f, int64_t id, CbRunStatus st, const char *reason)
-{
-    CbError err;
-    if (cb_store_set_status(f->s, id, st, reason, st == CB_RUN_RUNNING ? 4242 : 0, &err) != 0)
-        fail_msg("set_status %lld -> %s: %s", (long long)id, cb_run_status_name(st), err.text);
-}
-
-static char *xstrdup(const char *s)
-{
-    char *c = strdup(s);
-    assert_non_null(c);
-    return c;
-}
-
-/* The 64-hex clip identity the tests use for a short clip name. */
-static void clip_hex(const char *name, char hex[CB_RECIPE_HASH_HEX])
-{
-    cb_recipe_sha256_hex(name, strlen(name), hex);
-}
-
-/* A result of n points at about the given kbps and mean PSNR-Y, 25 fps,
- * that cb_result_check accepts: every frame has the point's MSE (so the
- * sequence figures recompute exactly), frame bits sum to the payload, kbps,
- * bpp and fps follow from the bytes, frames and seconds. */
-static void make_result(CbRunResult *r, const char *hash, const char *clip, size_t n,
-                        const double *kbps, const double *psnr, int64_t frames)
-{
-    char clip_id[CB_RECIPE_HASH_HEX];
-    clip_hex(clip, clip_id);
-    memset(r, 0, sizeof *r);
-    r->format = CB_RESULT_FORMAT;
-    r->codec = xstrdup("engine");
-    r->recipe_hash = xstrdup(hash);
-    r->clip_id = xstrdup(clip_id);
-    r->input = xstrdup("/clips/foreman_cif.y4m");
-    r->first_frame = 0;
-    r->frames = frames;
-    r->width = 352;
-    r->height = 288;
-    r->fps_num = 25;
-    r->fps_den = 1;
-    r->codecbench_version = xstrdup("codecbench 0.1.0");
-    r->ffmpeg_versions = xstrdup("libavcodec 59");
-    r->encoder_version = xstrdup("codecbench engine 0.1.0");
-    r->machine = xstrdup("test host");
-    r->provenance = xstrdup("synthetic test figures");
-    r->verify_wall_s = 1.5;
-    r->n_points = n;
-    r->points = calloc(n, sizeof *r->points);
-    assert_non_null(r->points);
-    double seconds = (double)frames * r->fps_den / r->fps_num;
-    for (size_t i = 0; i < n; i++) {
-        CbPointResult *p = &r->points[i];
-        char name[32];
-        snprintf(name, sizeof name, "qp%zu.cbv", 22 + 5 * i);
-        p->rate_value = (int)(22 + 5 * i);
-        p->stream_file = xstrdup(name);
-        p->frames = frames;
-        p->payload_bytes = llround(kbps[i] * seconds * 1000 / 8);
-        p->container_bytes = p->payload_bytes + 32;
-        p->kbps = (double)p->payload_bytes * 8 / seconds / 1000;
-        p->bpp = (double)p->payload_bytes * 8 / ((double)frames * 352 * 288);
-        double mse[3];
-        for (int c = 0; c < 3; c++)
-            mse[c] = 255.0 * 255.0 / pow(10.0, (psnr[i] + c) / 10.0);
-        p->ssim_mean = 0.9 + 0.01 * (double)i;
-        p->encode_cpu_s = 2.0 + (double)i;
-        p->encode_wall_s = 1.0 + (double)i;
-        p->encode_fps = (double)frames / p->encode_wall_s;
-        p->decode_cpu_s = 0.25;
-        p->decode_wall_s = 0.5;
-        p->decode_fps = (double)frames / 0.5;
-        p->concurrency = 2;
-        p->peak_rss_kib = 100000 + (int64_t)i;
-        p->rows = calloc((size_t)frames, sizeof *p->rows);
-        assert_non_null(p->rows);
-        int64_t bits = p->payload_bytes * 8;
-        for (int64_t k = 0; k < frames; k++) {
-            CbFrameRow *w = &p->rows[k];
-            w->bits = bits / frames + (k == 0 ? bits % frames : 0);
-            w->type = k == 0 ? 'I' : 'P';
-            for (int c = 0; c < 3; c++) {
-                w->mse[c] = mse[c];
-                w->psnr[c] = cb_psnr_from_mse(mse[c]);
-            }
-            w->ssim = p->ssim_mean;
-        }
-        for (int c = 0; c < 3; c++)
-            p->psnr_mean[c] = p->psnr_global[c] = cb_psnr_from_mse(mse[c]);
-        p->psnr_yuv_mean = (6 * p->psnr_mean[0] + p->psnr_mean[1] + p->psnr_mean[2]) / 8;
-        p->psnr_yuv_global = p->psnr_yuv_mean;
-    }
+    return storefix_queue(f, experiment, recipe, 8, parent);
 }
 
 static const double KBPS[4] = {100, 200, 400, 800};
@@ -201,20 +64,10 @@ static int64_t done_run(Fix *f, const char *experiment, const char *recipe, cons
                         double factor)
 {
     int64_t id = queue(f, experiment, recipe, 0);
-    set_status(f, id, CB_RUN_RUNNING, NULL);
-    set_status(f, id, CB_RUN_VERIFYING, NULL);
-    CbRunInfo info;
-    CbError err;
-    assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
     double k[4];
     for (int i = 0; i < 4; i++)
         k[i] = KBPS[i] * factor;
-    CbRunResult r;
-    make_result(&r, info.recipe_hash, clip, 4, k, PSNR, 5);
-    cb_run_info_free(&info);
-    if (cb_store_import_result(f->s, id, &r, &err) != 0)
-        fail_msg("import: %s", err.text);
-    cb_result_free(&r);
+    storefix_finish(f, id, clip, 4, k, PSNR, 5);
     return id;
 }
 
@@ -259,7 +112,7 @@ static void test_open_and_create(void **state)
     assert_int_equal(cb_store_open(&s, f->dir, 0, &err), CB_ENOENT);
     assert_null(s);
     assert_non_null(strstr(err.text, "no codecbench store"));
-    open_store(f);
+    storefix_open(f);
     assert_string_equal(cb_store_dir(f->s), f->dir);
     assert_true(file_exists(f->dir, "store.db"));
     assert_true(file_exists(f->dir, "runs"));
@@ -348,7 +201,7 @@ static void test_queue_and_get(void **state)
 static void test_queue_refusals_leave_nothing(void **state)
 {
     Fix *f = *state;
-    CbStore *s = open_store(f);
+    CbStore *s = storefix_open(f);
     CbError err;
     int64_t id = 0;
     CbRunRequest req = {.recipe_json = "{\"name\": \"x\", \"codec\": \"engine\", \"settings\": "
@@ -409,7 +262,7 @@ static void test_status_transitions(void **state)
     assert_int_equal(cb_store_set_status(f->s, id, CB_RUN_VERIFYING, NULL, 1, &err), CB_EINVAL);
     assert_int_equal(cb_store_set_status(f->s, id, CB_RUN_DONE, NULL, 0, &err), CB_EINVAL);
     assert_non_null(strstr(err.text, "imported"));
-    set_status(f, id, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, id, CB_RUN_RUNNING, NULL);
     assert_int_equal(cb_store_next_queued(f->s, &next, &err), 0);
     assert_int_equal(next, 0);
     CbRunInfo info;
@@ -426,9 +279,9 @@ static void test_status_transitions(void **state)
     free(ids);
     char *rd = cb_store_run_dir(f->s, id);
     assert_false(file_exists(rd, "status.json"));
-    set_status(f, id, CB_RUN_VERIFYING, NULL);
+    storefix_set_status(f, id, CB_RUN_VERIFYING, NULL);
     assert_int_equal(cb_store_set_status(f->s, id, CB_RUN_RUNNING, NULL, 1, &err), CB_EINVAL);
-    set_status(f, id, CB_RUN_FAILED, "verification: qp27.cbv: frame 3 differs");
+    storefix_set_status(f, id, CB_RUN_FAILED, "verification: qp27.cbv: frame 3 differs");
     assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
     assert_int_equal(info.status, CB_RUN_FAILED);
     assert_string_equal(info.reason, "verification: qp27.cbv: frame 3 differs");
@@ -446,7 +299,7 @@ static void test_status_transitions(void **state)
     /* A reason that quotes bytes that are not UTF-8 (a crashed worker's
      * log) is kept in the row as it is, and in status.json with U+FFFD. */
     int64_t g = queue(f, NULL, RECIPE_A, 0);
-    set_status(f, g, CB_RUN_FAILED, "log: \xff\xfe end");
+    storefix_set_status(f, g, CB_RUN_FAILED, "log: \xff\xfe end");
     char *gd = cb_store_run_dir(f->s, g);
     snprintf(path, sizeof path, "%s/status.json", gd);
     free(gd);
@@ -471,7 +324,7 @@ static void test_status_transitions(void **state)
     cb_run_info_free(&info);
     assert_int_equal(cb_store_requeue(f->s, id, &err), CB_EINVAL);
     /* queued -> interrupted directly (a runner that found it dead). */
-    set_status(f, id, CB_RUN_INTERRUPTED, "worker gone");
+    storefix_set_status(f, id, CB_RUN_INTERRUPTED, "worker gone");
     assert_true(file_exists(rd, "status.json"));
     free(rd);
     /* A done run is not requeued. */
@@ -498,10 +351,10 @@ static void test_import_round_trip(void **state)
     CbRunInfo info;
     assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
     CbRunResult r;
-    make_result(&r, info.recipe_hash, "c0ffee", 4, KBPS, PSNR, 7);
+    storefix_make_result(&r, info.recipe_hash, "c0ffee", 4, KBPS, PSNR, 7);
     /* Only a running or verifying run is imported. */
     assert_int_equal(cb_store_import_result(f->s, id, &r, &err), CB_EINVAL);
-    set_status(f, id, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, id, CB_RUN_RUNNING, NULL);
     /* A result that is not sane is refused, naming what is wrong. */
     double saved = r.points[2].rows[3].psnr[1];
     r.points[2].rows[3].psnr[1] = NAN;
@@ -514,7 +367,7 @@ static void test_import_round_trip(void **state)
     r.recipe_hash[0] = r.recipe_hash[0] == 'a' ? 'b' : 'a';
     assert_int_equal(cb_store_import_result(f->s, id, &r, &err), CB_EMISMATCH);
     free(r.recipe_hash);
-    r.recipe_hash = xstrdup(info.recipe_hash);
+    r.recipe_hash = storefix_xstrdup(info.recipe_hash);
     cb_run_info_free(&info);
     /* Nothing of the refused imports stayed. */
     CbRunResult back;
@@ -527,7 +380,7 @@ static void test_import_round_trip(void **state)
     assert_string_equal(back.codec, "engine");
     assert_string_equal(back.recipe_hash, r.recipe_hash);
     char c0ffee[CB_RECIPE_HASH_HEX];
-    clip_hex("c0ffee", c0ffee);
+    storefix_clip_hex("c0ffee", c0ffee);
     assert_string_equal(back.clip_id, c0ffee);
     assert_int_equal(back.frames, 7);
     assert_int_equal(back.width, 352);
@@ -605,8 +458,8 @@ static void test_filters_and_sort(void **state)
     int64_t r2 = done_run(f, "alpha", RECIPE_F, "clipA", 0.5);
     int64_t r3 = queue(f, "beta", RECIPE_T, 0);
     int64_t r4 = done_run(f, "beta", RECIPE_T, "clipB", 2.0);
-    set_status(f, r3, CB_RUN_RUNNING, NULL);
-    set_status(f, r3, CB_RUN_FAILED, "boom");
+    storefix_set_status(f, r3, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, r3, CB_RUN_FAILED, "boom");
     assert_int_equal(cb_store_tag(f->s, r2, "best", 1, &err), 0);
     assert_int_equal(cb_store_tag(f->s, r4, "best", 1, &err), 0);
     assert_int_equal(cb_store_tag(f->s, r4, "aaa", 1, &err), 0);
@@ -644,7 +497,7 @@ static void test_filters_and_sort(void **state)
     assert_int_equal(n, 1);
     cb_run_infos_free(&rows, n);
     char clip_a[CB_RECIPE_HASH_HEX];
-    clip_hex("clipA", clip_a);
+    storefix_clip_hex("clipA", clip_a);
     flt = (CbRunFilter){.status = -1, .clip_id = clip_a};
     assert_int_equal(cb_store_list(f->s, &flt, &rows, &n, &err), 0);
     assert_int_equal(n, 2);
@@ -981,9 +834,9 @@ static void test_cancel_requests(void **state)
     int64_t q = queue(f, NULL, RECIPE_A, 0);
     int64_t r = queue(f, NULL, RECIPE_A, 0);
     int64_t v = queue(f, NULL, RECIPE_A, 0);
-    set_status(f, r, CB_RUN_RUNNING, NULL);
-    set_status(f, v, CB_RUN_RUNNING, NULL);
-    set_status(f, v, CB_RUN_VERIFYING, NULL);
+    storefix_set_status(f, r, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, v, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, v, CB_RUN_VERIFYING, NULL);
     assert_int_equal(cb_store_request_cancel(f->s, q, &err), 0);
     assert_int_equal(cb_store_request_cancel(f->s, r, &err), 0);
     CbRunInfo info;
@@ -1001,7 +854,7 @@ static void test_cancel_requests(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], r);
     free(ids);
-    set_status(f, r, CB_RUN_CANCELLED, "cancelled by the user");
+    storefix_set_status(f, r, CB_RUN_CANCELLED, "cancelled by the user");
     assert_int_equal(cb_store_cancel_requests(f->s, &ids, &n, &err), 0);
     assert_int_equal(n, 0);
     free(ids);
@@ -1020,7 +873,7 @@ static void test_delete_and_gc(void **state)
     CbError err;
     int64_t d = done_run(f, NULL, RECIPE_A, "clip1", 1.0);
     int64_t r = queue(f, NULL, RECIPE_A, 0);
-    set_status(f, r, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, r, CB_RUN_RUNNING, NULL);
     assert_int_equal(cb_store_tag(f->s, d, "x", 1, &err), 0);
     assert_int_equal(cb_store_note(f->s, d, "y", &err), 0);
     /* A bitstream of known size in the run directory. */
@@ -1078,7 +931,7 @@ static void test_delete_and_gc(void **state)
     assert_int_equal(freed, 0);
     /* Ids are never given twice, even after the highest was deleted. */
     assert_int_equal(cb_store_request_cancel(f->s, r, &err), 0);
-    set_status(f, r, CB_RUN_CANCELLED, NULL);
+    storefix_set_status(f, r, CB_RUN_CANCELLED, NULL);
     assert_int_equal(cb_store_delete_run(f->s, r, &err), 0);
     assert_int_equal(queue(f, NULL, RECIPE_A, 0), r + 1);
 }
@@ -1172,13 +1025,13 @@ static void test_reindex(void **state)
     int64_t t1 = done_run_with_file(f, "e", RECIPE_T, "clip1", 0.8);
     int64_t t2 = done_run_with_file(f, "other", RECIPE_F, "clip2", 1.0);
     int64_t fl = queue(f, "e", RECIPE_T, t1);
-    set_status(f, fl, CB_RUN_RUNNING, NULL);
-    set_status(f, fl, CB_RUN_FAILED, "worker: killed by SIGKILL");
+    storefix_set_status(f, fl, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, fl, CB_RUN_FAILED, "worker: killed by SIGKILL");
     int64_t cq = queue(f, "e", RECIPE_T, 0);
     assert_int_equal(cb_store_request_cancel(f->s, cq, &err), 0);
     int64_t qd = queue(f, "e", RECIPE_T, 0);
     int64_t rn = queue(f, "e", RECIPE_T, 0);
-    set_status(f, rn, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, rn, CB_RUN_RUNNING, NULL);
     /* The runner makes log.txt before it starts a worker: the sign that
      * reindex tells a run that started from one still queued by. */
     {
@@ -1240,7 +1093,7 @@ static void test_reindex(void **state)
     struct stat sb;
     assert_int_equal(stat(junk, &sb), 0);
 
-    open_store(f);
+    storefix_open(f);
     assert_int_equal(cb_store_list(f->s, NULL, &after, &na, &err), 0);
     assert_int_equal(na, nb);
     for (size_t i = 0; i < nb; i++) {
@@ -1321,7 +1174,7 @@ static void reindex_damaged(Fix *f, void (*damage)(const char *path), const char
     assert_int_equal(runs, 1);
     if (!strstr(cap.text, warn_has))
         fail_msg("no warning holding \"%s\" in:\n%s", warn_has, cap.text);
-    open_store(f);
+    storefix_open(f);
     CbRunInfo info;
     assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
     assert_int_equal(info.status, CB_RUN_FAILED);
@@ -1371,8 +1224,8 @@ static void test_reindex_hostile_dirs(void **state)
     Fix *f = *state;
     CbError err;
     int64_t good = queue(f, "e", RECIPE_A, 0);
-    set_status(f, good, CB_RUN_RUNNING, NULL);
-    set_status(f, good, CB_RUN_FAILED, "x");
+    storefix_set_status(f, good, CB_RUN_RUNNING, NULL);
+    storefix_set_status(f, good, CB_RUN_FAILED, "x");
     assert_int_equal(cb_store_tag(f->s, good, "ok", 1, &err), 0);
     cb_store_close(&f->s);
     static const struct {
@@ -1479,7 +1332,7 @@ static void test_reindex_hostile_dirs(void **state)
     assert_non_null(strstr(cap.text, "tags[1]"));
     assert_non_null(strstr(cap.text, "tags[2]"));
     assert_non_null(strstr(cap.text, "notes[0]"));
-    open_store(f);
+    storefix_open(f);
     CbRunInfo info;
     assert_int_equal(cb_store_get_run(f->s, good, &info, &err), 0);
     assert_string_equal(info.tags, "ok");
@@ -1678,7 +1531,7 @@ static void test_refuses_corrupt(void **state)
     if (cb_store_reindex(f->dir, NULL, &runs, &err) != 0)
         fail_msg("reindex: %s", err.text);
     assert_int_equal(runs, 20);
-    open_store(f);
+    storefix_open(f);
     int64_t counts[7];
     assert_int_equal(cb_store_counts(f->s, counts, &err), 0);
     /* status.json says done, but these directories hold no result.json. */
@@ -1703,7 +1556,7 @@ static void test_refuses_corrupt(void **state)
 static void test_concurrent_queue(void **state)
 {
     Fix *f = *state;
-    open_store(f);
+    storefix_open(f);
     cb_store_close(&f->s);
     enum { PROCS = 8, EACH = 5 };
     pid_t pids[PROCS];
@@ -1732,7 +1585,7 @@ static void test_concurrent_queue(void **state)
     CbRunInfo *rows;
     size_t n;
     CbError err;
-    assert_int_equal(cb_store_list(open_store(f), NULL, &rows, &n, &err), 0);
+    assert_int_equal(cb_store_list(storefix_open(f), NULL, &rows, &n, &err), 0);
     assert_int_equal(n, PROCS * EACH);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(rows[i].id, (int64_t)i + 1); /* distinct, none lost */

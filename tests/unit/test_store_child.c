@@ -11,13 +11,12 @@
 #include <cmocka.h>
 
 #include "codecbench/store.h"
-#include "store/store_internal.h"
+#include "storefix.h"
 
+/* The store's fixture (fx.s, fx.input) and a run queued in it, the parent
+ * of the children the tests make. */
 typedef struct Fix {
-    char root[256];
-    char dir[300];
-    char input[300];
-    CbStore *s;
+    StoreFix fx;
     int64_t parent;
 } Fix;
 
@@ -29,33 +28,30 @@ static int setup(void **state)
     Fix *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->root, sizeof f->root, "%s/cbchild.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->root))
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/store", f->root);
-    snprintf(f->input, sizeof f->input, "%s/clip.y4m", f->root);
-    FILE *fp = fopen(f->input, "w");
-    if (!fp)
-        return -1;
-    fputs("YUV4MPEG2 W16 H16 F25:1 Ip A1:1 C420jpeg\n", fp);
-    fclose(fp);
+    if (storefix_init(&f->fx, "cbchild", 1) != 0)
+        goto fail;
     CbError err;
-    if (cb_store_open(&f->s, f->dir, CB_STORE_CREATE, &err) < 0)
-        return -1;
-    CbRunRequest req = {.experiment = "exp1", .recipe_json = PARENT, .input = f->input,
-                        .first_frame = 3, .frames = 7, .origin = "user"};
-    if (cb_store_queue_run(f->s, &req, &f->parent, &err) < 0)
-        return -1;
+    CbRunRequest req = {.experiment = "exp1",
+                        .recipe_json = PARENT,
+                        .input = f->fx.input,
+                        .first_frame = 3,
+                        .frames = 7,
+                        .origin = "user"};
+    if (cb_store_queue_run(f->fx.s, &req, &f->parent, &err) < 0) {
+        storefix_fini(&f->fx);
+        goto fail;
+    }
     *state = f;
     return 0;
+fail:
+    free(f);
+    return -1;
 }
 
 static int teardown(void **state)
 {
     Fix *f = *state;
-    cb_store_close(&f->s);
-    cb_store_remove_tree(f->root, NULL, NULL);
+    storefix_fini(&f->fx);
     free(f);
     return 0;
 }
@@ -65,7 +61,7 @@ static void test_request_inherits(void **state)
     Fix *f = *state;
     CbError err;
     CbChildRun c;
-    assert_int_equal(cb_store_child_request(f->s, f->parent, "edit", &c, &err), 0);
+    assert_int_equal(cb_store_child_request(f->fx.s, f->parent, "edit", &c, &err), 0);
     assert_string_equal(c.req.experiment, "exp1");
     assert_string_equal(c.req.recipe_json, PARENT);
     assert_int_equal(c.req.first_frame, 3);
@@ -76,25 +72,25 @@ static void test_request_inherits(void **state)
 
     /* queued, it is a child with the origin recorded */
     int64_t id = 0;
-    assert_int_equal(cb_store_queue_run(f->s, &c.req, &id, &err), 0);
+    assert_int_equal(cb_store_queue_run(f->fx.s, &c.req, &id, &err), 0);
     cb_child_run_free(&c);
     assert_null(c.parent_recipe);
     CbRunInfo r = {0};
-    assert_int_equal(cb_store_get_run(f->s, id, &r, &err), 0);
+    assert_int_equal(cb_store_get_run(f->fx.s, id, &r, &err), 0);
     assert_int_equal(r.parent, f->parent);
     assert_string_equal(r.origin, "edit");
     assert_int_equal(r.frames, 7);
     cb_run_info_free(&r);
     int64_t *anc = NULL, *desc = NULL;
     size_t na = 0, nd = 0;
-    assert_int_equal(cb_store_lineage(f->s, id, &anc, &na, &desc, &nd, &err), 0);
+    assert_int_equal(cb_store_lineage(f->fx.s, id, &anc, &na, &desc, &nd, &err), 0);
     assert_int_equal(na, 1);
     assert_int_equal(anc[0], f->parent);
     free(anc);
     free(desc);
 
     /* NULL origin is a rerun */
-    assert_int_equal(cb_store_child_request(f->s, f->parent, NULL, &c, &err), 0);
+    assert_int_equal(cb_store_child_request(f->fx.s, f->parent, NULL, &c, &err), 0);
     assert_string_equal(c.req.origin, "rerun");
     cb_child_run_free(&c);
     cb_child_run_free(&c); /* twice is harmless */
@@ -105,7 +101,7 @@ static void test_request_missing(void **state)
     Fix *f = *state;
     CbError err;
     CbChildRun c;
-    assert_int_equal(cb_store_child_request(f->s, 999, "rerun", &c, &err), CB_ENOENT);
+    assert_int_equal(cb_store_child_request(f->fx.s, 999, "rerun", &c, &err), CB_ENOENT);
     assert_non_null(strstr(err.text, "999"));
     assert_null(c.parent_recipe);
 }
@@ -115,7 +111,7 @@ static void test_check(void **state)
     Fix *f = *state;
     CbError err;
     CbChildRun c;
-    assert_int_equal(cb_store_child_request(f->s, f->parent, "edit", &c, &err), 0);
+    assert_int_equal(cb_store_child_request(f->fx.s, f->parent, "edit", &c, &err), 0);
     assert_int_equal(cb_store_child_check(&c, PARENT, strlen(PARENT), "e.json", &err),
                      CB_CHILD_SAME);
     const char *note = "{\"codec\": \"engine\", \"name\": \"fast\", \"note\": \"why\",\n"
@@ -142,10 +138,10 @@ static void test_origin_checked(void **state)
 {
     Fix *f = *state;
     CbError err;
-    CbRunRequest req = {.recipe_json = PARENT, .input = f->input, .frames = -1,
-                        .origin = "bogus"};
+    CbRunRequest req = {
+        .recipe_json = PARENT, .input = f->fx.input, .frames = -1, .origin = "bogus"};
     int64_t id;
-    assert_int_equal(cb_store_queue_run(f->s, &req, &id, &err), CB_EINVAL);
+    assert_int_equal(cb_store_queue_run(f->fx.s, &req, &id, &err), CB_EINVAL);
     assert_non_null(strstr(err.text, "edit"));
 }
 

@@ -16,17 +16,11 @@
 
 #include <cmocka.h>
 
-#include "codecbench/metrics.h"
 #include "codecbench/recipe.h"
 #include "codecbench/store.h"
-#include "store/store_internal.h"
+#include "storefix.h"
 
-typedef struct Fix {
-    char root[256];
-    char dir[300];
-    char input[300];
-    CbStore *s;
-} Fix;
+typedef StoreFix Fix;
 
 static const char *const RECIPE_A = "{\"name\": \"anchor\", \"codec\": \"engine\"}";
 static const char *const RECIPE_T =
@@ -35,138 +29,18 @@ static const char *const RECIPE_T =
 
 static int setup(void **state)
 {
-    Fix *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    const char *tmp = getenv("TMPDIR");
-    if (snprintf(f->root, sizeof f->root, "%s/cbsummary.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
-        (int)sizeof f->root)
-        return -1;
-    if (!mkdtemp(f->root))
-        return -1;
-    if (snprintf(f->dir, sizeof f->dir, "%s/store", f->root) >= (int)sizeof f->dir ||
-        snprintf(f->input, sizeof f->input, "%s/clip.y4m", f->root) >= (int)sizeof f->input)
-        return -1;
-    FILE *fp = fopen(f->input, "w");
-    if (!fp)
-        return -1;
-    fputs("YUV4MPEG2 W16 H16 F25:1 Ip A1:1 C420jpeg\n", fp);
-    fclose(fp);
-    CbError err;
-    if (cb_store_open(&f->s, f->dir, CB_STORE_CREATE, &err) != 0)
-        return -1;
-    *state = f;
-    return 0;
+    return storefix_setup(state, "cbsummary", 1);
 }
 
 static int teardown(void **state)
 {
-    Fix *f = *state;
-    cb_store_close(&f->s);
-    cb_store_remove_tree(f->root, NULL, NULL);
-    free(f);
-    return 0;
+    return storefix_teardown(state);
 }
 
-static int64_t queue(CbStore *s, const Fix *f, const char *recipe)
+/* Queues a run of 5 frames in experiment "exp" (see storefix_queue). */
+static int64_t queue(Fix *f, const char *recipe)
 {
-    CbError err;
-    CbRunRequest req = {.experiment = "exp",
-                        .recipe_json = recipe,
-                        .recipe_source = "t.json",
-                        .input = f->input,
-                        .frames = 5,
-                        .origin = "user"};
-    int64_t id = 0;
-    if (cb_store_queue_run(s, &req, &id, &err) != 0)
-        fail_msg("queue: %s", err.text);
-    return id;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *c = strdup(s);
-    assert_non_null(c);
-    return c;
-}
-
-static void clip_hex(const char *name, char hex[CB_RECIPE_HASH_HEX])
-{
-    cb_recipe_sha256_hex(name, strlen(name), hex);
-}
-
-/* A result of n points at about the given kbps and mean PSNR-Y, 25 fps,
- * that cb_result_check accepts: every frame has the point's MSE (so the
- * sequence figures recompute exactly), frame bits sum to the payload, kbps,
- * bpp and fps follow from the bytes, frames and seconds. */
-static void make_result(CbRunResult *r, const char *hash, const char *clip, size_t n,
-                        const double *kbps, const double *psnr, int64_t frames)
-{
-    char clip_id[CB_RECIPE_HASH_HEX];
-    clip_hex(clip, clip_id);
-    memset(r, 0, sizeof *r);
-    r->format = CB_RESULT_FORMAT;
-    r->codec = xstrdup("engine");
-    r->recipe_hash = xstrdup(hash);
-    r->clip_id = xstrdup(clip_id);
-    r->input = xstrdup("/clips/foreman_cif.y4m");
-    r->first_frame = 0;
-    r->frames = frames;
-    r->width = 352;
-    r->height = 288;
-    r->fps_num = 25;
-    r->fps_den = 1;
-    r->codecbench_version = xstrdup("codecbench 0.1.0");
-    r->ffmpeg_versions = xstrdup("libavcodec 59");
-    r->encoder_version = xstrdup("codecbench engine 0.1.0");
-    r->machine = xstrdup("test host");
-    r->provenance = xstrdup("synthetic test figures");
-    r->verify_wall_s = 1.5;
-    r->n_points = n;
-    r->points = calloc(n, sizeof *r->points);
-    assert_non_null(r->points);
-    double seconds = (double)frames * r->fps_den / r->fps_num;
-    for (size_t i = 0; i < n; i++) {
-        CbPointResult *p = &r->points[i];
-        char name[32];
-        snprintf(name, sizeof name, "qp%zu.cbv", 22 + 5 * i);
-        p->rate_value = (int)(22 + 5 * i);
-        p->stream_file = xstrdup(name);
-        p->frames = frames;
-        p->payload_bytes = llround(kbps[i] * seconds * 1000 / 8);
-        p->container_bytes = p->payload_bytes + 32;
-        p->kbps = (double)p->payload_bytes * 8 / seconds / 1000;
-        p->bpp = (double)p->payload_bytes * 8 / ((double)frames * 352 * 288);
-        double mse[3];
-        for (int c = 0; c < 3; c++)
-            mse[c] = 255.0 * 255.0 / pow(10.0, (psnr[i] + c) / 10.0);
-        p->ssim_mean = 0.9 + 0.01 * (double)i;
-        p->encode_cpu_s = 2.0 + (double)i;
-        p->encode_wall_s = 1.0 + (double)i;
-        p->encode_fps = (double)frames / p->encode_wall_s;
-        p->decode_cpu_s = 0.25;
-        p->decode_wall_s = 0.5;
-        p->decode_fps = (double)frames / 0.5;
-        p->concurrency = 2;
-        p->peak_rss_kib = 100000 + (int64_t)i;
-        p->rows = calloc((size_t)frames, sizeof *p->rows);
-        assert_non_null(p->rows);
-        int64_t bits = p->payload_bytes * 8;
-        for (int64_t k = 0; k < frames; k++) {
-            CbFrameRow *w = &p->rows[k];
-            w->bits = bits / frames + (k == 0 ? bits % frames : 0);
-            w->type = k == 0 ? 'I' : 'P';
-            for (int c = 0; c < 3; c++) {
-                w->mse[c] = mse[c];
-                w->psnr[c] = cb_psnr_from_mse(mse[c]);
-            }
-            w->ssim = p->ssim_mean;
-        }
-        for (int c = 0; c < 3; c++)
-            p->psnr_mean[c] = p->psnr_global[c] = cb_psnr_from_mse(mse[c]);
-        p->psnr_yuv_mean = (6 * p->psnr_mean[0] + p->psnr_mean[1] + p->psnr_mean[2]) / 8;
-        p->psnr_yuv_global = p->psnr_yuv_mean;
-    }
+    return storefix_queue(f, "exp", recipe, 5, 0);
 }
 
 static const double PSNR[4] = {30, 33, 36, 39};
@@ -175,21 +49,10 @@ static const double PSNR[4] = {30, 33, 36, 39};
  * points at kbps0, kbps0 / 2, ... */
 static void finish(Fix *f, int64_t id, size_t n, double kbps0)
 {
-    CbError err;
-    if (cb_store_set_status(f->s, id, CB_RUN_RUNNING, NULL, 4242, &err) != 0 ||
-        cb_store_set_status(f->s, id, CB_RUN_VERIFYING, NULL, 4242, &err) != 0)
-        fail_msg("status: %s", err.text);
-    CbRunInfo info;
-    assert_int_equal(cb_store_get_run(f->s, id, &info, &err), 0);
     double k[4];
     for (size_t i = 0; i < 4; i++)
         k[i] = kbps0 / (double)(1u << i);
-    CbRunResult r;
-    make_result(&r, info.recipe_hash, "clipA", n, k, PSNR, 5);
-    cb_run_info_free(&info);
-    if (cb_store_import_result(f->s, id, &r, &err) != 0)
-        fail_msg("import: %s", err.text);
-    cb_result_free(&r);
+    storefix_finish(f, id, "clipA", n, k, PSNR, 5);
 }
 
 static void test_all_points_empty(void **state)
@@ -202,7 +65,7 @@ static void test_all_points_empty(void **state)
     assert_null(rows);
     assert_int_equal(n, 0);
     /* Queued runs have no points. */
-    queue(f->s, f, RECIPE_A);
+    queue(f, RECIPE_A);
     assert_int_equal(cb_store_all_points(f->s, &rows, &n, &err), 0);
     assert_null(rows);
     assert_int_equal(n, 0);
@@ -212,11 +75,11 @@ static void test_all_points(void **state)
 {
     Fix *f = *state;
     CbError err;
-    int64_t a = queue(f->s, f, RECIPE_A);
-    int64_t q = queue(f->s, f, RECIPE_A); /* stays queued */
-    int64_t b = queue(f->s, f, RECIPE_T);
-    int64_t x = queue(f->s, f, RECIPE_T); /* fails */
-    int64_t c = queue(f->s, f, RECIPE_T);
+    int64_t a = queue(f, RECIPE_A);
+    int64_t q = queue(f, RECIPE_A); /* stays queued */
+    int64_t b = queue(f, RECIPE_T);
+    int64_t x = queue(f, RECIPE_T); /* fails */
+    int64_t c = queue(f, RECIPE_T);
     /* Imported out of id order: the rows still come by (run, point). */
     finish(f, c, 2, 300);
     finish(f, a, 4, 800);
@@ -263,14 +126,13 @@ static void test_recipe_texts(void **state)
     assert_int_equal(cb_store_recipe_texts(f->s, &rows, &n, &err), 0);
     assert_null(rows);
     assert_int_equal(n, 0);
-    int64_t a1 = queue(f->s, f, RECIPE_A);
-    int64_t t1 = queue(f->s, f, RECIPE_T);
-    queue(f->s, f, RECIPE_A);
+    int64_t a1 = queue(f, RECIPE_A);
+    int64_t t1 = queue(f, RECIPE_T);
+    queue(f, RECIPE_A);
     /* The same recipe in other words (key order, spaces, another note): one
      * recipe, one row, the first run's text. */
-    queue(f->s, f,
-          "{\"settings\": {\"transform\": \"dct\"}, \"codec\": \"engine\", \"name\": \"test\","
-          " \"note\": \"other words\"}");
+    queue(f, "{\"settings\": {\"transform\": \"dct\"}, \"codec\": \"engine\", \"name\": \"test\","
+             " \"note\": \"other words\"}");
     CbRunInfo ia, it;
     assert_int_equal(cb_store_get_run(f->s, a1, &ia, &err), 0);
     assert_int_equal(cb_store_get_run(f->s, t1, &it, &err), 0);
@@ -319,7 +181,7 @@ static void test_data_version(void **state)
     assert_int_equal(cb_store_data_version(f->s, &v, &err), 0);
     assert_int_equal(v, v0);
     /* This connection's own commit: its version stays; the other's moves. */
-    int64_t id = queue(f->s, f, RECIPE_A);
+    int64_t id = queue(f, RECIPE_A);
     assert_int_equal(cb_store_data_version(f->s, &v, &err), 0);
     assert_int_equal(v, v0);
     assert_int_equal(cb_store_data_version(other, &w, &err), 0);
