@@ -9,6 +9,7 @@ src_runner_libcbrunner_a_SOURCES = \
 	src/runner/events.c
 src_runner_libcbrunner_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 # The events formatter's libFuzzer target (built by tests/fuzz/run).
+EXTRA_DIST += include/codecbench/runner.h
 EXTRA_DIST += tests/fuzz/fuzz_events.c tests/fuzz/seeds/events/start.json \
 	tests/fuzz/seeds/events/clip.json tests/fuzz/seeds/events/progress.json \
 	tests/fuzz/seeds/events/point.json tests/fuzz/seeds/events/error.json \

@@ -525,7 +525,7 @@ static void draw_table(RunsView *v, TuiApp *app, TuiRect r)
                 char why[128];
                 if (snprintf(why, sizeof why,
                              tui_runtable_total(v->rt) == 0
-                                 ? "No runs in this store yet: %s queues one."
+                                 ? "No runs in this store yet: %s queues one ('codecbench demo' makes a demo)."
                                  : "No run matches: %s changes the filter.",
                              tui_runtable_total(v->rt) == 0 ? v->key_new : v->key_filter) < 0)
                     why[0] = '\0';
