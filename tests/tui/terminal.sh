@@ -80,6 +80,20 @@ wait_for charlie 15 >/dev/null
 wait_quiet
 ok 'screen -e | grep -Eq "$ESC\\[(3[0-7]|4[0-7])m" && ! screen -e | grep -Eq "$ESC\\[(38|48);"' \
    "theme dark on TERM=xterm (8 colours): only the 8 basic colours"
+# A direct-colour terminal (TERM=xterm-direct, from ncurses-term): the theme's
+# 0..255 colours are sent as RGB.  dark's background is 235 on the grey ramp,
+# 8 + 10 * (235 - 232) = 38 in each channel: 48;2;38;38;38.
+if infocmp xterm-direct >/dev/null 2>&1; then
+    tui_start --size 120x40 --term xterm-direct
+    wait_for charlie 15 >/dev/null
+    wait_quiet
+    ok 'screen -e | grep -q "$ESC\\[48;2;38;38;38m" && ! screen -e | grep -Eq "$ESC\\[(38|48);5;"' \
+       "theme dark on TERM=xterm-direct: colours as RGB, none from the 256-colour palette"
+    keys q
+    wait_for "dashboard exited" 10 >/dev/null
+else
+    skip "theme dark on TERM=xterm-direct: colours as RGB" "no xterm-direct terminfo (Debian's ncurses-term)"
+fi
 tui_config_raw "set theme = light"
 tui_start --size 120x40
 wait_for charlie 15 >/dev/null
