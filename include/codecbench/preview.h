@@ -37,16 +37,20 @@ int cb_preview_image_alloc(CbPreviewImage *img, int width, int height, CbError *
 /** Frees img's pixels and zeroes it; NULL and empty images are allowed. */
 void cb_preview_image_free(CbPreviewImage *img);
 
-/** Converts frame f (BT.601 limited range, chroma upsampled by nearest
- * sample: FFmpeg's default for yuv420p -> rgb24) into a new image *dst of
- * width x height (0 x 0 = the frame's size), scaled by area averaging.
- * *dst is overwritten, not freed first.  Returns 0, CB_EINVAL, CB_ENOMEM. */
+/** Converts frame f into a new image *dst of width x height (0 x 0 = the
+ * frame's size): BT.601 limited range with FFmpeg's default coefficients.
+ * At the frame's size chroma is taken from the nearest sample, as swscale's
+ * default yuv420p -> rgb24 does; at another size each plane is first scaled
+ * by area averaging (see cb_preview_scale()) to width x height, then
+ * converted.  *dst is overwritten, not freed first; the caller owns it.
+ * Returns 0, CB_EINVAL, CB_ENOMEM. */
 int cb_preview_from_frame(CbPreviewImage *dst, const CbFrame *f, int width, int height,
                           CbError *err);
 
 /** Scales src into a new image *dst of width x height by area averaging
  * (each output pixel is the mean of the source area it covers, weighted by
- * coverage; upscaling repeats pixels).  Returns 0, CB_EINVAL, CB_ENOMEM. */
+ * coverage; upscaling repeats pixels).  dst must not be src; *dst is
+ * overwritten, not freed first.  Returns 0, CB_EINVAL, CB_ENOMEM. */
 int cb_preview_scale(CbPreviewImage *dst, const CbPreviewImage *src, int width, int height,
                      CbError *err);
 
