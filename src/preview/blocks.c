@@ -30,15 +30,15 @@ int cb_preview_xterm256(uint8_t r, uint8_t g, uint8_t b)
     int dr = r - cube_level[ri], dg = g - cube_level[gi], db = b - cube_level[bi];
     int cube_d = dr * dr + dg * dg + db * db;
     int mean = (r + g + b) / 3;
-    int gi_ = (mean - 8 + 5) / 10;
-    if (gi_ < 0)
-        gi_ = 0;
-    if (gi_ > 23)
-        gi_ = 23;
-    int gv = 8 + 10 * gi_;
+    int grey = (mean - 8 + 5) / 10;
+    if (grey < 0)
+        grey = 0;
+    if (grey > 23)
+        grey = 23;
+    int gv = 8 + 10 * grey;
     int grey_d = (r - gv) * (r - gv) + (g - gv) * (g - gv) + (b - gv) * (b - gv);
     if (grey_d < cube_d)
-        return 232 + gi_;
+        return 232 + grey;
     return 16 + 36 * ri + 6 * gi + bi;
 }
 
