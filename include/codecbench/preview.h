@@ -46,29 +46,29 @@ typedef enum CbCellSource {
 
 /** What the terminal can show, filled by cb_term_detect(). */
 typedef struct CbTermCaps {
-    int is_tty;          /**< both descriptors are terminals */
-    int queried;         /**< the query was written to the terminal */
-    int answered;        /**< DA1 (the sentinel) arrived before the timeout */
-    int da1_sixel;       /**< DA1's attribute list held 4 (sixel graphics) */
-    int sixel;           /**< sixel usable: da1_sixel and not inside tmux */
-    int in_tmux;         /**< $TMUX is set: tmux (3.3 here) shows no sixel */
-    int tmux_passthrough; /**< inside tmux: sixel might reach the outer terminal
-                              through tmux's DCS passthrough (allow-passthrough
-                              on); not probed, never used on its own */
-    int truecolor;       /**< $COLORTERM is truecolor or 24bit */
-    int cols, rows;      /**< cells, from TIOCGWINSZ; 0 when unknown */
+    int is_tty;                        /**< both descriptors are terminals */
+    int queried;                       /**< the query was written to the terminal */
+    int answered;                      /**< DA1 (the sentinel) arrived before the timeout */
+    int da1_sixel;                     /**< DA1's attribute list held 4 (sixel graphics) */
+    int sixel;                         /**< sixel usable: da1_sixel and not inside tmux */
+    int in_tmux;                       /**< $TMUX is set: tmux (3.3 here) shows no sixel */
+    int tmux_passthrough;              /**< inside tmux: sixel might reach the outer terminal
+                                           through tmux's DCS passthrough (allow-passthrough
+                                           on); not probed, never used on its own */
+    int truecolor;                     /**< $COLORTERM is truecolor or 24bit */
+    int cols, rows;                    /**< cells, from TIOCGWINSZ; 0 when unknown */
     int cell_width_px, cell_height_px; /**< 0 when unknown */
     CbCellSource cell_source;
     int text_width_px, text_height_px; /**< the text area, 0 when unknown */
-    size_t reply_bytes;  /**< bytes read from the terminal */
-    CbGraphics mode;     /**< the chosen mode */
-    int mode_forced;     /**< mode came from CODECBENCH_GRAPHICS */
+    size_t reply_bytes;                /**< bytes read from the terminal */
+    CbGraphics mode;                   /**< the chosen mode */
+    int mode_forced;                   /**< mode came from CODECBENCH_GRAPHICS */
 } CbTermCaps;
 
 /** Options of cb_term_detect(); NULL means the defaults. */
 typedef struct CbTermOptions {
-    int timeout_ms;      /**< 0: CB_TERM_TIMEOUT_MS_DEFAULT; 1..CB_TERM_TIMEOUT_MS_MAX */
-    int no_size_query;   /**< nonzero: ask DA1 only (no CSI 16 t / CSI 14 t) */
+    int timeout_ms;    /**< 0: CB_TERM_TIMEOUT_MS_DEFAULT; 1..CB_TERM_TIMEOUT_MS_MAX */
+    int no_size_query; /**< nonzero: ask DA1 only (no CSI 16 t / CSI 14 t) */
 } CbTermOptions;
 
 /** Asks the terminal what it can show, before curses starts.
@@ -89,15 +89,13 @@ typedef struct CbTermOptions {
  * @return 0; CB_EINVAL for a bad option or a bad CODECBENCH_GRAPHICS (err
  * names it; the terminal is not touched); CB_EIO when the terminal cannot be
  * set or written (err names the call).  caps is filled on success. */
-int cb_term_detect(int fd_in, int fd_out, const CbTermOptions *opt,
-                   CbTermCaps *caps, CbError *err);
+int cb_term_detect(int fd_in, int fd_out, const CbTermOptions *opt, CbTermCaps *caps, CbError *err);
 
 /** Parses a graphics mode name: "sixel", "blocks" or "none" (text), as in
  * CODECBENCH_GRAPHICS.  what names the value's origin in the error text
  * (e.g. "CODECBENCH_GRAPHICS"); NULL is allowed.
  * @return 0, or CB_EINVAL naming the value and the allowed ones. */
-int cb_term_parse_graphics(const char *value, const char *what,
-                           CbGraphics *mode, CbError *err);
+int cb_term_parse_graphics(const char *value, const char *what, CbGraphics *mode, CbError *err);
 
 /** Name of a mode ("sixel", "blocks", "text"); static storage, never NULL. */
 const char *cb_term_graphics_name(CbGraphics mode);

@@ -9,7 +9,7 @@
  * other bytes (typeahead) or garbage are handled; every number is clamped
  * and every buffer bounded.
  */
-#define _XOPEN_SOURCE 700
+#define _XOPEN_SOURCE   700
 #define _DEFAULT_SOURCE /* TIOCGWINSZ, struct winsize */
 
 #include "codecbench/preview.h"
@@ -33,18 +33,18 @@
  * attribute 4 means sixel graphics (VT330/VT340 and xterm's -ti vt340) */
 #define Q_DA1 "\033[c"
 
-#define ESC 0x1b
+#define ESC      0x1b
 #define CSI_8BIT 0x9b /* C1 CSI, accepted from terminals in 8-bit mode */
-#define CAN 0x18      /* cancels a sequence (ECMA-48 8.3.6) */
-#define SUB 0x1a      /* cancels a sequence too (ECMA-48 8.3.148) */
+#define CAN      0x18 /* cancels a sequence (ECMA-48 8.3.6) */
+#define SUB      0x1a /* cancels a sequence too (ECMA-48 8.3.148) */
 
-#define DA1_SIXEL_ATTR 4      /* DA1 attribute: sixel graphics */
-#define T_REPLY_CELL 6        /* first parameter of the CSI 16 t reply */
-#define T_REPLY_TEXT 4        /* first parameter of the CSI 14 t reply */
-#define PARAM_MAX 32          /* parameters kept per sequence; more are dropped */
+#define DA1_SIXEL_ATTR  4     /* DA1 attribute: sixel graphics */
+#define T_REPLY_CELL    6     /* first parameter of the CSI 16 t reply */
+#define T_REPLY_TEXT    4     /* first parameter of the CSI 14 t reply */
+#define PARAM_MAX       32    /* parameters kept per sequence; more are dropped */
 #define PARAM_VALUE_MAX 99999 /* parameters saturate here */
-#define CELL_PX_MAX 1024      /* a cell larger than this is not believed */
-#define TEXT_PX_MAX 65535     /* nor a text area larger than this */
+#define CELL_PX_MAX     1024  /* a cell larger than this is not believed */
+#define TEXT_PX_MAX     65535 /* nor a text area larger than this */
 
 enum { S_GROUND, S_ESC, S_CSI };
 
@@ -53,7 +53,6 @@ typedef struct Parser {
     int private_marker; /* '?' '>' '=' '<' before the parameters, else 0 */
     int intermediate;   /* an intermediate byte was seen: not a reply we know */
     int nparam;         /* parameters started, up to PARAM_MAX */
-    int dropped;        /* more than PARAM_MAX parameters */
     int param[PARAM_MAX];
     /* results */
     int da1_seen;
@@ -74,7 +73,6 @@ static void csi_start(Parser *p)
     p->private_marker = 0;
     p->intermediate = 0;
     p->nparam = 0;
-    p->dropped = 0;
     memset(p->param, 0, sizeof p->param);
 }
 
@@ -121,19 +119,15 @@ static void parser_byte(Parser *p, unsigned char c)
         return;
     }
     switch (p->state) {
-    case S_GROUND:
-        return; /* text, typeahead, noise: not ours */
+    case S_GROUND: return; /* text, typeahead, noise: not ours */
     case S_ESC:
         if (c == '[')
             csi_start(p);
         else
             p->state = S_GROUND; /* another escape sequence: not a reply we know */
         return;
-    case S_CSI:
-        break;
-    default:
-        p->state = S_GROUND;
-        return;
+    case S_CSI: break;
+    default: p->state = S_GROUND; return;
     }
     if (c < 0x20 || c == 0x7f)
         return; /* C0 controls inside a sequence are executed, not part of it */
@@ -167,7 +161,6 @@ static void parser_byte(Parser *p, unsigned char c)
             p->nparam++;
             p->param[p->nparam - 1] = 0;
         } else {
-            p->dropped = 1;
             p->nparam = PARAM_MAX + 1; /* stop storing; see the digit branch */
         }
         return;
@@ -227,12 +220,9 @@ int cb_term_scan_replies(const unsigned char *bytes, size_t len, CbTermCaps *cap
 const char *cb_term_graphics_name(CbGraphics mode)
 {
     switch (mode) {
-    case CB_GRAPHICS_SIXEL:
-        return "sixel";
-    case CB_GRAPHICS_BLOCKS:
-        return "blocks";
-    case CB_GRAPHICS_TEXT:
-        return "text";
+    case CB_GRAPHICS_SIXEL: return "sixel";
+    case CB_GRAPHICS_BLOCKS: return "blocks";
+    case CB_GRAPHICS_TEXT: return "text";
     }
     return "unknown";
 }
@@ -250,8 +240,8 @@ int cb_term_parse_graphics(const char *value, const char *what, CbGraphics *mode
     else if (strcmp(value, "none") == 0)
         *mode = CB_GRAPHICS_TEXT;
     else
-        return cb_error_set(err, CB_EINVAL, "%s: '%.64s' is not one of sixel, blocks, none",
-                            what, value);
+        return cb_error_set(err, CB_EINVAL, "%s: '%.64s' is not one of sixel, blocks, none", what,
+                            value);
     return CB_OK;
 }
 
@@ -349,8 +339,7 @@ static int is_truecolor(const char *colorterm)
     return colorterm && (strcmp(colorterm, "truecolor") == 0 || strcmp(colorterm, "24bit") == 0);
 }
 
-int cb_term_detect(int fd_in, int fd_out, const CbTermOptions *opt, CbTermCaps *caps,
-                   CbError *err)
+int cb_term_detect(int fd_in, int fd_out, const CbTermOptions *opt, CbTermCaps *caps, CbError *err)
 {
     int rc = CB_OK;
     int saved = 0;
@@ -444,7 +433,7 @@ int cb_term_detect(int fd_in, int fd_out, const CbTermOptions *opt, CbTermCaps *
 
 fail:
     if (saved && tcsetattr(fd_in, TCSANOW, &old) != 0 && rc == CB_OK)
-        rc = cb_error_set(err, CB_EIO, "terminal: restoring the terminal mode: %s",
-                          strerror(errno));
+        rc =
+            cb_error_set(err, CB_EIO, "terminal: restoring the terminal mode: %s", strerror(errno));
     return rc;
 }

@@ -36,7 +36,7 @@
 /* Generous: CI machines are slow; the answered cases must still end well
  * before this, which shows DA1 ends the wait. */
 #define LONG_TIMEOUT_MS 5000
-#define SLACK_MS 2000
+#define SLACK_MS        2000
 
 typedef struct Pty {
     int master, slave;
@@ -55,8 +55,10 @@ static void pty_open(Pty *p, int cols, int rows, int xpix, int ypix)
     assert_non_null(name);
     p->slave = open(name, O_RDWR | O_NOCTTY);
     assert_true(p->slave >= 0);
-    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
-                         .ws_xpixel = (unsigned short)xpix, .ws_ypixel = (unsigned short)ypix};
+    struct winsize ws = {.ws_row = (unsigned short)rows,
+                         .ws_col = (unsigned short)cols,
+                         .ws_xpixel = (unsigned short)xpix,
+                         .ws_ypixel = (unsigned short)ypix};
     assert_int_equal(ioctl(p->master, TIOCSWINSZ, &ws), 0);
     /* A cooked terminal with echo, as a shell leaves it. */
     struct termios t;
@@ -243,8 +245,8 @@ static void test_chunks_and_noise(void **state)
      * four, 8-bit garbage, a DA1 with 4 cancelled by CAN (must not count),
      * then the real DA1 without 4 split in three. */
     static const char *const replies[] = {
-        "ls -l\r", "\033", "[?6", "2;",   "junk\033[", "6;2", "0;1", "0t\x9b\xff\xfe",
-        "\033[?62;4\x18", "\033[?6", "2;22", "c", NULL};
+        "ls -l\r",        "\033",           "[?6",     "2;",   "junk\033[", "6;2", "0;1",
+        "0t\x9b\xff\xfe", "\033[?62;4\x18", "\033[?6", "2;22", "c",         NULL};
     CbTermCaps caps;
     long long ms;
     assert_int_equal(run_detect(&p, replies, 15, LONG_TIMEOUT_MS, &caps, &ms), 0);
@@ -512,7 +514,10 @@ static void test_scan_by_hand(void **state)
     assert_int_equal(scan("\033[?62;4 c", &c), 0);
     /* cut short, or cancelled */
     assert_int_equal(scan("\033[?62;4", &c), 0);
-    assert_int_equal(scan("\033[?62;4\x1a" "c", &c), 0);
+    assert_int_equal(scan("\033[?62;4\x1a"
+                          "c",
+                          &c),
+                     0);
     /* ESC restarts a sequence */
     assert_int_equal(scan("\033[?62;4\033[?62c", &c), 1);
     assert_int_equal(c.da1_sixel, 0);
@@ -571,7 +576,8 @@ static void test_scan_random_garbage(void **state)
         size_t len = (size_t)(rand_r(&seed) % (int)sizeof buf);
         for (size_t i = 0; i < len; i++) {
             int r = rand_r(&seed);
-            buf[i] = (r & 1) ? alphabet[(r >> 1) % (int)(sizeof alphabet - 1)] : (unsigned char)(r >> 8);
+            buf[i] =
+                (r & 1) ? alphabet[(r >> 1) % (int)(sizeof alphabet - 1)] : (unsigned char)(r >> 8);
         }
         CbTermCaps c;
         memset(&c, 0, sizeof c);
