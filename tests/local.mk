@@ -55,6 +55,7 @@ include tests/unit/store_summary.mk
 include tests/unit/store_child.mk
 include tests/unit/tui_compare.mk
 include tests/unit/tui_text.mk
+include tests/unit/preview_detect.mk
 include tests/cli/local.mk
 EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c \
 	tests/fuzz/fuzz_rac.c tests/fuzz/fuzz_decoder.c \
