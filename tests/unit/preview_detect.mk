@@ -2,10 +2,9 @@
 # pseudo-terminal played by a forked child: DA1 as the sentinel, sixel only
 # with attribute 4, the cell size, timeouts, tmux, COLORTERM and the
 # CODECBENCH_GRAPHICS override; the reply parser on hand-made and random
-# input.  detect.c is compiled in directly until src/preview/ has its
-# convenience library.
+# input.
 check_PROGRAMS += tests/unit/test_preview_detect
 TESTS += tests/unit/test_preview_detect
-tests_unit_test_preview_detect_SOURCES = tests/unit/test_preview_detect.c src/preview/detect.c
+tests_unit_test_preview_detect_SOURCES = tests/unit/test_preview_detect.c
 tests_unit_test_preview_detect_CFLAGS = $(CB_TEST_CF)
-tests_unit_test_preview_detect_LDADD = src/util/libcbutil.a $(CMOCKA_LIBS) $(LIBS)
+tests_unit_test_preview_detect_LDADD = src/preview/libcbpreview.a src/util/libcbutil.a $(CMOCKA_LIBS) $(LIBS)
