@@ -28,14 +28,6 @@
 /* Bytes of a recipe name or file name quoted in a question. */
 #define QUOTE_MAX 40
 
-static const char *base_name(const char *path)
-{
-    if (!path)
-        return "?";
-    const char *s = strrchr(path, '/');
-    return s && s[1] ? s + 1 : path;
-}
-
 /* "12, 14, 15 and 3 more" into buf. */
 static void id_list(char *buf, size_t cap, const int64_t *ids, size_t n)
 {
@@ -402,7 +394,7 @@ static void new_run_clip(void *opaque, TuiApp *app, const char *answer)
     }
     after_queue(app);
     tui_message(app, 0, "run %lld queued: %s on %s (%s) in experiment %s", (long long)id,
-                base_name(c->recipe_path), base_name(input),
+                tui_basename(c->recipe_path), tui_basename(input),
                 same && c->frames > 0 ? "the cursor run's frames" : "all frames",
                 c->experiment ? c->experiment : "default");
 out:
@@ -665,7 +657,7 @@ void tui_action_delete(TuiApp *app, const int64_t *ids, size_t n)
         }
         snprintf(q, sizeof q, "Delete run %lld (%.*s on %.*s) and its files?",
                  (long long)ids[0], QUOTE_MAX, r->recipe_name ? r->recipe_name : "?", QUOTE_MAX,
-                 base_name(r->input));
+                 tui_basename(r->input));
         ctx = (void *)(uintptr_t)ids[0];
     } else {
         if (!same_as_marks(app, ids, n)) {

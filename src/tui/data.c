@@ -280,3 +280,24 @@ void tui_progress_update(TuiApp *app, int64_t run_id, const char *line, size_t l
     }
     json_decref(o);
 }
+
+/* ---- small shared helpers ------------------------------------------------------ */
+
+CbColorArea tui_status_area(CbRunStatus st)
+{
+    switch (st) {
+    case CB_RUN_QUEUED: return CB_AREA_QUEUED;
+    case CB_RUN_RUNNING:
+    case CB_RUN_VERIFYING: return CB_AREA_RUNNING;
+    case CB_RUN_DONE: return CB_AREA_DONE;
+    default: return CB_AREA_FAILED;
+    }
+}
+
+const char *tui_basename(const char *path)
+{
+    if (!path)
+        return "?";
+    const char *s = strrchr(path, '/');
+    return s && s[1] ? s + 1 : path;
+}

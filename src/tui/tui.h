@@ -137,6 +137,10 @@ const CbRunInfo *tui_run(const TuiApp *app, int64_t id);
 const CbPointSummary *tui_run_points(const TuiApp *app, int64_t id, size_t *n);
 /** The canonical recipe JSON of a recipe hash, or NULL. */
 const char *tui_recipe_json(const TuiApp *app, const char *hash);
+/** The colour area of a run status (queued, running, done, failed). */
+CbColorArea tui_status_area(CbRunStatus st);
+/** The file name of a path (its last component), "?" for NULL; borrowed from path. */
+const char *tui_basename(const char *path);
 /** Progress of a running run, or NULL when none has been seen. */
 const TuiProgress *tui_progress(const TuiApp *app, int64_t id);
 

@@ -10,6 +10,7 @@
 #include "tui/actions.h"
 #include "tui/keyhint.h"
 #include "tui/textwrap.h"
+#include "tui/runtable.h"
 #include "tui/tui.h"
 
 #include <errno.h>
@@ -198,39 +199,6 @@ static void fmt_time(double t, char *buf, size_t cap)
         snprintf(buf, cap, "-");
 }
 
-static void fmt_duration(double s, char *buf, size_t cap)
-{
-    if (!isfinite(s) || s < 0)
-        snprintf(buf, cap, "-");
-    else if (s < 60)
-        snprintf(buf, cap, "%.1f s", s);
-    else if (s < 3600)
-        snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else if (s < 1e7)
-        snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else
-        snprintf(buf, cap, "%.3g s", s);
-}
-
-static CbColorArea status_area(CbRunStatus st)
-{
-    switch (st) {
-    case CB_RUN_QUEUED: return CB_AREA_QUEUED;
-    case CB_RUN_RUNNING:
-    case CB_RUN_VERIFYING: return CB_AREA_RUNNING;
-    case CB_RUN_DONE: return CB_AREA_DONE;
-    default: return CB_AREA_FAILED;
-    }
-}
-
-static const char *base_name(const char *path)
-{
-    if (!path)
-        return "?";
-    const char *s = strrchr(path, '/');
-    return s && s[1] ? s + 1 : path;
-}
-
 /* ---- the slow parts: result, error events, log tail ----------------------------- */
 
 static void free_strings(char ***v, size_t *n)
@@ -395,12 +363,12 @@ static void build_header(Detail *d, TuiApp *app, const CbRunInfo *r)
 {
     char a[64], b[64], c[64];
     addf(d, CB_AREA_DEFAULT, 1, 0, 0, "run %lld  %s (%s) on %s", (long long)r->id,
-         r->recipe_name ? r->recipe_name : "?", r->codec ? r->codec : "?", base_name(r->input));
+         r->recipe_name ? r->recipe_name : "?", r->codec ? r->codec : "?", tui_basename(r->input));
     char st[1200];
     snprintf(st, sizeof st, "%s%s%s%s", cb_run_status_name(r->status),
              r->reason ? ": " : "", r->reason ? r->reason : "",
              r->cancel_requested && r->status < CB_RUN_DONE ? " (cancel requested)" : "");
-    field(d, "status", status_area(r->status), st);
+    field(d, "status", tui_status_area(r->status), st);
     if (r->status == CB_RUN_QUEUED || r->status == CB_RUN_RUNNING ||
         r->status == CB_RUN_VERIFYING) {
         char pbuf[400];
@@ -436,7 +404,7 @@ static void build_header(Detail *d, TuiApp *app, const CbRunInfo *r)
     field(d, "started", CB_AREA_DEFAULT, b);
     if (isfinite(r->finished) && isfinite(r->started)) {
         char dur[32];
-        fmt_duration(r->finished - r->started, dur, sizeof dur);
+        tui_runtable_format_duration(r->finished - r->started, dur, sizeof dur);
         fieldf(d, "finished", "%s (%s after the start)", c, dur);
     } else {
         field(d, "finished", CB_AREA_DEFAULT, c);

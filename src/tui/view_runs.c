@@ -214,17 +214,6 @@ static void reload(RunsView *v, TuiApp *app)
 
 /* ---- drawing ---------------------------------------------------------------------------- */
 
-static CbColorArea status_area(CbRunStatus st)
-{
-    switch (st) {
-    case CB_RUN_QUEUED: return CB_AREA_QUEUED;
-    case CB_RUN_RUNNING:
-    case CB_RUN_VERIFYING: return CB_AREA_RUNNING;
-    case CB_RUN_DONE: return CB_AREA_DONE;
-    default: return CB_AREA_FAILED;
-    }
-}
-
 /* The text of a cell as drawn now: live progress and running time are
  * computed here (a few rows per frame); everything else was formatted at
  * the reload. */
@@ -254,7 +243,7 @@ static attr_t cell_attr(RunsView *v, TuiApp *app, size_t row, int col, attr_t ba
 {
     if (col == TUI_RT_COL_STATUS) {
         const TuiRtRun *r = tui_runtable_row(v->rt, row);
-        return r ? tui_attr(app, status_area(r->status)) : base;
+        return r ? tui_attr(app, tui_status_area(r->status)) : base;
     }
     if (col == TUI_RT_COL_BD || col == TUI_RT_COL_BDPSNR) {
         double x = tui_runtable_number(v->rt, row, col);
