@@ -208,4 +208,30 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
 const CbDecodeStats *cb_decoder_stats(CbDecoder *d);
 void cb_decoder_free(CbDecoder **d);
 
+/** One coding block of the last decoded frame, for analysis overlays. */
+typedef enum CbBlockKind {
+    CB_BLOCK_INTRA = 0,
+    CB_BLOCK_INTER = 1, /**< motion compensated with a coded residual or vector */
+    CB_BLOCK_SKIP = 2,  /**< motion compensated from a merge candidate, no residual */
+} CbBlockKind;
+
+typedef struct CbBlockInfo {
+    uint8_t kind;   /**< CbBlockKind */
+    uint8_t size;   /**< the coding block's size in luma pixels: 8 or 16 */
+    uint8_t mode;   /**< intra mode (0..5, cb_decode_stats' order) for intra blocks, else 0 */
+    uint8_t cbf;    /**< 1 when the block has coded luma coefficients */
+    int32_t mvx, mvy; /**< quarter-pel motion vector of inter and skip blocks, else 0 */
+} CbBlockInfo;
+
+/** Grid cell of cb_decoder_blocks(), in luma pixels. */
+#define CB_BLOCK_GRID 8
+
+/** The coding blocks of the frame the last successful cb_decoder_decode()
+ * returned, one entry per CB_BLOCK_GRID x CB_BLOCK_GRID luma cell in raster
+ * order (a 16x16 block fills its four cells with the same entry): cols =
+ * ceil(width / 8), rows = ceil(height / 8) of the stream's size.  out must
+ * hold cols * rows entries.  Returns 0, CB_EINVAL (cols/rows not those of
+ * the stream, or no frame decoded yet). */
+int cb_decoder_blocks(const CbDecoder *d, CbBlockInfo *out, int cols, int rows, CbError *err);
+
 #endif

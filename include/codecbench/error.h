@@ -23,6 +23,7 @@ enum {
     CB_EEXTERNAL = -9, /**< a library below us failed (FFmpeg, LAPACK) */
     CB_ENOENT = -10,   /**< no such run, experiment or file */
     CB_EBUSY = -11,    /**< held by another process (a lock, a running run) */
+    CB_ETIMEOUT = -12, /**< a peer (child process, server, terminal) did not answer in time */
 };
 
 /** Text of an error code; static storage, never NULL. */

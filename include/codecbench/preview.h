@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "codecbench/buf.h"
+#include "codecbench/engine.h"
 #include "codecbench/error.h"
 #include "codecbench/frame.h"
 
@@ -120,6 +121,127 @@ int cb_preview_xterm256(uint8_t r, uint8_t g, uint8_t b);
  * the default background (SGR 49).  Returns 0, CB_EINVAL, CB_ELIMIT (out
  * keeps what it had before), CB_ENOMEM. */
 int cb_preview_blocks(CbBuf *out, const CbPreviewImage *img, int colors, CbError *err);
+
+/* ---- frames of a run, decoded in a child process (src/preview/frames.c) ---- */
+
+/** A frame of a run's clip and the same frame decoded from a rate point's
+ * stream, as the frame server (worker.h) sent them. */
+typedef struct CbFramePair {
+    int index;              /**< 0-based frame of the run's clip range */
+    int type;               /**< 'I', 'P', 'B', or 0 when the decoder does not say */
+    unsigned packet_bytes;  /**< bytes of the frame's packet (engine), 0 when unknown */
+    CbFrame source;         /**< the clip's frame (owned) */
+    CbFrame recon;          /**< the decoded frame, same size (owned) */
+    CbBlockInfo *blocks;    /**< block_cols x block_rows (engine streams), else NULL */
+    int block_cols, block_rows;
+    double decode_ms;       /**< the server's time to produce it */
+} CbFramePair;
+
+/** Options of cb_frames_open(). */
+typedef struct CbFramesOptions {
+    const char *exe;     /**< the codecbench binary; NULL: /proc/self/exe */
+    const char *run_dir; /**< a finished run's directory */
+    int rate;            /**< its rate point (QP or CRF) */
+    int cache;           /**< frames kept, 0: 12 (2..256) */
+    int prefetch;        /**< frames after the wanted one fetched while idle: 0: 4, -1: none */
+} CbFramesOptions;
+
+/** A frame server child and the cache of what it sent. */
+typedef struct CbFrames CbFrames;
+
+/** Starts the frame server for o->run_dir at o->rate (fork + exec of
+ * `EXE frames RUN_DIR --rate R`, stdin/stdout pipes, close-on-exec
+ * everywhere else, the read end non-blocking).  Does not wait for it: the
+ * hello arrives through cb_frames_pump().  Returns 0, CB_EINVAL, CB_ENOMEM,
+ * CB_EIO (pipe or fork failed). */
+int cb_frames_open(CbFrames **out, const CbFramesOptions *o, CbError *err);
+
+/** The descriptor to poll for POLLIN while the client waits for the server,
+ * or -1 when nothing is outstanding or the server has ended. */
+int cb_frames_fd(const CbFrames *f);
+
+/** 1 and the clip's size, frame count and whether blocks come (engine) once
+ * the hello arrived; 0 before; a negative code (err) when the server failed
+ * to start (its reason). */
+int cb_frames_info(const CbFrames *f, int *width, int *height, int *frames, int *engine,
+                   CbError *err);
+
+/** Asks for frame index (and then up to prefetch frames after it, while
+ * idle; requests for frames no longer wanted are not sent).  Never blocks.
+ * Returns 1 when the frame is cached already, 0 when it was asked for,
+ * CB_ERANGE for an index outside the clip (once the hello is known), or the
+ * server's failure. */
+int cb_frames_want(CbFrames *f, int index, CbError *err);
+
+/** Reads what the server sent, without blocking.  Returns 1 when the hello or
+ * a frame arrived (or a frame failed: see cb_frames_error), 0 when nothing
+ * new, or a negative code when the server ended or sent bytes that do not
+ * follow the protocol (err says which; the client is then dead: later calls
+ * return the same code).  Every size the server sends is checked. */
+int cb_frames_pump(CbFrames *f, CbError *err);
+
+/** The cached frame index, or NULL.  The pointer stays valid until the next
+ * cb_frames_want/pump/wait (which may evict); the most recently wanted frame
+ * is never evicted. */
+const CbFramePair *cb_frames_get(const CbFrames *f, int index);
+
+/** When the server could not produce frame index: 1 and its reason in err,
+ * else 0. */
+int cb_frames_error(const CbFrames *f, int index, CbError *err);
+
+/** Blocking form for the CLI and benchmarks: wants index and pumps until it
+ * arrives, fails, or timeout_ms passes (CB_ETIMEOUT).  0 and *out. */
+int cb_frames_wait(CbFrames *f, int index, int timeout_ms, const CbFramePair **out,
+                   CbError *err);
+
+/** Ends the server (closes its stdin, then SIGKILL after 1 s) and reaps it,
+ * frees the cache; NULL and *f == NULL are allowed. */
+void cb_frames_close(CbFrames **f);
+
+/* ---- what a preview shows (src/preview/compose.c) --------------------------- */
+
+/** What to show of a frame pair. */
+typedef enum CbPreviewMode {
+    CB_PREVIEW_SIDE = 0,   /**< source | reconstruction */
+    CB_PREVIEW_DIFF = 1,   /**< the absolute luma error as a heat map, with its legend */
+    CB_PREVIEW_SOURCE = 2, /**< the source alone (one half of "flip") */
+    CB_PREVIEW_RECON = 3,  /**< the reconstruction alone (the other half of "flip") */
+} CbPreviewMode;
+
+/** How to lay a preview out. */
+typedef struct CbPreviewLayout {
+    CbPreviewMode mode;
+    int zoom;           /**< 0: the whole frame fitted into the box; 1, 2, 4: a region of
+                             the frame at that many image pixels per frame pixel */
+    int cx, cy;         /**< centre of the zoomed region, luma pixels (clamped so the
+                             region stays inside the frame) */
+    int overlay;        /**< 1: draw block kinds and motion vectors (engine pairs) */
+    int box_width, box_height; /**< pixels available, 1..CB_PREVIEW_MAX_DIM */
+    int heat_scale;     /**< heat map full scale, 0: CB_PREVIEW_HEAT_SCALE */
+} CbPreviewLayout;
+
+/** The region of a w x h frame a layout shows (all of it at zoom 0), in
+ * luma pixels; for captions ("x 320-639 y 0-179"). */
+void cb_preview_region(const CbPreviewLayout *l, int w, int h, int *x, int *y, int *rw,
+                       int *rh);
+
+/** Composes what l asks of pair a into a new image *dst that fits l's box
+ * (side by side: both halves share the box, a 4-pixel gap between them).
+ * With b (another run's pair of the same frame and size) the two
+ * reconstructions are compared instead: SIDE shows a's | b's, DIFF the heat
+ * map of |a - b|, SOURCE/RECON a's or b's reconstruction.  Returns 0,
+ * CB_EINVAL, CB_EMISMATCH (sizes differ), CB_ENOMEM. */
+int cb_preview_compose(CbPreviewImage *dst, const CbFramePair *a, const CbFramePair *b,
+                       const CbPreviewLayout *l, CbError *err);
+
+/** Appends a plain-text summary of pair a (and b as in compose) to out,
+ * for terminals that show no images: frame, type, packet bytes, PSNR-Y/U/V
+ * of the shown reconstruction, the mean absolute error, the worst 16x16
+ * areas by error with their positions, and the block kinds' shares (engine).
+ * Lines of at most cols characters (>= 20), ASCII only.  Returns 0,
+ * CB_EINVAL, CB_ELIMIT, CB_ENOMEM. */
+int cb_preview_summary(CbBuf *out, const CbFramePair *a, const CbFramePair *b, int cols,
+                       CbError *err);
 
 /* ---- the terminal (src/preview/detect.c) ---------------------------------- */
 

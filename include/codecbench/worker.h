@@ -86,6 +86,7 @@
 
 #include <stdint.h>
 
+#include "codecbench/engine.h"
 #include "codecbench/error.h"
 #include "codecbench/log.h"
 
@@ -137,5 +138,71 @@ int cb_verify_run(const char *run_dir, const CbLogger *logger, CbError *err);
  * token reaches a worker, even one started by hand.  Process-wide: call it
  * at start, before any thread exists.  Returns 0 or CB_ENOMEM. */
 int cb_worker_scrub_env(void);
+
+/* ---- the frame server (src/worker/frames.c) --------------------------------
+ *
+ * `codecbench frames RUN_DIR --rate R` (internal: src/preview's frame client
+ * starts it, so that no front end runs a decoder on a stored stream in its
+ * own address space) serves decoded frames of one rate point of a finished
+ * run: the clip's source frame and the stream's decoded frame, plus the
+ * engine's coding blocks.  It reads run.json, recipe.json and worker.json
+ * (which stream belongs to rate R), never the store.
+ *
+ * The protocol, on the server's stdin and stdout (host byte order: both
+ * ends are the same binary on the same machine):
+ *
+ *   server -> client, once at start: a CbFramesHello (status 0, or a
+ *             negative CB_E* code and then msg_len bytes of the reason, after
+ *             which the server exits);
+ *   client -> server: one ASCII line per request, the frame index in decimal
+ *             ("12\n", 0 .. frames-1); end of input ends the server;
+ *   server -> client, one per request, in order: a CbFramesReply; with
+ *             status 0 it is followed by the source frame's planes (Y then U
+ *             then V, rows packed without padding: width*height +
+ *             2 * ceil(width/2)*ceil(height/2) bytes), the decoded frame's
+ *             planes in the same layout, block_cols * block_rows CbBlockInfo
+ *             (engine streams; 0 x 0 for baselines) and msg_len bytes (0);
+ *             with a negative status only msg_len bytes of the reason follow
+ *             (a bad index or an undecodable frame: the server keeps serving).
+ *
+ * The server decodes forward from the last frame it decoded when it can and
+ * otherwise from the nearest I frame at or before the index (engine streams
+ * are indexed once at start; baselines go through cb_media_seek()).  It
+ * treats the stream as hostile (the decoders' own bounds apply) and limits
+ * itself before serving: no core dumps, no new privileges. */
+
+#define CB_FRAMES_MAGIC 0x52464243u /* "CBFR" */
+#define CB_FRAMES_VERSION 1
+/** Longest reason in a hello or reply, bytes. */
+#define CB_FRAMES_MSG_MAX 1024
+
+typedef struct CbFramesHello {
+    uint32_t magic;     /**< CB_FRAMES_MAGIC */
+    uint32_t version;   /**< CB_FRAMES_VERSION */
+    int32_t status;     /**< 0 or a negative CB_E* code */
+    int32_t width, height; /**< the clip's luma size */
+    int32_t frames;     /**< frames in the run's clip range (and in the stream) */
+    int32_t rate;       /**< the rate point served */
+    int32_t engine;     /**< 1: an engine stream (blocks come with every frame) */
+    uint32_t msg_len;   /**< bytes of reason that follow (status < 0), <= CB_FRAMES_MSG_MAX */
+} CbFramesHello;
+
+typedef struct CbFramesReply {
+    uint32_t magic;        /**< CB_FRAMES_MAGIC */
+    int32_t status;        /**< 0 or a negative CB_E* code */
+    int32_t index;         /**< the frame asked for */
+    int32_t type;          /**< 'I', 'P', 'B', or 0 when the decoder does not say */
+    uint32_t packet_bytes; /**< bytes of the frame's packet (engine), 0 when unknown */
+    int32_t block_cols, block_rows; /**< ceil(w/8) x ceil(h/8) for engine streams, else 0 */
+    uint32_t decode_us;    /**< the server's time to produce this reply (seek, decode, read) */
+    uint32_t msg_len;      /**< bytes that follow the planes (a reason when status < 0) */
+} CbFramesReply;
+
+/** Serves run_dir's rate point rate as described above, on fd_in/fd_out,
+ * until fd_in ends.  Returns 0 at the end of input, or a negative CB_E*
+ * code (err) when it cannot start (after sending the failed hello) or the
+ * client went away mid-reply. */
+int cb_frames_serve(const char *run_dir, int rate, int fd_in, int fd_out, const CbLogger *logger,
+                    CbError *err);
 
 #endif

@@ -20,6 +20,7 @@ const char *cb_strerror(int code)
     case CB_EEXTERNAL: return "library error";
     case CB_ENOENT: return "not found";
     case CB_EBUSY: return "busy";
+    case CB_ETIMEOUT: return "timed out";
     }
     return "unknown error";
 }
