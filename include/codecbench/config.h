@@ -102,7 +102,15 @@
     X(ALL_RUNS, "all-runs", "Switch between this run's log and every run's") \
     X(SCROLL_LEFT, "scroll-left", "Scroll the view left") \
     X(SCROLL_RIGHT, "scroll-right", "Scroll the view right") \
-    X(PARENT, "parent", "Open the run's parent run")
+    X(PARENT, "parent", "Open the run's parent run") \
+    X(NEXT_FRAME, "next-frame", "Show the next frame (the frame cursor of the per-frame chart)") \
+    X(PREV_FRAME, "prev-frame", "Show the previous frame") \
+    X(WORST_FRAME, "worst-frame", "Go to the frame with the lowest PSNR-Y") \
+    X(PREVIEW_MODE, "preview-mode", "Switch the preview: side by side, error heat map") \
+    X(FLIP, "flip", "Show the source or the reconstruction alone, in turn") \
+    X(ZOOM, "zoom", "Zoom: whole frame, 1:1, 2:1, 4:1 (arrows then move the region)") \
+    X(OVERLAY, "overlay", "Draw the coding blocks and motion vectors (engine runs)") \
+    X(GRAPHICS, "graphics", "Switch how images are drawn: sixel, half blocks, text")
 
 typedef enum CbRequest {
     CB_REQ_NONE = 0, /**< no request: the key is unbound (or bound to "none") */

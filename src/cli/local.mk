@@ -51,3 +51,6 @@ codecbench_LDADD = src/tui/libcbtui.a $(CB_CORE_LIBS) $(NCURSESW_LIBS)
 # The configuration: `codecbench config` and cli_config() for every command.
 codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
 codecbench_SOURCES += src/cli/cmd_dashboard.c
+# Frame previews (issue 6): the dashboard's preview view draws through
+# src/preview (libsixel); libcbutil again after it for the static link order.
+codecbench_LDADD += src/preview/libcbpreview.a src/util/libcbutil.a $(LIBSIXEL_LIBS)

@@ -24,9 +24,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "codecbench/fsutil.h"
 #include "codecbench/runner.h"
+#include "tui/termimg.h"
 
 #define TICK_MS 250
 #define MESSAGE_S 6.0
@@ -100,7 +102,7 @@ static void broadcast(TuiApp *app, const TuiEvent *ev)
         send_event(app, &p->views[i], ev);
 }
 
-void tui_open_view(TuiApp *app, const TuiViewOps *ops, int64_t run_id)
+static void open_view(TuiApp *app, const TuiViewOps *ops, const TuiEvent *show)
 {
     struct TuiAppPrivate *p = app->priv;
     size_t idx = p->n_views;
@@ -129,9 +131,21 @@ void tui_open_view(TuiApp *app, const TuiViewOps *ops, int64_t run_id)
             p->stack[k++] = p->stack[i];
     p->depth = k;
     p->stack[p->depth++] = idx;
-    TuiEvent ev = {.type = TUI_EV_SHOW, .run_id = run_id};
+    TuiEvent ev = *show;
+    ev.type = TUI_EV_SHOW;
     send_event(app, &p->views[idx], &ev);
     tui_dirty(app);
+}
+
+void tui_open_view(TuiApp *app, const TuiViewOps *ops, int64_t run_id)
+{
+    TuiEvent ev = {.type = TUI_EV_SHOW, .run_id = run_id};
+    open_view(app, ops, &ev);
+}
+
+void tui_open_view_with(TuiApp *app, const TuiViewOps *ops, const TuiEvent *show)
+{
+    open_view(app, ops, show);
 }
 
 void tui_close_view(TuiApp *app)
@@ -181,6 +195,44 @@ void tui_message(TuiApp *app, int is_error, const char *fmt, ...)
 void tui_error(TuiApp *app, const CbError *err)
 {
     tui_message(app, 1, "%s", err && err->text[0] ? err->text : "failed");
+}
+
+/* ---- the debug log ($CODECBENCH_LOG) ------------------------------------------------------ */
+
+static void log_open(TuiApp *app)
+{
+    const char *path = getenv("CODECBENCH_LOG");
+    app->priv->log_fd = -1;
+    if (path && *path)
+        app->priv->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+void tui_log(TuiApp *app, const char *fmt, ...)
+{
+    if (!app || !app->priv || app->priv->log_fd < 0)
+        return;
+    char line[1024];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    int k = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ dashboard %ld: ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
+    if (k < 0 || (size_t)k >= sizeof line)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + k, sizeof line - (size_t)k - 1, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        return;
+    size_t len = (size_t)k + (size_t)m;
+    if (len > sizeof line - 2)
+        len = sizeof line - 2; /* cut */
+    line[len++] = '\n';
+    ssize_t w = write(app->priv->log_fd, line, len);
+    (void)w; /* a debug log that cannot be written is not worth an error on the screen */
 }
 
 /* ---- prompts ----------------------------------------------------------------------------- */
@@ -408,6 +460,7 @@ int tui_run_foreground(TuiApp *app, char *const argv[], CbError *err)
     sigaction(SIGQUIT, &old_quit, NULL);
     reset_prog_mode();
     clearok(curscr, TRUE);
+    app->priv->repaint = 1;
     getmaxyx(stdscr, app->rows, app->cols);
     tui_dirty(app);
     return rc;
@@ -648,15 +701,156 @@ static void draw_too_small(TuiApp *app)
         tui_text(app, y + 1, 0, app->cols, A_NORMAL, line2);
 }
 
+/* ---- images ------------------------------------------------------------------------------ */
+
+/* Images are copied into a buffer of at most this many bytes (a 4K frame in
+ * sixel at full fidelity stays under it). */
+#define IMAGE_MAX (16u << 20)
+
+int tui_image(TuiApp *app, TuiRect area, TuiImageKind kind, const void *bytes, size_t len)
+{
+    struct TuiAppPrivate *p = app->priv;
+    if (!bytes || !len || area.h <= 0 || area.w <= 0 || area.y < 1 || area.x < 0 ||
+        area.y + area.h > app->rows - 1 || area.x + area.w > app->cols)
+        return CB_EINVAL;
+    if (!p->img.max)
+        cb_buf_init(&p->img, IMAGE_MAX);
+    cb_buf_reset(&p->img);
+    p->img_has = 0;
+    int rc = cb_buf_append(&p->img, bytes, len);
+    if (rc < 0)
+        return rc;
+    p->img_has = 1;
+    p->img_rect = area;
+    p->img_kind = kind;
+    return CB_OK;
+}
+
+static int same_rect(TuiRect a, TuiRect b)
+{
+    return a.y == b.y && a.x == b.x && a.h == b.h && a.w == b.w;
+}
+
+/* Whether curses is about to write into r: its cells in stdscr differ from
+ * what curses believes is on the terminal (curscr). */
+static int curses_writes(TuiRect r)
+{
+    cchar_t a, b;
+    for (int y = r.y; y < r.y + r.h; y++)
+        for (int x = r.x; x < r.x + r.w; x++) {
+            if (mvwin_wch(stdscr, y, x, &a) == ERR || mvwin_wch(curscr, y, x, &b) == ERR)
+                return 1;
+            wchar_t wa[CCHARW_MAX + 1], wb[CCHARW_MAX + 1];
+            attr_t aa, ab;
+            short pa, pb;
+            if (getcchar(&a, wa, &aa, &pa, NULL) == ERR || getcchar(&b, wb, &ab, &pb, NULL) == ERR)
+                return 1;
+            if (wcscmp(wa, wb) != 0 || aa != ab || pa != pb)
+                return 1;
+        }
+    return 0;
+}
+
+/* Before doupdate: makes curses rewrite the area of the image on the screen
+ * when it goes away or changes (no stale pixels); says whether the image of
+ * this draw must be written after the update. */
+static int images_prepare(TuiApp *app)
+{
+    struct TuiAppPrivate *p = app->priv;
+    int changed = p->img_has != p->shown_has ||
+                  (p->img_has && (!same_rect(p->img_rect, p->shown_rect) ||
+                                  p->img_kind != p->shown_kind || p->img.len != p->shown.len ||
+                                  memcmp(p->img.data, p->shown.data, p->img.len) != 0));
+    if (p->shown_has && (changed || p->repaint)) {
+        /* the old image's rows are thrown away and rewritten by curses */
+        TuiRect r = p->shown_rect;
+        if (r.y < app->rows) {
+            int h = r.y + r.h > app->rows ? app->rows - r.y : r.h;
+            wredrawln(stdscr, r.y, h);
+        }
+    }
+    int write_it = p->img_has && (changed || p->repaint || is_cleared(curscr) ||
+                                  curses_writes(p->img_rect));
+    p->repaint = 0;
+    return write_it;
+}
+
+/* CSI ? 2026 h / l: synchronised output (the terminal shows the frame at
+ * once at the end; terminals without it ignore the private mode, as
+ * ECMA-48 says of unknown modes).  DECSC / DECRC (ESC 7 / ESC 8, VT100)
+ * save and restore the cursor and attributes around the image, so curses'
+ * idea of the terminal stays true. */
+#define SYNC_BEGIN "\x1b[?2026h"
+#define SYNC_END "\x1b[?2026l"
+#define DECSC "\x1b" "7"
+#define DECRC "\x1b" "8"
+
+/* doupdate, then the image (when it must be written) after curses' own
+ * output, the whole in synchronised output. */
+static void update_screen(TuiApp *app, int write_it, int wipe)
+{
+    struct TuiAppPrivate *p = app->priv;
+    if (!write_it && !wipe) {
+        doupdate();
+        return;
+    }
+    fflush(stdout);
+    tui_term_write(SYNC_BEGIN, sizeof SYNC_BEGIN - 1);
+    doupdate(); /* curses flushes its own buffer before it returns */
+    if (write_it) {
+        CbBuf out;
+        cb_buf_init(&out, IMAGE_MAX * 2 + 4096);
+        int rc = cb_buf_append(&out, DECSC, sizeof DECSC - 1);
+        if (rc == CB_OK && p->img_kind == TUI_IMAGE_SIXEL && tui_graphics_passthrough(app)) {
+            /* the CUP goes to tmux, the image through it to the outer terminal */
+            rc = tui_image_place(&out, p->img_rect.y, p->img_rect.x, NULL, 0, 0, 0);
+            if (rc == CB_OK)
+                rc = tui_tmux_wrap(&out, p->img.data, p->img.len);
+        } else if (rc == CB_OK) {
+            rc = tui_image_place(&out, p->img_rect.y, p->img_rect.x, p->img.data, p->img.len,
+                                 p->img_kind == TUI_IMAGE_LINES, p->img_rect.h);
+        }
+        if (rc == CB_OK)
+            rc = cb_buf_append(&out, DECRC, sizeof DECRC - 1);
+        if (rc == CB_OK)
+            rc = tui_term_write(out.data, out.len);
+        tui_log(app, "image: %s %zu bytes at %d,%d (%dx%d cells)%s%s",
+                p->img_kind == TUI_IMAGE_SIXEL ? "sixel" : "half blocks", p->img.len,
+                p->img_rect.y, p->img_rect.x, p->img_rect.w, p->img_rect.h,
+                tui_graphics_passthrough(app) ? " through tmux" : "",
+                rc < 0 ? ": not written" : "");
+        cb_buf_free(&out);
+    }
+    tui_term_write(SYNC_END, sizeof SYNC_END - 1);
+}
+
+/* After the update: the image of this draw is the one on the screen. */
+static void images_done(TuiApp *app)
+{
+    struct TuiAppPrivate *p = app->priv;
+    CbBuf t = p->shown;
+    p->shown = p->img;
+    p->img = t;
+    p->shown_has = p->img_has;
+    p->shown_rect = p->img_rect;
+    p->shown_kind = p->img_kind;
+    p->img_has = 0;
+    cb_buf_reset(&p->img);
+}
+
 static void draw(TuiApp *app)
 {
     struct TuiAppPrivate *p = app->priv;
     p->dirty = 0;
+    p->img_has = 0;
     curs_set(0);
     if (app->rows < MIN_ROWS || app->cols < MIN_COLS) {
         draw_too_small(app);
         wnoutrefresh(stdscr);
-        doupdate();
+        int wipe = p->shown_has;
+        images_prepare(app);
+        update_screen(app, 0, wipe);
+        images_done(app);
         return;
     }
     erase();
@@ -670,7 +864,11 @@ static void draw(TuiApp *app)
     if (p->prompt_kind == 1)
         curs_set(1);
     wnoutrefresh(stdscr);
-    doupdate();
+    int wipe = p->shown_has;
+    int write_it = images_prepare(app);
+    wipe = wipe && (!p->img_has || write_it);
+    update_screen(app, write_it, wipe);
+    images_done(app);
 }
 
 /* ---- keys ---------------------------------------------------------------------------------- */
@@ -693,6 +891,7 @@ static void global_request(TuiApp *app, CbRequest req)
         break;
     case CB_REQ_REFRESH:
         clearok(curscr, TRUE);
+        p->repaint = 1;
         tui_reload(app);
         tui_dirty(app);
         break;
@@ -785,6 +984,7 @@ static void read_keys(TuiApp *app)
     for (int n = 0; n < 512 && !app->priv->quit && tui_term_key(app, &key, &m); n++) {
         if (key == -1) {
             getmaxyx(stdscr, app->rows, app->cols);
+            app->priv->repaint = 1;
             app->priv->urgent = 1;
             tui_dirty(app);
         } else if (key == -2) {
@@ -903,6 +1103,7 @@ int tui_main(const TuiOptions *o, CbError *err)
     memset(&priv, 0, sizeof priv);
     priv.sigpipe[0] = priv.sigpipe[1] = -1;
     app->priv = &priv;
+    log_open(app);
     app->store = o->store;
     app->cfg = o->cfg;
     app->store_dir = o->store_dir;
@@ -925,6 +1126,12 @@ int tui_main(const TuiOptions *o, CbError *err)
     if (rc < 0)
         goto out;
     cb_store_data_version(app->store, &priv.data_version, NULL);
+    /* the terminal's graphics are asked before curses takes it over */
+    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+        rc = tui_term_detect(app, err);
+        if (rc < 0)
+            goto out;
+    }
     rc = tui_term_start(app, err);
     if (rc < 0)
         goto out;
@@ -964,6 +1171,10 @@ out:
     free(priv.followed);
     free(priv.marks);
     free(priv.progress);
+    cb_buf_free(&priv.img);
+    cb_buf_free(&priv.shown);
+    if (priv.log_fd >= 0)
+        close(priv.log_fd);
     tui_data_free(app);
     signal_fd = -1;
     if (priv.sigpipe[0] >= 0)

@@ -6,6 +6,8 @@
 
 #include <poll.h>
 
+#include "codecbench/buf.h"
+
 #define TUI_MAX_VIEWS 16
 #define TUI_MAX_WATCH 64
 
@@ -71,6 +73,21 @@ struct TuiAppPrivate {
     int sigpipe[2];
     const char *experiment;
     int (*ensure_runner)(CbStore *s, CbError *err);
+
+    /* graphics (issue 6): what the terminal showed before curses started */
+    CbTermCaps caps;
+    CbGraphics graphics;  /* the mode in force */
+    int sixel_asked;      /* sixel came from the user (CODECBENCH_GRAPHICS, the config) */
+    /* the image of the draw being made, and the one on the screen */
+    int img_has, shown_has;
+    TuiRect img_rect, shown_rect;
+    TuiImageKind img_kind, shown_kind;
+    CbBuf img, shown;
+    int repaint;          /* the terminal is repainted whole (resize, refresh): images again */
+    int log_fd;           /* $CODECBENCH_LOG, or -1 */
+    /* keys read ahead while telling a terminal's late reply from keys */
+    int ahead[64];
+    size_t n_ahead, ahead_at;
 };
 
 /* data.c */
@@ -84,6 +101,11 @@ int tui_term_start(TuiApp *app, CbError *err);
 void tui_term_stop(TuiApp *app);
 void tui_term_colors(TuiApp *app);
 int tui_term_key(TuiApp *app, int *key, MEVENT *mouse);
+/** Asks the terminal what it can show (before tui_term_start): fills priv->caps and
+ * priv->graphics from cb_term_detect, CODECBENCH_GRAPHICS and the preview setting. */
+int tui_term_detect(TuiApp *app, CbError *err);
+/** Writes all of len bytes to the terminal (standard output); 0 or CB_EIO. */
+int tui_term_write(const void *p, size_t len);
 
 /* app.c */
 /** The view under the top one (the help screen describes it), or NULL. */

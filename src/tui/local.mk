@@ -36,3 +36,11 @@ src_tui_libcbtui_a_SOURCES += \
 	src/tui/keyhint.c \
 	src/tui/textwrap.h \
 	src/tui/textwrap.c
+# Frame previews (issue 6): the preview view, and images on the terminal
+# (termimg: placement, tmux passthrough, late replies; no curses,
+# unit-tested).
+src_tui_libcbtui_a_SOURCES += \
+	src/tui/termimg.h \
+	src/tui/termimg.c \
+	src/tui/view_preview.c
+src_tui_libcbtui_a_CPPFLAGS += $(LIBSIXEL_CFLAGS)

@@ -8,6 +8,7 @@
 #endif
 #include "tui/app_int.h"
 
+#include <errno.h>
 #include <langinfo.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include "codecbench/buf.h"
 #include "codecbench/sanitize.h"
+#include "tui/termimg.h"
 
 /* ---- colours ------------------------------------------------------------------ */
 
@@ -160,6 +162,119 @@ attr_t tui_attr(const TuiApp *app, CbColorArea area)
     return app->priv->area_attr[area];
 }
 
+/* ---- what the terminal can show (issue 6) ------------------------------------------ */
+
+static int locale_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+int tui_term_detect(TuiApp *app, CbError *err)
+{
+    struct TuiAppPrivate *p = app->priv;
+    app->utf8 = locale_utf8();
+    /* The precedence of every setting: CODECBENCH_GRAPHICS (cb_term_detect reads it),
+     * then the config's preview = auto|sixel|blocks|text. */
+    const char *env = getenv("CODECBENCH_GRAPHICS");
+    const char *pref = cb_config_get_string(app->cfg, "preview");
+    CbGraphics want = CB_GRAPHICS_TEXT;
+    int from_cfg = !env && pref && strcmp(pref, "auto") != 0;
+    if (from_cfg) {
+        if (strcmp(pref, "sixel") == 0)
+            want = CB_GRAPHICS_SIXEL;
+        else if (strcmp(pref, "blocks") == 0)
+            want = CB_GRAPHICS_BLOCKS;
+    }
+    int rc;
+    if (from_cfg && want != CB_GRAPHICS_SIXEL) {
+        /* blocks and text need nothing from the terminal: no query (set for terminals
+         * that misbehave on queries), the environment only */
+        rc = cb_term_detect(-1, -1, NULL, &p->caps, err);
+        p->caps.is_tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    } else {
+        rc = cb_term_detect(STDIN_FILENO, STDOUT_FILENO, NULL, &p->caps, err);
+    }
+    if (rc < 0)
+        return rc;
+    if (from_cfg) {
+        p->caps.mode = want;
+        p->caps.sixel = want == CB_GRAPHICS_SIXEL;
+    }
+    p->sixel_asked = p->caps.mode == CB_GRAPHICS_SIXEL && (from_cfg || p->caps.mode_forced);
+    p->graphics = p->caps.mode;
+    if (p->graphics == CB_GRAPHICS_BLOCKS && !app->utf8)
+        p->graphics = CB_GRAPHICS_TEXT; /* half blocks are Unicode */
+    tui_log(app,
+            "terminal: tty %d, answered %d, DA1 sixel %d, tmux %d, truecolor %d, cell %dx%d px "
+            "(source %d), %zu reply bytes; graphics %s%s",
+            p->caps.is_tty, p->caps.answered, p->caps.da1_sixel, p->caps.in_tmux,
+            p->caps.truecolor, p->caps.cell_width_px, p->caps.cell_height_px,
+            (int)p->caps.cell_source, p->caps.reply_bytes, cb_term_graphics_name(p->graphics),
+            p->caps.mode_forced ? " (CODECBENCH_GRAPHICS)" : from_cfg ? " (config)" : "");
+    return CB_OK;
+}
+
+const CbTermCaps *tui_term_caps(const TuiApp *app)
+{
+    return &app->priv->caps;
+}
+
+CbGraphics tui_graphics(const TuiApp *app)
+{
+    return app->priv->graphics;
+}
+
+int tui_graphics_usable(const TuiApp *app, CbGraphics mode)
+{
+    const struct TuiAppPrivate *p = app->priv;
+    switch (mode) {
+    case CB_GRAPHICS_TEXT: return 1;
+    case CB_GRAPHICS_BLOCKS: return app->utf8;
+    case CB_GRAPHICS_SIXEL: return p->sixel_asked || (p->caps.da1_sixel && !p->caps.in_tmux);
+    default: return 0;
+    }
+}
+
+int tui_set_graphics(TuiApp *app, CbGraphics mode)
+{
+    if (!tui_graphics_usable(app, mode))
+        return CB_EINVAL;
+    if (app->priv->graphics != mode)
+        tui_log(app, "graphics: %s (key)", cb_term_graphics_name(mode));
+    app->priv->graphics = mode;
+    tui_dirty(app);
+    return CB_OK;
+}
+
+int tui_graphics_passthrough(const TuiApp *app)
+{
+    const struct TuiAppPrivate *p = app->priv;
+    return p->caps.in_tmux && p->graphics == CB_GRAPHICS_SIXEL && p->sixel_asked;
+}
+
+int tui_term_write(const void *buf, size_t len)
+{
+    const char *s = buf;
+    while (len) {
+        ssize_t k = write(STDOUT_FILENO, s, len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && errno == EAGAIN) {
+            /* a terminal that is behind: wait until it takes more */
+            struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+            if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+                return CB_EIO;
+            continue;
+        }
+        if (k <= 0)
+            return CB_EIO;
+        s += k;
+        len -= (size_t)k;
+    }
+    return CB_OK;
+}
+
 /* ---- start and stop ------------------------------------------------------------- */
 
 static SCREEN *screen;
@@ -170,8 +285,7 @@ int tui_term_start(TuiApp *app, CbError *err)
         return cb_error_set(err, CB_EINVAL,
                             "the dashboard needs a terminal on standard input and output "
                             "('codecbench --help' lists the commands for scripts)");
-    const char *cs = nl_langinfo(CODESET);
-    app->utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+    app->utf8 = locale_utf8();
     const char *term = getenv("TERM");
     if (!term || !*term)
         return cb_error_set(err, CB_EINVAL, "TERM is not set: the dashboard cannot know the terminal");
@@ -231,12 +345,9 @@ void tui_term_stop(TuiApp *app)
 
 /* ---- keys ------------------------------------------------------------------------ */
 
-/* Reads one key: 1 with *key a CB key (or 0 for a resize / mouse event
- * with *mouse filled, see below), 0 when none is waiting.  KEY_RESIZE
- * gives *key = -1, a mouse event *key = -2. */
-int tui_term_key(TuiApp *app, int *key, MEVENT *mouse)
+/* Reads one key from curses (see tui_term_key). */
+static int read_key(TuiApp *app, int *key, MEVENT *mouse)
 {
-    (void)app;
     wint_t ch;
     int r = wget_wch(stdscr, &ch);
     if (r == ERR)
@@ -254,7 +365,7 @@ int tui_term_key(TuiApp *app, int *key, MEVENT *mouse)
     case KEY_RESIZE: *key = -1; return 1;
     case KEY_MOUSE:
         if (getmouse(mouse) != OK)
-            return tui_term_key(app, key, mouse);
+            return read_key(app, key, mouse);
         *key = -2;
         return 1;
     case KEY_UP: *key = CB_KEY_UP; return 1;
@@ -275,7 +386,58 @@ int tui_term_key(TuiApp *app, int *key, MEVENT *mouse)
             *key = CB_KEY_F1 + (int)(ch - KEY_F(1));
             return 1;
         }
-        return tui_term_key(app, key, mouse); /* a key we have no name for: skip it */
+        return read_key(app, key, mouse); /* a key we have no name for: skip it */
+    }
+}
+
+/* Reads one key: 1 with *key a CB key (or 0 for a resize / mouse event
+ * with *mouse filled, see below), 0 when none is waiting.  KEY_RESIZE
+ * gives *key = -1, a mouse event *key = -2.
+ *
+ * A terminal that answered the detection queries late (after its timeout)
+ * sends its replies as input: ESC [ ? ... c, ESC [ 6 ; H ; W t.  They are
+ * not keys (ESC alone goes back): after an ESC the keys already waiting are
+ * read ahead, a whole reply among them is dropped, and the others are given
+ * out in order. */
+int tui_term_key(TuiApp *app, int *key, MEVENT *mouse)
+{
+    struct TuiAppPrivate *p = app->priv;
+    for (;;) {
+        if (p->ahead_at < p->n_ahead) {
+            *key = p->ahead[p->ahead_at++];
+            return 1;
+        }
+        p->n_ahead = p->ahead_at = 0;
+        int r = read_key(app, key, mouse);
+        if (r != 1 || *key != 27)
+            return r;
+        int buf[sizeof p->ahead / sizeof p->ahead[0]];
+        size_t n = 0, cap = sizeof buf / sizeof buf[0];
+        buf[n++] = 27;
+        int len = tui_reply_len(buf, n);
+        while (len < 0 && n < cap) {
+            int k;
+            MEVENT m;
+            if (read_key(app, &k, &m) != 1)
+                break;
+            if (k == -2)
+                continue; /* a click in the middle of a reply: dropped */
+            buf[n++] = k;
+            if (k == -1)
+                break; /* a resize: handled after what came before it */
+            len = tui_reply_len(buf, n);
+        }
+        size_t from = 1;
+        if (len > 0) {
+            tui_log(app, "keys: dropped a late terminal reply of %d bytes", len);
+            from = (size_t)len;
+        }
+        for (size_t i = from; i < n; i++)
+            p->ahead[p->n_ahead++] = buf[i];
+        if (len <= 0) {
+            *key = 27;
+            return 1;
+        }
     }
 }
 

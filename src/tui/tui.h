@@ -33,6 +33,7 @@
 
 #include "codecbench/config.h"
 #include "codecbench/error.h"
+#include "codecbench/preview.h"
 #include "codecbench/store.h"
 
 typedef struct TuiApp TuiApp;
@@ -59,6 +60,10 @@ typedef struct TuiEvent {
     const char *line; /**< TUI_EV_RUN_EVENT: the raw line (untrusted, NUL-terminated) */
     size_t len;
     int y, x, button;
+    /* TUI_EV_SHOW from tui_open_view_with() (0 otherwise): a second run (the preview of two
+     * runs), a frame and a rate point (index) to show */
+    int64_t other_run;
+    int frame, point;
 } TuiEvent;
 
 /* ---- views ---------------------------------------------------------------- */
@@ -91,6 +96,7 @@ extern const TuiViewOps tui_view_chart;
 extern const TuiViewOps tui_view_logs;
 extern const TuiViewOps tui_view_compare;
 extern const TuiViewOps tui_view_help;
+extern const TuiViewOps tui_view_preview;
 
 /* ---- live progress of running runs (from their events.jsonl) ---------------- */
 
@@ -155,6 +161,12 @@ const int64_t *tui_marked(const TuiApp *app, size_t *n);
 /** Opens a view on top of the stack (or raises it when already open) for run_id (0: none);
  * it receives TUI_EV_SHOW. */
 void tui_open_view(TuiApp *app, const TuiViewOps *view, int64_t run_id);
+/** tui_open_view() with the caller's TUI_EV_SHOW event (its type is set to TUI_EV_SHOW):
+ * views opened with more than a run (the preview: other_run, frame, point). */
+void tui_open_view_with(TuiApp *app, const TuiViewOps *view, const TuiEvent *show);
+/** Opens the preview of run's frame at rate point index point (and with other != 0, the
+ * same frame of that run beside it); a message instead when run is not done. */
+void tui_open_preview(TuiApp *app, int64_t run, int64_t other, int point, int frame);
 /** Closes the top view (the runs view at the bottom never closes). */
 void tui_close_view(TuiApp *app);
 
@@ -215,6 +227,42 @@ void tui_clear_rect(TuiApp *app, TuiRect r);
 void tui_glyph(TuiApp *app, int y, int x, attr_t attrs, const char *utf8, char ascii);
 /** Display columns of a sanitised UTF-8 string (wcwidth). */
 int tui_width(const char *utf8);
+
+/* ---- images (app.c, term.c; issue 6) ------------------------------------------------
+ * A view shows an image by handing the app its bytes at every draw (tui_image); the
+ * app writes them raw after curses has updated the screen, inside synchronised output
+ * (CSI ? 2026 h ... l), at the area's top-left cell, with the cursor and attributes
+ * saved and restored around them (curses' idea of the terminal stays true).  The image
+ * is written again only when it changed or curses wrote over its area (a message, a
+ * resize, another view); when it goes away, curses rewrites its area (wredrawln), so
+ * no stale pixels remain. */
+
+/** What the terminal was found to show before curses started (cb_term_detect), with
+ * CODECBENCH_GRAPHICS and the config's preview setting applied. */
+const CbTermCaps *tui_term_caps(const TuiApp *app);
+/** The graphics mode in force: the detected or configured one, or the override set with
+ * tui_set_graphics(); blocks only on a UTF-8 locale. */
+CbGraphics tui_graphics(const TuiApp *app);
+/** Whether mode can be shown here (text always; blocks on UTF-8 locales; sixel when the
+ * terminal said so or the user asked for it). */
+int tui_graphics_usable(const TuiApp *app, CbGraphics mode);
+/** Overrides the graphics mode (a key); CB_EINVAL when it is not usable here. */
+int tui_set_graphics(TuiApp *app, CbGraphics mode);
+/** Sixel goes through tmux's passthrough: inside tmux with sixel asked for explicitly. */
+int tui_graphics_passthrough(const TuiApp *app);
+
+typedef enum TuiImageKind {
+    TUI_IMAGE_SIXEL = 0, /**< one sixel sequence, written at the area's top-left */
+    TUI_IMAGE_LINES = 1, /**< lines ending in "\n" (half blocks), each at its row */
+} TuiImageKind;
+/** Hands the app an image for this draw (call it from a view's draw; the last call of a
+ * draw wins): area is the cells it covers (inside the body), bytes are copied (at most
+ * 16 MiB).  0, CB_EINVAL, CB_ELIMIT, CB_ENOMEM. */
+int tui_image(TuiApp *app, TuiRect area, TuiImageKind kind, const void *bytes, size_t len);
+
+/** A debug line to the dashboard's log ($CODECBENCH_LOG names the file; nothing without
+ * it): payload sizes, timings.  Never shown on the screen. */
+void tui_log(TuiApp *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** The main loop: draws the runs view and runs until the user quits.  Returns 0, or a
  * negative CB_E* code with err (the terminal is restored either way). */

@@ -114,6 +114,7 @@ typedef struct Chart {
     char fpsnr_title[160], fbits_title[200];
     char *strip; /* per canvas column of fbits: 'I', 'P', 'B', '?' or ' ' */
     int strip_w;
+    int fcur; /* the frame cursor (next-frame / prev-frame), 0-based */
 
     /* Pareto */
     ParetoRow *prow; /* the front, best BD-rate first */
@@ -1088,6 +1089,37 @@ static void draw_rd(Chart *c, TuiApp *app, TuiRect a)
         tui_text(app, y, L.x, L.w, tui_attr(app, CB_AREA_WARN), c->note);
 }
 
+/* The frame cursor: a mark on both plots at its frame, and the frame's
+ * figures at the right of the PSNR title line. */
+static void draw_frame_cursor(Chart *c, TuiApp *app, TuiRect a)
+{
+    if (!c->res_run || c->point < 0 || (size_t)c->point >= c->res.n_points)
+        return;
+    const CbPointResult *pt = &c->res.points[c->point];
+    if (!pt->rows || c->fcur < 0 || c->fcur >= pt->frames)
+        return;
+    const CbFrameRow *row = &pt->rows[c->fcur];
+    attr_t cur = tui_attr(app, CB_AREA_CURSOR) | A_BOLD;
+    const TuiPlot *plots[2] = {&c->fpsnr, &c->fbits};
+    const TuiRect rects[2] = {c->fpsnr_r, c->fbits_r};
+    double vals[2] = {row->psnr[0], (double)row->bits};
+    for (int k = 0; k < 2; k++) {
+        const TuiPlot *p = plots[k];
+        int col = tui_plot_col(p, (double)c->fcur), r = tui_plot_row(p, vals[k]);
+        if (col >= 0 && r >= 0 && isfinite(vals[k]))
+            tui_glyph(app, a.y + rects[k].y + p->cy + r, a.x + p->cx + col, cur, "◆", '#');
+    }
+    char bits[16], t[160];
+    short_num((double)row->bits, bits, sizeof bits);
+    int n = snprintf(t, sizeof t, " frame %d: %c  PSNR-Y %.2f dB  %s bits ", c->fcur,
+                     row->type ? row->type : '?', row->psnr[0], bits);
+    if (n < 0)
+        return;
+    int w = tui_width(t);
+    if (w < a.w)
+        tui_text(app, a.y + 2, a.x + a.w - w, w, cur, t);
+}
+
 static void draw_frames(Chart *c, TuiApp *app, TuiRect a)
 {
     if (!c->fbits.canvas.w) {
@@ -1103,6 +1135,7 @@ static void draw_frames(Chart *c, TuiApp *app, TuiRect a)
     draw_plot(app, a.y + c->fpsnr_r.y, a.x, &c->fpsnr);
     tui_text(app, a.y + c->fbits_r.y - 1, a.x, a.w, ax, c->fbits_title);
     draw_plot(app, a.y + c->fbits_r.y, a.x, &c->fbits);
+    draw_frame_cursor(c, app, a);
     /* the frame-type strip, then the key */
     int sy = a.y + c->fbits_r.y + c->fbits_r.h;
     if (sy < a.y + a.h) {
@@ -1271,7 +1304,6 @@ static void chart_draw(void *self, TuiApp *app, TuiRect area)
 static int chart_key(void *self, TuiApp *app, CbRequest req, int key)
 {
     Chart *c = self;
-    (void)key;
     switch (req) {
     case CB_REQ_CHART_MODE:
         c->mode = (ChartMode)((c->mode + 1) % MODE_COUNT);
@@ -1345,6 +1377,38 @@ static int chart_key(void *self, TuiApp *app, CbRequest req, int key)
             return 1;
         }
         return 0;
+    case CB_REQ_NEXT_FRAME:
+    case CB_REQ_PREV_FRAME: {
+        if (c->mode != MODE_FRAMES) {
+            /* the arrows keep their global meaning where there is no frame cursor */
+            if (key == CB_KEY_LEFT) {
+                tui_close_view(app);
+                return 1;
+            }
+            if (key == CB_KEY_RIGHT)
+                return chart_key(self, app, CB_REQ_SELECT, key);
+            tui_message(app, 0, "the frame cursor is in the per-frame chart (chart-mode)");
+            return 1;
+        }
+        int nf = c->res_run && c->point >= 0 && (size_t)c->point < c->res.n_points
+                     ? (int)c->res.points[c->point].frames
+                     : 0;
+        int f = c->fcur + (req == CB_REQ_NEXT_FRAME ? 1 : -1);
+        if (f < 0 || f >= nf) {
+            tui_message(app, 0, "%s frame", f < 0 ? "already the first" : "already the last");
+            return 1;
+        }
+        c->fcur = f;
+        tui_dirty(app);
+        return 1;
+    }
+    case CB_REQ_PREVIEW: {
+        int64_t run = c->run;
+        if (c->mode == MODE_PARETO && c->n_prow)
+            run = c->prow[c->sel].run_id;
+        tui_open_preview(app, run, 0, c->point, c->mode == MODE_FRAMES ? c->fcur : 0);
+        return 1;
+    }
     default: return 0;
     }
 }
@@ -1359,6 +1423,7 @@ static void chart_event(void *self, TuiApp *app, const TuiEvent *ev)
             c->run = run;
             c->sel = 0;
             c->top = 0;
+            c->fcur = 0;
         }
         if (c->mode == MODE_FRAMES)
             result_ensure(c, app);
@@ -1402,7 +1467,7 @@ static const char *chart_hint(void *self, TuiApp *app)
     (void)app;
     switch (c->mode) {
     case MODE_RD: return "m mode  ] [ rate point  Space marks in the runs list  Esc back";
-    case MODE_FRAMES: return "m mode  ] [ rate point  Esc back";
+    case MODE_FRAMES: return "m mode  ] [ rate point  <- -> frame  v preview frame  Esc back";
     default: return "m mode  j k walk the front  Enter open run  Esc back";
     }
 }

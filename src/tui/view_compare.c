@@ -656,6 +656,17 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_SELECT: tui_open_view(app, &tui_view_detail, c->ids[c->cur]); return 1;
     case CB_REQ_LOGS: tui_open_view(app, &tui_view_logs, c->ids[c->cur]); return 1;
     case CB_REQ_CHART: tui_open_view(app, &tui_view_chart, c->ids[c->cur]); return 1;
+    case CB_REQ_PREVIEW: {
+        /* the same frame of the reference run and the run under the cursor (or the
+         * next one when the cursor is on the reference) */
+        if (c->n < 2) {
+            tui_message(app, 1, "compare two runs or more to preview their frames");
+            return 1;
+        }
+        size_t other = c->cur != c->ref ? c->cur : (c->ref + 1) % c->n;
+        tui_open_preview(app, c->ids[c->ref], c->ids[other], 0, 0);
+        return 1;
+    }
     default: return 0;
     }
 }

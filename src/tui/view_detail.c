@@ -788,7 +788,8 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     }
     if (req == CB_REQ_RERUN || req == CB_REQ_EDIT || req == CB_REQ_CANCEL ||
         req == CB_REQ_DELETE || req == CB_REQ_ANCHOR || req == CB_REQ_TAG ||
-        req == CB_REQ_NOTE || req == CB_REQ_LOGS || req == CB_REQ_CHART) {
+        req == CB_REQ_NOTE || req == CB_REQ_LOGS || req == CB_REQ_CHART ||
+        req == CB_REQ_PREVIEW) {
         if (!r) {
             tui_message(app, 1, "no run shown");
             return 1;
@@ -804,6 +805,7 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_NOTE: tui_action_note(app, id); return 1;
     case CB_REQ_LOGS: tui_open_view(app, &tui_view_logs, id); return 1;
     case CB_REQ_CHART: tui_open_view(app, &tui_view_chart, id); return 1;
+    case CB_REQ_PREVIEW: tui_open_preview(app, id, 0, 0, 0); return 1;
     case CB_REQ_PARENT:
     case CB_REQ_LINEAGE:
         if (r && r->parent > 0 && tui_run(app, r->parent)) {

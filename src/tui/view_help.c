@@ -63,7 +63,8 @@ static void add_view(Help *h, const CbConfig *cfg, CbView view)
 static int view_exists(CbView v)
 {
     static const TuiViewOps *const views[] = {&tui_view_runs, &tui_view_detail, &tui_view_compare,
-                                              &tui_view_logs, &tui_view_chart};
+                                              &tui_view_logs, &tui_view_chart,
+                                              &tui_view_preview};
     if (v == CB_VIEW_GLOBAL)
         return 1;
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)

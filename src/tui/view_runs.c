@@ -967,6 +967,10 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
             tui_open_view(app, &tui_view_compare, 0);
         return 1;
     case CB_REQ_CHART: tui_open_view(app, &tui_view_chart, tui_runtable_cursor_id(v->rt)); return 1;
+    case CB_REQ_PREVIEW:
+        if (cursor_run(v, app, &id))
+            tui_open_preview(app, id, 0, tui_runtable_point(v->rt), 0);
+        return 1;
     case CB_REQ_LOGS:
         if (cursor_run(v, app, &id))
             tui_open_view(app, &tui_view_logs, id);
