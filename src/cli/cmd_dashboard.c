@@ -19,7 +19,8 @@ static void help(FILE *out)
           "live logs, runs side by side with the BD-rate matrix.  One key reruns a run\n"
           "(r), edits its recipe in $EDITOR and queues the edited run (e), queues a new\n"
           "one (n), cancels (x), deletes (d), sets the anchor (a), compares the marked\n"
-          "runs (c), draws charts (g), shows logs (l); ? lists every key, q quits.\n"
+          "runs (c), draws charts (g), shows logs (l), previews decoded frames (v:\n"
+          "sixel, else half blocks, else text); ? lists every key, q quits.\n"
           "Runs belong to the runner: quitting the dashboard stops none of them.\n"
           "\n"
           "Options:\n"
@@ -33,7 +34,11 @@ static void help(FILE *out)
           "\n"
           "Keys are set in the config file (bind VIEW KEY REQUEST, see\n"
           "'codecbench config --help' and codecbench(1)).  The terminal must be at\n"
-          "least 80x24; a non-UTF-8 locale gets ASCII drawing.\n",
+          "least 80x24; a non-UTF-8 locale gets ASCII drawing.\n"
+          "\n"
+          "Environment: CODECBENCH_GRAPHICS=sixel|blocks|none chooses how frames are\n"
+          "drawn (default: asked of the terminal; the config's 'set preview');\n"
+          "CODECBENCH_LOG=FILE appends debug lines (terminal replies, image sizes).\n",
           out);
 }
 

@@ -5,5 +5,7 @@ cb_tui_tests = \
 	tests/tui/browse.sh \
 	tests/tui/actions.sh \
 	tests/tui/terminal.sh
+# The frame preview (issue 6): fallbacks, stepping, zoom, wipe on close.
+cb_tui_tests += tests/tui/preview.sh
 TESTS += $(cb_tui_tests)
 EXTRA_DIST += $(cb_tui_tests) tests/tui/lib.sh

@@ -1,0 +1,158 @@
+# The dashboard's frame preview end to end in tmux (issue 6): inside tmux
+# the half-block fallback engages (coloured half-block cells in the pane,
+# "blocks" on the status line, the note about tmux and sixel); the header
+# follows the frame as it steps, its PSNR-Y is the store's per-frame row;
+# w goes to the frame of lowest PSNR-Y that `codecbench show --json` lists;
+# zoom shows its region and the arrows pan it; the overlay toggles on an
+# engine run; a late terminal reply is not taken for keys; closing leaves
+# no half-block cell (the runs view intact); a resize keeps the layout;
+# CODECBENCH_GRAPHICS=none and LANG=C give the text summary.
+. "$CB_SRCDIR/tests/tui/lib.sh"
+need_tmux
+need_ffmpeg
+need_clips
+
+if ! make_store "$TUI_STORE"; then
+    fail "a store of three real runs"
+    done_testing
+fi
+pass "a store of three real runs (alpha, bravo, charlie) done"
+
+HALF=$(printf '\342\226\200') # U+2580 UPPER HALF BLOCK
+
+# The per-frame PSNR-Y of run $1 at its first rate point, "n psnr" a line.
+frame_psnr() {
+    "$CB_BIN" show "$1" --frames --json --store "$TUI_STORE" | "$PYTHON3" -c '
+import json, sys
+d = json.load(sys.stdin)
+for row in d["rate_points"][0]["frame_rows"]:
+    print(row["n"], "%.2f" % row["psnr"]["y"])'
+}
+# Screen lines holding a half-block cell drawn with a colour (SGR 38;5 or 38;2).
+half_lines() { screen -e | grep -F "$HALF" | grep -cE "$(printf '\033')\\[[0-9;]*38;[25];"; }
+header() { screen | sed -n 3p; }
+
+frame_psnr 1 > "$tap_tmp/psnr1"
+ok '[ "$(wc -l < "$tap_tmp/psnr1")" -eq 5 ]' "show --json lists the 5 frames of run 1"
+
+# ---- inside tmux: half blocks -------------------------------------------------
+log="$tap_tmp/dash.log"
+tui_start --size 120x40 --env TMUX=/tmp/tmux-fake,1,0 --env "CODECBENCH_LOG=$log"
+expect charlie "the dashboard lists the runs" 15
+cursor_to alpha
+keys v
+expect "frame 0/5" "v opens the preview at frame 0 of alpha" 20
+wait_quiet 500
+ok '[ "$(half_lines)" -ge 15 ]' "half-block cells with colours fill the pane ($(half_lines) lines)"
+ok 'screen | tail -n 1 | grep -qF "[blocks]"' "the status line says blocks"
+ok 'screen | grep -qF "tmux shows no sixel"' "a note says tmux shows no sixel"
+ok 'screen | sed -n 1p | grep -qF "codecbench | Preview"' "the title line stays (the image made nothing scroll)"
+ok 'grep -q "image: half blocks [0-9]* bytes" "$log"' "the payload size is in the debug log"
+want=$(awk '$1 == 0 { print $2 }' "$tap_tmp/psnr1")
+ok 'header | grep -qF "PSNR-Y $want dB"' "the header's PSNR-Y of frame 0 is the store's ($want dB)"
+
+# ---- stepping --------------------------------------------------------------------------
+keys Right
+expect "frame 1/5" "Right steps to frame 1" 10
+want=$(awk '$1 == 1 { print $2 }' "$tap_tmp/psnr1")
+ok 'header | grep -qF "PSNR-Y $want dB"' "the header's PSNR-Y follows the frame ($want dB)"
+keys .
+expect "frame 2/5" ". steps to frame 2" 10
+keys ,
+expect "frame 1/5" ", steps back to frame 1" 10
+keys G
+expect "frame 4/5" "G goes to the last frame" 10
+keys Right
+expect "already the last frame" "stepping past the last frame says so" 5
+
+# ---- the worst frame ---------------------------------------------------------------------
+worst=$(sort -k2,2g "$tap_tmp/psnr1" | head -n 1 | awk '{ print $1 }')
+keys g
+expect "frame 0/5" "g goes to the first frame" 10
+keys w
+expect "frame $worst/5" "w goes to frame $worst, the lowest PSNR-Y of show --json" 10
+
+# ---- a late terminal reply is not keys ------------------------------------------------
+# ESC alone goes back, ? opens the help: the reply must do neither.
+keys Escape '[?62;4c'
+wait_quiet 400
+ok 'header | grep -qF "frame $worst/5" && ! screen | grep -qF "codecbench | Help"' \
+   "a late DA1 reply (ESC [ ? 62 ; 4 c) is dropped, not taken as keys"
+
+# ---- zoom and pan ------------------------------------------------------------------------
+keys z
+expect "zoom 1:1 x " "z zooms to 1:1 and names the region" 10
+r1=$(header | sed -n 's/.*zoom 1:1 x \([0-9]*-[0-9]*\) y.*/\1/p')
+keys Right
+wait_quiet 300
+r2=$(header | sed -n 's/.*zoom 1:1 x \([0-9]*-[0-9]*\) y.*/\1/p')
+ok '[ -n "$r1" ] && [ -n "$r2" ] && [ "$r1" != "$r2" ] && header | grep -qF "frame $worst/5"' \
+   "Right pans the zoomed region ($r1 -> $r2), the frame stays"
+keys z
+expect "zoom 2:1" "z again: 2:1" 10
+keys z z
+expect "zoom fit" "z back to the whole frame" 10
+
+# ---- overlay on an engine run -----------------------------------------------------------
+keys o
+expect "|  overlay" "o turns the overlay on (engine run)" 10
+keys o
+wait_gone "|  overlay" 5
+ok '! header | grep -qF "overlay"' "o turns it off"
+
+# ---- the modes -----------------------------------------------------------------------
+keys m
+expect "|error| of luma" "m shows the error as a heat map with its legend" 10
+keys f
+expect "|  source  |" "f shows the source alone" 10
+keys f
+expect "|  reconstruction  |" "f again: the reconstruction" 10
+keys m
+expect "source | reconstruction" "m goes back to side by side" 10
+
+# ---- resize while previewing -------------------------------------------------------------
+resize 100 30
+wait_quiet 600
+ok 'header | grep -qF "frame $worst/5" && screen | tail -n 1 | grep -qF "[blocks]"' \
+   "after a resize to 100x30 the header and status line are in place"
+ok 'screen | sed -n 1p | grep -qF "codecbench | Preview"' "the title line stays after the resize"
+n=$(half_lines)
+ok '[ "$n" -ge 8 ] && [ "$n" -le 25 ]' "the image fits the smaller pane ($n lines of half blocks)"
+ok '! screen | tail -n 1 | grep -qF "$HALF"' "no half block on the status line"
+
+# ---- closing ---------------------------------------------------------------------------------
+keys q
+expect "codecbench | Runs" "q goes back to the runs" 10
+wait_quiet 500
+ok '! screen | grep -qF "$HALF"' "no half-block cell remains after closing"
+ok 'screen | grep -qF alpha && screen | grep -qF bravo && screen | grep -qF charlie' \
+   "the runs view is intact"
+
+# ---- not done / not an engine run ---------------------------------------------------------
+cursor_to charlie
+keys v
+expect "frame 0/5" "v previews the x264 run" 20
+keys o
+expect "no overlay" "the overlay is refused for a non-engine stream" 10
+keys q
+tui_stop
+
+# ---- text: CODECBENCH_GRAPHICS=none, and LANG=C --------------------------------------------
+tui_start --size 120x40 --env CODECBENCH_GRAPHICS=none
+expect charlie "the dashboard starts with CODECBENCH_GRAPHICS=none" 15
+cursor_to alpha
+keys v
+expect "PSNR Y" "the text summary shows the frame's PSNR" 20
+ok 'screen | tail -n 1 | grep -qF "[text]" && ! screen | grep -qF "$HALF"' \
+   "status line says text, no half blocks"
+tui_stop
+
+tui_start --size 120x40 --lang C
+expect charlie "the dashboard starts with LANG=C" 15
+cursor_to alpha
+keys v
+expect "half blocks need a UTF-8 locale" "LANG=C gives the text summary with the reason" 20
+ok 'screen | tail -n 1 | grep -qF "[text]"' "status line says text"
+tui_stop
+
+done_testing
