@@ -113,7 +113,8 @@ expect "source | reconstruction" "m goes back to side by side" 10
 # ---- resize while previewing -------------------------------------------------------------
 resize 100 30
 wait_quiet 600
-ok 'header | grep -qF "frame $worst/5" && screen | tail -n 1 | grep -qF "[blocks]"' \
+# (the status line shows the hint again once the message of w has timed out)
+ok 'wait_for "[blocks]" 10 && header | grep -qF "frame $worst/5" && screen | tail -n 1 | grep -qF "[blocks]"' \
    "after a resize to 100x30 the header and status line are in place"
 ok 'screen | sed -n 1p | grep -qF "codecbench | Preview"' "the title line stays after the resize"
 n=$(half_lines)
@@ -122,7 +123,7 @@ ok '! screen | tail -n 1 | grep -qF "$HALF"' "no half block on the status line"
 
 # ---- closing ---------------------------------------------------------------------------------
 keys q
-expect "codecbench | Runs" "q goes back to the runs" 10
+expect "codecbench | runs" "q goes back to the runs" 10
 wait_quiet 500
 ok '! screen | grep -qF "$HALF"' "no half-block cell remains after closing"
 ok 'screen | grep -qF alpha && screen | grep -qF bravo && screen | grep -qF charlie' \
