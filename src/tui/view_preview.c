@@ -64,6 +64,8 @@ struct Preview {
     CbRunResult res;
     int64_t res_run;
     char res_err[CB_ERROR_TEXT_MAX];
+    CbRunResult res_b; /* run b's, when two runs are shown */
+    int64_t res_b_run;
 
     /* the encoded image of the last draw, and what it was made of */
     CbBuf bytes;
@@ -340,6 +342,28 @@ static const CbFrameRow *frame_row(const Preview *pv, int frame)
     return &pt->rows[frame];
 }
 
+/* Run b's PSNR-Y of frame at the rate value shown, NAN when unknown. */
+static double psnr_b(Preview *pv, int frame)
+{
+    if (!pv->b.run)
+        return NAN;
+    if (pv->res_b_run != pv->b.run) {
+        cb_result_free(&pv->res_b);
+        memset(&pv->res_b, 0, sizeof pv->res_b);
+        pv->res_b_run = pv->b.run;
+        if (cb_store_get_result(pv->app->store, pv->b.run, 1, &pv->res_b, NULL) < 0) {
+            cb_result_free(&pv->res_b);
+            memset(&pv->res_b, 0, sizeof pv->res_b);
+        }
+    }
+    for (size_t i = 0; i < pv->res_b.n_points; i++) {
+        const CbPointResult *pt = &pv->res_b.points[i];
+        if (pt->rate_value == pv->rate && pt->rows && frame >= 0 && frame < pt->frames)
+            return pt->rows[frame].psnr[0];
+    }
+    return NAN;
+}
+
 /* The store's per-frame rows of run a (read once per run). */
 static void rows_load(Preview *pv)
 {
@@ -426,6 +450,7 @@ static void pv_destroy(void *self)
         return;
     stop_all(pv);
     cb_result_free(&pv->res);
+    cb_result_free(&pv->res_b);
     cb_buf_free(&pv->bytes);
     cb_buf_free(&pv->text);
     free(pv);
@@ -577,8 +602,11 @@ static void draw_header(Preview *pv, TuiApp *app, TuiRect a, const CbFramePair *
     long long bytes = pa && pa->packet_bytes ? (long long)pa->packet_bytes
                       : row                 ? (long long)(row->bits / 8)
                                             : -1;
-    char psnr[32], zw[64], by[32];
-    if (row && isfinite(row->psnr[0]))
+    char psnr[48], zw[64], by[32];
+    double pb = psnr_b(pv, pv->frame);
+    if (row && isfinite(row->psnr[0]) && isfinite(pb))
+        n = snprintf(psnr, sizeof psnr, "%.2f | %.2f dB", row->psnr[0], pb);
+    else if (row && isfinite(row->psnr[0]))
         n = snprintf(psnr, sizeof psnr, "%.2f dB", row->psnr[0]);
     else
         n = snprintf(psnr, sizeof psnr, "-");
@@ -694,15 +722,22 @@ static void pv_draw(void *self, TuiApp *app, TuiRect area)
             if (rc < 0)
                 pane_note(app, pane, CB_AREA_STATUS_ERROR, "The image is too large to show.");
         }
-        if (pv->mode == CB_PREVIEW_DIFF)
+        /* the heat map's ramp stops (cb_preview_heat_rgb) in code values of |error| */
+        int hs = CB_PREVIEW_HEAT_SCALE;
+        if (pv->mode == CB_PREVIEW_DIFF && pv->b.run)
             n = snprintf(cap, sizeof cap,
-                         " |error| of luma: black 0  blue 8  red 16  yellow 24  white %d+",
-                         CB_PREVIEW_HEAT_SCALE);
+                         " |#%lld - #%lld| of luma: black 0  blue %d  red %d  yellow %d  white %d+",
+                         (long long)pv->a.run, (long long)pv->b.run, hs / 4, hs / 2, hs * 3 / 4, hs);
+        else if (pv->mode == CB_PREVIEW_DIFF)
+            n = snprintf(cap, sizeof cap,
+                         " |error| of luma: black 0  blue %d  red %d  yellow %d  white %d+", hs / 4,
+                         hs / 2, hs * 3 / 4, hs);
+        else if (pv->b.run && pv->mode == CB_PREVIEW_SIDE)
+            n = snprintf(cap, sizeof cap, " left: #%lld's reconstruction  right: #%lld's",
+                         (long long)pv->a.run, (long long)pv->b.run);
         else if (pv->b.run)
-            n = snprintf(cap, sizeof cap, " %s", pv->mode == CB_PREVIEW_SIDE
-                                                     ? "left: first run's reconstruction  right: "
-                                                       "second run's"
-                                                     : mode_word(pv->mode, 1));
+            n = snprintf(cap, sizeof cap, " #%lld's reconstruction",
+                         (long long)(pv->mode == CB_PREVIEW_SOURCE ? pv->a.run : pv->b.run));
         else
             n = snprintf(cap, sizeof cap, " %s", mode_word(pv->mode, 0));
         if (n >= 0 && g == CB_GRAPHICS_BLOCKS && caps->in_tmux) {

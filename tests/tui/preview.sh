@@ -136,6 +136,44 @@ expect "frame 0/5" "v previews the x264 run" 20
 keys o
 expect "no overlay" "the overlay is refused for a non-engine stream" 10
 keys q
+expect "codecbench | runs" "q goes back to the runs again" 10
+
+# ---- the per-frame chart's frame cursor opens its frame -------------------------------
+cursor_to alpha
+keys g
+expect "codecbench | Charts" "g opens the chart" 10
+keys m
+expect "PSNR-Y per frame" "m: the per-frame chart" 10
+keys Right Right
+expect "frame 2: " "Right Right moves the frame cursor to frame 2 (its figures shown)" 10
+want=$(awk '$1 == 2 { print $2 }' "$tap_tmp/psnr1")
+ok 'screen | grep -F "frame 2: " | grep -qF "PSNR-Y $want dB"' "the cursor's PSNR-Y is the store's ($want dB)"
+keys v
+expect "frame 2/5" "v previews the cursor's frame" 20
+keys q
+expect "codecbench | Charts" "q goes back to the chart" 10
+keys Escape
+expect "codecbench | runs" "Esc back to the runs" 10
+
+# ---- two runs of the same clip from the compare view ---------------------------------
+cursor_to alpha
+keys Space
+wait_quiet
+cursor_to bravo
+keys Space
+wait_quiet
+keys c
+expect "codecbench | Compare" "c compares alpha and bravo" 10
+keys v
+expect "#1 alpha  vs  #2 bravo" "v in compare previews both runs" 20
+expect "left: #1's reconstruction  right: #2's" "their reconstructions side by side" 20
+p1=$(awk '$1 == 0 { print $2 }' "$tap_tmp/psnr1")
+p2=$(frame_psnr 2 | awk '$1 == 0 { print $2 }')
+ok 'header | grep -qF "PSNR-Y $p1 | $p2 dB"' "the header gives both runs' PSNR-Y of the frame ($p1 | $p2)"
+keys m
+expect "|#1 - #2| of luma" "m: their difference" 10
+keys q
+expect "codecbench | Compare" "q goes back to the compare view" 10
 tui_stop
 
 # ---- text: CODECBENCH_GRAPHICS=none, and LANG=C --------------------------------------------
