@@ -868,8 +868,10 @@ static int pv_key(void *self, TuiApp *app, CbRequest req, int key)
         return 1;
     }
     case CB_REQ_OVERLAY: {
-        int w, h, n, eng = 0;
-        if (pv->a.fr && cb_frames_info(pv->a.fr, &w, &h, &n, &eng, NULL) == 1 && !eng) {
+        /* blocks come with engine streams (the run's codec says so before the frame
+         * server's hello does) */
+        const CbRunInfo *r = tui_run(app, pv->a.run);
+        if (!r || !r->codec || strcmp(r->codec, "engine") != 0) {
             tui_message(app, 0, "no overlay: blocks and vectors come from engine streams");
             pv->overlay = 0;
         } else {

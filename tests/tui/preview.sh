@@ -42,6 +42,7 @@ expect charlie "the dashboard lists the runs" 15
 cursor_to alpha
 keys v
 expect "frame 0/5" "v opens the preview at frame 0 of alpha" 20
+wait_for "$HALF" 30 >/dev/null
 wait_quiet 500
 ok '[ "$(half_lines)" -ge 15 ]' "half-block cells with colours fill the pane ($(half_lines) lines)"
 ok 'screen | tail -n 1 | grep -qF "[blocks]"' "the status line says blocks"
