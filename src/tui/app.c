@@ -679,7 +679,11 @@ static void draw_status(TuiApp *app)
     const char *hint = v && v->ops->hint ? v->ops->hint(v->self, app) : NULL;
     char left[512];
     snprintf(left, sizeof left, " %s", hint ? hint : "");
-    const char *help = "  ? help  q quit ";
+    /* "q quit" only where q quits (the preview binds q to back) */
+    const char *help = cb_config_key_request(app->cfg, v ? v->ops->id : CB_VIEW_RUNS, 'q') ==
+                               CB_REQ_QUIT
+                           ? "  ? help  q quit "
+                           : "  ? help ";
     int hw = tui_width(help);
     tui_text(app, y, 0, app->cols - hw, a, left);
     if (hw < app->cols)

@@ -182,7 +182,14 @@ tui_start --size 120x40 --env CODECBENCH_GRAPHICS=none
 expect charlie "the dashboard starts with CODECBENCH_GRAPHICS=none" 15
 cursor_to alpha
 keys v
-expect "PSNR Y" "the text summary shows the frame's PSNR" 20
+expect "dB" "the text summary is drawn" 20
+sleep 1
+want=$(awk '$1 == 0 { print $2 }' "$tap_tmp/psnr1")
+# the summary's PSNR-Y (below the header), measured again from the frames,
+# against the store's row of frame 0 (rounding: 0.006 dB)
+got=$(screen | sed -n '4,$p' | grep -o 'PSNR[- ]Y:\{0,1\} [0-9.]*' | head -n 1 | grep -o '[0-9.]*$')
+ok '[ -n "$got" ] && "$PYTHON3" -c "import sys; sys.exit(abs($got - $want) > 0.006)"' \
+   "the text summary's PSNR-Y of frame 0 ($got) is the store's ($want)"
 ok 'screen | tail -n 1 | grep -qF "[text]" && ! screen | grep -qF "$HALF"' \
    "status line says text, no half blocks"
 tui_stop
