@@ -736,23 +736,29 @@ static int same_rect(TuiRect a, TuiRect b)
 }
 
 /* Whether curses is about to write into r: its cells in stdscr differ from
- * what curses believes is on the terminal (curscr). */
+ * what curses believes is on the terminal (curscr).  Reading moves the
+ * windows' cursors: both are put back (curscr's is curses' idea of the
+ * terminal's cursor, stdscr's the prompt's). */
 static int curses_writes(TuiRect r)
 {
+    int sy, sx, cy, cx;
+    getyx(stdscr, sy, sx);
+    getyx(curscr, cy, cx);
+    int differ = 0;
     cchar_t a, b;
-    for (int y = r.y; y < r.y + r.h; y++)
-        for (int x = r.x; x < r.x + r.w; x++) {
-            if (mvwin_wch(stdscr, y, x, &a) == ERR || mvwin_wch(curscr, y, x, &b) == ERR)
-                return 1;
+    for (int y = r.y; y < r.y + r.h && !differ; y++)
+        for (int x = r.x; x < r.x + r.w && !differ; x++) {
             wchar_t wa[CCHARW_MAX + 1], wb[CCHARW_MAX + 1];
             attr_t aa, ab;
             short pa, pb;
-            if (getcchar(&a, wa, &aa, &pa, NULL) == ERR || getcchar(&b, wb, &ab, &pb, NULL) == ERR)
-                return 1;
-            if (wcscmp(wa, wb) != 0 || aa != ab || pa != pb)
-                return 1;
+            differ = mvwin_wch(stdscr, y, x, &a) == ERR || mvwin_wch(curscr, y, x, &b) == ERR ||
+                     getcchar(&a, wa, &aa, &pa, NULL) == ERR ||
+                     getcchar(&b, wb, &ab, &pb, NULL) == ERR || wcscmp(wa, wb) != 0 || aa != ab ||
+                     pa != pb;
         }
-    return 0;
+    wmove(curscr, cy, cx);
+    wmove(stdscr, sy, sx);
+    return differ;
 }
 
 /* Before doupdate: makes curses rewrite the area of the image on the screen

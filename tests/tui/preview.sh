@@ -111,6 +111,14 @@ expect "|  reconstruction  |" "f again: the reconstruction" 10
 keys m
 expect "source | reconstruction" "m goes back to side by side" 10
 
+# ---- the graphics key: among what this terminal shows (tmux: no sixel) -------------
+keys i
+expect "[text]" "i switches to the text summary" 10
+keys i
+expect "[blocks]" "i again: back to half blocks (sixel is not offered inside tmux)" 10
+wait_for "$HALF" 20 >/dev/null
+ok '[ "$(half_lines)" -ge 15 ]' "the half blocks are drawn again"
+
 # ---- resize while previewing -------------------------------------------------------------
 resize 100 30
 wait_quiet 600
@@ -192,6 +200,24 @@ ok '[ -n "$got" ] && "$PYTHON3" -c "import sys; sys.exit(abs($got - $want) > 0.0
    "the text summary's PSNR-Y of frame 0 ($got) is the store's ($want)"
 ok 'screen | tail -n 1 | grep -qF "[text]" && ! screen | grep -qF "$HALF"' \
    "status line says text, no half blocks"
+tui_stop
+
+# ---- sixel asked for explicitly inside tmux: through tmux's passthrough -----------------
+log2="$tap_tmp/dash2.log"
+tui_start --size 120x40 --env TMUX=/tmp/tmux-fake,1,0 --env CODECBENCH_GRAPHICS=sixel \
+    --env "CODECBENCH_LOG=$log2"
+expect charlie "the dashboard starts with CODECBENCH_GRAPHICS=sixel inside tmux" 15
+cursor_to alpha
+keys v
+expect "[sixel via tmux]" "the status line says sixel goes through tmux" 20
+i=0
+while ! grep -q "image: sixel [0-9]* bytes.*through tmux" "$log2" 2>/dev/null && [ $i -lt 100 ]; do
+    tick; i=$((i + 1))
+done
+ok 'grep -q "image: sixel [0-9]* bytes.*through tmux" "$log2"' "the sixel image is sent through tmux's passthrough"
+# tmux (passthrough off by default) drops it: the screen is untouched
+ok 'screen | sed -n 1p | grep -qF "codecbench | Preview" && ! screen | grep -qF "$HALF"' \
+   "the screen stays intact"
 tui_stop
 
 tui_start --size 120x40 --lang C
