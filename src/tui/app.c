@@ -994,6 +994,7 @@ static void read_keys(TuiApp *app)
     for (int n = 0; n < 512 && !app->priv->quit && tui_term_key(app, &key, &m); n++) {
         if (key == -1) {
             getmaxyx(stdscr, app->rows, app->cols);
+            tui_term_resized(app);
             app->priv->repaint = 1;
             app->priv->urgent = 1;
             tui_dirty(app);

@@ -104,6 +104,8 @@ int tui_term_key(TuiApp *app, int *key, MEVENT *mouse);
 /** Asks the terminal what it can show (before tui_term_start): fills priv->caps and
  * priv->graphics from cb_term_detect, CODECBENCH_GRAPHICS and the preview setting. */
 int tui_term_detect(TuiApp *app, CbError *err);
+/** After a resize: the terminal's size (and cell size, where it came from TIOCGWINSZ). */
+void tui_term_resized(TuiApp *app);
 /** Writes all of len bytes to the terminal (standard output); 0 or CB_EIO. */
 int tui_term_write(const void *p, size_t len);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -213,6 +214,22 @@ int tui_term_detect(TuiApp *app, CbError *err)
             (int)p->caps.cell_source, p->caps.reply_bytes, cb_term_graphics_name(p->graphics),
             p->caps.mode_forced ? " (CODECBENCH_GRAPHICS)" : from_cfg ? " (config)" : "");
     return CB_OK;
+}
+
+void tui_term_resized(TuiApp *app)
+{
+    CbTermCaps *c = &app->priv->caps;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || !ws.ws_col || !ws.ws_row)
+        return;
+    c->cols = ws.ws_col;
+    c->rows = ws.ws_row;
+    /* a font change shows in the pixel size where the cell size came from it (the
+     * terminal's own answers are not asked again: no queries while curses runs) */
+    if (c->cell_source == CB_CELL_WINSIZE && ws.ws_xpixel && ws.ws_ypixel) {
+        c->cell_width_px = ws.ws_xpixel / ws.ws_col;
+        c->cell_height_px = ws.ws_ypixel / ws.ws_row;
+    }
 }
 
 const CbTermCaps *tui_term_caps(const TuiApp *app)

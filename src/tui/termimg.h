@@ -12,11 +12,12 @@
 #include "codecbench/buf.h"
 #include "codecbench/preview.h"
 
-/** Cell size assumed when the terminal did not say (xterm's and most
- * terminals' default fonts are 6..10 x 13..20 pixels: the larger
- * assumption keeps a sixel image inside the pane). */
-#define TUI_CELL_W_DEFAULT 10
-#define TUI_CELL_H_DEFAULT 20
+/** Cell size assumed when the terminal did not say.  Fonts are 6..10 x
+ * 12..20 pixels (xterm's default 6x13, a VT340's 10x20): the smallest keeps
+ * a sixel image inside the pane (a smaller image than the pane could take,
+ * never one that runs over the status line or scrolls). */
+#define TUI_CELL_W_DEFAULT 6
+#define TUI_CELL_H_DEFAULT 12
 
 /** Sixel images are painted in bands of 6 pixel rows. */
 #define TUI_SIXEL_BAND 6

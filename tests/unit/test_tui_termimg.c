@@ -26,9 +26,11 @@ static void test_box(void **state)
     tui_image_box(CB_GRAPHICS_SIXEL, 10, 7, 8, 17, &w, &h);
     assert_int_equal(w, 80);
     assert_int_equal(h, 114);
-    /* unknown cell size: 10 x 20, 3 rows = 60 px (10 bands) */
+    /* unknown cell size: 6 x 12, 3 rows = 36 px (6 bands), 5 rows = 60 px */
     tui_image_box(CB_GRAPHICS_SIXEL, 4, 3, 0, 0, &w, &h);
-    assert_int_equal(w, 40);
+    assert_int_equal(w, 24);
+    assert_int_equal(h, 36);
+    tui_image_box(CB_GRAPHICS_SIXEL, 4, 5, -1, 0, &w, &h);
     assert_int_equal(h, 60);
     /* blocks: a pixel a column, two a row */
     tui_image_box(CB_GRAPHICS_BLOCKS, 100, 30, 9, 18, &w, &h);
