@@ -19,6 +19,7 @@
 #include "tui/keyhint.h"
 #include "tui/tui.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -229,8 +230,7 @@ static void on_frames(void *ctx, TuiApp *app, int fd, short revents)
     if (!s->fr)
         return;
     CbError err = {0};
-    int rc;
-    int n = 0;
+    int rc = 0, n = 0;
     /* everything waiting, in a bounded number of turns: the loop stays responsive */
     while (n < 64 && (rc = cb_frames_pump(s->fr, &err)) > 0)
         n++;
@@ -384,14 +384,24 @@ static void rows_load(Preview *pv)
     pv->res_run = pv->a.run;
 }
 
-/* What a run's rate values are called, from its recipe's rate control. */
+/* What a run's rate values are called, from its recipe: "CRF" for a
+ * baseline in crf mode, "q" for mpeg4's qscale, else "QP". */
 static const char *rate_word(const TuiApp *app, int64_t run)
 {
     const CbRunInfo *r = tui_run(app, run);
-    const char *json = r ? tui_recipe_json(app, r->recipe_hash) : NULL;
-    if (json && strstr(json, "\"rate_control\":\"crf\""))
-        return "CRF";
-    return "QP";
+    const char *json = r ? tui_recipe_json(app, r->recipe_hash) : NULL, *word = "QP";
+    if (!json)
+        return word;
+    json_t *o = json_loads(json, 0, NULL);
+    const json_t *st = json_object_get(o, "settings");
+    const char *rc = json_string_value(json_object_get(st, "rate_control"));
+    const char *enc = json_string_value(json_object_get(st, "encoder"));
+    if (rc && strcmp(rc, "crf") == 0)
+        word = "CRF";
+    else if (enc && strcmp(enc, "mpeg4") == 0)
+        word = "q";
+    json_decref(o);
+    return word;
 }
 
 /* (Re)starts the frame servers for the current rate point. */
