@@ -1437,6 +1437,25 @@ static void chart_event(void *self, TuiApp *app, const TuiEvent *ev)
         tui_dirty(app);
         break;
     case TUI_EV_MOUSE:
+        if (c->mode == MODE_FRAMES && ev->button == 1 && c->res_run && c->point >= 0 &&
+            (size_t)c->point < c->res.n_points && c->fbits.canvas.w > 0) {
+            /* a click on either plot puts the frame cursor on the nearest frame */
+            int col = ev->x - c->area.x - c->fbits.cx;
+            int64_t nf = c->res.points[c->point].frames;
+            int best = -1, best_d = 0;
+            for (int64_t i = 0; i < nf; i++) {
+                int fc = tui_plot_col(&c->fbits, (double)i);
+                int d = fc < col ? col - fc : fc - col;
+                if (fc >= 0 && (best < 0 || d < best_d)) {
+                    best = (int)i;
+                    best_d = d;
+                }
+            }
+            if (best >= 0 && col >= 0 && col < c->fbits.canvas.w) {
+                c->fcur = best;
+                tui_dirty(app);
+            }
+        }
         if (c->mode == MODE_PARETO && c->n_prow) {
             if (ev->button == 4 || ev->button == 5) {
                 c->sel += ev->button == 4 ? -1 : 1;

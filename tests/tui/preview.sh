@@ -157,6 +157,13 @@ keys Right Right
 expect "frame 2: " "Right Right moves the frame cursor to frame 2 (its figures shown)" 10
 want=$(awk '$1 == 2 { print $2 }' "$tap_tmp/psnr1")
 ok 'screen | grep -F "frame 2: " | grep -qF "PSNR-Y $want dB"' "the cursor's PSNR-Y is the store's ($want dB)"
+# a click (xterm's SGR mouse report, press and release) near the right end
+# of the plots (the pane is 100 columns wide since the resize) puts the
+# cursor on the last frame
+type_text "$(printf '\033[<0;90;10M\033[<0;90;10m')"
+expect "frame 4: " "a click on the plot moves the frame cursor to the nearest frame (4)" 10
+keys Left Left
+expect "frame 2: " "Left Left: back to frame 2" 10
 keys v
 expect "frame 2/5" "v previews the cursor's frame" 20
 keys q
