@@ -76,15 +76,15 @@ struct TuiAppPrivate {
 
     /* graphics (issue 6): what the terminal showed before curses started */
     CbTermCaps caps;
-    CbGraphics graphics;  /* the mode in force */
-    int sixel_asked;      /* sixel came from the user (CODECBENCH_GRAPHICS, the config) */
+    CbGraphics graphics; /* the mode in force */
+    int sixel_asked;     /* sixel came from the user (CODECBENCH_GRAPHICS, the config) */
     /* the image of the draw being made, and the one on the screen */
     int img_has, shown_has;
     TuiRect img_rect, shown_rect;
     TuiImageKind img_kind, shown_kind;
     CbBuf img, shown;
-    int repaint;          /* the terminal is repainted whole (resize, refresh): images again */
-    int log_fd;           /* $CODECBENCH_LOG, or -1 */
+    int repaint; /* the terminal is repainted whole (resize, refresh): images again */
+    int log_fd;  /* $CODECBENCH_LOG, or -1 */
     /* keys read ahead while telling a terminal's late reply from keys */
     int ahead[64];
     size_t n_ahead, ahead_at;

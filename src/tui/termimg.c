@@ -9,8 +9,8 @@
 /* ECMA-48 8.3.27: DCS (ESC P) opens the passthrough, ST (ESC \) ends it;
  * tmux's "tmux;" prefix and doubled ESCs are tmux(1)'s passthrough form. */
 #define TMUX_DCS "\x1bPtmux;"
-#define ST "\x1b\\"
-#define ESC 0x1b
+#define ST       "\x1b\\"
+#define ESC      0x1b
 /* The longest reply the key reader waits for (DA1 with many attributes,
  * CSI 4 ; 65535 ; 65535 t). */
 #define REPLY_MAX 64
@@ -66,8 +66,7 @@ void tui_image_cells(CbGraphics mode, int px_w, int px_h, int cell_w, int cell_h
     }
 }
 
-int tui_image_place(CbBuf *out, int y, int x, const char *img, size_t len, int lines,
-                    int max_lines)
+int tui_image_place(CbBuf *out, int y, int x, const char *img, size_t len, int lines, int max_lines)
 {
     if (!out || (!img && len) || y < 0 || x < 0 || y > 99999 || x > 99999)
         return CB_EINVAL;

@@ -44,21 +44,21 @@ typedef struct Side {
     Preview *pv;
     int64_t run;
     CbFrames *fr;
-    int fd;             /* watched descriptor, -1 */
-    int dead;           /* the client failed: err says why */
+    int fd;   /* watched descriptor, -1 */
+    int dead; /* the client failed: err says why */
     char err[CB_ERROR_TEXT_MAX];
 } Side;
 
 struct Preview {
     TuiApp *app;
-    Side a, b;            /* b.run == 0: one run */
-    int point;            /* rate point index of run a (b: the same rate value) */
-    int rate;             /* its rate value */
+    Side a, b; /* b.run == 0: one run */
+    int point; /* rate point index of run a (b: the same rate value) */
+    int rate;  /* its rate value */
     const char *rate_word;
     int frame;
-    CbPreviewMode mode;   /* SIDE or DIFF, or SOURCE / RECON while flipped */
-    int zoom;             /* 0 (fit), 1, 2, 4 */
-    int cx, cy;           /* centre of the zoomed region, luma pixels */
+    CbPreviewMode mode; /* SIDE or DIFF, or SOURCE / RECON while flipped */
+    int zoom;           /* 0 (fit), 1, 2, 4 */
+    int cx, cy;         /* centre of the zoomed region, luma pixels */
     int overlay;
 
     /* the per-frame rows of run a (PSNR-Y, type, bits) */
@@ -75,8 +75,8 @@ struct Preview {
     CbGraphics c_graphics;
     const void *c_pa, *c_pb;
     int img_cols, img_rows;
-    double c_ms;          /* compose + encode time */
-    CbBuf text;           /* the text summary */
+    double c_ms; /* compose + encode time */
+    CbBuf text;  /* the text summary */
     char c_err[CB_ERROR_TEXT_MAX];
 
     char hint[256];
@@ -441,12 +441,11 @@ static int pv_create(TuiApp *app, void **self)
     pv->a.fd = pv->b.fd = -1;
     cb_buf_init(&pv->bytes, PAYLOAD_MAX);
     cb_buf_init(&pv->text, SUMMARY_MAX);
-    static const CbRequest reqs[] = {CB_REQ_NEXT_FRAME, CB_REQ_PREV_FRAME, CB_REQ_WORST_FRAME,
-                                     CB_REQ_PREVIEW_MODE, CB_REQ_FLIP, CB_REQ_ZOOM,
-                                     CB_REQ_OVERLAY, CB_REQ_NEXT_POINT, CB_REQ_GRAPHICS,
-                                     CB_REQ_BACK};
-    static const char *const words[] = {"frame", "frame", "worst", "mode", "flip", "zoom",
-                                        "overlay", "rate", "graphics", "back"};
+    static const CbRequest reqs[] = {
+        CB_REQ_NEXT_FRAME, CB_REQ_PREV_FRAME, CB_REQ_WORST_FRAME, CB_REQ_PREVIEW_MODE, CB_REQ_FLIP,
+        CB_REQ_ZOOM,       CB_REQ_OVERLAY,    CB_REQ_NEXT_POINT,  CB_REQ_GRAPHICS,     CB_REQ_BACK};
+    static const char *const words[] = {"frame", "frame",   "worst", "mode",     "flip",
+                                        "zoom",  "overlay", "rate",  "graphics", "back"};
     tui_key_hint(app->cfg, CB_VIEW_PREVIEW, reqs, words, sizeof reqs / sizeof reqs[0], pv->hint,
                  sizeof pv->hint);
     *self = pv;
@@ -501,8 +500,7 @@ static void zoom_words(const Preview *pv, int box_w, int box_h, char *out, size_
         layout_of(pv, box_w > 0 ? box_w : 1, box_h > 0 ? box_h : 1, &l);
         if (w > 0 && h > 0) {
             region(&l, w, h, &x, &y, &rw, &rh);
-            n = snprintf(out, size, "%d:1 x %d-%d y %d-%d", pv->zoom, x, x + rw - 1, y,
-                         y + rh - 1);
+            n = snprintf(out, size, "%d:1 x %d-%d y %d-%d", pv->zoom, x, x + rw - 1, y, y + rh - 1);
         } else {
             n = snprintf(out, size, "%d:1", pv->zoom);
         }
@@ -577,7 +575,8 @@ static void render(Preview *pv, const CbFramePair *pa, const CbFramePair *pb, Cb
         cb_buf_reset(&pv->bytes);
         snprintf(pv->c_err, sizeof pv->c_err, "%s", err.text[0] ? err.text : cb_strerror(rc));
     }
-    tui_log(pv->app, "preview: run %lld frame %d %s zoom %d box %dx%d px: %s %zu bytes in %.1f ms%s%s",
+    tui_log(pv->app,
+            "preview: run %lld frame %d %s zoom %d box %dx%d px: %s %zu bytes in %.1f ms%s%s",
             (long long)pv->a.run, pv->frame, mode_word(pv->mode, pv->b.run != 0), pv->zoom, box_w,
             box_h, cb_term_graphics_name(g), g == CB_GRAPHICS_TEXT ? pv->text.len : pv->bytes.len,
             pv->c_ms, rc < 0 ? ": " : "", rc < 0 ? pv->c_err : "");
@@ -593,10 +592,10 @@ static void draw_header(Preview *pv, TuiApp *app, TuiRect a, const CbFramePair *
     char l1[1024];
     int n;
     if (rb)
-        n = snprintf(l1, sizeof l1, " #%lld %s  vs  #%lld %s  |  %s  |  %s %d", (long long)pv->a.run,
-                     r && r->recipe_name ? r->recipe_name : "?", (long long)pv->b.run,
-                     rb->recipe_name ? rb->recipe_name : "?", tui_basename(r ? r->input : NULL),
-                     pv->rate_word, pv->rate);
+        n = snprintf(l1, sizeof l1, " #%lld %s  vs  #%lld %s  |  %s  |  %s %d",
+                     (long long)pv->a.run, r && r->recipe_name ? r->recipe_name : "?",
+                     (long long)pv->b.run, rb->recipe_name ? rb->recipe_name : "?",
+                     tui_basename(r ? r->input : NULL), pv->rate_word, pv->rate);
     else
         n = snprintf(l1, sizeof l1, " #%lld %s  |  %s  |  %s  |  %s %d (rate point %d)",
                      (long long)pv->a.run, r && r->recipe_name ? r->recipe_name : "?",
@@ -610,8 +609,8 @@ static void draw_header(Preview *pv, TuiApp *app, TuiRect a, const CbFramePair *
     int nf = frame_count(pv);
     char type = pa && pa->type ? (char)pa->type : row ? row->type : '?';
     long long bytes = pa && pa->packet_bytes ? (long long)pa->packet_bytes
-                      : row                 ? (long long)(row->bits / 8)
-                                            : -1;
+                      : row                  ? (long long)(row->bits / 8)
+                                             : -1;
     char psnr[48], zw[64], by[32];
     double pb = psnr_b(pv, pv->frame);
     if (row && isfinite(row->psnr[0]) && isfinite(pb))
@@ -630,9 +629,8 @@ static void draw_header(Preview *pv, TuiApp *app, TuiRect a, const CbFramePair *
         by[0] = '\0';
     zoom_words(pv, box_w, box_h, zw, sizeof zw);
     char l2[512];
-    n = snprintf(l2, sizeof l2,
-                 " frame %d/%d  %c  %s  PSNR-Y %s  |  %s  |  zoom %s%s  |  %s", pv->frame,
-                 nf, type, by, psnr, mode_word(pv->mode, rb != NULL), zw,
+    n = snprintf(l2, sizeof l2, " frame %d/%d  %c  %s  PSNR-Y %s  |  %s  |  zoom %s%s  |  %s",
+                 pv->frame, nf, type, by, psnr, mode_word(pv->mode, rb != NULL), zw,
                  pv->overlay ? "  |  overlay" : "", cb_term_graphics_name(tui_graphics(app)));
     if (n < 0)
         l2[0] = '\0';
@@ -661,8 +659,7 @@ static void pv_draw(void *self, TuiApp *app, TuiRect area)
     const CbTermCaps *caps = tui_term_caps(app);
     int box_w = 0, box_h = 0;
     if (g != CB_GRAPHICS_TEXT)
-        tui_image_box(g, pane.w, pane.h, caps->cell_width_px, caps->cell_height_px, &box_w,
-                      &box_h);
+        tui_image_box(g, pane.w, pane.h, caps->cell_width_px, caps->cell_height_px, &box_w, &box_h);
     const CbFramePair *pa = pv->a.fr ? cb_frames_get(pv->a.fr, pv->frame) : NULL;
     const CbFramePair *pb = pv->b.fr ? cb_frames_get(pv->b.fr, pv->frame) : NULL;
     draw_header(pv, app, area, pa, box_w, box_h);
@@ -683,8 +680,7 @@ static void pv_draw(void *self, TuiApp *app, TuiRect area)
     }
     if (failed || frame_failed) {
         char t[CB_ERROR_TEXT_MAX + 64];
-        if (snprintf(t, sizeof t, "Frame %d: %s", pv->frame,
-                     failed ? failed->err : ferr.text) < 0)
+        if (snprintf(t, sizeof t, "Frame %d: %s", pv->frame, failed ? failed->err : ferr.text) < 0)
             t[0] = '\0';
         pane_note(app, pane, CB_AREA_STATUS_ERROR, t);
         return;
@@ -737,7 +733,8 @@ static void pv_draw(void *self, TuiApp *app, TuiRect area)
         if (pv->mode == CB_PREVIEW_DIFF && pv->b.run)
             n = snprintf(cap, sizeof cap,
                          " |#%lld - #%lld| of luma: black 0  blue %d  red %d  yellow %d  white %d+",
-                         (long long)pv->a.run, (long long)pv->b.run, hs / 4, hs / 2, hs * 3 / 4, hs);
+                         (long long)pv->a.run, (long long)pv->b.run, hs / 4, hs / 2, hs * 3 / 4,
+                         hs);
         else if (pv->mode == CB_PREVIEW_DIFF)
             n = snprintf(cap, sizeof cap,
                          " |error| of luma: black 0  blue %d  red %d  yellow %d  white %d+", hs / 4,
@@ -852,8 +849,7 @@ static int pv_key(void *self, TuiApp *app, CbRequest req, int key)
             tui_message(app, 1, "no per-frame PSNR for this rate point");
             return 1;
         }
-        tui_message(app, 0, "worst frame by PSNR-Y: %d (%.2f dB)", worst,
-                    pt->rows[worst].psnr[0]);
+        tui_message(app, 0, "worst frame by PSNR-Y: %d (%.2f dB)", worst, pt->rows[worst].psnr[0]);
         pv->frame = worst;
         want(pv);
         return 1;
@@ -947,8 +943,9 @@ static void pv_event(void *self, TuiApp *app, const TuiEvent *ev)
         pv->frame = ev->frame > 0 ? ev->frame : 0;
         pv->zoom = 0;
         pv->overlay = 0;
-        pv->mode = other ? CB_PREVIEW_SIDE : pv->mode == CB_PREVIEW_DIFF ? CB_PREVIEW_DIFF
-                                                                       : CB_PREVIEW_SIDE;
+        pv->mode = other                         ? CB_PREVIEW_SIDE
+                   : pv->mode == CB_PREVIEW_DIFF ? CB_PREVIEW_DIFF
+                                                 : CB_PREVIEW_SIDE;
         int w, h;
         clip_size(pv, &w, &h);
         pv->cx = w / 2;
@@ -1016,13 +1013,14 @@ void tui_open_preview(TuiApp *app, int64_t run, int64_t other, int point, int fr
             return;
         }
         if (!r->clip_id || !o->clip_id || strcmp(r->clip_id, o->clip_id) != 0) {
-            tui_message(app, 1, "runs %lld and %lld are of different clips: their frames cannot "
-                                "be compared",
+            tui_message(app, 1,
+                        "runs %lld and %lld are of different clips: their frames cannot "
+                        "be compared",
                         (long long)run, (long long)other);
             return;
         }
     }
-    TuiEvent ev = {.type = TUI_EV_SHOW, .run_id = run, .other_run = other, .point = point,
-                   .frame = frame};
+    TuiEvent ev = {
+        .type = TUI_EV_SHOW, .run_id = run, .other_run = other, .point = point, .frame = frame};
     tui_open_view_with(app, &tui_view_preview, &ev);
 }

@@ -193,9 +193,8 @@ static void test_replies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_box),     cmocka_unit_test(test_cells),
-        cmocka_unit_test(test_place),   cmocka_unit_test(test_tmux),
-        cmocka_unit_test(test_replies),
+        cmocka_unit_test(test_box),  cmocka_unit_test(test_cells),   cmocka_unit_test(test_place),
+        cmocka_unit_test(test_tmux), cmocka_unit_test(test_replies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
