@@ -216,9 +216,10 @@ void tui_log(TuiApp *app, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    int k = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ dashboard %ld: ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid());
+    int k = snprintf(line, sizeof line,
+                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ dashboard %ld: ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, (long)getpid());
     if (k < 0 || (size_t)k >= sizeof line)
         return;
     va_list ap;
@@ -680,10 +681,10 @@ static void draw_status(TuiApp *app)
     char left[512];
     snprintf(left, sizeof left, " %s", hint ? hint : "");
     /* "q quit" only where q quits (the preview binds q to back) */
-    const char *help = cb_config_key_request(app->cfg, v ? v->ops->id : CB_VIEW_RUNS, 'q') ==
-                               CB_REQ_QUIT
-                           ? "  ? help  q quit "
-                           : "  ? help ";
+    const char *help =
+        cb_config_key_request(app->cfg, v ? v->ops->id : CB_VIEW_RUNS, 'q') == CB_REQ_QUIT
+            ? "  ? help  q quit "
+            : "  ? help ";
     int hw = tui_width(help);
     tui_text(app, y, 0, app->cols - hw, a, left);
     if (hw < app->cols)
@@ -779,8 +780,8 @@ static int images_prepare(TuiApp *app)
             wredrawln(stdscr, r.y, h);
         }
     }
-    int write_it = p->img_has && (changed || p->repaint || is_cleared(curscr) ||
-                                  curses_writes(p->img_rect));
+    int write_it =
+        p->img_has && (changed || p->repaint || is_cleared(curscr) || curses_writes(p->img_rect));
     p->repaint = 0;
     return write_it;
 }
@@ -792,8 +793,8 @@ static int images_prepare(TuiApp *app)
  * idea of the terminal stays true. */
 #define SYNC_BEGIN "\x1b[?2026h"
 #define SYNC_END "\x1b[?2026l"
-#define DECSC "\x1b" "7"
-#define DECRC "\x1b" "8"
+#define DECSC "\x1b\x37"
+#define DECRC "\x1b\x38"
 
 /* doupdate, then the image (when it must be written) after curses' own
  * output, the whole in synchronised output. */
@@ -825,8 +826,8 @@ static void update_screen(TuiApp *app, int write_it, int wipe)
         if (rc == CB_OK)
             rc = tui_term_write(out.data, out.len);
         tui_log(app, "image: %s %zu bytes at %d,%d (%dx%d cells)%s%s",
-                p->img_kind == TUI_IMAGE_SIXEL ? "sixel" : "half blocks", p->img.len,
-                p->img_rect.y, p->img_rect.x, p->img_rect.w, p->img_rect.h,
+                p->img_kind == TUI_IMAGE_SIXEL ? "sixel" : "half blocks", p->img.len, p->img_rect.y,
+                p->img_rect.x, p->img_rect.w, p->img_rect.h,
                 tui_graphics_passthrough(app) ? " through tmux" : "",
                 rc < 0 ? ": not written" : "");
         cb_buf_free(&out);

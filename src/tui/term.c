@@ -209,10 +209,12 @@ int tui_term_detect(TuiApp *app, CbError *err)
     tui_log(app,
             "terminal: tty %d, answered %d, DA1 sixel %d, tmux %d, truecolor %d, cell %dx%d px "
             "(source %d), %zu reply bytes; graphics %s%s",
-            p->caps.is_tty, p->caps.answered, p->caps.da1_sixel, p->caps.in_tmux,
-            p->caps.truecolor, p->caps.cell_width_px, p->caps.cell_height_px,
-            (int)p->caps.cell_source, p->caps.reply_bytes, cb_term_graphics_name(p->graphics),
-            p->caps.mode_forced ? " (CODECBENCH_GRAPHICS)" : from_cfg ? " (config)" : "");
+            p->caps.is_tty, p->caps.answered, p->caps.da1_sixel, p->caps.in_tmux, p->caps.truecolor,
+            p->caps.cell_width_px, p->caps.cell_height_px, (int)p->caps.cell_source,
+            p->caps.reply_bytes, cb_term_graphics_name(p->graphics),
+            p->caps.mode_forced ? " (CODECBENCH_GRAPHICS)"
+            : from_cfg          ? " (config)"
+                                : "");
     return CB_OK;
 }
 
