@@ -559,8 +559,10 @@ static void render(Preview *pv, const CbFramePair *pa, const CbFramePair *pb, Cb
             pv->kind = TUI_IMAGE_SIXEL;
         } else if (rc == CB_OK) {
             const CbTermCaps *caps = tui_term_caps(pv->app);
-            rc = cb_preview_blocks(&pv->bytes, &img,
-                                   caps->truecolor ? CB_PREVIEW_TRUECOLOR : CB_PREVIEW_256, &err);
+            /* truecolor where $COLORTERM or the terminfo (direct colour) says so */
+            int direct = caps->truecolor || pv->app->colors >= (1 << 24);
+            rc = cb_preview_blocks(&pv->bytes, &img, direct ? CB_PREVIEW_TRUECOLOR : CB_PREVIEW_256,
+                                   &err);
             pv->kind = TUI_IMAGE_LINES;
         }
         if (rc == CB_OK) {

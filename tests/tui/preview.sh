@@ -192,6 +192,17 @@ keys q
 expect "codecbench | Compare" "q goes back to the compare view" 10
 tui_stop
 
+# ---- truecolor half blocks where COLORTERM says so --------------------------------------
+tui_start --size 120x40 --env COLORTERM=truecolor
+expect charlie "the dashboard starts with COLORTERM=truecolor" 15
+cursor_to alpha
+keys v
+wait_for "$HALF" 30 >/dev/null
+wait_quiet 300
+n=$(screen -e | grep -F "$HALF" | grep -c "$(printf '\033')\[[0-9;]*38;2;")
+ok '[ "$n" -ge 15 ]' "COLORTERM=truecolor: the half blocks are in 24-bit colour ($n lines)"
+tui_stop
+
 # ---- text: CODECBENCH_GRAPHICS=none, and LANG=C --------------------------------------------
 tui_start --size 120x40 --env CODECBENCH_GRAPHICS=none
 expect charlie "the dashboard starts with CODECBENCH_GRAPHICS=none" 15
