@@ -26,6 +26,7 @@ codecbench_SOURCES = \
 	src/cli/cmd_runner.c \
 	src/cli/cmd_worker.c \
 	src/cli/cmd_verify.c
+codecbench_SOURCES += src/cli/cmd_frames.c
 # The store's commands and what they share.
 codecbench_SOURCES += \
 	src/cli/clistore.c \
