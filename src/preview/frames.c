@@ -146,6 +146,9 @@ static int try_reap(CbFrames *f, int *status)
     return 0;
 }
 
+/* The client is dead from here on: the server is ended at once (it broke
+ * the protocol, refused to start or ended already) and reaped when it has
+ * gone; cb_frames_close() reaps it otherwise. */
 static int die(CbFrames *f, int rc, CbError *err)
 {
     f->dead = 1;
@@ -154,6 +157,11 @@ static int die(CbFrames *f, int rc, CbError *err)
     if (f->fd >= 0) {
         close(f->fd);
         f->fd = -1;
+    }
+    if (f->pid > 0) {
+        int status;
+        kill(f->pid, SIGKILL);
+        try_reap(f, &status);
     }
     if (err)
         *err = f->dead_err;
@@ -685,6 +693,8 @@ int cb_frames_pump(CbFrames *f, CbError *err)
     if (!f)
         return cb_error_set(err, CB_EINVAL, "frames: no client");
     if (f->dead) {
+        int status;
+        try_reap(f, &status); /* killed by die(): reap it as soon as it has gone */
         if (err)
             *err = f->dead_err;
         return f->dead_rc;
