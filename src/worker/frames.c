@@ -203,7 +203,9 @@ static void seq_close(Seq *q)
 static int engine_get(Server *s, int64_t index, CbError *err)
 {
     if (index >= s->n_pkts)
-        return cb_error_set(err, CB_EFORMAT, "%s", s->tail_err.text);
+        return cb_error_set(err, CB_EFORMAT, "frame %lld lies past the end of the stream's "
+                                             "readable packets: %s",
+                            (long long)index, s->tail_err.text);
     if (s->dec_pos == index)
         return CB_OK;
     int64_t key = index;
