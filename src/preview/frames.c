@@ -77,6 +77,7 @@ struct CbFrames {
     int inflight[MAX_INFLIGHT];
     int n_inflight;
     int want;            /* most recently wanted index, -1 before */
+    int rate;            /* the rate point asked for (the hello must say it) */
     int prefetch;
     /* Cache. */
     Entry *cache;
@@ -345,9 +346,9 @@ static int hello_done(CbFrames *f, CbError *err)
                     h->status, h->msg_len);
     if (h->width < 1 || h->width > CB_FRAME_MAX_DIM || h->height < 1 ||
         h->height > CB_FRAME_MAX_DIM || h->frames < 1 || h->frames > FRAMES_MAX ||
-        (h->engine != 0 && h->engine != 1))
-        return fail(f, CB_EFORMAT, err, "hello states %dx%d, %d frames, engine %d", h->width,
-                    h->height, h->frames, h->engine);
+        (h->engine != 0 && h->engine != 1) || h->rate != f->rate)
+        return fail(f, CB_EFORMAT, err, "hello states %dx%d, %d frames, engine %d, rate %d",
+                    h->width, h->height, h->frames, h->engine, h->rate);
     f->width = h->width;
     f->height = h->height;
     f->frames = h->frames;
@@ -367,7 +368,11 @@ static int hello_msg_done(CbFrames *f, CbError *err)
     for (int i = 0; i < n; i++)
         if (f->rx[i] < 0x20 || f->rx[i] == 0x7f)
             f->rx[i] = '?';
-    cb_error_set(&f->dead_err, f->hello.status, "%.*s", n, (const char *)f->rx);
+    if (n > 0)
+        cb_error_set(&f->dead_err, f->hello.status, "%.*s", n, (const char *)f->rx);
+    else
+        cb_error_set(&f->dead_err, f->hello.status, "%s: cannot serve: %s", f->what,
+                     cb_strerror(f->hello.status));
     return die(f, f->hello.status, err);
 }
 
@@ -522,12 +527,6 @@ static int feed(CbFrames *f, const uint8_t *p, size_t n, CbError *err)
             got = 1;
         }
     }
-    if (!f->dead && (f->st == ST_HELLO_MSG || f->st == ST_PAYLOAD) && f->rx_len == f->rx_need) {
-        int rc = f->st == ST_HELLO_MSG ? hello_msg_done(f, err) : payload_done(f, err);
-        if (rc < 0)
-            return rc;
-        got = 1;
-    }
     return got;
 }
 
@@ -550,6 +549,7 @@ int cb_frames_open(CbFrames **out, const CbFramesOptions *o, CbError *err)
     f->fd = -1;
     f->pid = -1;
     f->want = -1;
+    f->rate = o->rate;
     f->cache_n = o->cache ? o->cache : CACHE_DEFAULT;
     f->prefetch = o->prefetch < 0 ? 0 : o->prefetch ? o->prefetch : PREFETCH_DEFAULT;
     /* The window (wanted frame and prefetch) must fit the cache with room

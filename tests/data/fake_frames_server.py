@@ -16,8 +16,9 @@ CW, CH = 11, 6
 MAGIC = 0x52464243
 out = sys.stdout.buffer
 
-def hello(status=0, w=W, h=H, n=N, engine=1, msg=b'', magic=MAGIC, version=1):
-    out.write(struct.pack('=IIiiiiiiI', magic, version, status, w, h, n, int(sys.argv[5]), engine, len(msg)) + msg)
+def hello(status=0, w=W, h=H, n=N, engine=1, msg=b'', magic=MAGIC, version=1, rate=None):
+    rate = int(sys.argv[5]) if rate is None else rate
+    out.write(struct.pack('=IIiiiiiiI', magic, version, status, w, h, n, rate, engine, len(msg)) + msg)
     out.flush()
 
 def reply(index, status=0, msg=b'', bc=3, br=2, kind=None, index_out=None):
@@ -50,6 +51,14 @@ if mode == 'exit3':
     sys.exit(3)
 if mode == 'hugedim':
     hello(w=100000)
+    time.sleep(30)
+    sys.exit(0)
+if mode == 'wrongrate':
+    hello(rate=99)
+    time.sleep(30)
+    sys.exit(0)
+if mode == 'version2':
+    hello(version=2)
     time.sleep(30)
     sys.exit(0)
 if mode == 'failhello':

@@ -324,6 +324,8 @@ static void test_junk(void **state)
     NEED_PYTHON();
     expect_failure("junk", CB_EFORMAT, "frame server (", WAIT_MS);
     expect_failure("hugedim", CB_EFORMAT, "hello states 100000x11", WAIT_MS);
+    expect_failure("wrongrate", CB_EFORMAT, "rate 99", WAIT_MS);
+    expect_failure("version2", CB_EFORMAT, "protocol version 2", WAIT_MS);
     expect_failure("badindex", CB_EFORMAT, "reply for frame 2, frame 1 was asked for", WAIT_MS);
     expect_failure("hugemsg", CB_EFORMAT, "5000-byte reason", WAIT_MS);
     expect_failure("badblocks", CB_EFORMAT, "block 0: kind 9", WAIT_MS);
