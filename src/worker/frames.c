@@ -30,6 +30,19 @@
 
 /* Longest request line: a frame index in decimal and its newline. */
 #define LINE_MAX_BYTES 32
+/* Engine frames decoded on the way to the one asked for are kept (up to
+ * this many bytes of samples, at most KEEP_MAX frames), so that stepping
+ * back within a GOP does not decode it again from its I frame. */
+#define KEEP_BYTES ((size_t)64 << 20)
+#define KEEP_MAX 64
+
+/* A decoded engine frame kept, with its blocks. */
+typedef struct Kept {
+    int64_t index;    /* -1: free */
+    uint64_t stamp;   /* last use */
+    CbFrame frame;    /* owned copy */
+    CbBlockInfo *blocks;
+} Kept;
 
 /* A reader of frames of one file by index: the source (offset by the run's
  * first frame) or a baseline's stream. */
@@ -60,10 +73,12 @@ typedef struct Server {
     CbvPacketPos *pkts;
     int64_t n_pkts;
     CbError tail_err;    /* why the index stops before `frames` packets */
-    int64_t dec_pos;     /* frame the decoder holds (dec_frame), -1 when none */
-    CbFrame dec_frame;   /* borrowed view from the decoder */
-    CbBlockInfo *blocks;
+    int64_t dec_pos;     /* frame the decoder holds, -1 when none */
+    CbBlockInfo *blocks; /* scratch for the decoder's block map */
     int bcols, brows;
+    Kept *kept;
+    int n_kept;
+    uint64_t clock;
     /* Replies. */
     uint8_t *out;
     size_t out_cap;
@@ -199,15 +214,52 @@ static void seq_close(Seq *q)
     cb_frame_free(&q->frame);
 }
 
-/* The engine's frame index into s->dec_frame and s->blocks. */
-static int engine_get(Server *s, int64_t index, CbError *err)
+static Kept *kept_find(Server *s, int64_t index)
 {
+    for (int i = 0; i < s->n_kept; i++)
+        if (s->kept[i].index == index) {
+            s->kept[i].stamp = ++s->clock;
+            return &s->kept[i];
+        }
+    return NULL;
+}
+
+/* Keeps a copy of frame and s->blocks as index (replacing the least
+ * recently used); NULL when out of memory (then nothing is kept). */
+static Kept *kept_put(Server *s, int64_t index, const CbFrame *frame)
+{
+    Kept *k = NULL;
+    for (int i = 0; i < s->n_kept; i++)
+        if (!k || s->kept[i].index == index || (k->index != index && s->kept[i].stamp < k->stamp))
+            k = &s->kept[i];
+    if (!k)
+        return NULL;
+    if (!k->frame.buf && cb_frame_alloc(&k->frame, s->width, s->height) < 0)
+        return NULL;
+    size_t nb = (size_t)s->bcols * (size_t)s->brows;
+    if (!k->blocks && !(k->blocks = malloc(nb * sizeof *k->blocks)))
+        return NULL;
+    cb_frame_copy(&k->frame, frame);
+    memcpy(k->blocks, s->blocks, nb * sizeof *k->blocks);
+    k->index = index;
+    k->stamp = ++s->clock;
+    return k;
+}
+
+/* The engine's frame index: decoded, or kept from an earlier decode. */
+static int engine_get(Server *s, int64_t index, const CbFrame **rec, const CbBlockInfo **blocks,
+                      CbError *err)
+{
+    Kept *kept = kept_find(s, index);
+    if (kept) {
+        *rec = &kept->frame;
+        *blocks = kept->blocks;
+        return CB_OK;
+    }
     if (index >= s->n_pkts)
         return cb_error_set(err, CB_EFORMAT, "frame %lld lies past the end of the stream's "
                                              "readable packets: %s",
                             (long long)index, s->tail_err.text);
-    if (s->dec_pos == index)
-        return CB_OK;
     int64_t key = index;
     while (key >= 0 && s->pkts[key].first != 0)
         key--;
@@ -219,9 +271,12 @@ static int engine_get(Server *s, int64_t index, CbError *err)
         start = s->dec_pos + 1;
     s->dec_pos = -1;
     for (int64_t k = start; k <= index; k++) {
+        CbFrame frame;
         int rc = cbv_reader_packet_at(&s->cbv, &s->pkts[k], err);
         if (rc == CB_OK)
-            rc = cb_decoder_decode(s->dec, s->cbv.pkt, s->pkts[k].len, &s->dec_frame, err);
+            rc = cb_decoder_decode(s->dec, s->cbv.pkt, s->pkts[k].len, &frame, err);
+        if (rc == CB_OK)
+            rc = cb_decoder_blocks(s->dec, s->blocks, s->bcols, s->brows, err);
         if (rc < 0) {
             if (k == index)
                 cb_error_prefix(err, "%s: frame %lld", s->stream_path, (long long)k);
@@ -231,9 +286,16 @@ static int engine_get(Server *s, int64_t index, CbError *err)
                                 s->stream_path, (long long)index, (long long)k, (long long)key);
             return rc;
         }
+        s->dec_pos = k;
+        kept = kept_put(s, k, &frame);
+        if (k == index) {
+            if (!kept)
+                return cb_error_set(err, CB_ENOMEM, "frame %lld: out of memory", (long long)k);
+            *rec = &kept->frame;
+            *blocks = kept->blocks;
+        }
     }
-    s->dec_pos = index;
-    return cb_decoder_blocks(s->dec, s->blocks, s->bcols, s->brows, err);
+    return CB_OK;
 }
 
 static int serve_frame(Server *s, int fd, int64_t index, CbError *err)
@@ -242,6 +304,7 @@ static int serve_frame(Server *s, int fd, int64_t index, CbError *err)
     CbError ferr;
     cb_error_clear(&ferr);
     const CbFrame *src = NULL, *rec = NULL;
+    const CbBlockInfo *blocks = NULL;
     int type = 0;
     uint32_t packet_bytes = 0;
     int rc;
@@ -253,9 +316,8 @@ static int serve_frame(Server *s, int fd, int64_t index, CbError *err)
     if ((rc = seq_get(&s->src, index, &src, &ferr)) < 0)
         goto failed;
     if (s->engine) {
-        if ((rc = engine_get(s, index, &ferr)) < 0)
+        if ((rc = engine_get(s, index, &rec, &blocks, &ferr)) < 0)
             goto failed;
-        rec = &s->dec_frame;
         type = s->pkts[index].first == 0 ? 'I' : 'P';
         packet_bytes = s->pkts[index].len;
     } else {
@@ -286,7 +348,7 @@ static int serve_frame(Server *s, int fd, int64_t index, CbError *err)
     k += pack_frame(s->out + k, src);
     k += pack_frame(s->out + k, rec);
     if (nb)
-        memcpy(s->out + k, s->blocks, nb);
+        memcpy(s->out + k, blocks, nb);
     k += nb;
     double us = (rf_wall_seconds() - t0) * 1e6;
     r.decode_us = us < UINT32_MAX ? (uint32_t)us : UINT32_MAX;
@@ -377,8 +439,14 @@ static int open_engine(Server *s, CbError *err)
     s->bcols = (s->width + CB_BLOCK_GRID - 1) / CB_BLOCK_GRID;
     s->brows = (s->height + CB_BLOCK_GRID - 1) / CB_BLOCK_GRID;
     s->blocks = calloc((size_t)s->bcols * (size_t)s->brows, sizeof *s->blocks);
-    if (!s->blocks)
+    size_t per = frame_bytes(s->width, s->height);
+    s->n_kept = KEEP_BYTES / per < 2 ? 2 : KEEP_BYTES / per > KEEP_MAX ? KEEP_MAX
+                                                                      : (int)(KEEP_BYTES / per);
+    s->kept = calloc((size_t)s->n_kept, sizeof *s->kept);
+    if (!s->blocks || !s->kept)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
+    for (int i = 0; i < s->n_kept; i++)
+        s->kept[i].index = -1;
     return CB_OK;
 }
 
@@ -523,6 +591,11 @@ out:;
     int e = errno;
     free(s->out);
     free(s->blocks);
+    for (int i = 0; s->kept && i < s->n_kept; i++) {
+        cb_frame_free(&s->kept[i].frame);
+        free(s->kept[i].blocks);
+    }
+    free(s->kept);
     free(s->pkts);
     cb_decoder_free(&s->dec);
     cbv_reader_close(&s->cbv);
