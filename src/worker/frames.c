@@ -278,6 +278,7 @@ static int engine_get(Server *s, int64_t index, const CbFrame **rec, const CbBlo
         if (rc == CB_OK)
             rc = cb_decoder_blocks(s->dec, s->blocks, s->bcols, s->brows, err);
         if (rc < 0) {
+            s->dec_pos = -1; /* a failed decode leaves the decoder needing an I frame */
             if (k == index)
                 cb_error_prefix(err, "%s: frame %lld", s->stream_path, (long long)k);
             else
