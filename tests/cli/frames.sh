@@ -83,6 +83,21 @@ assert all(r[4] == 0 for r in rows if r[2] != 0), "only intra blocks have a mode
 assert any(r[2] != 0 for r in rows), "a P frame has inter or skip blocks"
 EOF' "the block map of a P frame: every cell once, 16x16 blocks, vectors only on inter and skip blocks"
 
+# An odd size (175x143: chroma 88x72, a 22x18 block grid).
+o=$t/odd
+make_run "$o" "$CB_CLIPS/odd_175x143.y4m" 0 4 "$recipe"
+"$cb" worker "$o" > /dev/null 2> "$t/err"
+"$dump" "$cb" "$o" 40 "$t/o" 3 1 > "$t/o.out" 2> "$t/err"
+"$cb" decode "$o/qp40.cbv" "$t/o.y4m" > /dev/null 2>&1
+same=1
+for n in 3 1; do
+    frame_of "$t/o.y4m" $n "$t/ref.yuv"
+    cmp -s "$t/ref.yuv" "$t/o-rec-$n.yuv" || same=0
+    frame_of "$CB_CLIPS/odd_175x143.y4m" $n "$t/ref.yuv"
+    cmp -s "$t/ref.yuv" "$t/o-src-$n.yuv" || same=0
+done
+ok 'head -n 1 "$t/o.out" | grep -qx "hello 175 143 4 1" && grep -q "^frame 3 P [0-9]* 22x18 " "$t/o.out" && [ $same = 1 ]' "an odd size: source and reconstruction as codecbench decode and the clip have them, a 22x18 grid ($(head -c 200 "$t/o.out"))"
+
 # The x264 baseline: the reconstruction against the ffmpeg CLI's decode of
 # the stored stream (B frames: presentation order).
 if [ -z "${FFMPEG:-}" ] || ! [ -x "$FFMPEG" ] || ! "$FFMPEG" -hide_banner -encoders 2>/dev/null | grep -q libx264; then
