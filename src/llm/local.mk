@@ -4,6 +4,8 @@ noinst_LIBRARIES += src/llm/libcbllm.a
 src_llm_libcbllm_a_SOURCES = \
 	src/llm/sse.c \
 	src/llm/extract.c
-src_llm_libcbllm_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+# the chat-completions client over libcurl's multi interface
+src_llm_libcbllm_a_SOURCES += src/llm/client.c
+src_llm_libcbllm_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS)
 EXTRA_DIST += include/codecbench/llm.h
 EXTRA_DIST += tests/fuzz/fuzz_sse.c tests/fuzz/seeds/sse/openai tests/fuzz/seeds/sse/fields
