@@ -372,7 +372,9 @@ static void quote(CbBuf *out, const CbLlmCall *k, const char *s, size_t n)
                 goto done;
             i += kl;
         } else {
-            if (cb_buf_append(&red, s + i, 1) < 0)
+            /* line breaks and tabs of HTML or pretty JSON become one space */
+            char ch = s[i] == '\n' || s[i] == '\r' || s[i] == '\t' ? ' ' : s[i];
+            if (!(ch == ' ' && red.len > 0 && red.data[red.len - 1] == ' ') && cb_buf_append(&red, &ch, 1) < 0)
                 goto done;
             i++;
         }
@@ -860,6 +862,8 @@ static void attempt_done(CbLlmCall *k, CURLcode res)
     if (k->status == 0)
         curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &k->status);
     int body_rc = 0;
+    if (k->mode == MODE_NONE && k->status >= 200 && k->status <= 299)
+        k->mode = MODE_BODY; /* an empty reply: parse_body says so */
     if (!k->abort_code && res == CURLE_OK && k->mode == MODE_BODY && k->status >= 200 && k->status <= 299)
         body_rc = parse_body(k); /* before counting: it holds the usage */
     count_attempt(k);
@@ -1131,6 +1135,10 @@ int cb_llm_start(CbLlm *c, const CbLlmEndpoint *ep, const CbLlmRequest *rq, cons
         return cb_error_set(err, CB_EINVAL, "llm call: retries must be 0 to %d", RETRIES_MAX);
     if (ep->connect_timeout_ms < 0 || ep->idle_timeout_ms < 0 || ep->total_timeout_ms < 0 || ep->backoff_ms < 0)
         return cb_error_set(err, CB_EINVAL, "llm call: timeouts and the backoff must not be negative");
+    for (const char *p = ep->api_key; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return cb_error_set(err, CB_EINVAL, "llm call: the key in %s holds control characters",
+                                ep->key_name && *ep->key_name ? ep->key_name : "the configured variable");
     int rc = CB_ENOMEM;
     CbLlmCall *k = calloc(1, sizeof *k);
     if (!k)

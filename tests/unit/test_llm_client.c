@@ -801,6 +801,11 @@ static void test_bad_arguments(void **state)
     rq.n_messages = 0;
     assert_int_equal(cb_llm_start(c, &ep, &rq, NULL, NULL, &k, &err), CB_EINVAL);
     rq = request(1);
+    ep.api_key = "sk-test-SECRET-123\r\nX-Injected: 1";
+    assert_int_equal(cb_llm_start(c, &ep, &rq, NULL, NULL, &k, &err), CB_EINVAL);
+    assert_null(strstr(err.text, "SECRET"));
+    assert_non_null(strstr(err.text, KEY_NAME));
+    ep.api_key = KEY;
     ep.retries = 11;
     assert_int_equal(cb_llm_start(c, &ep, &rq, NULL, NULL, &k, &err), CB_EINVAL);
     assert_int_equal(cb_llm_busy(c), 0);
