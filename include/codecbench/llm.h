@@ -222,6 +222,10 @@ CbLlmState cb_llm_state(const CbLlmCall *call);
  * FAILED; CB_EBUSY while PENDING.  usage and structured may be NULL. */
 int cb_llm_result(const CbLlmCall *call, const char **content, size_t *len, int *structured,
                   CbLlmUsage *usage, CbError *err);
+/** The HTTP status of the call's last attempt (200, 401, ...), or 0 when
+ * no answer came (not connected yet, refused, timed out before the
+ * headers).  Added after the contract, for `codecbench llm check`. */
+long cb_llm_http_status(const CbLlmCall *call);
 /** Aborts a pending call and frees it (NULL and *call == NULL allowed). */
 void cb_llm_call_free(CbLlmCall **call);
 

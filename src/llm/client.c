@@ -1263,3 +1263,8 @@ int cb_llm_result(const CbLlmCall *call, const char **content, size_t *len, int 
         *structured = call->schema && call->use_schema;
     return 0;
 }
+
+long cb_llm_http_status(const CbLlmCall *call)
+{
+    return call->status;
+}

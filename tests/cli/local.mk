@@ -30,3 +30,6 @@ check_PROGRAMS += tests/store_fixture
 tests_store_fixture_SOURCES = tests/store_fixture.c
 tests_store_fixture_CPPFLAGS = $(AM_CPPFLAGS)
 tests_store_fixture_LDADD = $(CB_CORE_LIBS)
+# codecbench llm check against the test LLM server (tests/llm/server.py).
+TESTS += tests/cli/llm.sh
+EXTRA_DIST += tests/cli/llm.sh

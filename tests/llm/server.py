@@ -10,7 +10,8 @@ request says "stream": true, else one JSON document.
 
 The model name chooses a fault: "FAULT" or "FAULT/TAG" (the tag only keeps
 the per-model counters of "once" faults apart between tests):
-  ok              the fixed proposals object (PROPOSALS below)
+  ok              the fixed proposals object (PROPOSALS below); to the
+                  request of `codecbench llm check` {"ok": true, "model"}
   retry-after     429 with Retry-After: 1 on odd requests, then ok
   500-once        500 on odd requests, then ok
   cut-once        stream cut after 3 chunks on odd requests, then ok
@@ -171,6 +172,10 @@ class Handler(BaseHTTPRequestHandler):
         self.raw_chunk(b": keep-alive\r\n\r\n")
         self.event(self.chunk_obj(model, {"role": "assistant", "content": ""}))
         pieces = [content[i:i + piece] for i in range(0, len(content), piece)]
+        if cut_after is not None:  # a short reply is cut before its last piece
+            cut_after = min(cut_after, len(pieces) - 1)
+        if stall_after is not None:
+            stall_after = min(stall_after, len(pieces) - 1)
         for i, p in enumerate(pieces):
             if cut_after is not None and i == cut_after:
                 raise Cut()
@@ -252,6 +257,11 @@ class Handler(BaseHTTPRequestHandler):
         n = self.server.count(model)
         odd = n % 2 == 1
         content = json.dumps(PROPOSALS, indent=1)
+        if any('"ok": true' in str(m.get("content")) for m in body.get("messages") or [] if isinstance(m, dict)):
+            # `codecbench llm check`: its tiny object, in prose when no schema bound the reply
+            content = json.dumps({"ok": True, "model": model})
+            if "response_format" not in body:
+                content = "Here is the object you asked for: " + content
         usage = True
         if fault == "retry-after" and odd:
             self.error(429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded",
