@@ -223,6 +223,19 @@ int cb_llm_new(CbLlm **out, CbError *err)
     return 0;
 }
 
+/* Frees the header list after zeroing it: it holds the key. */
+static void free_headers(struct curl_slist **h)
+{
+    for (struct curl_slist *p = *h; p; p = p->next)
+        if (p->data) {
+            volatile char *d = p->data;
+            while (*d)
+                *d++ = 0;
+        }
+    curl_slist_free_all(*h);
+    *h = NULL;
+}
+
 static void detach(CbLlmCall *k)
 {
     if (k->c && k->in_multi)
@@ -244,6 +257,10 @@ void cb_llm_free(CbLlm **cp)
                                    k->shown_url, k->model);
         }
         k->c = NULL;
+        /* libcurl goes away with the client (curl_global_cleanup): the
+         * call keeps only its outcome */
+        curl_easy_cleanup(k->easy);
+        k->easy = NULL;
     }
     curl_multi_cleanup(c->multi);
     curl_global_cleanup();
@@ -362,7 +379,7 @@ static char *shown_url(const char *url)
 static void quote(CbBuf *out, const CbLlmCall *k, const char *s, size_t n)
 {
     CbBuf red, san;
-    cb_buf_init(&red, n + 16);
+    cb_buf_init(&red, 2 * n + 16); /* "[key]" may be longer than a 4-byte key */
     cb_buf_init(&san, 4 * n + 16);
     size_t kl = k->api_key ? strlen(k->api_key) : 0;
     size_t i = 0;
@@ -643,7 +660,8 @@ static char *request_body(const CbLlmCall *k)
         if (json_object_set_new(o, "response_format", rf) < 0)
             goto done;
     }
-    s = json_dumps(o, JSON_COMPACT);
+    /* 15 digits: 0.7 goes out as 0.7, not 0.69999999999999996 */
+    s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
 done:
     json_decref(o);
     return s;
@@ -1098,7 +1116,7 @@ void cb_llm_call_free(CbLlmCall **cp)
     }
     if (k->easy)
         curl_easy_cleanup(k->easy);
-    curl_slist_free_all(k->headers);
+    free_headers(&k->headers);
     free(k->base_url);
     free(k->model);
     free_secret(k->api_key);

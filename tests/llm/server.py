@@ -14,6 +14,7 @@ the per-model counters of "once" faults apart between tests):
                   request of `codecbench llm check` {"ok": true, "model"}
   retry-after     429 with Retry-After: 1 on odd requests, then ok
   500-once        500 on odd requests, then ok
+  retry-date      503 with Retry-After as an HTTP date 2 s ahead, then ok
   cut-once        stream cut after 3 chunks on odd requests, then ok
   cut             the connection cut mid-stream after some chunks, always
   stall           stops sending mid-stream (sleeps STALL_S seconds)
@@ -33,6 +34,7 @@ Every request is appended to the log (--log PATH) as one JSON line:
 {"path", "headers": {lower-case name: value}, "body": parsed JSON or text}.
 """
 import argparse
+import email.utils
 import json
 import socket
 import sys
@@ -266,6 +268,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "retry-after" and odd:
             self.error(429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded",
                        {"Retry-After": "1"})
+            return
+        if fault == "retry-date" and odd:
+            when = email.utils.formatdate(time.time() + 2, usegmt=True)
+            self.error(503, "The engine is currently overloaded, please try again later.", "server_error",
+                       extra={"Retry-After": when})
             return
         if fault == "500-once" and odd:
             self.error(500, "The server had an error while processing your request.", "server_error")
