@@ -26,6 +26,7 @@ the per-model counters of "once" faults apart between tests):
   escapes         content with ESC[2J, OSC 52, BEL and C1 bytes
   no-schema       400 "response_format json_schema is not supported" when
                   the request has response_format, else ok
+  400-long        400 with a 2 KB message holding ESC (not about the schema)
   ignore-stream   a plain JSON body even when streaming was asked for
   401, 403, 404   those statuses with OpenAI's error bodies (401 echoes
                   the key it was given, as a careless server would)
@@ -285,6 +286,9 @@ class Handler(BaseHTTPRequestHandler):
                    403: "You are not allowed to sample from this model.",
                    404: "The model `%s` does not exist or you do not have access to it." % model}[status]
             self.error(status, msg, typ, code)
+            return
+        if fault == "400-long":
+            self.error(400, "Invalid value for 'messages': \x1b[31m" + "x" * 2000 + "\x1b[0m")
             return
         if fault == "no-schema" and "response_format" in body:
             self.error(400, "response_format json_schema is not supported by this server", code=None)

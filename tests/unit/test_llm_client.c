@@ -746,6 +746,19 @@ static void test_http_errors(void **state)
     assert_non_null(strstr(r.err.text, "does not exist"));
     run_free(&r);
 
+    /* a 400 not about the schema: not sent again; its long message
+     * sanitised and cut to 300 bytes */
+    ep = endpoint("400-long", 1);
+    run(&ep, &rq, &r);
+    assert_int_equal(r.rc, CB_EEXTERNAL);
+    assert_int_equal(r.usage.attempts, 1);
+    assert_non_null(strstr(r.err.text, "HTTP 400"));
+    assert_null(strchr(r.err.text, 0x1b));
+    const char *q = strstr(r.err.text, "Invalid value for 'messages': ^[[31mxxx");
+    assert_non_null(q);
+    assert_string_equal(q + 300, "...\"");
+    run_free(&r);
+
     /* a wrong path; the URL's password is not shown */
     char url[128];
     snprintf(url, sizeof url, "http://user:hunter2@127.0.0.1:%d/v2/", server_port);
