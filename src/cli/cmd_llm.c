@@ -324,5 +324,5 @@ static int run(int argc, char **argv)
 
 const CbCommand cb_cmd_llm = {
     "llm", "check [--json] [--no-stream] [--endpoint URL] [--model NAME]",
-    "Check the LLM endpoint: reachable, key, model, streaming, structured output", run, help,
+    "check the LLM endpoint: reachable, key, model, streaming, structured output", run, help,
 };
