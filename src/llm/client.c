@@ -619,17 +619,23 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
         }
         break;
     }
-    case MODE_BODY:
-        if (cb_buf_append(&k->body, ptr, n) < 0) {
-            call_error(k, &k->abort_err, CB_ELIMIT, NULL, 0, 0,
-                       "the reply is longer than the limit of %zu bytes", k->max_reply);
-            abort_with(k, CB_ELIMIT);
-        }
+    case MODE_BODY: {
+        int rc = cb_buf_append(&k->body, ptr, n);
+        if (rc == CB_ELIMIT)
+            call_error(k, &k->abort_err, CB_ELIMIT, NULL, 0, 0, "the reply is longer than the limit of %zu bytes",
+                       k->max_reply);
+        else if (rc < 0)
+            call_error(k, &k->abort_err, rc, NULL, 0, 0, "out of memory for the reply");
+        if (rc < 0)
+            abort_with(k, rc);
         break;
-    default: /* an error body: its start is enough */
-        if (k->body.len < k->body.max)
-            cb_buf_append(&k->body, ptr, n < k->body.max - k->body.len ? n : k->body.max - k->body.len);
+    }
+    default: { /* an error body: its start is enough */
+        size_t room = k->body.len < ERROR_BODY_MAX ? ERROR_BODY_MAX - k->body.len : 0;
+        if (room > 0)
+            cb_buf_append(&k->body, ptr, n < room ? n : room);
         break;
+    }
     }
     return k->abort_code ? 0 : n;
 }
@@ -932,9 +938,10 @@ static void collect(CbLlm *c)
     while ((m = curl_multi_info_read(c->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        CbLlmCall *k = NULL;
+        char *priv = NULL;
         CURLcode res = m->data.result;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&k);
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        CbLlmCall *k = (CbLlmCall *)(void *)priv;
         curl_multi_remove_handle(c->multi, m->easy_handle);
         if (!k)
             continue;
@@ -1153,6 +1160,10 @@ int cb_llm_start(CbLlm *c, const CbLlmEndpoint *ep, const CbLlmRequest *rq, cons
         return cb_error_set(err, CB_EINVAL, "llm call: retries must be 0 to %d", RETRIES_MAX);
     if (ep->connect_timeout_ms < 0 || ep->idle_timeout_ms < 0 || ep->total_timeout_ms < 0 || ep->backoff_ms < 0)
         return cb_error_set(err, CB_EINVAL, "llm call: timeouts and the backoff must not be negative");
+    json_t *probe = json_string(ep->model);
+    if (!probe)
+        return cb_error_set(err, CB_EINVAL, "llm call: the model name is not valid UTF-8");
+    json_decref(probe);
     for (const char *p = ep->api_key; p && *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return cb_error_set(err, CB_EINVAL, "llm call: the key in %s holds control characters",

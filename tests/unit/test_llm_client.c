@@ -820,6 +820,10 @@ static void test_bad_arguments(void **state)
     ep = endpoint(NULL, 1);
     ep.base_url = url;
     assert_int_equal(cb_llm_start(c, &ep, &rq, NULL, NULL, &k, &err), CB_EINVAL);
+    ep = endpoint("bad\xff", 1);
+    ep.base_url = url;
+    assert_int_equal(cb_llm_start(c, &ep, &rq, NULL, NULL, &k, &err), CB_EINVAL);
+    assert_non_null(strstr(err.text, "UTF-8"));
     ep = endpoint("ok", 1);
     ep.base_url = url;
     rq.schema_name = "has space";
