@@ -65,3 +65,5 @@ include tests/tui/local.mk
 include tests/unit/preview_image.mk
 include tests/unit/engine_blocks.mk
 include tests/unit/preview_frames.mk
+include tests/unit/llm_text.mk
+include tests/unit/llm_client.mk

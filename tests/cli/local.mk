@@ -36,3 +36,6 @@ tests_tools_frames_dump_SOURCES = tests/tools/frames_dump.c
 tests_tools_frames_dump_LDADD = src/preview/libcbpreview.a $(CB_CORE_LIBS) $(LIBSIXEL_LIBS) $(LIBS) -lm
 TESTS += tests/cli/frames.sh
 EXTRA_DIST += tests/cli/frames.sh
+# codecbench llm check against the test LLM server (tests/llm/server.py).
+TESTS += tests/cli/llm.sh
+EXTRA_DIST += tests/cli/llm.sh
