@@ -52,6 +52,5 @@ codecbench_LDADD = src/tui/libcbtui.a $(CB_CORE_LIBS) $(NCURSESW_LIBS)
 # The configuration: `codecbench config` and cli_config() for every command.
 codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
 codecbench_SOURCES += src/cli/cmd_dashboard.c
-# `codecbench llm check` and the LLM client below it (libcurl).
+# `codecbench llm check` (the LLM client, src/llm, is one of the core libraries).
 codecbench_SOURCES += src/cli/cmd_llm.c
-codecbench_LDADD += src/llm/libcbllm.a $(CB_CORE_LIBS) $(LIBCURL_LIBS)
