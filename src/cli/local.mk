@@ -26,6 +26,7 @@ codecbench_SOURCES = \
 	src/cli/cmd_runner.c \
 	src/cli/cmd_worker.c \
 	src/cli/cmd_verify.c
+codecbench_SOURCES += src/cli/cmd_frames.c
 # The store's commands and what they share.
 codecbench_SOURCES += \
 	src/cli/clistore.c \
@@ -54,3 +55,5 @@ codecbench_SOURCES += src/cli/cmd_dashboard.c
 # Frame previews (issue 6): the dashboard's preview view draws through
 # src/preview (libsixel); libcbutil again after it for the static link order.
 codecbench_LDADD += src/preview/libcbpreview.a src/util/libcbutil.a $(LIBSIXEL_LIBS)
+# `codecbench llm check` (the LLM client, src/llm, is one of the core libraries).
+codecbench_SOURCES += src/cli/cmd_llm.c
