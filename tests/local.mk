@@ -63,3 +63,4 @@ EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c 
 	tests/fuzz/seeds/sanitize/esc.txt
 include tests/tui/local.mk
 include tests/unit/preview_image.mk
+include tests/unit/preview_compose.mk

@@ -8,6 +8,8 @@ src_preview_libcbpreview_a_SOURCES = \
 	src/preview/sixel.c \
 	src/preview/blocks.c \
 	src/preview/detect.c
+# What a preview shows (layout, overlay, text summary); uses src/metrics.
+src_preview_libcbpreview_a_SOURCES += src/preview/compose.c
 src_preview_libcbpreview_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBSIXEL_CFLAGS)
 EXTRA_DIST += include/codecbench/preview.h
 # The terminal reply parser's libFuzzer target (built by tests/fuzz/run).
