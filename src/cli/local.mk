@@ -51,3 +51,9 @@ codecbench_LDADD = src/tui/libcbtui.a $(CB_CORE_LIBS) $(NCURSESW_LIBS)
 # The configuration: `codecbench config` and cli_config() for every command.
 codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
 codecbench_SOURCES += src/cli/cmd_dashboard.c
+# codecbench preview: a frame of a run as sixel, half blocks, PNG or text
+# (src/preview; libcbutil and libcbmetrics again after it for its symbols).
+codecbench_SOURCES += src/cli/cmd_preview.c
+codecbench_CPPFLAGS += $(LIBSIXEL_CFLAGS)
+codecbench_LDADD += src/preview/libcbpreview.a src/metrics/libcbmetrics.a src/util/libcbutil.a \
+	$(LIBSIXEL_LIBS) -lm
