@@ -28,8 +28,9 @@ static const uint8_t gap_rgb[3] = {64, 64, 64};
 
 /* Overlay colours: saturated and distinct from each other and from most
  * natural-video content (no skin tones or sky greys).  Blocks are outlined
- * only when at least OUTLINE_MIN image pixels wide; smaller ones get their
- * top and left edges (a grid, so the picture stays visible).  Vectors
+ * all round only when at least OUTLINE_MIN image pixels wide (two lines
+ * between neighbours would cover half of an 8-pixel block); smaller ones
+ * get their top and left edges (a grid, so the picture stays visible).  Vectors
  * shorter than MV_MIN_PX image pixels are not drawn (a dot says nothing). */
 static const uint8_t kind_rgb[3][3] = {
     {255, 64, 64},  /* CB_BLOCK_INTRA: red */
@@ -37,7 +38,7 @@ static const uint8_t kind_rgb[3][3] = {
     {64, 224, 64},  /* CB_BLOCK_SKIP: green */
 };
 static const uint8_t mv_rgb[3] = {255, 255, 0};
-#define OUTLINE_MIN 6
+#define OUTLINE_MIN 12
 #define MV_MIN_PX 2.0
 
 /* Worst areas listed by the summary. */
@@ -368,10 +369,14 @@ int cb_preview_compose(CbPreviewImage *dst, const CbFramePair *a, const CbFrameP
     /* What each pane shows: the left (or only) picture and the right one. */
     const CbFrame *lf, *rf = NULL, *heat = NULL;
     const CbFramePair *lo = a, *ro = b ? b : a;
+    /* The overlay goes on reconstructions and the heat map; side by side
+     * the source stays clean to compare with (alone, as flip's half, it
+     * carries the overlay so that flipping changes only the pixels). */
     switch (l->mode) {
     case CB_PREVIEW_SIDE:
         lf = b ? &a->recon : &a->source;
         rf = b ? &b->recon : &a->recon;
+        lo = b ? a : NULL;
         break;
     case CB_PREVIEW_DIFF:
         lf = b ? &a->recon : &a->source;

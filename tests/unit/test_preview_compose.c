@@ -313,20 +313,37 @@ static void test_overlay_colours(void **state)
                          .box_height = 32};
     assert_int_equal(cb_preview_compose(&img, &p, NULL, &l, &err), 0);
     assert_int_equal(img.width, 32);
-    assert_rgb(px(&img, 0, 0), 255, 64, 64);   /* intra outline */
-    assert_rgb(px(&img, 7, 7), 255, 64, 64);
-    assert_rgb(px(&img, 3, 3), 128, 128, 128); /* its inside: the picture */
+    /* 8-pixel blocks at 1:1: their top and left edges. */
+    assert_rgb(px(&img, 0, 0), 255, 64, 64);   /* intra */
+    assert_rgb(px(&img, 7, 0), 255, 64, 64);
+    assert_rgb(px(&img, 0, 7), 255, 64, 64);
+    assert_rgb(px(&img, 7, 7), 128, 128, 128); /* its inside: the picture */
+    assert_rgb(px(&img, 3, 3), 128, 128, 128);
     assert_rgb(px(&img, 8, 0), 64, 160, 255);  /* inter */
-    assert_rgb(px(&img, 15, 4), 64, 160, 255);
-    assert_rgb(px(&img, 16, 0), 64, 224, 64);  /* the 16x16 skip block's corners */
+    assert_rgb(px(&img, 8, 4), 64, 160, 255);
+    assert_rgb(px(&img, 15, 4), 128, 128, 128);
+    assert_rgb(px(&img, 16, 0), 64, 224, 64);  /* the 16x16 skip block: all round */
     assert_rgb(px(&img, 31, 15), 64, 224, 64);
+    assert_rgb(px(&img, 30, 14), 128, 128, 128);
     assert_rgb(px(&img, 24, 8), 128, 128, 128); /* no line inside a 16x16 block */
     assert_rgb(px(&img, 5, 20), 255, 255, 0);   /* the vector from (4,20) to (12,20) */
     assert_rgb(px(&img, 10, 20), 255, 255, 0);
     assert_rgb(px(&img, 4, 21), 128, 128, 128);
     assert_rgb(px(&img, 21, 20), 128, 128, 128); /* a quarter pixel: not drawn */
     cb_preview_image_free(&img);
-    /* At 2:1 the blocks scale with the picture. */
+    /* Side by side: the source (left) stays clean, the reconstruction
+     * (right, from x 36) has the overlay. */
+    l.mode = CB_PREVIEW_SIDE;
+    l.box_width = 68;
+    assert_int_equal(cb_preview_compose(&img, &p, NULL, &l, &err), 0);
+    assert_int_equal(img.width, 68);
+    assert_rgb(px(&img, 0, 0), 128, 128, 128);
+    assert_rgb(px(&img, 36, 0), 255, 64, 64);
+    cb_preview_image_free(&img);
+    l.mode = CB_PREVIEW_RECON;
+    l.box_width = 32;
+    /* At 2:1 the blocks scale with the picture: 8-pixel blocks are 16
+     * image pixels, outlined all round. */
     l.zoom = 2;
     l.cx = 8;
     l.cy = 8;
