@@ -1,9 +1,14 @@
 /* codecbench: RGB pictures to PNG and animated PNG files through
  * libavcodec's png and apng encoders (and libavformat's apng muxer),
- * written atomically (cb_file_write_atomic: a temporary name, then
- * rename). */
+ * written atomically: a temporary name (PATH.tmp, as cb_file_write_atomic
+ * names it), then rename.  The apng muxer goes back to patch its frame
+ * count at the end, so it writes to that file, not to memory. */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -182,7 +187,9 @@ int cb_media_write_apng(const char *path, const uint8_t *const *rgb, int n, int 
     AVFrame *fr = NULL;
     AVPacket *pkt = NULL;
     AVFormatContext *oc = NULL;
-    uint8_t *data = NULL;
+    char *url = NULL;
+    const char *tmp = NULL;
+    int made = 0;
     int rc = check_args(path, width, height, err);
     if (rc < 0)
         return rc;
@@ -213,12 +220,30 @@ int cb_media_write_apng(const char *path, const uint8_t *const *rgb, int n, int 
     ret = avcodec_parameters_from_context(st->codecpar, c);
     if (ret >= 0)
         ret = av_opt_set_int(oc->priv_data, "plays", 0, 0); /* loop forever */
-    if (ret >= 0)
-        ret = av_opt_set(oc->priv_data, "final_delay", "-1", 0); /* the packets' own */
-    if (ret >= 0)
-        ret = avio_open_dyn_buf(&oc->pb);
-    if (ret >= 0)
-        ret = avformat_write_header(oc, NULL);
+    if (ret < 0) {
+        rc = averr(err, CB_EEXTERNAL, path, "cannot set up the apng muxer", ret);
+        goto fail;
+    }
+    /* "file:" first, so that a name with a colon is not taken for another
+     * protocol; tmp is the name without it. */
+    size_t plen = strlen(path);
+    url = malloc(plen + 10);
+    if (!url) {
+        rc = cb_error_set(err, CB_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    memcpy(url, "file:", 5);
+    memcpy(url + 5, path, plen);
+    memcpy(url + 5 + plen, ".tmp", 5);
+    tmp = url + 5;
+    unlink(tmp); /* a stale one from a crash */
+    ret = avio_open(&oc->pb, url, AVIO_FLAG_WRITE);
+    if (ret < 0) {
+        rc = averr(err, CB_EIO, tmp, "cannot create it", ret);
+        goto fail;
+    }
+    made = 1;
+    ret = avformat_write_header(oc, NULL);
     if (ret < 0) {
         rc = averr(err, CB_EEXTERNAL, path, "cannot start the apng muxer", ret);
         goto fail;
@@ -231,25 +256,23 @@ int cb_media_write_apng(const char *path, const uint8_t *const *rgb, int n, int 
     if (rc < 0)
         goto fail;
     ret = av_write_trailer(oc);
+    if (ret >= 0)
+        ret = avio_closep(&oc->pb);
     if (ret < 0) {
-        rc = averr(err, CB_EEXTERNAL, path, "cannot end the apng muxer", ret);
+        rc = averr(err, CB_EIO, tmp, "writing failed", ret);
         goto fail;
     }
-    int len = avio_close_dyn_buf(oc->pb, &data);
-    oc->pb = NULL;
-    if (len <= 0 || !data) {
-        rc = cb_error_set(err, CB_EEXTERNAL, "%s: the apng muxer gave no data", path);
+    if (rename(tmp, path) < 0) {
+        rc = cb_error_set(err, CB_EIO, "%s: %s", path, strerror(errno));
         goto fail;
     }
-    rc = cb_file_write_atomic(path, data, (size_t)len, err);
+    made = 0;
 fail:
-    if (oc && oc->pb) {
-        uint8_t *junk = NULL;
-        avio_close_dyn_buf(oc->pb, &junk);
-        av_free(junk);
-        oc->pb = NULL;
-    }
-    av_free(data);
+    if (oc && oc->pb)
+        avio_closep(&oc->pb);
+    if (made)
+        unlink(tmp);
+    free(url);
     avformat_free_context(oc);
     av_packet_free(&pkt);
     av_frame_free(&fr);
