@@ -30,3 +30,7 @@ check_PROGRAMS += tests/store_fixture
 tests_store_fixture_SOURCES = tests/store_fixture.c
 tests_store_fixture_CPPFLAGS = $(AM_CPPFLAGS)
 tests_store_fixture_LDADD = $(CB_CORE_LIBS)
+# codecbench preview on real runs against ffmpeg, show --json and libsixel's
+# decoder; the Xvfb + xterm screenshot test (skipped where they are missing).
+TESTS += tests/cli/preview.sh tests/cli/screenshot.sh
+EXTRA_DIST += tests/cli/preview.sh tests/cli/screenshot.sh
