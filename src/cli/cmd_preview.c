@@ -39,11 +39,19 @@
 /* Without a terminal size: the width of a text summary, in columns, and of
  * half blocks, in cells. */
 #define DEFAULT_COLS 80
+/* Rows of a terminal a picture leaves free: the caption (two lines when it
+ * wraps), the row after the image and the shell's prompt. */
+#define TERM_SPARE_ROWS 4
 
 /* CSI sequences of ECMA-48 / DEC VT (xterm's ctlseqs): cursor up (CUU),
- * erase the line (EL 2), save and restore the cursor (DECSC, DECRC). */
+ * erase to the end of the line (EL 0), save and restore the cursor (DECSC,
+ * DECRC); synchronised output (DECSET/DECRST 2026, the terminal-wg
+ * "synchronized updates" mode: the terminal shows a redraw whole; others
+ * ignore it). */
 #define CSI_UP_FMT "\033[%dA"
-#define CSI_ERASE_LINE "\033[2K"
+#define CSI_ERASE_EOL "\033[K"
+#define CSI_SYNC_BEGIN "\033[?2026h"
+#define CSI_SYNC_END "\033[?2026l"
 #define ESC_SAVE_CURSOR "\0337"
 #define ESC_RESTORE_CURSOR "\0338"
 
@@ -155,6 +163,7 @@ typedef struct Ctx {
     const char *rate_kind; /* "QP" or "CRF" */
     CbTermCaps caps;
     int utf8;
+    int in_place; /* flip on a terminal: each caption overwrites the last */
 } Ctx;
 
 static const char *half_name(int m)
@@ -231,21 +240,22 @@ static void box_for(const Ctx *c, const CbFramePair *p, int shown, int *bw, int 
     if (c->format == FMT_BLOCKS) {
         /* One cell: one pixel wide, two high. */
         *bw = c->caps.cols > 0 ? c->caps.cols : DEFAULT_COLS;
-        *bh = c->caps.rows > 2 ? (c->caps.rows - 2) * 2 : CB_PREVIEW_MAX_DIM;
+        *bh = c->caps.rows > TERM_SPARE_ROWS + 1 ? (c->caps.rows - TERM_SPARE_ROWS) * 2
+                                                : CB_PREVIEW_MAX_DIM;
     } else if (c->format == FMT_SIXEL && !c->out_path && c->caps.is_tty) {
         int tw = c->caps.text_width_px;
         if (tw <= 0 && c->caps.cols > 0 && c->caps.cell_width_px > 0)
             tw = c->caps.cols * c->caps.cell_width_px;
         if (tw > 0)
             *bw = tw;
-        if (c->caps.rows > 2 && c->caps.cell_height_px > 0)
-            *bh = (c->caps.rows - 2) * c->caps.cell_height_px;
+        if (c->caps.rows > TERM_SPARE_ROWS + 1 && c->caps.cell_height_px > 0)
+            *bh = (c->caps.rows - TERM_SPARE_ROWS) * c->caps.cell_height_px;
         else
             *bh = CB_PREVIEW_MAX_DIM;
     }
     if (c->width > 0) {
         *bw = c->width;
-        if (c->format != FMT_BLOCKS || c->caps.rows <= 2)
+        if (c->format != FMT_BLOCKS || c->caps.rows <= TERM_SPARE_ROWS + 1)
             *bh = CB_PREVIEW_MAX_DIM;
     }
     if (*bw > CB_PREVIEW_MAX_DIM)
@@ -326,6 +336,8 @@ static int render(const Ctx *c, const CbFramePair *p, int shown, CbBuf *out, CbE
     if (rc < 0)
         goto fail;
     rc = cb_buf_append(out, cap.data, cap.len);
+    if (rc == 0 && c->in_place) /* the longer caption it replaces */
+        rc = cb_buf_puts(out, CSI_ERASE_EOL);
     if (rc == 0)
         rc = cb_buf_puts(out, "\n");
     if (rc < 0) {
@@ -356,22 +368,50 @@ fail:
     return rc;
 }
 
-/* Lines the cursor moves down while out is written: its newlines, plus the
- * rows a sixel image takes (xterm leaves the cursor on the row below it). */
+/* Rows the cursor moves down while out is written to a terminal of cols
+ * columns: each line's printing characters (escape sequences and UTF-8
+ * continuation bytes take no column) wrap at cols, each newline ends one,
+ * and a sixel image takes ceil(height / cell height) rows (xterm leaves
+ * the cursor on the row below it); plus one row to spare, as terminals
+ * differ on that last row.  Overestimating costs a blank row, too few would
+ * scroll the picture away from the saved cursor position. */
 static int rows_of(const Ctx *c, const CbBuf *out, int img_h)
 {
-    int n = 0;
-    for (size_t i = 0; i < out->len; i++)
-        n += out->data[i] == '\n';
-    if (c->format == FMT_SIXEL && c->caps.cell_height_px > 0)
-        n += (img_h + c->caps.cell_height_px - 1) / c->caps.cell_height_px;
+    int cols = c->caps.cols > 0 ? c->caps.cols : DEFAULT_COLS, n = 1, col = 0;
+    const unsigned char *s = (const unsigned char *)out->data;
+    for (size_t i = 0; i < out->len; i++) {
+        if (s[i] == 033 && i + 1 < out->len && s[i + 1] == 'P') {
+            /* A DCS (the sixel image): up to its ST (ESC \). */
+            for (i += 2; i + 1 < out->len && !(s[i] == 033 && s[i + 1] == '\\'); i++)
+                ;
+            i++;
+            if (c->caps.cell_height_px > 0)
+                n += (img_h + c->caps.cell_height_px - 1) / c->caps.cell_height_px;
+        } else if (s[i] == 033 && i + 1 < out->len && s[i + 1] == '[') {
+            for (i += 2; i < out->len && !(s[i] >= 0x40 && s[i] <= 0x7e); i++)
+                ;
+        } else if (s[i] == 033) {
+            i++; /* a two-byte escape (DECSC, DECRC) */
+        } else if (s[i] == '\n') {
+            n++;
+            col = 0;
+        } else if (s[i] == '\r') {
+            col = 0;
+        } else if ((s[i] & 0xc0) != 0x80) {
+            if (col == cols) {
+                n++;
+                col = 0;
+            }
+            col++;
+        }
+    }
     return n;
 }
 
 /* Flip on a terminal: the two halves in place, each FLIP_MS, until q (or
  * Escape, or an interrupt).  The room is made first (newlines, then back
  * up), so the saved cursor position stays valid: nothing scrolls. */
-static int flip_tty(const Ctx *c, const CbFramePair *p, CbError *err)
+static int flip_tty(Ctx *c, const CbFramePair *p, CbError *err)
 {
     CbBuf out[2];
     struct termios saved, raw;
@@ -379,10 +419,13 @@ static int flip_tty(const Ctx *c, const CbFramePair *p, CbError *err)
     cb_buf_init(&out[0], OUT_MAX);
     cb_buf_init(&out[1], OUT_MAX);
     int halves[2] = {CB_PREVIEW_SOURCE, CB_PREVIEW_RECON};
+    c->in_place = 1;
     for (int i = 0; i < 2 && rc == 0; i++) {
-        rc = cb_buf_puts(&out[i], ESC_RESTORE_CURSOR CSI_ERASE_LINE);
+        rc = cb_buf_puts(&out[i], CSI_SYNC_BEGIN ESC_RESTORE_CURSOR);
         if (rc == 0)
             rc = render(c, p, halves[i], &out[i], err);
+        if (rc == 0 && cb_buf_puts(&out[i], CSI_SYNC_END) < 0)
+            rc = cb_error_set(err, CB_ELIMIT, "preview: output too large");
     }
     if (rc < 0)
         goto fail;

@@ -226,6 +226,34 @@ ok '[ "$(run preview "$ENG" --frame 0 --format sixel -v)" = 0 ] &&
     grep -q "debug: preview: sixel payload [0-9]* bytes, encoded in" "$tap_tmp/err"' \
     "-v: the sixel payload's bytes and time"
 
+# ---- flip on a terminal (tmux: no sixel there, so half blocks) ---------------
+if command -v tmux >/dev/null 2>&1; then
+    TS="pcli-preview-$$"
+    tmux -L "$TS" -f /dev/null new-session -d -x 120 -y 40 \
+        "env LANG=C.UTF-8 LC_ALL=C.UTF-8 CODECBENCH_STORE='$S' '$CB_BIN' preview $ENG --frame $N --mode flip --width 60; echo EXIT=\$?; sleep 120"
+    seen=
+    i=0
+    while [ $i -lt 300 ] && [ "$seen" != "sr" ]; do
+        row=$(tmux -L "$TS" capture-pane -p 2>/dev/null | head -3 | tr -d "\n")
+        case $row in *"the source"*) case $seen in *s*) ;; *) seen="s$seen" ;; esac ;; esac
+        case $row in *"the reconstruction"*) case $seen in *r*) ;; *) seen="${seen}r" ;; esac ;; esac
+        [ "$seen" = rs ] && seen=sr
+        sleep 0.1; i=$((i + 1))
+    done
+    ok '[ "$seen" = sr ]' "flip on a terminal: the source and the reconstruction alternate in place"
+    ok '[ "$(tmux -L "$TS" capture-pane -p | grep -c "^run $ENG ")" = 1 ]' \
+        "flip on a terminal: one caption on the screen, redrawn in place"
+    tmux -L "$TS" send-keys q
+    i=0
+    while [ $i -lt 300 ] && ! tmux -L "$TS" capture-pane -p | grep -q "^EXIT="; do sleep 0.1; i=$((i + 1)); done
+    ok 'tmux -L "$TS" capture-pane -p | grep -q "^EXIT=0"' "flip on a terminal: q ends it (exit 0)"
+    tmux -L "$TS" kill-server 2>/dev/null
+else
+    skip "flip on a terminal: alternate" "no tmux"
+    skip "flip on a terminal: one caption" "no tmux"
+    skip "flip on a terminal: q ends it" "no tmux"
+fi
+
 # ---- errors ------------------------------------------------------------------
 ok '[ "$(run preview 99 --frame 0)" = 1 ] && grep -q "no run 99" "$tap_tmp/err"' "unknown run: exit 1"
 # A slow run (full search on 8 CIF frames takes seconds): queued or
