@@ -87,7 +87,7 @@ static void test_region_clamped(void **state)
     cb_preview_region(&l, 352, 288, &x, &y, &w, &h);
     assert_int_equal(x, 352 - 50);
     assert_int_equal(y, 288 - 30);
-    /* Side by side: each half gets (204 - 4) / 2 = 100 pixels. */
+    /* Side by side: each half has (204 - 4) / 2 = 100 pixels. */
     l.mode = CB_PREVIEW_SIDE;
     l.box_width = 204;
     cb_preview_region(&l, 352, 288, &x, &y, &w, &h);
