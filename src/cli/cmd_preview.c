@@ -264,14 +264,21 @@ static void box_for(const Ctx *c, const CbFramePair *p, int shown, int *bw, int 
         *bh = CB_PREVIEW_MAX_DIM;
 }
 
-/* Composes what shown asks into img, logging the time. */
-static int compose(const Ctx *c, const CbFramePair *p, int shown, CbPreviewImage *img,
-                   CbError *err)
+/* The layout of what shown asks. */
+static CbPreviewLayout layout_for(const Ctx *c, const CbFramePair *p, int shown)
 {
     CbPreviewLayout l = {.mode = (CbPreviewMode)shown, .zoom = c->zoom, .overlay = c->overlay};
     box_for(c, p, shown, &l.box_width, &l.box_height);
     l.cx = c->have_at ? c->at_x : p->source.width / 2;
     l.cy = c->have_at ? c->at_y : p->source.height / 2;
+    return l;
+}
+
+/* Composes what shown asks into img, logging the time. */
+static int compose(const Ctx *c, const CbFramePair *p, int shown, CbPreviewImage *img,
+                   CbError *err)
+{
+    CbPreviewLayout l = layout_for(c, p, shown);
     double t0 = now_ms();
     int rc = cb_preview_compose(img, p, NULL, &l, err);
     if (rc == 0)
@@ -289,10 +296,7 @@ static int render(const Ctx *c, const CbFramePair *p, int shown, CbBuf *out, CbE
     cb_buf_init(&cap, CAPTION_MAX);
     int rc = caption(&cap, c, p, frame_psnr_y(c), shown);
     if (rc == 0 && c->zoom) {
-        CbPreviewLayout l = {.mode = (CbPreviewMode)shown, .zoom = c->zoom};
-        box_for(c, p, shown, &l.box_width, &l.box_height);
-        l.cx = c->have_at ? c->at_x : p->source.width / 2;
-        l.cy = c->have_at ? c->at_y : p->source.height / 2;
+        CbPreviewLayout l = layout_for(c, p, shown);
         int x, y, w, h;
         cb_preview_region(&l, p->source.width, p->source.height, &x, &y, &w, &h);
         rc = cb_buf_printf(&cap, "; x %d-%d y %d-%d at %d:1", x, x + w - 1, y, y + h - 1,
@@ -302,7 +306,7 @@ static int render(const Ctx *c, const CbFramePair *p, int shown, CbBuf *out, CbE
         rc = cb_buf_puts(&cap, "; blocks: intra red, inter blue, skip green; vectors yellow");
     if (rc < 0) {
         rc = cb_error_set(err, rc, "preview: the caption is too long");
-        goto fail;
+        goto out;
     }
     if (c->format == FMT_TEXT) {
         /* The caption wrapped to the width, then the summary. */
@@ -327,14 +331,14 @@ static int render(const Ctx *c, const CbFramePair *p, int shown, CbBuf *out, CbE
         }
         if (rc < 0) {
             rc = cb_error_set(err, rc, "preview: output too large");
-            goto fail;
+            goto out;
         }
         rc = cb_preview_summary(out, p, NULL, cols, err);
-        goto fail;
+        goto out;
     }
     rc = compose(c, p, shown, &img, err);
     if (rc < 0)
-        goto fail;
+        goto out;
     rc = cb_buf_append(out, cap.data, cap.len);
     if (rc == 0 && c->in_place) /* the longer caption it replaces */
         rc = cb_buf_puts(out, CSI_ERASE_EOL);
@@ -342,7 +346,7 @@ static int render(const Ctx *c, const CbFramePair *p, int shown, CbBuf *out, CbE
         rc = cb_buf_puts(out, "\n");
     if (rc < 0) {
         rc = cb_error_set(err, rc, "preview: output too large");
-        goto fail;
+        goto out;
     }
     double t0 = now_ms();
     size_t bytes = 0;
@@ -362,7 +366,7 @@ static int render(const Ctx *c, const CbFramePair *p, int shown, CbBuf *out, CbE
     if (rc == 0)
         cb_log(c->log, CB_LOG_DEBUG, "preview: %s payload %zu bytes, encoded in %.1f ms",
                c->format == FMT_SIXEL ? "sixel" : "half-block", bytes, now_ms() - t0);
-fail:
+out:
     cb_preview_image_free(&img);
     cb_buf_free(&cap);
     return rc;
