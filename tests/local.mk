@@ -63,4 +63,8 @@ EXTRA_DIST += tests/fuzz/run tests/fuzz/fuzz_rdcsv.c tests/fuzz/fuzz_sanitize.c 
 	tests/fuzz/seeds/sanitize/esc.txt
 include tests/tui/local.mk
 include tests/unit/preview_image.mk
+include tests/unit/engine_blocks.mk
+include tests/unit/preview_frames.mk
+include tests/unit/llm_text.mk
+include tests/unit/llm_client.mk
 include tests/unit/preview_compose.mk

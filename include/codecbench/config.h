@@ -269,6 +269,8 @@ typedef enum CbSettingType {
     CB_SETTING_ENVVAR, /**< the name of an environment variable, [A-Z_][A-Z0-9_]* */
     CB_SETTING_URL,    /**< http:// or https:// */
     CB_SETTING_ENUM,   /**< one of choices */
+    CB_SETTING_REAL,   /**< a decimal number with up to 3 decimals; min and max in thousandths;
+                            with auto_means also "auto" (read as -1) */
 } CbSettingType;
 
 typedef struct CbSettingInfo {
@@ -329,6 +331,9 @@ int cb_config_set(CbConfig *cfg, const char *name, const char *value, const char
 /** The value of an INT setting: 0, CB_ENOENT (no such setting), CB_EINVAL
  * (not an INT setting). */
 int cb_config_get_int(const CbConfig *cfg, const char *name, long long *out);
+/** The value of a REAL setting: 0, CB_ENOENT, CB_EINVAL (not a REAL
+ * setting); "auto" reads as -1. */
+int cb_config_get_real(const CbConfig *cfg, const char *name, double *out);
 /** The value of any setting as config text (an INT in decimal, or "auto");
  * NULL for an unknown name.  Borrowed. */
 const char *cb_config_get_string(const CbConfig *cfg, const char *name);

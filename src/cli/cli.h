@@ -39,7 +39,9 @@ extern const CbCommand cb_cmd_cancel;
 extern const CbCommand cb_cmd_logs;
 extern const CbCommand cb_cmd_worker;
 extern const CbCommand cb_cmd_verify;
+extern const CbCommand cb_cmd_frames;
 extern const CbCommand cb_cmd_config;
+extern const CbCommand cb_cmd_llm;
 /* The store's commands (cli/clistore.h opens the store). */
 extern const CbCommand cb_cmd_list;
 extern const CbCommand cb_cmd_show;

@@ -28,6 +28,8 @@ static const char *type_name(const CbSettingInfo *s)
         return "URL";
     case CB_SETTING_ENUM:
         return "choice";
+    case CB_SETTING_REAL:
+        return "number";
     }
     return "?";
 }
@@ -37,6 +39,12 @@ static void print_range(FILE *out, const CbSettingInfo *s)
 {
     if (s->type == CB_SETTING_INT) {
         fprintf(out, "%lld..%lld", s->min, s->max);
+        if (s->unit[0])
+            fprintf(out, " %s", s->unit);
+        if (s->auto_means)
+            fprintf(out, ", or auto (%s)", s->auto_means);
+    } else if (s->type == CB_SETTING_REAL) {
+        fprintf(out, "%g..%g", (double)s->min / 1000.0, (double)s->max / 1000.0);
         if (s->unit[0])
             fprintf(out, " %s", s->unit);
         if (s->auto_means)
@@ -126,6 +134,11 @@ static json_t *setting_json(const CbConfig *cfg, const CbSettingInfo *s)
     json_t *value = s->type == CB_SETTING_INT && cb_config_get_int(cfg, s->name, &iv) == 0
                         ? json_integer(iv)
                         : cli_json_str(cb_config_get_string(cfg, s->name));
+    double rv;
+    if (s->type == CB_SETTING_REAL && cb_config_get_real(cfg, s->name, &rv) == 0 && rv >= 0) {
+        json_decref(value);
+        value = json_real(rv);
+    }
     json_object_set_new(o, "name", json_string(s->name));
     json_object_set_new(o, "value", value);
     if (s->type == CB_SETTING_INT && s->auto_means)
@@ -137,6 +150,10 @@ static json_t *setting_json(const CbConfig *cfg, const CbSettingInfo *s)
         json_object_set_new(o, "min", json_integer(s->min));
         json_object_set_new(o, "max", json_integer(s->max));
         json_object_set_new(o, "unit", json_string(s->unit));
+    }
+    if (s->type == CB_SETTING_REAL) {
+        json_object_set_new(o, "min", json_real((double)s->min / 1000.0));
+        json_object_set_new(o, "max", json_real((double)s->max / 1000.0));
     }
     if (s->type == CB_SETTING_ENUM) {
         json_t *c = json_array();

@@ -26,6 +26,7 @@ codecbench_SOURCES = \
 	src/cli/cmd_runner.c \
 	src/cli/cmd_worker.c \
 	src/cli/cmd_verify.c
+codecbench_SOURCES += src/cli/cmd_frames.c
 # The store's commands and what they share.
 codecbench_SOURCES += \
 	src/cli/clistore.c \
@@ -51,6 +52,8 @@ codecbench_LDADD = src/tui/libcbtui.a $(CB_CORE_LIBS) $(NCURSESW_LIBS)
 # The configuration: `codecbench config` and cli_config() for every command.
 codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
 codecbench_SOURCES += src/cli/cmd_dashboard.c
+# `codecbench llm check` (the LLM client, src/llm, is one of the core libraries).
+codecbench_SOURCES += src/cli/cmd_llm.c
 # codecbench preview: a frame of a run as sixel, half blocks, PNG or text
 # (src/preview; libcbutil and libcbmetrics again after it for its symbols).
 codecbench_SOURCES += src/cli/cmd_preview.c

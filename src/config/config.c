@@ -712,6 +712,25 @@ int cb_config_apply_env(CbConfig *cfg, CbError *err)
         if (rc < 0)
             return cb_error_prefix(err, "environment %s", var);
     }
+    /* Other names for two LLM settings (as issue 7 spells them; the names
+     * above win when both are set). */
+    static const struct {
+        const char *var, *canonical, *name;
+    } alias[] = {
+        {"CODECBENCH_LLM_BASE_URL", "CODECBENCH_LLM_ENDPOINT", "llm.endpoint"},
+        {"CODECBENCH_LLM_KEY_ENV", "CODECBENCH_LLM_API_KEY_ENV", "llm.api_key_env"},
+    };
+    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++) {
+        const char *v = getenv(alias[i].var), *c = getenv(alias[i].canonical);
+        if (!v || !*v || (c && *c))
+            continue;
+        char *src = fmt_str("env %s", alias[i].var);
+        if (!src)
+            return cb_error_set(err, CB_ENOMEM, "%s", cb_strerror(CB_ENOMEM));
+        int rc = apply_setting(cfg, cb_config_setting_find(alias[i].name), v, PREC_ENV, 0, src, err);
+        if (rc < 0)
+            return cb_error_prefix(err, "environment %s", alias[i].var);
+    }
     return CB_OK;
 }
 
@@ -743,6 +762,18 @@ int cb_config_get_int(const CbConfig *cfg, const char *name, long long *out)
     if (cb_config_setting_info((size_t)idx)->type != CB_SETTING_INT)
         return CB_EINVAL;
     *out = cfg->settings[idx].v.i;
+    return CB_OK;
+}
+
+int cb_config_get_real(const CbConfig *cfg, const char *name, double *out)
+{
+    int idx = cb_config_setting_find(name);
+    if (!cfg || idx < 0)
+        return CB_ENOENT;
+    if (cb_config_setting_info((size_t)idx)->type != CB_SETTING_REAL)
+        return CB_EINVAL;
+    long long milli = cfg->settings[idx].v.i;
+    *out = milli == CFG_REAL_AUTO ? -1.0 : (double)milli / 1000.0;
     return CB_OK;
 }
 

@@ -44,6 +44,20 @@ static const CbSettingInfo table[] = {
      "Name of the environment variable that holds the API key (never the key itself)"},
     {"llm.timeout", CB_SETTING_INT, 1, 3600, NULL, "seconds", NULL,
      "Time limit of one request to the endpoint"},
+    /* the LLM client's other limits: temperature in thousandths (0..2, the
+     * OpenAI API's range); retries as llm.h allows (0..10); a budget up to
+     * 10^12 tokens */
+    {"llm.temperature", CB_SETTING_REAL, 0, 2000, NULL, "", "the server's default (none sent)",
+     "Sampling temperature of proposals"},
+    {"llm.connect_timeout", CB_SETTING_INT, 1, 600, NULL, "seconds", NULL,
+     "Time limit of connecting to the endpoint"},
+    {"llm.idle_timeout", CB_SETTING_INT, 1, 3600, NULL, "seconds", NULL,
+     "A reply that sends nothing for this long is abandoned (and retried)"},
+    {"llm.retries", CB_SETTING_INT, 0, 10, NULL, "", NULL,
+     "Attempts after the first on HTTP 429, 5xx and connection errors (backoff with jitter, or "
+     "the server's Retry-After)"},
+    {"llm.budget", CB_SETTING_INT, 0, 1000000000000LL, NULL, "tokens", NULL,
+     "Tokens the proposal loop may spend per experiment; 0: no limit"},
 };
 #define N_SETTINGS (sizeof table / sizeof table[0])
 
@@ -146,6 +160,42 @@ static int parse_int(const CbSettingInfo *s, const char *text, CfgValue *v, CbEr
     return set_text(v, buf, (size_t)w, err);
 }
 
+/* "0.7", "1", "0.125": up to 3 decimals, kept in thousandths; the canonical
+ * text drops trailing zeros. */
+static int parse_real(const CbSettingInfo *s, const char *text, CfgValue *v, CbError *err)
+{
+    char buf[48];
+    if (s->auto_means && !strcmp(text, "auto")) {
+        v->i = CFG_REAL_AUTO;
+        return set_text(v, "auto", 4, err);
+    }
+    const char *p = text;
+    long long whole = 0, frac = 0;
+    int nd = 0, nf = 0;
+    for (; is_digit(*p) && nd < 12; p++, nd++)
+        whole = whole * 10 + (*p - '0');
+    if (*p == '.')
+        for (p++; is_digit(*p) && nf < 3; p++, nf++)
+            frac = frac * 10 + (*p - '0');
+    if (nd == 0 || *p)
+        return cb_error_set(err, CB_EINVAL, "%s: '%s' is not a decimal number with at most 3 decimals%s",
+                            s->name, text, s->auto_means ? ", or auto" : "");
+    for (int i = nf; i < 3; i++)
+        frac *= 10;
+    long long x = whole * 1000 + frac;
+    if (x < s->min || x > s->max)
+        return cb_error_set(err, CB_EINVAL, "%s: %s is outside %g..%g", s->name, text, (double)s->min / 1000.0,
+                            (double)s->max / 1000.0);
+    v->i = x;
+    int w = x % 1000 ? snprintf(buf, sizeof buf, "%lld.%03lld", x / 1000, x % 1000)
+                     : snprintf(buf, sizeof buf, "%lld", x / 1000);
+    if (w < 0 || (size_t)w >= sizeof buf)
+        return cb_error_set(err, CB_EINVAL, "%s: '%s' is not a decimal number", s->name, text);
+    while (x % 1000 && buf[w - 1] == '0')
+        buf[--w] = 0;
+    return set_text(v, buf, (size_t)w, err);
+}
+
 static int valid_name(const char *t)
 {
     size_t n = strlen(t);
@@ -195,6 +245,8 @@ int cfg_parse_value(const CbSettingInfo *s, const char *text, int from_file, Cfg
     switch (s->type) {
     case CB_SETTING_INT:
         return parse_int(s, text, v, err);
+    case CB_SETTING_REAL:
+        return parse_real(s, text, v, err);
     case CB_SETTING_STRING:
         if (n > 1024)
             return cb_error_set(err, CB_EINVAL, "%s: longer than 1024 bytes", s->name);

@@ -16,6 +16,9 @@ typedef struct CfgValue {
     int is_auto;
 } CfgValue;
 
+/* A REAL setting holding "auto" keeps this in CfgValue.i. */
+#define CFG_REAL_AUTO (-(1LL << 62))
+
 /* Parses text as a value of s into *v (v->text newly allocated on success,
  * NULL on failure).  from_file: relative paths are refused (they would be
  * relative to whatever folder the command runs in).  Errors: CB_EINVAL with

@@ -20,6 +20,12 @@ struct CbDecoder {
     CbRestoreSyntax rest[2];
     CbDecodeStats stats;
     uint64_t cat_q8[CB_CAT_COUNT];
+    /* The coding blocks of the last frame decoded whole, one per 8x8 luma
+     * cell (bcols x brows): the units are reset when the next packet starts,
+     * so a failed decode would leave no map behind without this copy. */
+    CbBlockInfo *blocks;
+    int bcols, brows;
+    int have_blocks;
 };
 
 static const char *const category_names[CB_STATS_CATEGORIES] = {
@@ -42,6 +48,7 @@ void cb_decoder_free(CbDecoder **dp)
     free(d->fs.dunits);
     free(d->rest[0].region_on);
     free(d->rest[1].region_on);
+    free(d->blocks);
     free(d);
     *dp = NULL;
 }
@@ -66,6 +73,11 @@ int cb_decoder_new(CbDecoder **out, const uint8_t *header, size_t len, CbError *
     rc = cb_codec_geometry_alloc(&d->fs, d->rest, s->width, s->height, s->restoration_region);
     for (int i = 0; rc == CB_OK && i < 3; i++)
         rc = cb_frame_alloc(&d->buf[i], d->fs.pw, d->fs.ph);
+    d->bcols = (s->width + CB_BLOCK_GRID - 1) / CB_BLOCK_GRID;
+    d->brows = (s->height + CB_BLOCK_GRID - 1) / CB_BLOCK_GRID;
+    if (rc == CB_OK &&
+        !(d->blocks = calloc((size_t)d->bcols * (size_t)d->brows, sizeof *d->blocks)))
+        rc = CB_ENOMEM;
     if (rc < 0) {
         cb_error_set(err, rc, "decoder for %dx%d: %s", s->width, s->height, cb_strerror(rc));
         goto fail;
@@ -117,6 +129,41 @@ static void note_block(CbDecoder *d, const CbFrameState *fs, int x, int y, int n
     const CbUnit *u = &fs->units[(y >> 2) * fs->uw + (x >> 2)];
     st->mv_abs_sum += abs(u->mvx) + abs(u->mvy);
     count_mv(st, u->mvx, u->mvy);
+}
+
+/* Copies the units of the frame just decoded into d->blocks: each 8x8 cell
+ * takes its top-left 4x4 unit, which a block of 8 or 16 covers whole (block
+ * boundaries fall on the 8x8 grid).  The cells lie inside the padded
+ * picture, whose units every CTU wrote. */
+static void snapshot_blocks(CbDecoder *d)
+{
+    const CbFrameState *fs = &d->fs;
+    for (int r = 0; r < d->brows; r++)
+        for (int c = 0; c < d->bcols; c++) {
+            const CbUnit *u = &fs->units[(size_t)(2 * r) * (size_t)fs->uw + (size_t)(2 * c)];
+            CbBlockInfo *o = &d->blocks[(size_t)r * (size_t)d->bcols + (size_t)c];
+            o->kind = u->intra ? CB_BLOCK_INTRA : u->skip ? CB_BLOCK_SKIP : CB_BLOCK_INTER;
+            o->size = u->split ? 8 : 16;
+            o->mode = u->intra ? u->mode : 0;
+            o->cbf = u->cbf_y ? 1 : 0;
+            o->mvx = u->intra ? 0 : u->mvx;
+            o->mvy = u->intra ? 0 : u->mvy;
+        }
+    d->have_blocks = 1;
+}
+
+int cb_decoder_blocks(const CbDecoder *d, CbBlockInfo *out, int cols, int rows, CbError *err)
+{
+    if (!d || !out)
+        return cb_error_set(err, CB_EINVAL, "block map: no decoder or no output");
+    if (cols != d->bcols || rows != d->brows)
+        return cb_error_set(err, CB_EINVAL, "block map of %dx%d cells asked, the %dx%d stream "
+                                            "has %dx%d",
+                            cols, rows, d->seq.width, d->seq.height, d->bcols, d->brows);
+    if (!d->have_blocks)
+        return cb_error_set(err, CB_EINVAL, "block map: no frame decoded yet");
+    memcpy(out, d->blocks, sizeof *out * (size_t)cols * (size_t)rows);
+    return CB_OK;
 }
 
 /* Decodes the coding blocks of one CTU. */
@@ -246,6 +293,7 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
         return cb_error_set(err, CB_EFORMAT, "frame packet corrupt or truncated (the arithmetic "
                                              "coder's termination does not match)");
     d->ref = final;
+    snapshot_blocks(d);
     d->stats.frames[type]++;
     d->stats.frame_bytes[type] += len;
     d->stats.header_bytes += 2;

@@ -15,3 +15,5 @@ EXTRA_DIST += include/codecbench/preview.h
 # The terminal reply parser's libFuzzer target (built by tests/fuzz/run).
 EXTRA_DIST += tests/fuzz/fuzz_termreply.c tests/fuzz/seeds/termreply/xterm-vt340 \
 	tests/fuzz/seeds/termreply/vt220 tests/fuzz/seeds/termreply/cancelled
+# The frame client (a `codecbench frames` child, its cache and prefetch).
+src_preview_libcbpreview_a_SOURCES += src/preview/frames.c

@@ -113,3 +113,84 @@ void cbv_reader_close(CbvReader *r)
     r->f = NULL;
     r->pkt = NULL;
 }
+
+int cbv_reader_index(CbvReader *r, int64_t max, CbvPacketPos **out, int64_t *n,
+                     CbError *tail_err, CbError *err)
+{
+    CbvPacketPos *pos = NULL;
+    int64_t k = 0, cap = 0;
+    int rc = CB_OK;
+    *out = NULL;
+    *n = 0;
+    cb_error_clear(tail_err);
+    while (k < max) {
+        uint8_t l[5];
+        size_t got = fread(l, 1, 4, r->f);
+        if (got == 0 && feof(r->f))
+            break;
+        if (got != 4) {
+            cb_error_set(tail_err, CB_EFORMAT, "%s: packet %lld: truncated length field",
+                         r->path, (long long)k);
+            break;
+        }
+        uint32_t v = (uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3];
+        uint64_t left = r->size >= 0 ? (uint64_t)r->size - r->bytes - 4 : UINT64_MAX;
+        if (v > CB_ENGINE_PACKET_MAX || (uint64_t)v > left) {
+            cb_error_set(tail_err, CB_EFORMAT, "%s: packet %lld: truncated (%u bytes announced, "
+                                               "%llu left)",
+                         r->path, (long long)k, v, (unsigned long long)left);
+            break;
+        }
+        l[4] = 0;
+        if (v > 0 && fread(&l[4], 1, 1, r->f) != 1) {
+            cb_error_set(tail_err, CB_EFORMAT, "%s: packet %lld: truncated", r->path,
+                         (long long)k);
+            break;
+        }
+        if (k == cap) {
+            int64_t ncap = cap ? 2 * cap : 64;
+            CbvPacketPos *p = realloc(pos, (size_t)ncap * sizeof *p);
+            if (!p) {
+                rc = cb_error_set(err, CB_ENOMEM, "%s: out of memory", r->path);
+                goto fail;
+            }
+            pos = p;
+            cap = ncap;
+        }
+        pos[k] = (CbvPacketPos){.offset = r->bytes + 4, .len = v, .first = l[4]};
+        r->bytes += 4 + (uint64_t)v;
+        r->packets++;
+        k++;
+        if (v > 1 && fseeko(r->f, (off_t)r->bytes, SEEK_SET) != 0) {
+            rc = cb_error_set(err, CB_EIO, "%s: seek: %s", r->path, strerror(errno));
+            goto fail;
+        }
+    }
+    *out = pos;
+    *n = k;
+    return CB_OK;
+fail:
+    free(pos);
+    return rc;
+}
+
+int cbv_reader_packet_at(CbvReader *r, const CbvPacketPos *p, CbError *err)
+{
+    if (p->len > CB_ENGINE_PACKET_MAX)
+        return cb_error_set(err, CB_ELIMIT, "%s: packet of %u bytes", r->path, p->len);
+    if (p->len > r->pkt_cap) {
+        uint8_t *b = realloc(r->pkt, p->len);
+        if (!b)
+            return cb_error_set(err, CB_ENOMEM, "%s: out of memory", r->path);
+        r->pkt = b;
+        r->pkt_cap = p->len;
+    }
+    if (fseeko(r->f, (off_t)p->offset, SEEK_SET) != 0)
+        return cb_error_set(err, CB_EIO, "%s: seek: %s", r->path, strerror(errno));
+    if (p->len && fread(r->pkt, 1, p->len, r->f) != p->len)
+        return cb_error_set(err, ferror(r->f) ? CB_EIO : CB_EFORMAT,
+                            "%s: packet at byte %llu: %s", r->path,
+                            (unsigned long long)p->offset,
+                            ferror(r->f) ? strerror(errno) : "the file is shorter now");
+    return CB_OK;
+}

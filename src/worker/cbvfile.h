@@ -39,4 +39,23 @@ int cbv_reader_open(CbvReader *r, const char *path, CbError *err);
 int cbv_reader_packet(CbvReader *r, size_t *len, CbError *err);
 void cbv_reader_close(CbvReader *r);
 
+/* Where a packet lies in the file, as cbv_reader_index() finds it. */
+typedef struct CbvPacketPos {
+    uint64_t offset;  /* of its bytes (after the length field) */
+    uint32_t len;
+    uint8_t first;    /* its first byte (the engine's frame type), 0 when empty */
+} CbvPacketPos;
+
+/* One pass over the packets from the reader's position, reading only each
+ * length field and first byte: up to max entries into *out (new array,
+ * free()), *n of them.  A damaged tail (a truncated length field or packet,
+ * a length over the cap) stops the index there: it returns 0 with the
+ * packets before it and sets tail_err (may be NULL) to the reason; with an
+ * intact file tail_err's code stays 0.  Errors: CB_ENOMEM, CB_EIO. */
+int cbv_reader_index(CbvReader *r, int64_t max, CbvPacketPos **out, int64_t *n,
+                     CbError *tail_err, CbError *err);
+/* Reads the packet at p into r->pkt (CB_EIO, CB_EFORMAT when the file
+ * changed and it is short now, CB_ENOMEM). */
+int cbv_reader_packet_at(CbvReader *r, const CbvPacketPos *p, CbError *err);
+
 #endif

@@ -15,3 +15,6 @@ src_worker_libcbworker_a_SOURCES = \
 	src/worker/worker.c \
 	src/worker/verify.c
 EXTRA_DIST += include/codecbench/worker.h include/codecbench/result.h
+# The frame server (`codecbench frames`, for previews).
+src_worker_libcbworker_a_SOURCES += src/worker/frames.c
+src_worker_libcbworker_a_SOURCES += src/worker/streamname.c

@@ -51,6 +51,13 @@ void rf_run_free(RfRun *r);
 int rf_recipe_read(const char *run_dir, CbRecipe *out, char hash[CB_RECIPE_HASH_HEX],
                    CbError *err);
 
+/* The name of the stream of rate point rate in a run of recipe r (qp27.cbv,
+ * crf23.ivf, qp22.h264, ...): the worker writes it, verification and the
+ * frame server read it; a name from a file is never used as a path as it
+ * is.  Writes at most size bytes into buf; 0, or CB_EINVAL (an encoder with
+ * no stream format, or buf too small). */
+int rf_stream_name(const CbRecipe *r, int rate, char *buf, size_t size, CbError *err);
+
 /* ---- events.jsonl ---------------------------------------------------------- */
 
 typedef struct RfEvents {

@@ -111,14 +111,8 @@ static int read_claims(Verifier *v, CbError *err)
         /* The stream's name is the one the worker derives from the rate: a
          * name from the file is never used as a path as it is. */
         char expect[64];
-        const char *ext = v->recipe.codec == CB_CODEC_ENGINE
-                              ? ".cbv"
-                              : cb_baseline_extension(v->recipe.baseline.encoder);
-        const char *prefix = v->recipe.codec == CB_CODEC_FFMPEG &&
-                                     v->recipe.baseline.rate_control == CB_RC_CRF
-                                 ? "crf"
-                                 : "qp";
-        snprintf(expect, sizeof expect, "%s%d%s", prefix, c->rate, ext ? ext : "");
+        if ((rc = rf_stream_name(&v->recipe, c->rate, expect, sizeof expect, err)) < 0)
+            return rc;
         if (strcmp(expect, c->stream) != 0)
             return cb_error_set(err, CB_EFORMAT, "%s: stream '%s' is not '%s'", where, c->stream,
                                 expect);

@@ -258,16 +258,8 @@ out:
 
 static char *stream_name(const Worker *w, int rate)
 {
-    const char *prefix = "qp", *ext = ".cbv";
-    if (w->recipe.codec == CB_CODEC_FFMPEG) {
-        prefix = w->recipe.baseline.rate_control == CB_RC_CRF ? "crf" : "qp";
-        ext = cb_baseline_extension(w->recipe.baseline.encoder);
-        if (!ext)
-            return NULL;
-    }
     char buf[64];
-    int n = snprintf(buf, sizeof buf, "%s%d%s", prefix, rate, ext);
-    if (n < 0 || (size_t)n >= sizeof buf)
+    if (rf_stream_name(&w->recipe, rate, buf, sizeof buf, NULL) < 0)
         return NULL;
     return strdup(buf);
 }

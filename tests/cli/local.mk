@@ -30,6 +30,15 @@ check_PROGRAMS += tests/store_fixture
 tests_store_fixture_SOURCES = tests/store_fixture.c
 tests_store_fixture_CPPFLAGS = $(AM_CPPFLAGS)
 tests_store_fixture_LDADD = $(CB_CORE_LIBS)
+# The frame server and client (issue 6): frames_dump drives the client.
+check_PROGRAMS += tests/tools/frames_dump
+tests_tools_frames_dump_SOURCES = tests/tools/frames_dump.c
+tests_tools_frames_dump_LDADD = src/preview/libcbpreview.a $(CB_CORE_LIBS) $(LIBSIXEL_LIBS) $(LIBS) -lm
+TESTS += tests/cli/frames.sh
+EXTRA_DIST += tests/cli/frames.sh
+# codecbench llm check against the test LLM server (tests/llm/server.py).
+TESTS += tests/cli/llm.sh
+EXTRA_DIST += tests/cli/llm.sh
 # codecbench preview on real runs against ffmpeg, show --json and libsixel's
 # decoder; the Xvfb + xterm screenshot test (skipped where they are missing).
 TESTS += tests/cli/preview.sh tests/cli/screenshot.sh

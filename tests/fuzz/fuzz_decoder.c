@@ -2,9 +2,11 @@
  * stream (the 64-byte sequence header, then u32 big-endian lengths and
  * packets).  Any input must give frames or errors, never a crash, a hang or
  * undefined behaviour.  Built and run by tests/fuzz/run, on seeds encoded
- * with every sample recipe. */
+ * with every sample recipe.  After each frame the block map is read too
+ * and its entries checked against their stated ranges. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "codecbench/engine.h"
 
@@ -26,6 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (cb_decoder_new(&d, data, size, &err) < 0)
         return 0;
+    const CbStreamInfo *si = cb_decoder_info(d);
+    int cols = (si->width + CB_BLOCK_GRID - 1) / CB_BLOCK_GRID;
+    int rows = (si->height + CB_BLOCK_GRID - 1) / CB_BLOCK_GRID;
+    CbBlockInfo *blocks = malloc(sizeof *blocks * (size_t)cols * (size_t)rows);
+    if (!blocks) {
+        cb_decoder_free(&d);
+        return 0;
+    }
+    if (cb_decoder_blocks(d, blocks, cols, rows, &err) != CB_EINVAL)
+        abort(); /* no frame decoded yet */
     size_t pos = CB_ENGINE_HEADER_BYTES;
     for (int frames = 0; frames < 16 && size - pos >= 4; frames++) {
         uint32_t len = (uint32_t)data[pos] << 24 | (uint32_t)data[pos + 1] << 16 |
@@ -42,10 +54,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     for (int x = 0; x < (p ? (f.width + 1) / 2 : f.width); x++)
                         sum += f.data[p][y * f.stride[p] + x];
             (void)sum;
+            if (cb_decoder_blocks(d, blocks, cols, rows, &err) != 0 ||
+                cb_decoder_blocks(d, blocks, cols + 1, rows, &err) != CB_EINVAL)
+                abort();
+            for (int i = 0; i < cols * rows; i++) {
+                const CbBlockInfo *b = &blocks[i];
+                if (b->kind > CB_BLOCK_SKIP || (b->size != 8 && b->size != 16) || b->mode > 5 ||
+                    b->cbf > 1 || (b->kind == CB_BLOCK_INTRA && (b->mvx || b->mvy)))
+                    abort();
+            }
         }
         pos += len;
     }
     cb_decoder_stats(d);
     cb_decoder_free(&d);
+    free(blocks);
     return 0;
 }

@@ -112,6 +112,63 @@ static long long get_int(const CbConfig *cfg, const char *name)
     return v;
 }
 
+/* ---- the LLM client's settings (issue 7) ---------------------------------- */
+
+static void test_llm_settings(void **state)
+{
+    (void)state;
+    CbConfig *cfg = new_config();
+    CbError err;
+    double t = -5;
+    long long i = -5;
+    assert_int_equal(cb_config_get_real(cfg, "llm.temperature", &t), 0);
+    assert_true(t == 0.7);
+    assert_int_equal(cb_config_get_int(cfg, "llm.retries", &i), 0);
+    assert_int_equal(i, 3);
+    assert_int_equal(get_int(cfg, "llm.connect_timeout"), 10);
+    assert_int_equal(get_int(cfg, "llm.idle_timeout"), 60);
+    assert_int_equal(get_int(cfg, "llm.budget"), 0);
+    assert_int_equal(cb_config_get_real(cfg, "llm.retries", &t), CB_EINVAL);
+    assert_int_equal(cb_config_get_real(cfg, "nope", &t), CB_ENOENT);
+    /* thousandths, canonical text without trailing zeros */
+    assert_int_equal(parse(cfg, "set llm.temperature = 0.250\n", &err), 0);
+    assert_string_equal(cb_config_get_string(cfg, "llm.temperature"), "0.25");
+    assert_int_equal(cb_config_get_real(cfg, "llm.temperature", &t), 0);
+    assert_true(t == 0.25);
+    assert_int_equal(parse(cfg, "set llm.temperature = 2\n", &err), 0);
+    assert_string_equal(cb_config_get_string(cfg, "llm.temperature"), "2");
+    assert_int_equal(parse(cfg, "set llm.temperature = auto\n", &err), 0);
+    assert_int_equal(cb_config_get_real(cfg, "llm.temperature", &t), 0);
+    assert_true(t == -1.0);
+    cb_config_free(&cfg);
+    expect_error("set llm.temperature = 2.5\n", CB_EINVAL, "t.conf:1: llm.temperature: 2.5 is outside 0..2");
+    expect_error("set llm.temperature = 0.1234\n", CB_EINVAL,
+                 "t.conf:1: llm.temperature: '0.1234' is not a decimal number with at most 3 decimals, or auto");
+    expect_error("set llm.temperature = -1\n", CB_EINVAL,
+                 "t.conf:1: llm.temperature: '-1' is not a decimal number with at most 3 decimals, or auto");
+    expect_error("set llm.temperature = .5\n", CB_EINVAL,
+                 "t.conf:1: llm.temperature: '.5' is not a decimal number with at most 3 decimals, or auto");
+    expect_error("set llm.retries = 11\n", CB_EINVAL, "t.conf:1: llm.retries: 11 is outside 0..10");
+    /* the other names of two settings; the canonical names win */
+    cfg = new_config();
+    setenv("CODECBENCH_LLM_BASE_URL", "http://127.0.0.1:8080/v1", 1);
+    setenv("CODECBENCH_LLM_KEY_ENV", "MY_LLM_KEY", 1);
+    assert_int_equal(cb_config_apply_env(cfg, &err), 0);
+    assert_string_equal(cb_config_get_string(cfg, "llm.endpoint"), "http://127.0.0.1:8080/v1");
+    assert_string_equal(cb_config_get_source(cfg, "llm.endpoint"), "env CODECBENCH_LLM_BASE_URL");
+    assert_string_equal(cb_config_get_string(cfg, "llm.api_key_env"), "MY_LLM_KEY");
+    setenv("CODECBENCH_LLM_ENDPOINT", "http://localhost:11434/v1", 1);
+    assert_int_equal(cb_config_apply_env(cfg, &err), 0);
+    assert_string_equal(cb_config_get_string(cfg, "llm.endpoint"), "http://localhost:11434/v1");
+    setenv("CODECBENCH_LLM_KEY_ENV", "sk-not-a-name", 1);
+    assert_int_equal(cb_config_apply_env(cfg, &err), CB_EINVAL);
+    assert_non_null(strstr(err.text, "environment CODECBENCH_LLM_KEY_ENV"));
+    unsetenv("CODECBENCH_LLM_BASE_URL");
+    unsetenv("CODECBENCH_LLM_KEY_ENV");
+    unsetenv("CODECBENCH_LLM_ENDPOINT");
+    cb_config_free(&cfg);
+}
+
 /* ---- defaults -------------------------------------------------------------- */
 
 static void test_defaults(void **state)
@@ -952,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_themes),
         cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_places),
+        cmocka_unit_test(test_llm_settings),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
