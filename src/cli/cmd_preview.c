@@ -160,6 +160,7 @@ typedef struct Ctx {
     CbRunInfo info;
     const CbPointResult *point;
     char rate_list[256];
+    int rate_default; /* the point was not asked for: the middle one */
     const char *rate_kind; /* "QP" or "CRF" */
     CbTermCaps caps;
     int utf8;
@@ -200,8 +201,9 @@ static int caption(CbBuf *b, const Ctx *c, const CbFramePair *p, double psnr_y, 
     if (rc == 0 && bytes >= 0)
         rc = cb_buf_printf(b, ", %lld bytes", bytes);
     if (rc == 0)
-        rc = cb_buf_printf(b, ", %s %d (of %s), PSNR-Y %.3f dB; ", c->rate_kind,
-                           c->point->rate_value, c->rate_list, psnr_y);
+        rc = cb_buf_printf(b, ", %s %d (%s %s), PSNR-Y %.3f dB; ", c->rate_kind,
+                           c->point->rate_value, c->rate_default ? "the middle of" : "of",
+                           c->rate_list, psnr_y);
     if (rc == 0) {
         switch (shown) {
         case CB_PREVIEW_SIDE:
@@ -586,6 +588,7 @@ static int pick_point(Ctx *c, const CbRunResult *res, const char *qp)
         return CB_EXIT_FAIL;
     }
     int want = rates[(n - 1) / 2];
+    c->rate_default = !qp;
     if (qp) {
         char *end;
         errno = 0;

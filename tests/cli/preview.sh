@@ -140,7 +140,7 @@ print("%.3f" % p["frame_rows"]['$N']["psnr"]["y"])')
         grep -q "reconstruction vs source: PSNR-Y $want dB" "$tap_tmp/out"' \
         "text: PSNR-Y of frame $N is show --json's ($want dB), in the caption and the summary"
     ok 'grep -q "^run $X x264-veryfast (libx264) on natural.y4m: frame $N of 8" "$tap_tmp/out" &&
-        tr "\n" " " <"$tap_tmp/out" | grep -q "QP 27 (of 22 27 32 37), PSNR-Y" &&
+        tr "\n" " " <"$tap_tmp/out" | grep -q "QP 27 (the middle of 22 27 32 37), PSNR-Y" &&
         ! LC_ALL=C grep -q "[^ -~]" "$tap_tmp/out" &&
         [ "$(awk "length > 80" "$tap_tmp/out" | wc -l)" = 0 ]' \
         "text: the caption names run, recipe, clip, frame, rate point; ASCII, 80 columns"
