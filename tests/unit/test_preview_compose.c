@@ -478,6 +478,54 @@ static void test_summary_blocks_and_width(void **state)
     pair_free(&p);
 }
 
+/* Halving (a 720p frame into a 640x360 pane) takes a direct path in the
+ * area-averaging scaler; it must give the general path's result exactly.
+ * Reference: the general path (cb_preview_scale on an image whose three
+ * channels hold the luma) for Y, the chroma as it is (the planes are
+ * already at the output size), converted by cb_preview_from_frame at 1:1
+ * on a frame built to hold those triples. */
+static void test_halving_exact(void **state)
+{
+    (void)state;
+    enum { W = 24, H = 14 };
+    CbFrame f = {0}, g = {0};
+    CbPreviewImage ly = {0}, lys = {0}, fast = {0}, ref = {0};
+    CbError err;
+    assert_int_equal(cb_frame_alloc(&f, 2 * W, 2 * H), 0);
+    uint32_t seed = 777;
+    for (int p = 0; p < 3; p++)
+        for (int y = 0; y < cb_plane_height(2 * H, p); y++)
+            for (int x = 0; x < cb_plane_width(2 * W, p); x++) {
+                seed = seed * 1103515245u + 12345u;
+                f.data[p][y * f.stride[p] + x] = (uint8_t)(seed >> 24);
+            }
+    assert_int_equal(cb_preview_image_alloc(&ly, 2 * W, 2 * H, &err), 0);
+    for (int y = 0; y < 2 * H; y++)
+        for (int x = 0; x < 2 * W; x++)
+            memset(ly.rgb + ((size_t)y * 2 * W + x) * 3, f.data[0][y * f.stride[0] + x], 3);
+    assert_int_equal(cb_preview_scale(&lys, &ly, W, H, &err), 0);
+    /* g: luma Ys(x/2, y/2), chroma f's: at 1:1 its pixel (2i, 2j) is the
+     * conversion of (Ys(i, j), U(i, j), V(i, j)). */
+    assert_int_equal(cb_frame_alloc(&g, 2 * W, 2 * H), 0);
+    for (int y = 0; y < 2 * H; y++)
+        for (int x = 0; x < 2 * W; x++)
+            g.data[0][y * g.stride[0] + x] = *px(&lys, x / 2, y / 2);
+    for (int p = 1; p < 3; p++)
+        for (int y = 0; y < H; y++)
+            memcpy(g.data[p] + y * g.stride[p], f.data[p] + y * f.stride[p], W);
+    assert_int_equal(cb_preview_from_frame(&ref, &g, 0, 0, &err), 0);
+    assert_int_equal(cb_preview_from_frame(&fast, &f, W, H, &err), 0);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            assert_memory_equal(px(&fast, x, y), px(&ref, 2 * x, 2 * y), 3);
+    cb_preview_image_free(&ly);
+    cb_preview_image_free(&lys);
+    cb_preview_image_free(&fast);
+    cb_preview_image_free(&ref);
+    cb_frame_free(&f);
+    cb_frame_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_bad_layouts),
         cmocka_unit_test(test_summary_psnr_by_hand),
         cmocka_unit_test(test_summary_blocks_and_width),
+        cmocka_unit_test(test_halving_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
