@@ -103,6 +103,11 @@ int main(int argc, char **argv)
     printf("total_median_ms %.2f\n", quantile(total, reps, 0.5));
     printf("total_p95_ms %.2f\n", quantile(total, reps, 0.95));
     printf("payload_bytes %zu\n", bytes);
+    /* Every repetition, for a caller that pools several invocations. */
+    printf("samples_ms");
+    for (int i = 0; i < reps; i++)
+        printf(" %.3f", total[i]);
+    printf("\n");
     if (cb_media_write_png(argv[6], img.rgb, img.width, img.height, &err) < 0) {
         fprintf(stderr, "bench_preview: %s\n", err.text);
         goto out;
