@@ -526,6 +526,45 @@ static void test_halving_exact(void **state)
     cb_frame_free(&g);
 }
 
+/* A block map is the decoder's, but compose draws whatever it holds: kinds,
+ * sizes and vectors of seeded random bytes (vectors up to +-2^31) are drawn
+ * inside the picture at every zoom, nothing outside it (the sanitiser
+ * builds check the memory). */
+static void test_overlay_hostile_blocks(void **state)
+{
+    (void)state;
+    CbFramePair p;
+    CbPreviewImage img = {0};
+    CbError err;
+    pair_alloc(&p, 40, 24);
+    pattern_frame(&p.source);
+    pattern_frame(&p.recon);
+    p.block_cols = 5;
+    p.block_rows = 3;
+    p.blocks = calloc(15, sizeof *p.blocks);
+    assert_non_null(p.blocks);
+    uint32_t seed = 4242;
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 15; i++) {
+            uint8_t *b = (uint8_t *)&p.blocks[i];
+            for (size_t k = 0; k < sizeof p.blocks[i]; k++) {
+                seed = seed * 1103515245u + 12345u;
+                b[k] = (uint8_t)(seed >> 24);
+            }
+        }
+        static const int zooms[] = {0, 1, 2, 4};
+        for (int m = 0; m < 4; m++) {
+            CbPreviewLayout l = {.mode = (CbPreviewMode)m, .zoom = zooms[round % 4],
+                                 .cx = round, .cy = round / 2, .overlay = 1,
+                                 .box_width = 90, .box_height = 60};
+            assert_int_equal(cb_preview_compose(&img, &p, NULL, &l, &err), 0);
+            assert_true(img.width >= 1 && img.width <= 90 && img.height <= 60);
+            cb_preview_image_free(&img);
+        }
+    }
+    pair_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_summary_psnr_by_hand),
         cmocka_unit_test(test_summary_blocks_and_width),
         cmocka_unit_test(test_halving_exact),
+        cmocka_unit_test(test_overlay_hostile_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
