@@ -1,7 +1,7 @@
 # Frame previews (issue 6): preview images from frames (RGB, scaling,
 # side by side, heat map) and their encodings as sixel (libsixel) and as
-# Unicode half blocks; what the terminal can show (DA1, cell size).  Not
-# linked into the binary yet.
+# Unicode half blocks; what the terminal can show (DA1, cell size).
+# Linked into the binary by src/cli/local.mk (codecbench preview).
 noinst_LIBRARIES += src/preview/libcbpreview.a
 src_preview_libcbpreview_a_SOURCES = \
 	src/preview/image.c \
