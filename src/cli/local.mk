@@ -52,8 +52,11 @@ codecbench_LDADD = src/tui/libcbtui.a $(CB_CORE_LIBS) $(NCURSESW_LIBS)
 # The configuration: `codecbench config` and cli_config() for every command.
 codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
 codecbench_SOURCES += src/cli/cmd_dashboard.c
-# Frame previews (issue 6): the dashboard's preview view draws through
-# src/preview (libsixel); libcbutil again after it for the static link order.
-codecbench_LDADD += src/preview/libcbpreview.a src/util/libcbutil.a $(LIBSIXEL_LIBS)
 # `codecbench llm check` (the LLM client, src/llm, is one of the core libraries).
 codecbench_SOURCES += src/cli/cmd_llm.c
+# codecbench preview: a frame of a run as sixel, half blocks, PNG or text
+# (src/preview; libcbutil and libcbmetrics again after it for its symbols).
+codecbench_SOURCES += src/cli/cmd_preview.c
+codecbench_CPPFLAGS += $(LIBSIXEL_CFLAGS)
+codecbench_LDADD += src/preview/libcbpreview.a src/metrics/libcbmetrics.a src/util/libcbutil.a \
+	$(LIBSIXEL_LIBS) -lm

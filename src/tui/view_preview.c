@@ -34,8 +34,6 @@
 #define PAYLOAD_MAX (12u << 20)
 /* A text summary's bytes. */
 #define SUMMARY_MAX (64u << 10)
-/* Gap between the halves of a side-by-side image (as cb_preview_compose). */
-#define GAP_PX 4
 
 typedef struct Preview Preview;
 
@@ -85,137 +83,17 @@ struct Preview {
 
 /* ---- composition ----------------------------------------------------------------------- */
 
-/* Until the composition library (cb_preview_compose, cb_preview_summary,
- * cb_preview_region) is in, the view composes with the image primitives
- * itself, behind these three functions; they are the only callers. */
-
-static void region(const CbPreviewLayout *l, int w, int h, int *x, int *y, int *rw, int *rh)
-{
-    *x = *y = 0;
-    *rw = w;
-    *rh = h;
-    if (!l->zoom || w <= 0 || h <= 0)
-        return;
-    int bw = l->box_width, bh = l->box_height;
-    if (l->mode == CB_PREVIEW_SIDE)
-        bw = (bw - GAP_PX) / 2;
-    int z = l->zoom;
-    *rw = bw / z < 2 ? 2 : bw / z;
-    *rh = bh / z < 2 ? 2 : bh / z;
-    if (*rw > w)
-        *rw = w;
-    if (*rh > h)
-        *rh = h;
-    int x0 = l->cx - *rw / 2, y0 = l->cy - *rh / 2;
-    if (x0 > w - *rw)
-        x0 = w - *rw;
-    if (y0 > h - *rh)
-        y0 = h - *rh;
-    *x = x0 < 0 ? 0 : x0 & ~1; /* even: the chroma planes start on a sample */
-    *y = y0 < 0 ? 0 : y0 & ~1;
-}
-
-/* A borrowed view of the region of f. */
-static CbFrame crop(const CbFrame *f, int x, int y, int w, int h)
-{
-    CbFrame c = *f;
-    c.buf = NULL;
-    c.width = w;
-    c.height = h;
-    c.data[0] = f->data[0] + (ptrdiff_t)y * f->stride[0] + x;
-    for (int p = 1; p < 3; p++)
-        c.data[p] = f->data[p] + (ptrdiff_t)(y / 2) * f->stride[p] + x / 2;
-    return c;
-}
-
+/* What the layout shows, composed into dst, and the text summary: the
+ * view's only calls of the composition library. */
 static int compose(CbPreviewImage *dst, const CbFramePair *a, const CbFramePair *b,
                    const CbPreviewLayout *l, CbError *err)
 {
-    const CbFrame *left = b ? &a->recon : &a->source, *right = b ? &b->recon : &a->recon;
-    if (b && (b->recon.width != a->recon.width || b->recon.height != a->recon.height))
-        return cb_error_set(err, CB_EMISMATCH, "the runs' frames differ in size (%dx%d, %dx%d)",
-                            a->recon.width, a->recon.height, b->recon.width, b->recon.height);
-    int w = left->width, h = left->height;
-    int x, y, rw, rh;
-    region(l, w, h, &x, &y, &rw, &rh);
-    CbFrame cl = crop(left, x, y, rw, rh), cr = crop(right, x, y, rw, rh);
-    int bw = l->box_width, bh = l->box_height;
-    if (l->mode == CB_PREVIEW_SIDE)
-        bw = (bw - GAP_PX) / 2;
-    if (bw < 1 || bh < 1)
-        return cb_error_set(err, CB_EINVAL, "the pane is too small for an image");
-    int tw, th;
-    if (l->zoom) {
-        tw = rw * l->zoom;
-        th = rh * l->zoom;
-    } else {
-        double s = (double)bw / rw < (double)bh / rh ? (double)bw / rw : (double)bh / rh;
-        tw = (int)(rw * s);
-        th = (int)(rh * s);
-    }
-    tw = tw < 1 ? 1 : tw > bw ? bw : tw;
-    th = th < 1 ? 1 : th > bh ? bh : th;
-    int rc;
-    switch (l->mode) {
-    case CB_PREVIEW_DIFF: return cb_preview_heatmap(dst, &cl, &cr, tw, th, l->heat_scale, err);
-    case CB_PREVIEW_SOURCE: return cb_preview_from_frame(dst, &cl, tw, th, err);
-    case CB_PREVIEW_RECON: return cb_preview_from_frame(dst, &cr, tw, th, err);
-    default: {
-        CbPreviewImage li = {0}, ri = {0};
-        rc = cb_preview_from_frame(&li, &cl, tw, th, err);
-        if (rc == CB_OK)
-            rc = cb_preview_from_frame(&ri, &cr, tw, th, err);
-        if (rc == CB_OK)
-            rc = cb_preview_side_by_side(dst, &li, &ri, GAP_PX, NULL, err);
-        cb_preview_image_free(&li);
-        cb_preview_image_free(&ri);
-        return rc;
-    }
-    }
-}
-
-/* PSNR of plane p of b against a (100 dB for identical planes), and the
- * mean absolute difference. */
-static double plane_psnr(const CbFrame *a, const CbFrame *b, int p, double *mad)
-{
-    int w = cb_plane_width(a->width, p), h = cb_plane_height(a->height, p);
-    double se = 0, ae = 0;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *ra = a->data[p] + (ptrdiff_t)y * a->stride[p];
-        const uint8_t *rb = b->data[p] + (ptrdiff_t)y * b->stride[p];
-        for (int x = 0; x < w; x++) {
-            int d = (int)ra[x] - (int)rb[x];
-            se += (double)(d * d);
-            ae += d < 0 ? -d : d;
-        }
-    }
-    double n = (double)w * h;
-    if (mad)
-        *mad = ae / n;
-    double mse = se / n;
-    return mse <= 0 ? 100.0 : 10.0 * log10(255.0 * 255.0 / mse);
+    return cb_preview_compose(dst, a, b, l, err);
 }
 
 static int summary(CbBuf *out, const CbFramePair *a, const CbFramePair *b, int cols, CbError *err)
 {
-    (void)cols;
-    const CbFrame *ref = b ? &a->recon : &a->source, *dis = b ? &b->recon : &a->recon;
-    if (ref->width != dis->width || ref->height != dis->height)
-        return cb_error_set(err, CB_EMISMATCH, "the frames differ in size");
-    double mad = 0, py = plane_psnr(ref, dis, 0, &mad), pu = plane_psnr(ref, dis, 1, NULL),
-           pv = plane_psnr(ref, dis, 2, NULL);
-    int rc = cb_buf_printf(out, "frame %d  type %c  %dx%d\n", a->index,
-                           a->type ? (char)a->type : '?', ref->width, ref->height);
-    if (rc == CB_OK && a->packet_bytes)
-        rc = cb_buf_printf(out, "packet %u bytes\n", a->packet_bytes);
-    if (rc == CB_OK)
-        rc = cb_buf_printf(out, "%s: PSNR Y %.2f dB  U %.2f dB  V %.2f dB\n",
-                           b ? "second run against the first" : "reconstruction", py, pu, pv);
-    if (rc == CB_OK)
-        rc = cb_buf_printf(out, "mean absolute luma error %.3f\n", mad);
-    if (rc < 0)
-        return cb_error_set(err, rc, "frame summary: %s", cb_strerror(rc));
-    return CB_OK;
+    return cb_preview_summary(out, a, b, cols, err);
 }
 
 /* ---- frames ---------------------------------------------------------------------------- */
@@ -499,7 +377,7 @@ static void zoom_words(const Preview *pv, int box_w, int box_h, char *out, size_
         CbPreviewLayout l;
         layout_of(pv, box_w > 0 ? box_w : 1, box_h > 0 ? box_h : 1, &l);
         if (w > 0 && h > 0) {
-            region(&l, w, h, &x, &y, &rw, &rh);
+            cb_preview_region(&l, w, h, &x, &y, &rw, &rh);
             n = snprintf(out, size, "%d:1 x %d-%d y %d-%d", pv->zoom, x, x + rw - 1, y, y + rh - 1);
         } else {
             n = snprintf(out, size, "%d:1", pv->zoom);
@@ -796,12 +674,12 @@ static void pan(Preview *pv, int dx, int dy)
     vstep = vstep < 8 ? 8 : vstep;
     pv->cx += dx * step;
     pv->cy += dy * vstep;
-    /* kept where the region still moves: cb_preview_region clamps the same way */
+    /* the centre of the region as shown (cb_preview_region clamps it into the frame) */
     if (w > 0 && h > 0) {
         CbPreviewLayout l;
         layout_of(pv, pv->c_w > 0 ? pv->c_w : 1, pv->c_h > 0 ? pv->c_h : 1, &l);
         int x, y, rw, rh;
-        region(&l, w, h, &x, &y, &rw, &rh);
+        cb_preview_region(&l, w, h, &x, &y, &rw, &rh);
         pv->cx = x + rw / 2;
         pv->cy = y + rh / 2;
     }

@@ -95,11 +95,17 @@ keys z z
 expect "zoom fit" "z back to the whole frame" 10
 
 # ---- overlay on an engine run -----------------------------------------------------------
+wait_quiet 400
+plain=$(screen -e | sed -n '4,$p' | cksum)
 keys o
 expect "|  overlay" "o turns the overlay on (engine run)" 10
+wait_quiet 400
+ok '[ "$(screen -e | sed -n "4,\$p" | cksum)" != "$plain" ]' "the blocks and vectors are drawn over the frames (the cells change)"
 keys o
 wait_gone "|  overlay" 5
 ok '! header | grep -qF "overlay"' "o turns it off"
+wait_quiet 400
+ok '[ "$(screen -e | sed -n "4,\$p" | cksum)" = "$plain" ]' "without the overlay the cells are as before"
 
 # ---- the modes -----------------------------------------------------------------------
 keys m
