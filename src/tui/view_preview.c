@@ -375,8 +375,11 @@ static void zoom_words(const Preview *pv, int box_w, int box_h, char *out, size_
         int w, h, x, y, rw, rh;
         clip_size(pv, &w, &h);
         CbPreviewLayout l;
-        layout_of(pv, box_w > 0 ? box_w : 1, box_h > 0 ? box_h : 1, &l);
-        if (w > 0 && h > 0) {
+        layout_of(pv, box_w, box_h, &l);
+        if (box_w <= 0 || box_h <= 0) {
+            /* the text summary is of the whole frame */
+            n = snprintf(out, size, "%d:1 (for images)", pv->zoom);
+        } else if (w > 0 && h > 0) {
             cb_preview_region(&l, w, h, &x, &y, &rw, &rh);
             n = snprintf(out, size, "%d:1 x %d-%d y %d-%d", pv->zoom, x, x + rw - 1, y, y + rh - 1);
         } else {
