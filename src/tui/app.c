@@ -1064,9 +1064,11 @@ static int loop(TuiApp *app)
                 ;
         }
         /* Keys first: input within a frame whatever else is going on.  A
-         * resize (SIGWINCH) interrupts poll and curses reports it as a key. */
-        if (r != 0)
-            read_keys(app);
+         * resize (SIGWINCH) interrupts poll and curses reports it as a key;
+         * one that came while the loop was busy elsewhere (drawing, writing
+         * an image) interrupted nothing, so the keys are read on a timeout
+         * too (one call that returns at once). */
+        read_keys(app);
         if (r > 0) {
             for (size_t i = 0; i < n_watch; i++)
                 if (fds[watch_base + i].revents)

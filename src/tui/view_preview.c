@@ -630,15 +630,20 @@ static void pv_draw(void *self, TuiApp *app, TuiRect area)
                          (long long)(pv->mode == CB_PREVIEW_SOURCE ? pv->a.run : pv->b.run));
         else
             n = snprintf(cap, sizeof cap, " %s", mode_word(pv->mode, 0));
+        if (n >= 0 && pv->overlay && !pa->blocks) {
+            size_t k = strlen(cap);
+            n = snprintf(cap + k, sizeof cap - k, "   (no blocks: not an engine stream)");
+        } else if (n >= 0 && pv->overlay) {
+            /* the colours cb_preview_compose draws the blocks and vectors in */
+            size_t k = strlen(cap);
+            n = snprintf(cap + k, sizeof cap - k,
+                         "   blocks: intra red, inter blue, skip green; vectors yellow");
+        }
         if (n >= 0 && g == CB_GRAPHICS_BLOCKS && caps->in_tmux) {
             size_t k = strlen(cap);
             n = snprintf(cap + k, sizeof cap - k,
                          "   (half blocks: tmux shows no sixel; CODECBENCH_GRAPHICS=sixel sends "
                          "it through tmux's passthrough, allow-passthrough on)");
-        }
-        if (n >= 0 && pv->overlay && !pa->blocks) {
-            size_t k = strlen(cap);
-            n = snprintf(cap + k, sizeof cap - k, "   (no blocks: not an engine stream)");
         }
     }
     if (n < 0)

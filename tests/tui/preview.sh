@@ -96,16 +96,18 @@ expect "zoom fit" "z back to the whole frame" 10
 
 # ---- overlay on an engine run -----------------------------------------------------------
 wait_quiet 400
-plain=$(screen -e | sed -n '4,$p' | cksum)
+# the image's lines (the caption under them names the overlay's colours)
+plain=$(screen -e | sed -n '4,37p' | cksum)
 keys o
 expect "|  overlay" "o turns the overlay on (engine run)" 10
+expect "blocks: intra red" "the caption gives the overlay's colours" 5
 wait_quiet 400
-ok '[ "$(screen -e | sed -n "4,\$p" | cksum)" != "$plain" ]' "the blocks and vectors are drawn over the frames (the cells change)"
+ok '[ "$(screen -e | sed -n 4,37p | cksum)" != "$plain" ]' "the blocks and vectors are drawn over the frames (the cells change)"
 keys o
 wait_gone "|  overlay" 5
 ok '! header | grep -qF "overlay"' "o turns it off"
 wait_quiet 400
-ok '[ "$(screen -e | sed -n "4,\$p" | cksum)" = "$plain" ]' "without the overlay the cells are as before"
+ok '[ "$(screen -e | sed -n 4,37p | cksum)" = "$plain" ]' "without the overlay the cells are as before"
 
 # ---- the modes -----------------------------------------------------------------------
 keys m
