@@ -59,7 +59,7 @@ static void add_view(Help *h, const CbConfig *cfg, CbView view)
 }
 
 /* The views this build has (the configuration also knows views of later
- * work: previews, lineage, proposals). */
+ * work: lineage, proposals). */
 static int view_exists(CbView v)
 {
     static const TuiViewOps *const views[] = {&tui_view_runs, &tui_view_detail, &tui_view_compare,
