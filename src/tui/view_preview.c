@@ -81,6 +81,13 @@ struct Preview {
     char status[320];
 };
 
+/* A failure's reason (its error text, else the code's words) into dst. */
+static void set_reason(char *dst, size_t size, const CbError *err, int rc)
+{
+    if (snprintf(dst, size, "%s", err->text[0] ? err->text : cb_strerror(rc)) < 0)
+        dst[0] = '\0';
+}
+
 /* ---- composition ----------------------------------------------------------------------- */
 
 /* What the layout shows, composed into dst, and the text summary: the
@@ -114,7 +121,7 @@ static void on_frames(void *ctx, TuiApp *app, int fd, short revents)
         n++;
     if (rc < 0 && !s->dead) {
         s->dead = 1;
-        snprintf(s->err, sizeof s->err, "%s", err.text[0] ? err.text : cb_strerror(rc));
+        set_reason(s->err, sizeof s->err, &err, rc);
         tui_message(app, 1, "frames of run %lld: %s", (long long)s->run, s->err);
     }
     side_watch(s);
@@ -161,7 +168,7 @@ static void side_open(Preview *pv, Side *s, int64_t run, int rate)
     free(dir);
     if (rc < 0) {
         s->dead = 1;
-        snprintf(s->err, sizeof s->err, "%s", err.text[0] ? err.text : cb_strerror(rc));
+        set_reason(s->err, sizeof s->err, &err, rc);
         tui_message(pv->app, 1, "run %lld: %s", (long long)run, s->err);
     }
 }
@@ -178,7 +185,7 @@ static void want(Preview *pv)
         int rc = cb_frames_want(s->fr, pv->frame, &err);
         if (rc < 0 && rc != CB_ERANGE) {
             s->dead = 1;
-            snprintf(s->err, sizeof s->err, "%s", err.text[0] ? err.text : cb_strerror(rc));
+            set_reason(s->err, sizeof s->err, &err, rc);
         }
         side_watch(s);
     }
@@ -256,7 +263,7 @@ static void rows_load(Preview *pv)
     if (rc < 0) {
         cb_result_free(&pv->res);
         memset(&pv->res, 0, sizeof pv->res);
-        snprintf(pv->res_err, sizeof pv->res_err, "%s", err.text[0] ? err.text : cb_strerror(rc));
+        set_reason(pv->res_err, sizeof pv->res_err, &err, rc);
         return;
     }
     pv->res_run = pv->a.run;
@@ -456,7 +463,7 @@ static void render(Preview *pv, const CbFramePair *pa, const CbFramePair *pb, Cb
     pv->c_ms = now_ms() - t0;
     if (rc < 0) {
         cb_buf_reset(&pv->bytes);
-        snprintf(pv->c_err, sizeof pv->c_err, "%s", err.text[0] ? err.text : cb_strerror(rc));
+        set_reason(pv->c_err, sizeof pv->c_err, &err, rc);
     }
     tui_log(pv->app,
             "preview: run %lld frame %d %s zoom %d box %dx%d px: %s %zu bytes in %.1f ms%s%s",
