@@ -246,6 +246,22 @@ ok 'screen | sed -n 1p | grep -qF "codecbench | Preview" && ! screen | grep -qF 
    "the screen stays intact"
 tui_stop
 
+# ---- the frame server's failure is shown as an error -------------------------------------
+# bravo's first stream goes missing: its frames cannot be decoded
+stream=$("$CB_BIN" show 2 --json --store "$TUI_STORE" | "$PYTHON3" -c '
+import json, sys
+print(json.load(sys.stdin)["rate_points"][0]["stream_file"])')
+mv "$TUI_STORE/runs/000002/$stream" "$tap_tmp/saved-stream"
+tui_start --size 120x40
+expect charlie "the dashboard starts (bravo's stream missing)" 15
+cursor_to bravo
+keys v
+expect "Frame 0: " "the preview says frame 0 could not be shown" 20
+ok 'screen | grep -F "Frame 0: " | grep -qF "$stream"' "the reason names the missing stream ($stream)"
+keys q
+tui_stop
+mv "$tap_tmp/saved-stream" "$TUI_STORE/runs/000002/$stream"
+
 tui_start --size 120x40 --lang C
 expect charlie "the dashboard starts with LANG=C" 15
 cursor_to alpha
