@@ -582,7 +582,10 @@ static void pv_draw(void *self, TuiApp *app, TuiRect area)
         pane_note(app, pane, CB_AREA_DEFAULT, t);
         return;
     }
-    render(pv, pa, pb, g, g == CB_GRAPHICS_TEXT ? pane.w : box_w, box_h);
+    /* the text summary's lines take the pane less its one-column margin (20 at least,
+     * as cb_preview_summary needs) */
+    int text_cols = pane.w - 1 < 20 ? 20 : pane.w - 1;
+    render(pv, pa, pb, g, g == CB_GRAPHICS_TEXT ? text_cols : box_w, box_h);
     if (pv->c_err[0]) {
         pane_note(app, pane, CB_AREA_STATUS_ERROR, pv->c_err);
         return;
