@@ -54,3 +54,4 @@ codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
 codecbench_SOURCES += src/cli/cmd_dashboard.c
 # `codecbench llm check` (the LLM client, src/llm, is one of the core libraries).
 codecbench_SOURCES += src/cli/cmd_llm.c
+codecbench_SOURCES += src/cli/cmd_propose.c
