@@ -39,3 +39,6 @@ EXTRA_DIST += tests/cli/frames.sh
 # codecbench llm check against the test LLM server (tests/llm/server.py).
 TESTS += tests/cli/llm.sh
 EXTRA_DIST += tests/cli/llm.sh
+# codecbench propose: the local and LLM proposers on a real small store.
+TESTS += tests/cli/propose.sh
+EXTRA_DIST += tests/cli/propose.sh
