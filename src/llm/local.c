@@ -83,6 +83,28 @@ static int inert(const CbEngineSettings *s, const CbField *f)
     return 0;
 }
 
+/* s with the fields that have no effect set to fixed values, and the GOP
+ * cut to the clips' length (frames > 0): two settings with the same
+ * effective form encode the same streams. */
+static CbEngineSettings effective(const CbEngineSettings *s, int64_t frames)
+{
+    CbEngineSettings e = *s;
+    if (e.block_size != 16)
+        e.partition = 0;
+    if (!e.restoration)
+        e.restoration_region = 0;
+    if (frames > 0 && e.gop > frames)
+        e.gop = (int)frames;
+    if (e.gop == 1) {
+        e.search_range = 0;
+        e.search = CB_SEARCH_FULL;
+        e.subpel = CB_SUBPEL_FULL;
+        e.p_qp_offset = 0;
+    }
+    e.threads = 1;
+    return e;
+}
+
 /* Moves field f of s to a neighbouring value.  Returns 1 when it changed. */
 static int step_field(Rng *g, CbEngineSettings *s, const CbField *f)
 {
@@ -211,23 +233,19 @@ static json_t *settings_json(const CbEngineSettings *s)
     return o;
 }
 
-/* The name of a proposal: the root of the base's name (before any '+'), cut
- * to 40 bytes at a character, then "+field=value" of the first change and
- * "+N" more when several. */
-static int make_name(CbBuf *b, const char *base, const char *diff)
+/* The name of a proposal: the parent's name with "+field=value" for each
+ * change ("default+transform=dct+gop=60"); when that passes 80 bytes, the
+ * root of the parent's name (before any '+', at most 40 bytes, cut at a
+ * character), its first change and "#" with 8 hex digits of the settings
+ * key, so that names stay short and distinct. */
+static int make_name(CbBuf *b, const char *base, const char *diff, const char *key)
 {
-    size_t root = strcspn(base, "+");
-    if (root > 40) {
-        root = 40;
-        while (root && ((unsigned char)base[root] & 0xC0) == 0x80)
-            root--;
-    }
-    if (!root)
-        return cb_buf_printf(b, "local");
-    int rc = cb_buf_append(b, base, root);
+    CbBuf full;
+    cb_buf_init(&full, 4096);
+    int rc = cb_buf_puts(&full, base);
+    size_t first_at = 0, first_len = 0; /* the first change's place in full */
     /* diff: "f: a -> b; g: c -> d" */
     const char *p = diff;
-    int changes = 0;
     while (rc >= 0 && *p) {
         const char *colon = strstr(p, ": ");
         const char *arrow = colon ? strstr(colon, " -> ") : NULL;
@@ -235,13 +253,33 @@ static int make_name(CbBuf *b, const char *base, const char *diff)
             break;
         const char *end = strstr(arrow, "; ");
         size_t vlen = end ? (size_t)(end - arrow - 4) : strlen(arrow + 4);
-        if (changes == 0 && (size_t)(colon - p) + vlen < 50)
-            rc = cb_buf_printf(b, "+%.*s=%.*s", (int)(colon - p), p, (int)vlen, arrow + 4);
-        changes++;
+        size_t at = full.len;
+        rc = cb_buf_printf(&full, "+%.*s=%.*s", (int)(colon - p), p, (int)vlen, arrow + 4);
+        if (!first_len && rc >= 0) {
+            first_at = at;
+            first_len = full.len - at;
+        }
         p = end ? end + 2 : arrow + 4 + vlen;
     }
-    if (rc >= 0 && changes > 1)
-        rc = cb_buf_printf(b, "+%d", changes - 1);
+    if (rc < 0 && rc != CB_ELIMIT)
+        goto done;
+    if (rc == 0 && full.len <= 80) {
+        rc = cb_buf_append(b, full.data, full.len);
+        goto done;
+    }
+    size_t root = strcspn(base, "+");
+    if (root > 40) {
+        root = 40;
+        while (root && ((unsigned char)base[root] & 0xC0) == 0x80)
+            root--;
+    }
+    rc = cb_buf_append(b, root ? base : "local", root ? root : 5);
+    if (rc >= 0 && first_len && first_len <= 40)
+        rc = cb_buf_append(b, full.data + first_at, first_len);
+    if (rc >= 0)
+        rc = cb_buf_printf(b, "#%.8s", key);
+done:
+    cb_buf_free(&full);
     return rc;
 }
 
@@ -259,6 +297,24 @@ static void describe(CbBuf *b, const Member *m)
 static int offer(const CbProposeHistory *h, CbProposeRound *r, const Member *a, const Member *b,
                  const char *how, const CbEngineSettings *s, CbError *err)
 {
+    /* the longest clip of the experiment (0: a clip of unknown length) */
+    int64_t frames = 0;
+    for (size_t i = 0; i < h->n_clips; i++) {
+        if (h->clips[i].frames <= 0) {
+            frames = 0;
+            break;
+        }
+        if (h->clips[i].frames > frames)
+            frames = h->clips[i].frames;
+    }
+    CbEngineSettings es = effective(s, frames), ea = effective(&a->r.engine, frames);
+    if (!memcmp(&es, &ea, sizeof es))
+        return 0; /* the parent's streams again */
+    if (b) {
+        CbEngineSettings eb = effective(&b->r.engine, frames);
+        if (!memcmp(&es, &eb, sizeof es))
+            return 0;
+    }
     CbRecipe cand = a->r;
     cand.engine = *s;
     cand.codec = CB_CODEC_ENGINE;
@@ -283,7 +339,7 @@ static int offer(const CbProposeHistory *h, CbProposeRound *r, const Member *a, 
         rc = CB_ENOMEM;
         goto done;
     }
-    make_name(&name, a->r.name, diff);
+    make_name(&name, a->r.name, diff, key);
     cb_buf_puts(&why, how);
     cb_buf_puts(&why, " ");
     describe(&why, a);

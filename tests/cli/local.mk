@@ -42,3 +42,6 @@ EXTRA_DIST += tests/cli/llm.sh
 # codecbench propose: the local and LLM proposers on a real small store.
 TESTS += tests/cli/propose.sh
 EXTRA_DIST += tests/cli/propose.sh
+# The local proposer finding a better recipe from default.json with real runs.
+TESTS += tests/cli/propose_search.sh
+EXTRA_DIST += tests/cli/propose_search.sh
