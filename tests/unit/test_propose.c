@@ -554,6 +554,23 @@ static void test_usage(void **state)
     assert_int_equal(cb_store_llm_usage(s, NULL, &tokens, &requests, &err), 0);
     assert_int_equal(tokens, 182);
     assert_int_equal(cb_store_add_llm_usage(s, "exp", "m", -1, 0, 0, 1, &err), CB_EINVAL);
+    /* reindex brings the counts back from llm-usage.jsonl; a damaged line
+     * is skipped */
+    char path[400];
+    snprintf(path, sizeof path, "%s/llm-usage.jsonl", f->fx.dir);
+    FILE *fp = fopen(path, "a");
+    assert_non_null(fp);
+    fputs("{\"experiment\": \"exp\", \"model\": 3}\nnot json\n", fp);
+    fclose(fp);
+    cb_store_close(&f->fx.s);
+    int64_t runs = -1;
+    assert_int_equal(cb_store_reindex(f->fx.dir, NULL, &runs, &err), 0);
+    s = storefix_open(&f->fx);
+    assert_int_equal(cb_store_llm_usage(s, "exp", &tokens, &requests, &err), 0);
+    assert_int_equal(tokens, 175);
+    assert_int_equal(requests, 2);
+    assert_int_equal(cb_store_llm_usage(s, "other", &tokens, &requests, &err), 0);
+    assert_int_equal(tokens, 7);
 }
 
 static void test_diff(void **state)
