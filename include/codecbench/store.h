@@ -18,6 +18,7 @@
  *   STORE/experiments/NAME.json  an experiment's anchor recipe (text as given)
  *   STORE/trash/NNNNNN          deleted runs' directories, until cb_store_gc
  *   STORE/proposals/NNNNNN.json  a proposal as recorded (cb_store_add_proposal)
+ *   STORE/llm-usage.jsonl        the tokens of each LLM request, one JSON line each
  *
  * run.json (written once, when the run is queued; read by the worker):
  *
@@ -373,8 +374,8 @@ void cb_proposals_free(CbProposal **rows, size_t n);
 
 /** Records the tokens one LLM request of a proposer cost in experiment
  * (created if new); estimated says the server reported none (the client's
- * bytes / 4), attempts how many HTTP requests it took.  Kept in the
- * database only: reindex starts the counts again from zero. */
+ * bytes / 4), attempts how many HTTP requests it took.  Also appended
+ * to STORE/llm-usage.jsonl, from which reindex restores the counts. */
 int cb_store_add_llm_usage(CbStore *s, const char *experiment, const char *model,
                            long long prompt_tokens, long long completion_tokens, int estimated,
                            int attempts, CbError *err);
