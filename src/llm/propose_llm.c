@@ -134,11 +134,13 @@ int cb_propose_prompt(const CbProposeHistory *h, int k, size_t max_bytes, char *
         max_bytes = CB_PROPOSE_PROMPT_MAX;
     CbBuf sys, head, best, fail, tried, ask, entry;
     cb_buf_init(&sys, (size_t)1 << 20);
-    cb_buf_init(&head, max_bytes);
+    /* The fixed parts may pass max_bytes (then the prompt is refused): their
+     * own cap is above any recipe's canonical form. */
+    cb_buf_init(&head, max_bytes + ((size_t)1 << 20));
     cb_buf_init(&best, max_bytes);
     cb_buf_init(&fail, max_bytes);
     cb_buf_init(&tried, max_bytes);
-    cb_buf_init(&ask, max_bytes);
+    cb_buf_init(&ask, (size_t)1 << 20);
     cb_buf_init(&entry, (size_t)1 << 20);
     const CbProposeRecipe **sorted = calloc(h->n_recipes ? h->n_recipes : 1, sizeof *sorted);
     char *schema = cb_recipe_schema(0);
