@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/clirun.h"
@@ -11,6 +12,7 @@
 #include "cli/jsonout.h"
 #include "codecbench/config.h"
 #include "codecbench/propose.h"
+#include "codecbench/sanitize.h"
 
 /* Proposals in a round unless --count says otherwise. */
 #define PROPOSE_DEFAULT_K 4
@@ -41,7 +43,8 @@ static void help(FILE *out)
           "  llm    the chat-completions endpoint of the llm.* settings (see 'codecbench\n"
           "         llm check'): the prompt holds the anchor, the best runs, recent\n"
           "         failures and what was tried; the reply is asked for as JSON with the\n"
-          "         recipe schema.  Tokens are counted per experiment; with llm.budget > 0\n"
+          "         recipe schema; on a terminal the reply streams to stderr as it comes\n"
+          "         (sanitised).  Tokens are counted per experiment; with llm.budget > 0\n"
           "         a round is refused once the experiment has used that many.\n"
           "\n"
           "Options:\n"
@@ -167,6 +170,70 @@ done:
     return rc;
 }
 
+/* Bytes of a streamed reply shown on a terminal before the rest is only
+ * counted (a proposal is a few hundred bytes). */
+#define STREAM_SHOW_MAX ((size_t)16 << 10)
+
+/* The reply as it streams, shown on stderr when that is a terminal:
+ * sanitised (line breaks kept), a UTF-8 character split across chunks held
+ * back until it is whole. */
+typedef struct Stream {
+    CbBuf pend;   /* bytes not shown yet (at most an incomplete character) */
+    size_t shown; /* bytes shown */
+    int cut;      /* the rest is not shown */
+} Stream;
+
+/* The length of s[0..n) that ends on a whole UTF-8 character (invalid
+ * bytes count as whole: the sanitiser replaces them). */
+static size_t whole_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = n;
+    for (size_t back = 0; i > 0 && back < 4; back++) {
+        i--;
+        unsigned char c = s[i];
+        if ((c & 0xC0) == 0x80)
+            continue;
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return i + need > n ? i : n;
+    }
+    return n;
+}
+
+static void stream_delta(void *ud, const char *text, size_t len)
+{
+    Stream *st = ud;
+    if (st->cut || cb_buf_append(&st->pend, text, len) < 0)
+        return;
+    size_t n = whole_utf8((const unsigned char *)st->pend.data, st->pend.len);
+    if (n == 0)
+        return;
+    CbBuf out;
+    cb_buf_init(&out, STREAM_SHOW_MAX * 4);
+    if (cb_sanitize_append(&out, st->pend.data, n, CB_SANITIZE_NEWLINES) == 0 && out.data)
+        fwrite(out.data, 1, out.len, stderr);
+    cb_buf_free(&out);
+    st->shown += n;
+    memmove(st->pend.data, st->pend.data + n, st->pend.len - n);
+    st->pend.len -= n;
+    st->pend.data[st->pend.len] = '\0';
+    if (st->shown >= STREAM_SHOW_MAX) {
+        fputs(" [...]", stderr);
+        st->cut = 1;
+    }
+    fflush(stderr);
+}
+
+static void stream_restart(void *ud, int attempt, int delay_ms, const char *why)
+{
+    Stream *st = ud;
+    cb_buf_reset(&st->pend);
+    st->shown = 0;
+    st->cut = 0;
+    fprintf(stderr, "\n[retry %d in %d ms: ", attempt, delay_ms);
+    cli_puts_sanitized(stderr, why);
+    fputs("]\n", stderr);
+}
+
 /* The LLM round: the budget checked, the call, its usage recorded even
  * when the call failed (tokens may have been paid). */
 static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams *p,
@@ -215,11 +282,23 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
         cli_puts_sanitized(stderr, base);
         fprintf(stderr, " for %d proposal%s\n", p->k, p->k == 1 ? "" : "s");
     }
+    /* the reply streams to a terminal, as it comes */
+    Stream st = {.shown = 0};
+    cb_buf_init(&st.pend, PROPOSE_MAX_REPLY);
+    const CbLlmCallbacks show = {stream_delta, stream_restart};
+    int live = !json && isatty(STDERR_FILENO);
     p->llm = c;
     p->endpoint = &ep;
+    p->callbacks = live ? &show : NULL;
+    p->ud = live ? &st : NULL;
     rc = cb_proposer_llm.propose(h, p, r, err);
     p->llm = NULL;
     p->endpoint = NULL;
+    p->callbacks = NULL;
+    p->ud = NULL;
+    if (live && (st.shown || st.pend.len))
+        fputc('\n', stderr);
+    cb_buf_free(&st.pend);
     if (r->usage.attempts > 0) {
         CbError ue;
         cb_error_clear(&ue);

@@ -124,6 +124,18 @@ ok '[ "$(CODECBENCH_LLM_MODEL=escapes run propose --proposer llm --experiment ex
    "escapes: the JSON found after the escaped prose, both accepted"
 ok '! LC_ALL=C grep -q "$(printf "\033")" "$t/out" "$t/err" && ! LC_ALL=C grep -q "$(printf "\007")" "$t/out" "$t/err" && ! LC_ALL=C grep -q "$(printf "\302\233")" "$t/out" "$t/err"' \
    "escapes: no ESC, BEL or CSI reaches the output"
+# On a terminal the reply streams to stderr as it comes, sanitised (script(1)
+# gives the command a pseudo-terminal); a retry says so.
+if command -v script >/dev/null 2>&1; then
+    ok 'CODECBENCH_LLM_MODEL=escapes script -qec "$cb propose --proposer llm --experiment exp --dry-run --store $S" "$t/tty" >/dev/null 2>&1 && [ "$(grep -c "the anchor is far from the knee" "$t/tty")" = 2 ]' \
+       "a terminal: the reply streamed, then the proposals"
+    ok '! LC_ALL=C grep -q "$(printf "\033")" "$t/tty" && ! LC_ALL=C grep -q "$(printf "\007")" "$t/tty" && ! LC_ALL=C grep -q "$(printf "\302\233")" "$t/tty" && grep -q "clear^\[\[2Jclip" "$t/tty"' \
+       "a terminal: the streamed escapes shown as text, none sent"
+    ok 'CODECBENCH_LLM_RETRIES=1 CODECBENCH_LLM_MODEL=500-once/tty script -qec "$cb propose --proposer llm --experiment exp --dry-run --store $S" "$t/tty" >/dev/null 2>&1 && grep -q "^\[retry 2 in [0-9]* ms: HTTP 500" "$t/tty"' \
+       "a terminal: a retry said"
+else
+    skip "streaming on a terminal" "script(1) is not installed"
+fi
 ok '[ "$(CODECBENCH_LLM_MODEL=401 run propose --proposer llm --experiment exp --store "$S")" = 1 ] && grep -q "HTTP 401: the key in CB_TEST_PROPOSE_KEY was refused" "$t/err" && nokey' \
    "401: the key's variable named, its value not"
 ok '[ "$(CODECBENCH_LLM_MODEL=ok run propose --proposer llm --experiment exp --count 2 --json --store "$S")" = 0 ]' "ok: exit 0"
