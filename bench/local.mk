@@ -25,3 +25,13 @@ bench_tui_gen_SOURCES = bench/tui_gen.c
 bench_tui_gen_LDADD = src/store/libcbstore.a src/worker/libcbworker.a $(CB_RECIPE_LIBS) \
 	src/metrics/libcbmetrics.a src/util/libcbutil.a $(SQLITE3_LIBS) $(JANSSON_LIBS) \
 	$(NETTLE_LIBS) $(LIBS)
+# bench/preview: compose + sixel of a 720p pair at 640x360 each against chafa
+# and img2sixel on the same picture, and the frame server's cold decode
+# (`make codecbench bench/bench_preview` first).
+EXTRA_DIST += bench/preview
+noinst_PROGRAMS += bench/bench_preview
+bench_bench_preview_SOURCES = bench/bench_preview.c
+bench_bench_preview_CPPFLAGS = $(AM_CPPFLAGS) $(LIBSIXEL_CFLAGS)
+bench_bench_preview_LDADD = src/preview/libcbpreview.a src/media/libcbmedia.a \
+	src/metrics/libcbmetrics.a src/util/libcbutil.a $(CB_FFMPEG_LIBS) $(NETTLE_LIBS) \
+	$(LIBSIXEL_LIBS) $(LIBS) -lm

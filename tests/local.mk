@@ -67,4 +67,5 @@ include tests/unit/engine_blocks.mk
 include tests/unit/preview_frames.mk
 include tests/unit/llm_text.mk
 include tests/unit/llm_client.mk
+include tests/unit/preview_compose.mk
 include tests/unit/propose.mk

@@ -188,4 +188,22 @@ int cb_y4m_write(CbY4mWriter *w, const CbFrame *frame, CbError *err);
 /** Flushes and closes; returns the first write error if any.  *w is set to NULL. */
 int cb_y4m_close(CbY4mWriter **w, CbError *err);
 
+/* ---- PNG output (src/media/png.c) ---------------------------------------- */
+
+/** Writes a width x height RGB24 picture (rows of width*3 bytes, packed, top
+ * first; borrowed) to path as a PNG through libavcodec's png encoder,
+ * atomically (a temporary name in the same directory, then rename: readers
+ * never see half a file).  Errors: CB_EINVAL (no path or picture, size
+ * outside 1..CB_FRAME_MAX_DIM), CB_ENOTSUP (FFmpeg without the encoder),
+ * CB_EEXTERNAL, CB_ENOMEM, CB_EIO (err names path and the reason). */
+int cb_media_write_png(const char *path, const uint8_t *rgb, int width, int height,
+                       CbError *err);
+
+/** Writes n (1..1000) width x height RGB24 pictures as an animated PNG
+ * (libavcodec's apng encoder, libavformat's apng muxer) that shows each for
+ * delay_ms (1..60000) and loops forever; atomically as cb_media_write_png().
+ * Viewers without APNG support show the first picture.  Errors as there. */
+int cb_media_write_apng(const char *path, const uint8_t *const *rgb, int n, int width,
+                        int height, int delay_ms, CbError *err);
+
 #endif

@@ -56,6 +56,8 @@ extern const CbCommand cb_cmd_rm;
 extern const CbCommand cb_cmd_gc;
 extern const CbCommand cb_cmd_reindex;
 extern const CbCommand cb_cmd_experiments;
+/* Frame previews (src/preview through the frame server). */
+extern const CbCommand cb_cmd_preview;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

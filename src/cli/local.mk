@@ -54,4 +54,10 @@ codecbench_SOURCES += src/cli/cliconfig.c src/cli/cmd_config.c
 codecbench_SOURCES += src/cli/cmd_dashboard.c
 # `codecbench llm check` (the LLM client, src/llm, is one of the core libraries).
 codecbench_SOURCES += src/cli/cmd_llm.c
+# codecbench preview: a frame of a run as sixel, half blocks, PNG or text
+# (src/preview; libcbutil and libcbmetrics again after it for its symbols).
+codecbench_SOURCES += src/cli/cmd_preview.c
+codecbench_CPPFLAGS += $(LIBSIXEL_CFLAGS)
+codecbench_LDADD += src/preview/libcbpreview.a src/metrics/libcbmetrics.a src/util/libcbutil.a \
+	$(LIBSIXEL_LIBS) -lm
 codecbench_SOURCES += src/cli/cmd_propose.c

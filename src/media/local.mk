@@ -6,4 +6,6 @@ src_media_libcbmedia_a_SOURCES = \
 	src/media/y4m.c \
 	src/media/ffmpeg_log.c \
 	src/media/baseline.c
+# PNG and animated PNG output (libavcodec's png and apng encoders).
+src_media_libcbmedia_a_SOURCES += src/media/png.c
 EXTRA_DIST += include/codecbench/media.h include/codecbench/baseline.h

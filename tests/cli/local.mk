@@ -39,6 +39,10 @@ EXTRA_DIST += tests/cli/frames.sh
 # codecbench llm check against the test LLM server (tests/llm/server.py).
 TESTS += tests/cli/llm.sh
 EXTRA_DIST += tests/cli/llm.sh
+# codecbench preview on real runs against ffmpeg, show --json and libsixel's
+# decoder; the Xvfb + xterm screenshot test (skipped where they are missing).
+TESTS += tests/cli/preview.sh tests/cli/screenshot.sh
+EXTRA_DIST += tests/cli/preview.sh tests/cli/screenshot.sh
 # codecbench propose: the local and LLM proposers on a real small store.
 TESTS += tests/cli/propose.sh
 EXTRA_DIST += tests/cli/propose.sh
