@@ -274,6 +274,46 @@ static void test_queue_and_next_round(void **state)
     cb_propose_history_free(&h2);
 }
 
+/* Two clips: each proposal is queued on both, its parent on each clip the
+ * parent recipe's run there. */
+static void test_queue_two_clips(void **state)
+{
+    Fix *f = *state;
+    CbError err;
+    assert_int_equal(cb_store_set_anchor(f->fx.s, "two", ANCHOR, NULL, &err), 0);
+    const double ka[4] = {2000, 1000, 500, 250}, kb[4] = {1600, 800, 400, 200};
+    int64_t a1 = storefix_queue(&f->fx, "two", ANCHOR, 5, 0);
+    storefix_finish(&f->fx, a1, "clipA", 4, ka, PSNR, 5);
+    int64_t a2 = storefix_queue(&f->fx, "two", ANCHOR, 5, 0);
+    storefix_finish(&f->fx, a2, "clipB", 4, ka, PSNR, 5);
+    int64_t b1 = storefix_queue(&f->fx, "two", BETTER, 5, a1);
+    storefix_finish(&f->fx, b1, "clipA", 4, kb, PSNR, 5);
+    int64_t b2 = storefix_queue(&f->fx, "two", BETTER, 5, a2);
+    storefix_finish(&f->fx, b2, "clipB", 4, kb, PSNR, 5);
+    CbProposeHistory h;
+    assert_int_equal(cb_propose_history(f->fx.s, "two", &h, &err), 0);
+    assert_int_equal(h.n_clips, 2);
+    CbProposeRound r;
+    local_round(&h, 1, 2, &r);
+    assert_int_equal(r.n_items, 2);
+    assert_int_equal(cb_propose_queue(f->fx.s, &h, &r, "local", &err), 0);
+    for (size_t i = 0; i < r.n_items; i++) {
+        assert_int_equal(r.items[i].n_runs, 2);
+        int64_t parents[2];
+        for (size_t c = 0; c < 2; c++) {
+            CbRunInfo ri;
+            assert_int_equal(cb_store_get_run(f->fx.s, r.items[i].run_ids[c], &ri, &err), 0);
+            parents[c] = ri.parent;
+            assert_string_equal(ri.origin, "proposer");
+            cb_run_info_free(&ri);
+        }
+        /* from the better recipe (BD-rate -20 % on both): its run on each clip */
+        assert_true((parents[0] == b1 && parents[1] == b2) || (parents[0] == b2 && parents[1] == b1));
+    }
+    cb_propose_round_free(&r);
+    cb_propose_history_free(&h);
+}
+
 static size_t count_byte(const char *s, int c)
 {
     size_t n = 0;
@@ -601,6 +641,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_and_next_round, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_two_clips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prompt, setup, teardown),
