@@ -242,7 +242,8 @@ int cb_propose_prompt(const CbProposeHistory *h, int k, size_t max_bytes, char *
 
     /* Tried: the experiment's recipes, newest first (their last run), in
      * the room left. */
-    size_t cap_tried = max_bytes - head.len - ask.len - best.len - fail.len;
+    size_t used = head.len + ask.len + best.len + fail.len;
+    size_t cap_tried = used < max_bytes ? max_bytes - used : 0;
     for (size_t i = 0; i < h->n_recipes; i++)
         sorted[i] = &h->recipes[i];
     for (size_t i = 1; i < h->n_recipes; i++) /* insertion sort by last_run, descending */
