@@ -7,6 +7,7 @@
 # lost from the store on a failure; the key never printed.
 . "$CB_SRCDIR/tests/tap.sh"
 need_clips
+command -v "$PYTHON3" >/dev/null 2>&1 || skip_all "python3 is needed (JSON checks, the test server)"
 cb=$CB_BIN
 t=$tap_tmp
 export XDG_CONFIG_HOME="$t/xdg" XDG_DATA_HOME="$t/data"
@@ -14,6 +15,7 @@ for v in $(env | sed -n 's/^\(CODECBENCH_[A-Z_]*\)=.*/\1/p'); do unset "$v"; don
 export CODECBENCH_RUNNER_IDLE_EXIT=1
 S=$t/store
 clip=$CB_CLIPS/natural.y4m
+[ -f "$clip" ] || skip_all "no natural.y4m among the test clips"
 srv=
 cleanup() {
     [ -n "$srv" ] && { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; }
@@ -96,11 +98,6 @@ assert not set(old) & set(new), (old, new)
 "' "the next round proposes none of the settings that ran"
 
 # The LLM proposer against the test server.
-if ! command -v "$PYTHON3" >/dev/null 2>&1; then
-    skip "LLM proposer" "python3 is needed for the test server"
-    done_testing
-    exit 0
-fi
 "$PYTHON3" "$CB_SRCDIR/tests/llm/server.py" --log "$t/requests.jsonl" >"$t/port" 2>"$t/server.err" &
 srv=$!
 for i in $(seq 1 100); do [ -s "$t/port" ] && break; sleep 0.1; done

@@ -14,6 +14,7 @@ export CODECBENCH_RUNNER_IDLE_EXIT=1
 command -v "$PYTHON3" >/dev/null 2>&1 || skip_all "python3 is needed to read the JSON"
 S=$t/store
 clip=$CB_CLIPS/texture.y4m
+[ -f "$clip" ] || skip_all "no texture.y4m among the test clips"
 cleanup() {
     p=$("$cb" runner --status --store "$S" 2>/dev/null)
     case $p in ''|none|*[!0-9]*) ;; *) kill "$p" 2>/dev/null ;; esac
