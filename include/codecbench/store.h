@@ -18,6 +18,7 @@
  *   STORE/experiments/NAME.json  an experiment's anchor recipe (text as given)
  *   STORE/trash/NNNNNN          deleted runs' directories, until cb_store_gc
  *   STORE/proposals/NNNNNN.json  a proposal as recorded (cb_store_add_proposal)
+ *   STORE/llm-usage.jsonl        the tokens of each LLM request, one JSON line each
  *
  * run.json (written once, when the run is queued; read by the worker):
  *
@@ -76,8 +77,9 @@
 
 /** Schema version this build writes (PRAGMA user_version).  1: the first
  * schema; 2: tags kept on the run row for listing, indexes for the anchor
- * lookup and the tag filter.  Older stores are migrated when opened. */
-#define CB_STORE_SCHEMA 2
+ * lookup and the tag filter; 3: the LLM's token usage per request
+ * (llm_usage).  Older stores are migrated when opened. */
+#define CB_STORE_SCHEMA 3
 
 typedef struct CbStore CbStore;
 
@@ -367,6 +369,20 @@ typedef struct CbProposal {
 int cb_store_proposals(CbStore *s, const char *experiment, CbProposal **rows, size_t *n,
                        CbError *err);
 void cb_proposals_free(CbProposal **rows, size_t n);
+
+/* ---- LLM usage (usage.c) -------------------------------------------------- */
+
+/** Records the tokens one LLM request of a proposer cost in experiment
+ * (created if new); estimated says the server reported none (the client's
+ * bytes / 4), attempts how many HTTP requests it took.  Also appended
+ * to STORE/llm-usage.jsonl, from which reindex restores the counts. */
+int cb_store_add_llm_usage(CbStore *s, const char *experiment, const char *model,
+                           long long prompt_tokens, long long completion_tokens, int estimated,
+                           int attempts, CbError *err);
+/** The tokens (prompt + completion) recorded for experiment (NULL: all),
+ * and the requests; 0 and 0 for an experiment with none or no such one. */
+int cb_store_llm_usage(CbStore *s, const char *experiment, long long *tokens, long long *requests,
+                       CbError *err);
 
 /* ---- Housekeeping -------------------------------------------------------- */
 

@@ -60,3 +60,4 @@ codecbench_SOURCES += src/cli/cmd_preview.c
 codecbench_CPPFLAGS += $(LIBSIXEL_CFLAGS)
 codecbench_LDADD += src/preview/libcbpreview.a src/metrics/libcbmetrics.a src/util/libcbutil.a \
 	$(LIBSIXEL_LIBS) -lm
+codecbench_SOURCES += src/cli/cmd_propose.c

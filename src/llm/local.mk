@@ -9,3 +9,8 @@ src_llm_libcbllm_a_SOURCES += src/llm/client.c
 src_llm_libcbllm_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS)
 EXTRA_DIST += include/codecbench/llm.h
 EXTRA_DIST += tests/fuzz/fuzz_sse.c tests/fuzz/seeds/sse/openai tests/fuzz/seeds/sse/fields
+# The proposers (issue 7): the history, validation and queueing they share,
+# the local search and the LLM's prompt and reply.  They read the store and
+# the recipes: users link src/store/libcbstore.a and $(CB_RECIPE_LIBS) after.
+src_llm_libcbllm_a_SOURCES += src/llm/propose.c src/llm/local.c src/llm/propose_llm.c
+EXTRA_DIST += include/codecbench/propose.h

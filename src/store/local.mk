@@ -16,6 +16,7 @@ src_store_libcbstore_a_SOURCES = \
 	src/store/housekeeping.c \
 	src/store/reindex.c \
 	src/store/summary.c \
-	src/store/child.c
+	src/store/child.c \
+	src/store/usage.c
 src_store_libcbstore_a_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 EXTRA_DIST += include/codecbench/store.h

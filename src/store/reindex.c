@@ -813,6 +813,8 @@ int cb_store_reindex(const char *dir, const CbLogger *logger, int64_t *runs, CbE
     }
     if (rc == CB_OK)
         rc = index_proposals(&s, logger, err);
+    if (rc == CB_OK)
+        rc = cb_store_usage_reindex(&s, logger, err);
     /* BD figures once every run is in. */
     if (rc == CB_OK) {
         sqlite3_stmt *st = NULL;

@@ -150,11 +150,27 @@ static const char schema_v2[] =
     "CREATE INDEX runs_anchor ON runs(experiment_id, clip, recipe_hash, status);\n"
     "CREATE INDEX tags_by_tag ON tags(tag, run_id);\n";
 
+/* Version 3: the tokens each LLM request of a proposer cost, per
+ * experiment, for llm.budget (issue 7). */
+static const char schema_v3[] =
+    "CREATE TABLE llm_usage (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments(id),\n"
+    "  created REAL NOT NULL,\n"
+    "  model TEXT NOT NULL,\n"
+    "  prompt_tokens INTEGER NOT NULL,\n"
+    "  completion_tokens INTEGER NOT NULL,\n"
+    "  estimated INTEGER NOT NULL,\n"
+    "  attempts INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX llm_usage_experiment ON llm_usage(experiment_id);\n";
+
 const char *cb_store_schema_step(int v)
 {
     switch (v) {
     case 1: return schema_v1;
     case 2: return schema_v2;
+    case 3: return schema_v3;
     }
     return NULL;
 }

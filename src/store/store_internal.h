@@ -175,4 +175,9 @@ typedef void (*RowsDrop)(void *rows, size_t n);
 int cb_store_collect_rows(CbStore *s, sqlite3_stmt *st, size_t size, size_t first_cap, RowFill fill,
                           RowsDrop drop, const char *what, void **rows, size_t *n, CbError *err);
 
+/* Restores llm_usage from STORE/llm-usage.jsonl into the store being
+ * rebuilt (usage.c); a line that is not a record is reported to logger and
+ * skipped. */
+int cb_store_usage_reindex(CbStore *s, const CbLogger *logger, CbError *err);
+
 #endif

@@ -43,3 +43,9 @@ EXTRA_DIST += tests/cli/llm.sh
 # decoder; the Xvfb + xterm screenshot test (skipped where they are missing).
 TESTS += tests/cli/preview.sh tests/cli/screenshot.sh
 EXTRA_DIST += tests/cli/preview.sh tests/cli/screenshot.sh
+# codecbench propose: the local and LLM proposers on a real small store.
+TESTS += tests/cli/propose.sh
+EXTRA_DIST += tests/cli/propose.sh
+# The local proposer finding a better recipe from default.json with real runs.
+TESTS += tests/cli/propose_search.sh
+EXTRA_DIST += tests/cli/propose_search.sh
