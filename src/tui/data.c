@@ -127,6 +127,23 @@ const char *tui_recipe_json(const TuiApp *app, const char *hash)
     return NULL;
 }
 
+const char *tui_rate_word(const TuiApp *app, const CbRunInfo *run)
+{
+    const char *json = run ? tui_recipe_json(app, run->recipe_hash) : NULL, *word = "QP";
+    if (!json)
+        return word;
+    json_t *o = json_loads(json, 0, NULL);
+    const json_t *st = json_object_get(o, "settings");
+    const char *rc = json_string_value(json_object_get(st, "rate_control"));
+    const char *enc = json_string_value(json_object_get(st, "encoder"));
+    if (rc && strcmp(rc, "crf") == 0)
+        word = "CRF";
+    else if (enc && strcmp(enc, "mpeg4") == 0)
+        word = "q";
+    json_decref(o);
+    return word;
+}
+
 /* ---- marks ------------------------------------------------------------------ */
 
 static size_t mark_pos(const struct TuiAppPrivate *p, int64_t id)

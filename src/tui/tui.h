@@ -143,6 +143,9 @@ const CbRunInfo *tui_run(const TuiApp *app, int64_t id);
 const CbPointSummary *tui_run_points(const TuiApp *app, int64_t id, size_t *n);
 /** The canonical recipe JSON of a recipe hash, or NULL. */
 const char *tui_recipe_json(const TuiApp *app, const char *hash);
+/** What a run's rate values are called, from its recipe: "CRF" for a baseline in crf
+ * mode, "q" for mpeg4's qscale, else "QP" (the engine, baselines at QP); static. */
+const char *tui_rate_word(const TuiApp *app, const CbRunInfo *run);
 /** The colour area of a run status (queued, running, done, failed). */
 CbColorArea tui_status_area(CbRunStatus st);
 /** The file name of a path (its last component), "?" for NULL; borrowed from path. */

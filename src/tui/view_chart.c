@@ -205,25 +205,6 @@ static void run_state_words(const CbRunInfo *r, char *out, size_t size)
         out[0] = '\0';
 }
 
-/* What a run's rate values are, from its recipe: "CRF" for a baseline in
- * crf mode, "q" for mpeg4's qscale, else "QP" (the engine, baselines at QP). */
-static const char *rate_word(const TuiApp *app, const CbRunInfo *r)
-{
-    const char *json = tui_recipe_json(app, r->recipe_hash), *word = "QP";
-    if (!json)
-        return word;
-    json_t *o = json_loads(json, 0, NULL);
-    const json_t *st = json_object_get(o, "settings");
-    const char *rc = json_string_value(json_object_get(st, "rate_control"));
-    const char *enc = json_string_value(json_object_get(st, "encoder"));
-    if (rc && strcmp(rc, "crf") == 0)
-        word = "CRF";
-    else if (enc && strcmp(enc, "mpeg4") == 0)
-        word = "q";
-    json_decref(o);
-    return word;
-}
-
 static uint64_t marks_signature(const TuiApp *app)
 {
     size_t n;
@@ -387,7 +368,7 @@ static int rd_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
             cv->n++;
         }
         curve_sort(cv);
-        cv->rate_word = rate_word(app, r);
+        cv->rate_word = tui_rate_word(app, r);
         if (c->point >= 0 && (size_t)c->point < np && isfinite(pts[c->point].kbps) &&
             isfinite(pts[c->point].psnr_y)) {
             cv->has_sel = 1;
@@ -566,7 +547,7 @@ static int frames_build(Chart *c, TuiApp *app, int w, int h, CbError *err)
     short_num(pt->kbps, kb, sizeof kb);
     int n = snprintf(c->header, sizeof c->header,
                      "#%lld %s  |  %s %d (rate point %d of %zu)  |  %zu frames  |  %s kbps",
-                     (long long)r->id, r->recipe_name ? r->recipe_name : "", rate_word(app, r),
+                     (long long)r->id, r->recipe_name ? r->recipe_name : "", tui_rate_word(app, r),
                      pt->rate_value, c->point + 1, c->res.n_points, nf, kb);
     if (n < 0)
         c->header[0] = '\0';

@@ -269,26 +269,6 @@ static void rows_load(Preview *pv)
     pv->res_run = pv->a.run;
 }
 
-/* What a run's rate values are called, from its recipe: "CRF" for a
- * baseline in crf mode, "q" for mpeg4's qscale, else "QP". */
-static const char *rate_word(const TuiApp *app, int64_t run)
-{
-    const CbRunInfo *r = tui_run(app, run);
-    const char *json = r ? tui_recipe_json(app, r->recipe_hash) : NULL, *word = "QP";
-    if (!json)
-        return word;
-    json_t *o = json_loads(json, 0, NULL);
-    const json_t *st = json_object_get(o, "settings");
-    const char *rc = json_string_value(json_object_get(st, "rate_control"));
-    const char *enc = json_string_value(json_object_get(st, "encoder"));
-    if (rc && strcmp(rc, "crf") == 0)
-        word = "CRF";
-    else if (enc && strcmp(enc, "mpeg4") == 0)
-        word = "q";
-    json_decref(o);
-    return word;
-}
-
 /* (Re)starts the frame servers for the current rate point. */
 static void start(Preview *pv)
 {
@@ -300,7 +280,7 @@ static void start(Preview *pv)
     if (pv->point < 0)
         pv->point = 0;
     pv->rate = np ? pts[pv->point].rate_value : 0;
-    pv->rate_word = rate_word(pv->app, pv->a.run);
+    pv->rate_word = tui_rate_word(pv->app, tui_run(pv->app, pv->a.run));
     int64_t other = pv->b.run;
     side_open(pv, &pv->a, pv->a.run, pv->rate);
     side_open(pv, &pv->b, other, pv->rate);
