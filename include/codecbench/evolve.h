@@ -23,12 +23,14 @@
  *    "created": unix_s, "updated": unix_s, "rounds_failed": 0,
  *    "gens": [{"runs": [ids], "tokens": T,
  *              "proposals": [{"name", "parent", "changes", "rationale", "runs": [ids]}]}],
- *    "front": [{"recipe": hash, "name", "run": id, "bd_rate": %, "fps": f}]}
+ *    "front": [{"recipe": hash, "name", "run": id, "bd_rate": %, "fps": f}],
+ *    "front_after": G}
  *
  * gens holds the generations proposed (queued); a generation is measured
  * when each of its runs has ended (done, failed, cancelled; an interrupted
  * run is queued again, see below).  The front is recomputed from the store
- * after each generation is measured.
+ * after each generation is measured; front_after says after how many
+ * generations it was (0: the starting history).
  *
  * The loop: the runner (src/runner/evolve.c) looks at the running evolves
  * of its store on each tick.  When one has no generation yet, or its last
@@ -131,6 +133,7 @@ typedef struct CbEvolveState {
     size_t n_gens;
     CbEvolvePoint *front;     /**< sorted by bd_rate, then fps descending */
     size_t n_front;
+    int front_after;          /**< generations measured when the front was computed */
 } CbEvolveState;
 
 /** Frees what st owns and zeroes it; st may be NULL. */

@@ -296,6 +296,7 @@ static int do_round(const char *store_flag, const char *experiment)
     }
     if (set_front(&st, &h, &err) < 0)
         goto fail;
+    st.front_after = (int)st.n_gens;
     if (st.n_gens >= (size_t)st.generations) {
         snprintf(why, sizeof(why), "%d generation%s done", st.generations,
                  st.generations == 1 ? "" : "s");
@@ -332,6 +333,14 @@ static int do_round(const char *store_flag, const char *experiment)
     if (cb_evolve_lock(dir, experiment, &fd, &err) < 0 ||
         cb_evolve_read(dir, experiment, &again, &err) < 0)
         goto fail;
+    /* the front computed above goes with the generation */
+    CbEvolvePoint *front = st.front;
+    size_t n_front = st.n_front;
+    st.front = again.front;
+    st.n_front = again.n_front;
+    again.front = front;
+    again.n_front = n_front;
+    again.front_after = st.front_after;
     cb_evolve_state_free(&st);
     st = again;
     if (st.status != CB_EVOLVE_RUNNING || st.n_gens != gen) {
@@ -462,7 +471,9 @@ static void print_gen(CbStore *s, const CbEvolveState *st, size_t gi)
 
 static void print_front(const CbEvolveState *st)
 {
-    printf("front (%zu, BD-rate vs the anchor over the clips, encode fps):\n", st->n_front);
+    printf("front after generation %d: %zu recipe%s (BD-rate vs the anchor, mean over the "
+           "clips; encode fps)\n",
+           st->front_after, st->n_front, st->n_front == 1 ? "" : "s");
     for (size_t i = 0; i < st->n_front; i++) {
         const CbEvolvePoint *p = &st->front[i];
         printf("  run %-6lld %+8.2f %%  %8.1f fps  ", (long long)p->run, p->bd_rate, p->fps);
@@ -541,7 +552,7 @@ static int follow(CbStore *s, const char *experiment)
     sigaction(SIGINT, &sa, &old);
     size_t shown = 0; /* generations printed whole (all runs ended) */
     int rc = CB_EXIT_OK, announced = 0;
-    size_t measured_front = (size_t)-1;
+    int front_shown = 0; /* the front is shown once it includes a generation */
     for (;;) {
         CbEvolveState st;
         CbError err;
@@ -566,14 +577,14 @@ static int follow(CbStore *s, const char *experiment)
             print_gen(s, &st, shown++);
             fflush(stdout);
         }
-        if (st.n_front && measured_front != st.n_gens && shown == st.n_gens) {
-            measured_front = st.n_gens;
+        if (st.front_after > front_shown ||
+            (st.status != CB_EVOLVE_RUNNING && front_shown == 0 && st.n_front)) {
+            front_shown = st.front_after > 0 ? st.front_after : 1;
+            printf("\n");
             print_front(&st);
             fflush(stdout);
         }
         if (st.status != CB_EVOLVE_RUNNING) {
-            if (measured_front != st.n_gens)
-                print_front(&st);
             printf("evolve %s: ", cb_evolve_status_name(st.status));
             cli_puts_sanitized(stdout, st.reason ? st.reason : "");
             printf("\n");

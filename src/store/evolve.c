@@ -242,6 +242,8 @@ static int parse_doc(const Parse *p, json_t *doc, CbEvolveState *st)
         st->seed = (uint64_t)v;
     if (rc == 0 && (rc = get_int(p, doc, "rounds_failed", 1, 0, 1 << 20, &v)) == 0)
         st->rounds_failed = (int)v;
+    if (rc == 0 && (rc = get_int(p, doc, "front_after", 1, 0, CB_EVOLVE_MAX_GENERATIONS, &v)) == 0)
+        st->front_after = (int)v;
     if (rc == 0)
         rc = get_str(p, doc, "status", 0, &status);
     if (rc == 0) {
@@ -375,7 +377,8 @@ char *cb_evolve_state_dump(const CbEvolveState *st)
         if (!o || json_array_append_new(front, o) < 0)
             goto done;
     }
-    if (json_object_set(doc, "gens", gens) < 0 || json_object_set(doc, "front", front) < 0)
+    if (json_object_set(doc, "gens", gens) < 0 || json_object_set(doc, "front", front) < 0 ||
+        json_object_set_new(doc, "front_after", json_integer(st->front_after)) < 0)
         goto done;
     text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
 done:

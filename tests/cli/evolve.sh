@@ -90,7 +90,7 @@ ok '[ "$(run evolve --help)" = 0 ] && grep -q "^Usage: codecbench evolve" "$t/ou
 ok '[ "$(run evolve --generations 2 --per-generation 2 --seed 11 --experiment e --store "$S")" = 0 ]' \
    "evolve 2 x 2 ran to its end in the foreground: exit 0"
 cp "$t/out" "$t/fg.out"
-ok 'grep -q "^generation 1/2: 2 proposals" "$t/fg.out" && grep -q "^measured generation 2/2" "$t/fg.out" && grep -q "^front (" "$t/fg.out" && grep -q "^evolve done: 2 generations done" "$t/fg.out"' \
+ok 'grep -q "^generation 1/2: 2 proposals" "$t/fg.out" && grep -q "^measured generation 2/2" "$t/fg.out" && grep -q "^front after generation 1: [1-9]" "$t/fg.out" && grep -q "^front after generation 2: [1-9]" "$t/fg.out" && grep -q "^evolve done: 2 generations done" "$t/fg.out"' \
    "the foreground printed each generation, the measures, the front and the end"
 ok '[ "$(st e "d[\"status\"], d[\"reason\"], len(d[\"gens\"]), [len(g[\"proposals\"]) for g in d[\"gens\"]]")" = "done 2 generations done 2 [2, 2]" ]' \
    "--status --json: done, 2 generations of 2 proposals"
@@ -210,4 +210,33 @@ ok 'case $gen1 in "stopped 1 59 dct,qp-down"|"stopped 1 59 dct"|"stopped 1 59 qp
 ok '[ "$(grep -c chat/completions "$t/requests.jsonl")" = 1 ]' "one request was sent"
 ok '[ "$("$PYTHON3" -c "import json; print(sum(json.loads(l)[\"headers\"].get(\"authorization\") == \"Bearer $secret\" for l in open(\"$t/requests.jsonl\")))")" = 1 ]' "the key reached the server from the runner's environment"
 ok '! grep -rq "$secret" "$S" "$t/out" "$t/err" "$t/fg.out"' "the key is nowhere in the store, its logs or the output"
+
+# A round process that crashes: the LLM's reply stalls, the round is killed
+# with SIGSEGV; the runner records it and the evolve stops with the reason.
+ok 'setup c' "the anchor ran (experiment c)"
+# the runner that ran the anchor must be gone: the next one is started by
+# the evolve below, with its environment (the stalling model)
+ok 'wait_idle' "the runner is idle again"
+ok '[ "$(CODECBENCH_LLM_MODEL=stall run evolve --generations 2 --per-generation 1 --proposer llm --detach --experiment c --store "$S")" = 0 ]' \
+   "an LLM evolve whose reply stalls, detached"
+i=0 rpid=
+while [ $i -lt 300 ] && [ -z "$rpid" ]; do
+    rpid=$(sed -n 's/.*evolve c: round started (pid \([0-9]*\)).*/\1/p' "$S/runner.log" | tail -n 1)
+    sleep 0.1; i=$((i + 1))
+done
+sleep 0.5
+ok '[ -n "$rpid" ] && kill -SEGV "$rpid"' "its round process (pid $rpid) killed with SIGSEGV"
+ok 'wait_evolve c' "the evolve ended"
+ok '[ "$(st c "d[\"status\"], d[\"rounds_failed\"], len(d[\"gens\"])")" = "stopped 1 0" ] && st c "d[\"reason\"]" | grep -q "^the round process killed by SIGSEGV"' \
+   "stopped: the round process killed by SIGSEGV, recorded"
+ok 'grep -q "evolve c: the round process killed by SIGSEGV" "$S/runner.log" && [ -n "$(runner_pid)" -o -n "$(grep "runner .*: exiting" "$S/runner.log")" ]' \
+   "the runner logged it and carried on"
+
+# A hostile state file: refused with the reason, the runner skips it.
+printf '{"format":1,"experiment":"c","status":"running","generations":1e99}' >"$S/evolve/c.json"
+ok '[ "$(run evolve --status --experiment c --store "$S")" = 1 ] && grep -q "evolve/c.json: " "$t/err"' \
+   "--status of a corrupt state: exit 1 naming the file"
+ok '[ "$(run evolve --generations 1 --experiment c --detach --store "$S")" = 0 ] && [ "$(st c "d[\"status\"]")" = running ]' \
+   "a new evolve replaces a corrupt state"
+ok '[ "$(run evolve --stop --experiment c --store "$S")" = 0 ]' "and stops"
 done_testing
