@@ -51,7 +51,10 @@
  * (started by any codecbench command that needs one, e.g. `evolve
  * --status`) queues the evolve's interrupted runs again and carries on
  * from the generation the file says.  A round process killed with its
- * runner leaves nothing recorded for its round; the round is run again.
+ * runner leaves nothing recorded for its round, and the round is run again
+ * (runs it had queued before it was killed, if any, run as ordinary
+ * proposer runs outside the evolve).  A round process that cannot be
+ * started stops the evolve with the reason.
  *
  * The API key: the round process is not a worker.  Workers get a scrubbed
  * environment (no keys); the round process gets the runner's whole
@@ -81,6 +84,9 @@
 #define CB_EVOLVE_FILE_MAX ((size_t)8 << 20)
 /** Most generations one evolve may ask for. */
 #define CB_EVOLVE_MAX_GENERATIONS 1000
+/** Bytes of one text field (name, rationale, changes, reason) a state file
+ * may hold; writers cut longer texts (cb_evolve_text_dup). */
+#define CB_EVOLVE_TEXT_MAX 4096
 /** Most runs recorded for one proposal / one generation. */
 #define CB_EVOLVE_MAX_RUNS 4096
 
@@ -135,6 +141,11 @@ typedef struct CbEvolveState {
     size_t n_front;
     int front_after;          /**< generations measured when the front was computed */
 } CbEvolveState;
+
+/** A new copy of s (NULL: NULL) cut to fewer than CB_EVOLVE_TEXT_MAX bytes
+ * at a UTF-8 character boundary, so that a state holding it reads back.
+ * NULL also when out of memory. */
+char *cb_evolve_text_dup(const char *s);
 
 /** Frees what st owns and zeroes it; st may be NULL. */
 void cb_evolve_state_free(CbEvolveState *st);

@@ -135,9 +135,10 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
     return rc;
 }
 
+/* Texts going into the state are cut to what it may hold. */
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return cb_evolve_text_dup(s);
 }
 
 static int cmp_point(const void *a, const void *b)
@@ -376,9 +377,11 @@ fail:
     cli_error("evolve round for %s: %s", experiment, *err.text ? err.text : "failed");
 done:
     if (write_it) {
-        if (st.reason)
-            fprintf(stderr, "evolve %s %s: %s\n", experiment, cb_evolve_status_name(st.status),
-                    st.reason);
+        if (st.reason) {
+            fprintf(stderr, "evolve %s %s: ", experiment, cb_evolve_status_name(st.status));
+            cli_puts_sanitized(stderr, st.reason);
+            fputc('\n', stderr);
+        }
         if (cb_evolve_write(cb_store_dir(store), &st, &err) < 0) {
             cli_error("%s", err.text);
             rc = CB_EXIT_FAIL;

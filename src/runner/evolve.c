@@ -94,6 +94,29 @@ static int last_gen_ended(RunnerEvolve *e, CbStore *store, const CbEvolveState *
     return ended;
 }
 
+/* Stops the evolve of name with reason (when it is still running): a round
+ * that could not start or died would fail the same way again. */
+static void stop_evolve(RunnerEvolve *e, const char *name, const char *reason, int crashed)
+{
+    cb_log(e->logger, CB_LOG_WARN, "evolve %s: %s", name, reason);
+    int fd = -1;
+    CbError err;
+    CbEvolveState st;
+    memset(&st, 0, sizeof(st));
+    if (cb_evolve_lock(e->store_dir, name, &fd, &err) == 0 &&
+        cb_evolve_read(e->store_dir, name, &st, &err) == 0 && st.status == CB_EVOLVE_RUNNING) {
+        st.status = CB_EVOLVE_STOPPED;
+        free(st.reason);
+        st.reason = cb_evolve_text_dup(reason);
+        st.rounds_failed += crashed;
+        if (!st.reason || cb_evolve_write(e->store_dir, &st, &err) < 0)
+            cb_log(e->logger, CB_LOG_ERROR, "evolve %s: %s", name,
+                   st.reason ? err.text : "out of memory");
+    }
+    cb_evolve_state_free(&st);
+    cb_evolve_unlock(&fd);
+}
+
 static void start_round(RunnerEvolve *e, const char *name)
 {
     char *dir = cb_path_join(e->store_dir, "evolve");
@@ -117,7 +140,9 @@ static void start_round(RunnerEvolve *e, const char *name)
     };
     pid_t pid = 0;
     if (spawn_process(&spec, &pid, &err) < 0) {
-        cb_log(e->logger, CB_LOG_ERROR, "evolve %s: cannot start its round: %s", name, err.text);
+        char reason[CB_ERROR_TEXT_MAX + 64];
+        snprintf(reason, sizeof(reason), "its round process could not be started: %s", err.text);
+        stop_evolve(e, name, reason, 0);
         free(copy);
         goto done;
     }
@@ -166,8 +191,7 @@ int runner_evolve_tick(RunnerEvolve *e, CbStore *store)
     return busy || e->pid;
 }
 
-/* The round process died without recording its outcome: the evolve stops
- * with the reason (it would fail the same way again). */
+/* The round process died without recording its outcome. */
 static void record_crash(RunnerEvolve *e, int status)
 {
     char how[160], *reason = NULL;
@@ -181,26 +205,12 @@ static void record_crash(RunnerEvolve *e, int status)
         tail = spawn_log_tail(log, 3, ROUND_TAIL_BYTES);
     size_t rn = strlen(how) + (tail ? strlen(tail) : 0) + 96;
     reason = malloc(rn);
-    if (reason)
-        snprintf(reason, rn, "the round process %s%s%s", how, tail ? "; last log lines: " : "",
-                 tail ? tail : "");
-    cb_log(e->logger, CB_LOG_WARN, "evolve %s: %s", e->name, reason ? reason : how);
-    int fd = -1;
-    CbError err;
-    CbEvolveState st;
-    memset(&st, 0, sizeof(st));
-    if (reason && cb_evolve_lock(e->store_dir, e->name, &fd, &err) == 0 &&
-        cb_evolve_read(e->store_dir, e->name, &st, &err) == 0 && st.status == CB_EVOLVE_RUNNING) {
-        st.status = CB_EVOLVE_STOPPED;
-        free(st.reason);
-        st.reason = reason;
-        reason = NULL;
-        st.rounds_failed++;
-        if (cb_evolve_write(e->store_dir, &st, &err) < 0)
-            cb_log(e->logger, CB_LOG_ERROR, "evolve %s: %s", e->name, err.text);
-    }
-    cb_evolve_state_free(&st);
-    cb_evolve_unlock(&fd);
+    if (reason && snprintf(reason, rn, "the round process %s%s%s", how,
+                           tail ? "; last log lines: " : "", tail ? tail : "") > 0)
+        stop_evolve(e, e->name, reason, 1);
+    else
+        cb_log(e->logger, CB_LOG_ERROR, "evolve %s: the round process %s (out of memory)",
+               e->name, how);
     free(reason);
     free(tail);
     free(log);

@@ -19,7 +19,7 @@
 
 /* Bytes of one string field kept from a state file (a rationale is at most
  * 600 bytes, a reason a few hundred). */
-#define FIELD_MAX 4096
+#define FIELD_MAX CB_EVOLVE_TEXT_MAX
 /* Most proposals per generation (CB_PROPOSE_MAX_K in propose.h). */
 #define PROPS_MAX 32
 /* Most points on a front read back. */
@@ -33,6 +33,25 @@ const char *cb_evolve_status_name(CbEvolveStatus st)
     case CB_EVOLVE_STOPPED: return "stopped";
     }
     return "unknown";
+}
+
+char *cb_evolve_text_dup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    if (n >= CB_EVOLVE_TEXT_MAX) {
+        n = CB_EVOLVE_TEXT_MAX - 1;
+        /* back to the first byte of a character */
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
 }
 
 static void free_prop(CbEvolveProposal *p)

@@ -221,6 +221,43 @@ static void state_files(void **state)
     cb_evolve_state_free(&st);
 }
 
+static void text_cut(void **state)
+{
+    (void)state;
+    /* 3000 two-byte characters: cut below the limit, on a character */
+    size_t n = 6000;
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < n; i += 2) {
+        s[i] = (char)0xC3;
+        s[i + 1] = (char)0xA9;
+    }
+    s[n] = '\0';
+    char *d = cb_evolve_text_dup(s);
+    assert_non_null(d);
+    size_t m = strlen(d);
+    assert_true(m < CB_EVOLVE_TEXT_MAX && m >= CB_EVOLVE_TEXT_MAX - 2);
+    assert_int_equal(m % 2, 0);
+    /* a state holding it reads back */
+    CbEvolveState st, back;
+    CbError err;
+    assert_int_equal(cb_evolve_state_parse(good, strlen(good), "t", &st, &err), 0);
+    free(st.reason);
+    st.reason = d;
+    char *text = cb_evolve_state_dump(&st);
+    assert_non_null(text);
+    assert_int_equal(cb_evolve_state_parse(text, strlen(text), "dump", &back, &err), 0);
+    assert_string_equal(back.reason, d);
+    char *same = cb_evolve_text_dup("short");
+    assert_string_equal(same, "short");
+    assert_null(cb_evolve_text_dup(NULL));
+    free(same);
+    free(text);
+    free(s);
+    cb_evolve_state_free(&back);
+    cb_evolve_state_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +267,7 @@ int main(void)
         cmocka_unit_test(state_round_trip),
         cmocka_unit_test(state_hostile),
         cmocka_unit_test(state_files),
+        cmocka_unit_test(text_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
