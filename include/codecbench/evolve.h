@@ -108,38 +108,38 @@ typedef struct CbEvolveProposal {
 } CbEvolveProposal;
 
 typedef struct CbEvolveGen {
-    int64_t *runs;            /**< every run the generation queued */
+    int64_t *runs; /**< every run the generation queued */
     size_t n_runs;
     CbEvolveProposal *props;
     size_t n_props;
-    long long tokens;         /**< the LLM's tokens for the round (0: local) */
+    long long tokens; /**< the LLM's tokens for the round (0: local) */
 } CbEvolveGen;
 
 /** A point of the front: a recipe and its two objectives. */
 typedef struct CbEvolvePoint {
-    char *recipe;             /**< recipe hash */
+    char *recipe; /**< recipe hash */
     char *name;
-    int64_t run;              /**< a done run of it */
-    double bd_rate;           /**< % against the anchor, mean over the clips; lower is better */
-    double fps;               /**< encode frames per second; higher is better */
+    int64_t run;    /**< a done run of it */
+    double bd_rate; /**< % against the anchor, mean over the clips; lower is better */
+    double fps;     /**< encode frames per second; higher is better */
 } CbEvolvePoint;
 
 typedef struct CbEvolveState {
     char *experiment;
-    char *proposer;           /**< "local" or "llm" */
-    int generations;          /**< asked for, 1..CB_EVOLVE_MAX_GENERATIONS */
-    int per_generation;       /**< K, 1..CB_PROPOSE_MAX_K (32) */
-    long long budget;         /**< tokens, 0: none */
+    char *proposer;     /**< "local" or "llm" */
+    int generations;    /**< asked for, 1..CB_EVOLVE_MAX_GENERATIONS */
+    int per_generation; /**< K, 1..CB_PROPOSE_MAX_K (32) */
+    long long budget;   /**< tokens, 0: none */
     uint64_t seed;
     CbEvolveStatus status;
-    char *reason;             /**< why it ended (NULL while running) */
+    char *reason; /**< why it ended (NULL while running) */
     double created, updated;
-    int rounds_failed;        /**< round processes that died (kept for --status) */
+    int rounds_failed; /**< round processes that died (kept for --status) */
     CbEvolveGen *gens;
     size_t n_gens;
-    CbEvolvePoint *front;     /**< sorted by bd_rate, then fps descending */
+    CbEvolvePoint *front; /**< sorted by bd_rate, then fps descending */
     size_t n_front;
-    int front_after;          /**< generations measured when the front was computed */
+    int front_after; /**< generations measured when the front was computed */
 } CbEvolveState;
 
 /** A new copy of s (NULL: NULL) cut to fewer than CB_EVOLVE_TEXT_MAX bytes
@@ -169,8 +169,7 @@ void cb_evolve_unlock(int *fd);
 
 /** Reads experiment's state.  CB_ENOENT "no evolve for experiment NAME in
  * STORE" when there is none; parse errors as cb_evolve_state_parse. */
-int cb_evolve_read(const char *store_dir, const char *experiment, CbEvolveState *out,
-                   CbError *err);
+int cb_evolve_read(const char *store_dir, const char *experiment, CbEvolveState *out, CbError *err);
 /** Writes st (atomically); sets st->updated to now. */
 int cb_evolve_write(const char *store_dir, CbEvolveState *st, CbError *err);
 

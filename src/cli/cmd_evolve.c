@@ -100,8 +100,9 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
     double temperature = -1;
     cb_config_get_real(cfg, "llm.temperature", &temperature);
     if (!model || !*model)
-        return cb_error_set(err, CB_EINVAL,
-                            "llm.model is empty: set it in the config file or CODECBENCH_LLM_MODEL");
+        return cb_error_set(
+            err, CB_EINVAL,
+            "llm.model is empty: set it in the config file or CODECBENCH_LLM_MODEL");
     CbLlmEndpoint ep = {
         .base_url = cb_config_get_string(cfg, "llm.endpoint"),
         .model = model,
@@ -166,8 +167,11 @@ static int set_front(CbEvolveState *st, const CbProposeHistory *h, CbError *err)
         const CbProposeRecipe *r = &h->recipes[i];
         if (!r->best_run || r->clips < (int)h->n_clips)
             continue;
-        pts[n++] = (CbEvolvePoint){.recipe = r->hash, .name = r->name, .run = r->best_run,
-                                   .bd_rate = r->bd_rate, .fps = r->encode_fps};
+        pts[n++] = (CbEvolvePoint){.recipe = r->hash,
+                                   .name = r->name,
+                                   .run = r->best_run,
+                                   .bd_rate = r->bd_rate,
+                                   .fps = r->encode_fps};
     }
     size_t kept = cb_evolve_pareto(pts, n, keep);
     CbEvolvePoint *front = kept ? calloc(kept, sizeof(*front)) : NULL;
@@ -353,8 +357,8 @@ static int do_round(const char *store_flag, const char *experiment)
         snprintf(why, sizeof(why), "the %s proposer failed: %s", proposer->name, err.text);
         end_evolve(&st, CB_EVOLVE_STOPPED, why);
     } else if (r.n_items == 0) {
-        snprintf(why, sizeof(why), "no new proposal could be made in generation %zu%s%s",
-                 gen + 1, r.n_rejects ? ": " : " (the search found nothing new)",
+        snprintf(why, sizeof(why), "no new proposal could be made in generation %zu%s%s", gen + 1,
+                 r.n_rejects ? ": " : " (the search found nothing new)",
                  r.n_rejects ? r.rejects[0].reason : "");
         end_evolve(&st, CB_EVOLVE_STOPPED, why);
     } else {
@@ -489,7 +493,7 @@ static void print_status(CbStore *s, const CbEvolveState *st)
 {
     printf("evolve ");
     cli_puts_sanitized(stdout, st->experiment);
-    printf(": %s, %zu of %d generation%s proposed, %d per generation, %s proposer", 
+    printf(": %s, %zu of %d generation%s proposed, %d per generation, %s proposer",
            cb_evolve_status_name(st->status), st->n_gens, st->generations,
            st->generations == 1 ? "" : "s", st->per_generation, st->proposer);
     if (st->budget)
@@ -597,8 +601,10 @@ static int follow(CbStore *s, const char *experiment)
         }
         cb_evolve_state_free(&st);
         if (interrupted) {
-            fprintf(stderr, "\nthe evolve goes on in the runner: 'codecbench evolve --status "
-                            "--experiment %s' shows it, '--stop' stops it\n", experiment);
+            fprintf(stderr,
+                    "\nthe evolve goes on in the runner: 'codecbench evolve --status "
+                    "--experiment %s' shows it, '--stop' stops it\n",
+                    experiment);
             break;
         }
         struct timespec ts = {0, FOLLOW_MS * 1000000L};
@@ -774,7 +780,8 @@ static int run(int argc, char **argv)
     }
     if (json && !status)
         return cli_usage(&cb_cmd_evolve, "--json goes with --status");
-    const char *pname = proposer_arg ? proposer_arg : cb_config_get_string(cli_config(), "proposer");
+    const char *pname =
+        proposer_arg ? proposer_arg : cb_config_get_string(cli_config(), "proposer");
     const CbProposer *proposer = cb_proposer_find(pname && *pname ? pname : "local");
     if (!proposer)
         return cli_usage(&cb_cmd_evolve, "--proposer is local or llm, not '%s'", pname);
@@ -810,7 +817,9 @@ static int run(int argc, char **argv)
 }
 
 const CbCommand cb_cmd_evolve = {
-    "evolve", "--generations N [--per-generation K] [--budget TOKENS] | --status | --stop",
-    "propose, run, measure, repeat: N generations driven by the runner, Pareto front", run,
+    "evolve",
+    "--generations N [--per-generation K] [--budget TOKENS] | --status | --stop",
+    "propose, run, measure, repeat: N generations driven by the runner, Pareto front",
+    run,
     help,
 };

@@ -21,10 +21,10 @@ struct RunnerEvolve {
     const char *store_dir;
     const char *exe;
     const CbLogger *logger;
-    pid_t pid;                /* the round process, 0: none */
-    char *name;               /* its experiment */
-    char *bad_name;           /* the last state file we warned about */
-    int stopping;             /* we sent SIGTERM: its end is no failure */
+    pid_t pid;      /* the round process, 0: none */
+    char *name;     /* its experiment */
+    char *bad_name; /* the last state file we warned about */
+    int stopping;   /* we sent SIGTERM: its end is no failure */
 };
 
 int runner_evolve_new(RunnerEvolve **out, const char *store_dir, const char *exe,
@@ -74,9 +74,7 @@ static int last_gen_ended(RunnerEvolve *e, CbStore *store, const CbEvolveState *
         switch (info.status) {
         case CB_RUN_QUEUED:
         case CB_RUN_RUNNING:
-        case CB_RUN_VERIFYING:
-            ended = 0;
-            break;
+        case CB_RUN_VERIFYING: ended = 0; break;
         case CB_RUN_INTERRUPTED:
             ended = 0;
             if (cb_store_requeue(store, info.id, &err) < 0)
@@ -86,8 +84,7 @@ static int last_gen_ended(RunnerEvolve *e, CbStore *store, const CbEvolveState *
                 cb_log(e->logger, CB_LOG_INFO, "evolve %s: run %lld queued again (interrupted)",
                        st->experiment, (long long)info.id);
             break;
-        default:
-            break;
+        default: break;
         }
         cb_run_info_free(&info);
     }
@@ -133,10 +130,14 @@ static void start_round(RunnerEvolve *e, const char *name)
         free(copy);
         goto done;
     }
-    const char *argv[] = {"codecbench", "evolve", "--round", "--experiment", name,
-                          "--store", e->store_dir, NULL};
+    const char *argv[] = {"codecbench", "evolve",  "--round",    "--experiment",
+                          name,         "--store", e->store_dir, NULL};
     SpawnSpec spec = {
-        .exe = e->exe, .argv = argv, .log_path = log, .concurrency = 1, .whole_env = 1,
+        .exe = e->exe,
+        .argv = argv,
+        .log_path = log,
+        .concurrency = 1,
+        .whole_env = 1,
     };
     pid_t pid = 0;
     if (spawn_process(&spec, &pid, &err) < 0) {
@@ -209,8 +210,8 @@ static void record_crash(RunnerEvolve *e, int status)
                            tail ? "; last log lines: " : "", tail ? tail : "") > 0)
         stop_evolve(e, e->name, reason, 1);
     else
-        cb_log(e->logger, CB_LOG_ERROR, "evolve %s: the round process %s (out of memory)",
-               e->name, how);
+        cb_log(e->logger, CB_LOG_ERROR, "evolve %s: the round process %s (out of memory)", e->name,
+               how);
     free(reason);
     free(tail);
     free(log);
@@ -225,8 +226,10 @@ int runner_evolve_reaped(RunnerEvolve *e, pid_t pid, int status)
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         cb_log(e->logger, CB_LOG_INFO, "evolve %s: round ended", e->name);
     else if (e->stopping)
-        cb_log(e->logger, CB_LOG_INFO, "evolve %s: round stopped with the runner; it runs "
-               "again when a runner starts", e->name);
+        cb_log(e->logger, CB_LOG_INFO,
+               "evolve %s: round stopped with the runner; it runs "
+               "again when a runner starts",
+               e->name);
     else
         record_crash(e, status);
     e->pid = 0;

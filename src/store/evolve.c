@@ -359,14 +359,13 @@ char *cb_evolve_state_dump(const CbEvolveState *st)
 {
     char *text = NULL;
     json_t *gens = json_array(), *front = json_array();
-    json_t *doc = json_pack("{s:i, s:s?, s:s?, s:i, s:i, s:I, s:I, s:s, s:o, s:o, s:o, s:i}",
-                            "format", 1, "experiment", st->experiment, "proposer", st->proposer,
-                            "generations", st->generations, "per_generation",
-                            st->per_generation, "budget", (json_int_t)st->budget, "seed",
-                            (json_int_t)(st->seed & INT64_MAX), "status",
-                            cb_evolve_status_name(st->status), "reason", str_or_null(st->reason),
-                            "created", real_json(st->created), "updated",
-                            real_json(st->updated), "rounds_failed", st->rounds_failed);
+    json_t *doc = json_pack(
+        "{s:i, s:s?, s:s?, s:i, s:i, s:I, s:I, s:s, s:o, s:o, s:o, s:i}", "format", 1, "experiment",
+        st->experiment, "proposer", st->proposer, "generations", st->generations, "per_generation",
+        st->per_generation, "budget", (json_int_t)st->budget, "seed",
+        (json_int_t)(st->seed & INT64_MAX), "status", cb_evolve_status_name(st->status), "reason",
+        str_or_null(st->reason), "created", real_json(st->created), "updated",
+        real_json(st->updated), "rounds_failed", st->rounds_failed);
     if (!doc || !gens || !front)
         goto done;
     for (size_t i = 0; i < st->n_gens; i++) {
@@ -374,25 +373,25 @@ char *cb_evolve_state_dump(const CbEvolveState *st)
         json_t *props = json_array();
         for (size_t j = 0; props && j < g->n_props; j++) {
             const CbEvolveProposal *q = &g->props[j];
-            json_t *o = json_pack("{s:s?, s:o, s:o, s:I, s:o?}", "name", q->name, "rationale",
-                                  str_or_null(q->rationale), "changes", str_or_null(q->changes),
-                                  "parent", (json_int_t)q->parent, "runs",
-                                  ids_json(q->runs, q->n_runs));
+            json_t *o =
+                json_pack("{s:s?, s:o, s:o, s:I, s:o?}", "name", q->name, "rationale",
+                          str_or_null(q->rationale), "changes", str_or_null(q->changes), "parent",
+                          (json_int_t)q->parent, "runs", ids_json(q->runs, q->n_runs));
             if (!o || json_array_append_new(props, o) < 0) {
                 json_decref(props);
                 goto done;
             }
         }
-        json_t *o = json_pack("{s:o?, s:I, s:o?}", "runs", ids_json(g->runs, g->n_runs),
-                              "tokens", (json_int_t)g->tokens, "proposals", props);
+        json_t *o = json_pack("{s:o?, s:I, s:o?}", "runs", ids_json(g->runs, g->n_runs), "tokens",
+                              (json_int_t)g->tokens, "proposals", props);
         if (!o || json_array_append_new(gens, o) < 0)
             goto done;
     }
     for (size_t i = 0; i < st->n_front; i++) {
         const CbEvolvePoint *pt = &st->front[i];
-        json_t *o = json_pack("{s:s?, s:s?, s:I, s:o, s:o}", "recipe", pt->recipe, "name",
-                              pt->name, "run", (json_int_t)pt->run, "bd_rate",
-                              real_json(pt->bd_rate), "fps", real_json(pt->fps));
+        json_t *o = json_pack("{s:s?, s:s?, s:I, s:o, s:o}", "recipe", pt->recipe, "name", pt->name,
+                              "run", (json_int_t)pt->run, "bd_rate", real_json(pt->bd_rate), "fps",
+                              real_json(pt->fps));
         if (!o || json_array_append_new(front, o) < 0)
             goto done;
     }
@@ -470,8 +469,7 @@ void cb_evolve_unlock(int *fd)
     *fd = -1;
 }
 
-int cb_evolve_read(const char *store_dir, const char *experiment, CbEvolveState *out,
-                   CbError *err)
+int cb_evolve_read(const char *store_dir, const char *experiment, CbEvolveState *out, CbError *err)
 {
     memset(out, 0, sizeof(*out));
     int rc = cb_store_check_experiment_name(experiment, err);
@@ -488,8 +486,8 @@ int cb_evolve_read(const char *store_dir, const char *experiment, CbEvolveState 
     if (rc == 0)
         rc = cb_evolve_state_parse(text, len, path, out, err);
     if (rc == 0 && strcmp(out->experiment, experiment)) {
-        rc = cb_error_set(err, CB_EFORMAT, "%s: experiment: '%s', not '%s'", path,
-                          out->experiment, experiment);
+        rc = cb_error_set(err, CB_EFORMAT, "%s: experiment: '%s', not '%s'", path, out->experiment,
+                          experiment);
         cb_evolve_state_free(out);
     }
     free(text);

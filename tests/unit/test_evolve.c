@@ -16,7 +16,10 @@
 
 #include "codecbench/evolve.h"
 
-#define P(bd, f) {NULL, NULL, 1, (bd), (f)}
+#define P(bd, f)                                                                                   \
+    {                                                                                              \
+        NULL, NULL, 1, (bd), (f)                                                                   \
+    }
 
 static void pareto_hand_worked(void **state)
 {
