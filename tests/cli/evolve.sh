@@ -212,7 +212,8 @@ ok '[ "$("$PYTHON3" -c "import json; print(sum(json.loads(l)[\"headers\"].get(\"
 ok '! grep -rq "$secret" "$S" "$t/out" "$t/err" "$t/fg.out"' "the key is nowhere in the store, its logs or the output"
 
 # A round process that crashes: the LLM's reply stalls, the round is killed
-# with SIGSEGV; the runner records it and the evolve stops with the reason.
+# with SIGKILL (a sanitizer build would catch SIGSEGV and exit instead); the
+# runner records it and the evolve stops with the reason.
 ok 'setup c' "the anchor ran (experiment c)"
 # the runner that ran the anchor must be gone: the next one is started by
 # the evolve below, with its environment (the stalling model)
@@ -225,11 +226,11 @@ while [ $i -lt 300 ] && [ -z "$rpid" ]; do
     sleep 0.1; i=$((i + 1))
 done
 sleep 0.5
-ok '[ -n "$rpid" ] && kill -SEGV "$rpid"' "its round process (pid $rpid) killed with SIGSEGV"
+ok '[ -n "$rpid" ] && kill -KILL "$rpid"' "its round process (pid $rpid) killed with SIGKILL"
 ok 'wait_evolve c' "the evolve ended"
-ok '[ "$(st c "d[\"status\"], d[\"rounds_failed\"], len(d[\"gens\"])")" = "stopped 1 0" ] && st c "d[\"reason\"]" | grep -q "^the round process killed by SIGSEGV"' \
-   "stopped: the round process killed by SIGSEGV, recorded"
-ok 'grep -q "evolve c: the round process killed by SIGSEGV" "$S/runner.log" && [ -n "$(runner_pid)" -o -n "$(grep "runner .*: exiting" "$S/runner.log")" ]' \
+ok '[ "$(st c "d[\"status\"], d[\"rounds_failed\"], len(d[\"gens\"])")" = "stopped 1 0" ] && st c "d[\"reason\"]" | grep -q "^the round process killed by SIGKILL"' \
+   "stopped: the round process killed by SIGKILL, recorded"
+ok 'grep -q "evolve c: the round process killed by SIGKILL" "$S/runner.log" && [ -n "$(runner_pid)" -o -n "$(grep "runner .*: exiting" "$S/runner.log")" ]' \
    "the runner logged it and carried on"
 
 # A hostile state file: refused with the reason, the runner skips it.
@@ -239,4 +240,21 @@ ok '[ "$(run evolve --status --experiment c --store "$S")" = 1 ] && grep -q "evo
 ok '[ "$(run evolve --generations 1 --experiment c --detach --store "$S")" = 0 ] && [ "$(st c "d[\"status\"]")" = running ]' \
    "a new evolve replaces a corrupt state"
 ok '[ "$(run evolve --stop --experiment c --store "$S")" = 0 ]' "and stops"
+
+# Ctrl-C in the foreground leaves the evolve running in the runner (the
+# stalling model keeps its round busy meanwhile).
+ok 'wait_idle' "the runner is idle again"
+CODECBENCH_LLM_MODEL=stall "$cb" evolve --generations 1 --per-generation 1 --proposer llm \
+    --experiment c --store "$S" >"$t/out" 2>"$t/err" &
+fg=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "driven by the runner" "$t/out"; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+kill -INT $fg
+wait $fg
+rc=$?
+ok '[ "$rc" = 0 ] && grep -q "the evolve goes on in the runner" "$t/err"' "Ctrl-C: exit 0, says the evolve goes on"
+ok '[ "$(st c "d[\"status\"]")" = running ] && [ -n "$(runner_pid)" ]' "it is still running, in the runner"
+ok '[ "$(run evolve --stop --experiment c --store "$S")" = 0 ] && [ "$(st c "d[\"status\"], d[\"reason\"]")" = "stopped stopped by request" ]' \
+   "--stop ends it"
 done_testing
