@@ -25,6 +25,8 @@
 #define EVOLVE_MAX_REPLY ((size_t)128 << 10)
 /* How often the foreground follows the state, in ms. */
 #define FOLLOW_MS 500
+/* Every this many polls (10 s) the foreground makes sure a runner is up. */
+#define FOLLOW_ENSURE_POLLS 20
 
 static void help(FILE *out)
 {
@@ -61,8 +63,9 @@ static void help(FILE *out)
           "Options:\n"
           "  --generations N      generations to run, 1..1000\n"
           "  --per-generation K   proposals per generation, 1..32 (default 4)\n"
-          "  --budget TOKENS      stop once the experiment's recorded LLM tokens reach\n"
-          "                       this (default: the llm.budget setting; 0: none)\n"
+          "  --budget TOKENS      with the LLM proposer: stop once the experiment's\n"
+          "                       recorded tokens reach this (default: the llm.budget\n"
+          "                       setting; 0: none)\n"
           "  --experiment NAME    the experiment (default: default)\n"
           "  --proposer P         local or llm (default: the 'proposer' setting)\n"
           "  --seed N             the local proposer's seed (generation g uses N + g;\n"
@@ -308,8 +311,9 @@ static int do_round(const char *store_flag, const char *experiment)
         end_evolve(&st, CB_EVOLVE_DONE, why);
         goto done;
     }
+    /* tokens are the LLM's: a local round spends none */
     long long budget = st.budget, used = 0, requests = 0;
-    if (budget > 0) {
+    if (budget > 0 && !strcmp(st.proposer, "llm")) {
         if (cb_store_llm_usage(store, experiment, &used, &requests, &err) < 0)
             goto fail;
         if (used >= budget) {
@@ -560,6 +564,7 @@ static int follow(CbStore *s, const char *experiment)
     size_t shown = 0; /* generations printed whole (all runs ended) */
     int rc = CB_EXIT_OK, announced = 0;
     int front_shown = 0; /* the front is shown once it includes a generation */
+    unsigned polls = 0;
     for (;;) {
         CbEvolveState st;
         CbError err;
@@ -607,6 +612,9 @@ static int follow(CbStore *s, const char *experiment)
                     experiment);
             break;
         }
+        /* a runner killed meanwhile is replaced: the evolve resumes */
+        if (++polls % FOLLOW_ENSURE_POLLS == 0 && cli_runner_ensure(s, &err) < 0)
+            cli_warn("no runner could be started: %s", err.text);
         struct timespec ts = {0, FOLLOW_MS * 1000000L};
         nanosleep(&ts, NULL);
     }
