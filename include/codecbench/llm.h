@@ -235,4 +235,15 @@ int cb_llm_schema_refused(const CbLlm *c, const char *base_url, const char *mode
  * knowledge between processes restores it so). */
 int cb_llm_note_schema_refused(CbLlm *c, const char *base_url, const char *model);
 
+/* ---- the endpoint from the configuration (src/llm/endpoint.c) ---- */
+
+struct CbConfig;
+/** Fills ep from the configuration's llm.* settings (llm.endpoint, llm.model,
+ * llm.temperature, llm.connect_timeout, llm.idle_timeout, llm.timeout,
+ * llm.retries) and the key from the environment variable llm.api_key_env
+ * names (ep->api_key points into the environment, key_name into cfg).
+ * max_reply and stream are left 0 for the caller.  Returns 0, or CB_EINVAL
+ * when llm.model or llm.endpoint is empty (err says how to set it). */
+int cb_llm_endpoint_from_config(const struct CbConfig *cfg, CbLlmEndpoint *ep, CbError *err);
+
 #endif

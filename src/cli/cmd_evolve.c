@@ -97,30 +97,15 @@ static long long cfg_int(const char *name)
 static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams *p,
                      CbProposeRound *r, CbError *err)
 {
-    const CbConfig *cfg = cli_config();
-    const char *model = cb_config_get_string(cfg, "llm.model");
-    const char *key_name = cb_config_get_string(cfg, "llm.api_key_env");
-    double temperature = -1;
-    cb_config_get_real(cfg, "llm.temperature", &temperature);
-    if (!model || !*model)
-        return cb_error_set(
-            err, CB_EINVAL,
-            "llm.model is empty: set it in the config file or CODECBENCH_LLM_MODEL");
-    CbLlmEndpoint ep = {
-        .base_url = cb_config_get_string(cfg, "llm.endpoint"),
-        .model = model,
-        .api_key = key_name && *key_name ? getenv(key_name) : NULL,
-        .key_name = key_name,
-        .temperature = temperature,
-        .connect_timeout_ms = (int)cfg_int("llm.connect_timeout") * 1000,
-        .idle_timeout_ms = (int)cfg_int("llm.idle_timeout") * 1000,
-        .total_timeout_ms = (int)cfg_int("llm.timeout") * 1000,
-        .retries = (int)cfg_int("llm.retries"),
-        .max_reply = EVOLVE_MAX_REPLY,
-        .stream = 1,
-    };
+    CbLlmEndpoint ep;
+    int rc = cb_llm_endpoint_from_config(cli_config(), &ep, err);
+    if (rc < 0)
+        return rc;
+    ep.max_reply = EVOLVE_MAX_REPLY;
+    ep.stream = 1;
+    const char *model = ep.model;
     CbLlm *c = NULL;
-    int rc = cb_llm_new(&c, err);
+    rc = cb_llm_new(&c, err);
     if (rc < 0)
         return rc;
     p->llm = c;

@@ -113,39 +113,18 @@ static void finding(json_t *doc, int json, const char *key, const char *label, i
     cb_buf_free(&b);
 }
 
-static long long cfg_int(const CbConfig *cfg, const char *name)
-{
-    long long v = 0;
-    return cb_config_get_int(cfg, name, &v) == 0 ? v : 0;
-}
-
 static int check(int json, int stream)
 {
-    const CbConfig *cfg = cli_config();
-    const char *base = cb_config_get_string(cfg, "llm.endpoint");
-    const char *model = cb_config_get_string(cfg, "llm.model");
-    const char *key_name = cb_config_get_string(cfg, "llm.api_key_env");
-    const char *key = key_name && *key_name ? getenv(key_name) : NULL;
-    double temperature = -1;
-    cb_config_get_real(cfg, "llm.temperature", &temperature);
-    if (!model || !*model) {
-        cli_error("llm.model is empty: set it in the config file or CODECBENCH_LLM_MODEL");
+    CbLlmEndpoint ep;
+    CbError cerr;
+    cb_error_clear(&cerr);
+    if (cb_llm_endpoint_from_config(cli_config(), &ep, &cerr) < 0) {
+        cli_error("%s", cerr.text);
         return CB_EXIT_FAIL;
     }
-    CbLlmEndpoint ep = {
-        .base_url = base,
-        .model = model,
-        .api_key = key,
-        .key_name = key_name,
-        .temperature = temperature,
-        .connect_timeout_ms = (int)cfg_int(cfg, "llm.connect_timeout") * 1000,
-        .idle_timeout_ms = (int)cfg_int(cfg, "llm.idle_timeout") * 1000,
-        .total_timeout_ms = (int)cfg_int(cfg, "llm.timeout") * 1000,
-        .retries = (int)cfg_int(cfg, "llm.retries"),
-        .backoff_ms = 0,
-        .max_reply = 64 << 10,
-        .stream = stream,
-    };
+    ep.max_reply = 64 << 10;
+    ep.stream = stream;
+    const char *base = ep.base_url, *model = ep.model, *key_name = ep.key_name, *key = ep.api_key;
     CbLlmRequest rq = {CHECK_MESSAGES, 2, CHECK_SCHEMA, "check", 0};
     CbLlmCallbacks cbs = {on_delta, on_restart};
     Probe probe = {.first_ms = -1};

@@ -240,17 +240,15 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
                      CbProposeRound *r, int json, CbError *err)
 {
     const CbConfig *cfg = cli_config();
-    const char *base = cb_config_get_string(cfg, "llm.endpoint");
-    const char *model = cb_config_get_string(cfg, "llm.model");
-    const char *key_name = cb_config_get_string(cfg, "llm.api_key_env");
-    const char *key = key_name && *key_name ? getenv(key_name) : NULL;
-    double temperature = -1;
-    cb_config_get_real(cfg, "llm.temperature", &temperature);
+    CbLlmEndpoint ep;
+    int rc = cb_llm_endpoint_from_config(cfg, &ep, err);
+    if (rc < 0)
+        return rc;
+    ep.max_reply = PROPOSE_MAX_REPLY;
+    ep.stream = 1;
+    const char *base = ep.base_url, *model = ep.model;
     long long budget = cfg_int(cfg, "llm.budget"), used = 0, requests = 0;
-    if (!model || !*model)
-        return cb_error_set(err, CB_EINVAL,
-                            "llm.model is empty: set it in the config file or CODECBENCH_LLM_MODEL");
-    int rc = cb_store_llm_usage(store, h->experiment, &used, &requests, err);
+    rc = cb_store_llm_usage(store, h->experiment, &used, &requests, err);
     if (rc < 0)
         return rc;
     if (budget > 0 && used >= budget)
@@ -258,19 +256,6 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
                             "llm.budget reached: experiment '%s' has used %lld tokens in %lld "
                             "requests, the budget is %lld (raise llm.budget or set it to 0)",
                             h->experiment, used, requests, budget);
-    CbLlmEndpoint ep = {
-        .base_url = base,
-        .model = model,
-        .api_key = key,
-        .key_name = key_name,
-        .temperature = temperature,
-        .connect_timeout_ms = (int)cfg_int(cfg, "llm.connect_timeout") * 1000,
-        .idle_timeout_ms = (int)cfg_int(cfg, "llm.idle_timeout") * 1000,
-        .total_timeout_ms = (int)cfg_int(cfg, "llm.timeout") * 1000,
-        .retries = (int)cfg_int(cfg, "llm.retries"),
-        .max_reply = PROPOSE_MAX_REPLY,
-        .stream = 1,
-    };
     CbLlm *c = NULL;
     rc = cb_llm_new(&c, err);
     if (rc < 0)
