@@ -35,3 +35,11 @@ bench_bench_preview_CPPFLAGS = $(AM_CPPFLAGS) $(LIBSIXEL_CFLAGS)
 bench_bench_preview_LDADD = src/preview/libcbpreview.a src/media/libcbmedia.a \
 	src/metrics/libcbmetrics.a src/util/libcbutil.a $(CB_FFMPEG_LIBS) $(NETTLE_LIBS) \
 	$(LIBSIXEL_LIBS) $(LIBS) -lm
+# bench/llm: the LLM client's CPU per request (streamed and whole) against
+# the curl CLI making the same requests, and the latency from a chunk sent by
+# tests/llm/server.py to the delta callback (`make bench/bench_llm` first).
+EXTRA_DIST += bench/llm
+noinst_PROGRAMS += bench/bench_llm
+bench_bench_llm_SOURCES = bench/bench_llm.c
+bench_bench_llm_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS)
+bench_bench_llm_LDADD = src/llm/libcbllm.a src/util/libcbutil.a $(JANSSON_LIBS) $(LIBCURL_LIBS) $(LIBS)

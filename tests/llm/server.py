@@ -31,6 +31,13 @@ the per-model counters of "once" faults apart between tests):
   401, 403, 404   those statuses with OpenAI's error bodies (401 echoes
                   the key it was given, as a careless server would)
   no-usage        ok without any usage
+  bench-SIZE-GAP  (bench/llm) a proposals object of about SIZE bytes, 8..65536
+                  (default 4096), streamed in 12-byte pieces, one event per
+                  TCP write, GAP ms apart (default 0, at most 1000); with
+                  --stamps PATH each streamed reply appends, before its
+                  [DONE], one line "stamps N END_1 NS_1 END_2 NS_2 ...": the
+                  reply's content offset after each piece and the
+                  CLOCK_REALTIME nanoseconds just after that piece was sent
 Every request is appended to the log (--log PATH) as one JSON line:
 {"path", "headers": {lower-case name: value}, "body": parsed JSON or text}.
 """
@@ -73,6 +80,33 @@ ESCAPES = ("clear\x1b[2Jclip\x1b]52;c;SGVsbG8=\x07bell\x07c1\u009b31mred\u0085en
            + json.dumps(PROPOSALS))
 OVERSIZE = 256 * 1024
 STALL_S = 20
+BENCH_MAX = 65536
+
+
+def bench_content(size):
+    """A proposals object of about size bytes: PROPOSALS' kind of entries,
+    repeated with varied rationales, as a model writes it (indented)."""
+    props, i = [], 0
+    while True:
+        props.append({"rationale": "Step %d: lower the QPs of the best run by %d and widen the search "
+                                   "range to %d; its rate-distortion curve is still steep there." %
+                      (i, 1 + i % 3, 32 + 16 * (i % 4)),
+                      "recipe": {"name": "bench-%d" % i, "codec": "engine",
+                                 "settings": {"block_size": 8 << (i % 3), "search_range": 32 + 16 * (i % 4),
+                                              "qps": [22 + i % 5, 27 + i % 5, 32 + i % 5, 37 + i % 5]}}})
+        text = json.dumps({"proposals": props}, indent=1)
+        if len(text) >= size or i > 4096:
+            return text
+        i += 1
+
+
+def bench_params(fault):
+    """SIZE and GAP of a "bench-SIZE-GAP" model name (bad parts: defaults)."""
+    parts = fault.split("-")[1:]
+    nums = [int(p) if p.isdigit() and len(p) < 8 else -1 for p in parts] + [-1, -1]
+    size = nums[0] if 8 <= nums[0] <= BENCH_MAX else 4096
+    gap = nums[1] if 0 <= nums[1] <= 1000 else 0
+    return size, gap
 PROMPT_TOKENS = 42
 COMPLETION_TOKENS = 17
 ERRORS = {
@@ -86,9 +120,10 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, log):
+    def __init__(self, addr, log, stamps=None):
         super().__init__(addr, Handler)
         self.log_path = log
+        self.stamps_path = stamps
         self.lock = threading.Lock()
         self.counts = {}
 
@@ -157,6 +192,42 @@ class Handler(BaseHTTPRequestHandler):
     def event(self, obj):
         text = obj if isinstance(obj, str) else json.dumps(obj)
         self.write_split(b"data: " + text.encode() + b"\r\n\r\n")
+
+    def bench_stream(self, model, content, gap_ms, piece=12):
+        """The bench model's stream: each event one HTTP chunk (one TCP
+        write), its send time stamped after the write."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        stamps = []
+
+        def send(obj):
+            data = b"data: " + json.dumps(obj).encode() + b"\r\n\r\n"
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        send(self.chunk_obj(model, {"role": "assistant", "content": ""}))
+        end = 0
+        for i in range(0, len(content), piece):
+            if gap_ms:
+                time.sleep(gap_ms / 1000.0)
+            p = content[i:i + piece]
+            send(self.chunk_obj(model, {"content": p}))
+            end += len(p.encode())
+            stamps.append((end, time.time_ns()))
+        send(self.chunk_obj(model, {}, "stop"))
+        send({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": model,
+              "choices": [], "usage": {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": len(content) // 4,
+                                       "total_tokens": PROMPT_TOKENS + len(content) // 4}})
+        if self.server.stamps_path:
+            line = "stamps %d %s\n" % (len(stamps), " ".join("%d %d" % s for s in stamps))
+            with self.server.lock, open(self.server.stamps_path, "a", encoding="ascii") as f:
+                f.write(line)
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(b"data: [DONE]\r\n\r\n"), b"data: [DONE]\r\n\r\n"))
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     # ---- replies ----
     def chunk_obj(self, model, delta, finish=None):
@@ -293,6 +364,13 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "no-schema" and "response_format" in body:
             self.error(400, "response_format json_schema is not supported by this server", code=None)
             return
+        if fault == "bench" or fault.startswith("bench-"):
+            size, gap = bench_params(fault)
+            if streaming:
+                self.bench_stream(model, bench_content(size), gap)
+            else:
+                self.whole(model, bench_content(size))
+            return
         if fault == "nojson":
             content = NOJSON
         elif fault == "oversize":
@@ -335,8 +413,9 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--log", help="append each request as a JSON line here")
+    ap.add_argument("--stamps", help="the bench model's send times (bench/llm)")
     args = ap.parse_args()
-    srv = Server(("127.0.0.1", 0), args.log)
+    srv = Server(("127.0.0.1", 0), args.log, args.stamps)
     sys.stdout.write("%d\n" % srv.server_address[1])
     sys.stdout.flush()
     try:
