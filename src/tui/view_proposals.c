@@ -11,19 +11,29 @@
  * and the reply appear as they come; everything from the server is raw
  * bytes, sanitised before it is drawn (cb_sanitize_append, then tui_text).
  *
- * The local proposer runs inline: on the demo store it takes well under a
- * millisecond (the history is read from the store once per round, the
- * search is a few hundred recipe evaluations); the time is logged
- * ($CODECBENCH_LOG). */
+ * Everything that needs the experiment's history runs in a child process
+ * (forked, with its own store connection), its answer read as JSON through
+ * tui_watch_fd: reading the history of an experiment of 1,000 runs takes
+ * about 0.4 s (the search itself 0.5 ms), far over a frame.  Jobs: the
+ * local round, the LLM's prompt, the LLM's reply checked against the
+ * history, and queueing an accepted proposal.  The dashboard's own store
+ * connection is never used in the child (SQLite forbids it), and the child
+ * leaves with _exit (no atexit handler, no curses teardown). */
 #include "tui/app_int.h"
 #include "tui/lineage.h"
 #include "tui/textwrap.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codecbench/propose.h"
 #include "codecbench/sanitize.h"
@@ -35,7 +45,22 @@
 /* Bytes of the sanitised reply kept for the screen. */
 #define MAX_SHOWN ((size_t)256 << 10)
 
-typedef enum Phase { IDLE = 0, ASKING, DONE, FAILED } Phase;
+/* Bytes of a child's answer (a round of 32 proposals is under 64 KiB; a
+ * prompt at most CB_PROPOSE_PROMPT_MAX plus the system text). */
+#define MAX_JOB_OUT ((size_t)4 << 20)
+
+typedef enum Phase { IDLE = 0, WORKING, ASKING, DONE, FAILED } Phase;
+
+typedef enum JobKind { JOB_NONE = 0, JOB_LOCAL, JOB_PROMPT, JOB_PARSE, JOB_QUEUE } JobKind;
+
+typedef struct Job {
+    JobKind kind;
+    pid_t pid;
+    int fd;
+    CbBuf out;
+    size_t item;   /* JOB_QUEUE: the proposal queued */
+    double t0;
+} Job;
 
 typedef struct Pane {
     TuiApp *app;
@@ -46,8 +71,8 @@ typedef struct Pane {
     char error[CB_ERROR_TEXT_MAX + 64];
     char note[300];           /* "retry 2 in 1000 ms: HTTP 429" */
 
-    CbProposeHistory hist;
-    int have_hist;
+    Job job;
+    CbBuf raw;                /* the LLM's reply as received (for the JOB_PARSE child) */
     CbProposeRound round;
     int have_round;
     int *gone;                /* per item: 1 rejected (dropped from the list) */
@@ -81,8 +106,19 @@ static long long cfg_int(const CbConfig *cfg, const char *name)
     return cb_config_get_int(cfg, name, &v) == 0 ? v : 0;
 }
 
+static void record_usage(Pane *p, const CbLlmUsage *usage);
+static void job_stop(Pane *p);
+
 static void call_end(Pane *p)
 {
+    if (p->call && cb_llm_state(p->call) == CB_LLM_PENDING) {
+        /* abandoned (asked again, or the dashboard quits): its attempts may
+         * have been paid for all the same */
+        CbLlmUsage usage;
+        memset(&usage, 0, sizeof usage);
+        cb_llm_result(p->call, NULL, NULL, NULL, &usage, NULL);
+        record_usage(p, &usage);
+    }
     cb_llm_call_free(&p->call);
     if (p->app)
         tui_timer(p->app, -1, NULL, p);
@@ -110,6 +146,9 @@ static int pane_create(TuiApp *app, void **self)
     p->llm_on = prop && !strcmp(prop, "llm");
     cb_buf_init(&p->pend, MAX_REPLY);
     cb_buf_init(&p->shown, MAX_SHOWN);
+    cb_buf_init(&p->raw, MAX_REPLY + 1);
+    cb_buf_init(&p->job.out, MAX_JOB_OUT);
+    p->job.fd = -1;
     *self = p;
     return CB_OK;
 }
@@ -120,10 +159,10 @@ static void pane_destroy(void *self)
     if (!p)
         return;
     call_end(p);
+    job_stop(p);
     cb_llm_free(&p->llm);
     round_clear(p);
-    if (p->have_hist)
-        cb_propose_history_free(&p->hist);
+    cb_buf_free(&p->job.out);
     free(p->experiment);
     free(p->system);
     free(p->user);
@@ -131,6 +170,7 @@ static void pane_destroy(void *self)
     free(p->model);
     cb_buf_free(&p->pend);
     cb_buf_free(&p->shown);
+    cb_buf_free(&p->raw);
     free(p);
 }
 
@@ -195,6 +235,7 @@ static void on_restart(void *ud, int attempt, int delay_ms, const char *why)
 
 static void finish_llm(Pane *p);
 static void on_timer(void *ctx, TuiApp *app);
+static void job_start(Pane *p, JobKind kind, size_t item);
 
 static void schedule(Pane *p)
 {
@@ -232,6 +273,23 @@ static void on_watch(void *ud, int fd, short events)
         tui_unwatch_fd(p->app, fd);
 }
 
+/* The tokens of a call, recorded for the experiment (the budget counts them). */
+static void record_usage(Pane *p, const CbLlmUsage *usage)
+{
+    if (usage->attempts <= 0 || !p->experiment || !p->model)
+        return;
+    CbError ue;
+    cb_error_clear(&ue);
+    if (cb_store_add_llm_usage(p->app->store, p->experiment, p->model, usage->prompt_tokens,
+                               usage->completion_tokens, usage->estimated, usage->attempts,
+                               &ue) < 0) {
+        tui_error(p->app, &ue);
+        return;
+    }
+    p->used += usage->prompt_tokens + usage->completion_tokens;
+    p->requests++;
+}
+
 static void finish_llm(Pane *p)
 {
     CbError err;
@@ -242,16 +300,7 @@ static void finish_llm(Pane *p)
     memset(&usage, 0, sizeof usage);
     int rc = cb_llm_result(p->call, &content, &len, NULL, &usage, &err);
     p->round.usage = usage;
-    if (usage.attempts > 0) {
-        CbError ue;
-        cb_error_clear(&ue);
-        if (cb_store_add_llm_usage(p->app->store, p->hist.experiment, p->model,
-                                   usage.prompt_tokens, usage.completion_tokens, usage.estimated,
-                                   usage.attempts, &ue) < 0)
-            tui_error(p->app, &ue);
-        else
-            p->used += usage.prompt_tokens + usage.completion_tokens, p->requests++;
-    }
+    record_usage(p, &usage);
     if (rc < 0) {
         set_error(p, "the LLM", &err);
     } else {
@@ -260,25 +309,317 @@ static void finish_llm(Pane *p)
             cb_sanitize_append(&p->shown, p->pend.data, p->pend.len, CB_SANITIZE_NEWLINES);
             cb_buf_reset(&p->pend);
         }
-        rc = cb_propose_parse_reply(&p->hist, content, len, &p->round, &err);
-        if (rc < 0) {
+        /* checked against the history in a child (JOB_PARSE reads p->raw) */
+        cb_buf_reset(&p->raw);
+        if (cb_buf_append(&p->raw, content, len) < 0) {
+            cb_error_set(&err, CB_ELIMIT, "the reply is larger than %zu bytes", MAX_REPLY);
             set_error(p, "the LLM's reply", &err);
         } else {
-            p->phase = DONE;
-            p->gone = calloc(p->round.n_items ? p->round.n_items : 1, sizeof *p->gone);
-            if (!p->gone) {
-                cb_error_set(&err, CB_ENOMEM, "out of memory");
-                set_error(p, "proposals", &err);
-            }
+            call_end(p);
+            job_start(p, JOB_PARSE, 0);
         }
     }
     call_end(p);
     tui_dirty(p->app);
 }
 
+/* ---- jobs in a child process ----------------------------------------------------------------------- */
+
+static int put_str(json_t *o, const char *k, const char *v)
+{
+    return json_object_set_new(o, k, json_string(v ? v : ""));
+}
+
+/* A round as JSON: {"items": [{"name", "rationale", "recipe", "parent", "diff",
+ * "key"}], "rejects": [{"name", "rationale", "reason"}]}. */
+static json_t *round_json(const CbProposeRound *r)
+{
+    json_t *o = json_object(), *items = json_array(), *rej = json_array();
+    if (!o || !items || !rej) {
+        json_decref(o), json_decref(items), json_decref(rej);
+        return NULL;
+    }
+    json_object_set_new(o, "items", items);
+    json_object_set_new(o, "rejects", rej);
+    for (size_t i = 0; i < r->n_items; i++) {
+        const CbProposeItem *it = &r->items[i];
+        json_t *e = json_object();
+        if (!e || json_array_append_new(items, e) < 0 || put_str(e, "name", it->name) < 0 ||
+            put_str(e, "rationale", it->rationale) < 0 || put_str(e, "recipe", it->recipe_json) < 0 ||
+            put_str(e, "diff", it->diff) < 0 || put_str(e, "key", it->key) < 0 ||
+            json_object_set_new(e, "parent", json_integer(it->parent)) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < r->n_rejects; i++) {
+        const CbProposeReject *j = &r->rejects[i];
+        json_t *e = json_object();
+        if (!e || json_array_append_new(rej, e) < 0 || put_str(e, "name", j->name) < 0 ||
+            put_str(e, "rationale", j->rationale) < 0 || put_str(e, "reason", j->reason) < 0)
+            goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static char *dup_str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return strdup(v ? v : "");
+}
+
+/* Reads a round from a child's JSON into r (initialised for k): every string
+ * copied; 0 or CB_ENOMEM / CB_EFORMAT. */
+static int round_read(json_t *o, CbProposeRound *r)
+{
+    json_t *items = json_object_get(o, "items"), *rej = json_object_get(o, "rejects");
+    if (!json_is_array(items) || !json_is_array(rej))
+        return CB_EFORMAT;
+    size_t ni = json_array_size(items), nr = json_array_size(rej);
+    r->items = calloc(ni ? ni : 1, sizeof *r->items);
+    r->rejects = calloc(nr ? nr : 1, sizeof *r->rejects);
+    if (!r->items || !r->rejects)
+        return CB_ENOMEM;
+    for (size_t i = 0; i < ni; i++) {
+        json_t *e = json_array_get(items, i);
+        CbProposeItem *it = &r->items[r->n_items++];
+        it->name = dup_str(e, "name");
+        it->rationale = dup_str(e, "rationale");
+        it->recipe_json = dup_str(e, "recipe");
+        it->diff = dup_str(e, "diff");
+        it->parent = (int64_t)json_integer_value(json_object_get(e, "parent"));
+        snprintf(it->key, sizeof it->key, "%s", json_string_value(json_object_get(e, "key")) ?
+                                                   json_string_value(json_object_get(e, "key")) : "");
+        if (!it->name || !it->rationale || !it->recipe_json || !it->diff)
+            return CB_ENOMEM;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        json_t *e = json_array_get(rej, i);
+        CbProposeReject *j = &r->rejects[r->n_rejects++];
+        j->name = dup_str(e, "name");
+        j->rationale = dup_str(e, "rationale");
+        j->reason = dup_str(e, "reason");
+        if (!j->name || !j->rationale || !j->reason)
+            return CB_ENOMEM;
+    }
+    return CB_OK;
+}
+
+static int write_all(int fd, const char *b, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return CB_EIO;
+        b += w;
+        n -= (size_t)w;
+    }
+    return CB_OK;
+}
+
+/* The child: its own store connection, the history, the job; the answer as
+ * one JSON object on fd ({"error", "code"} when it failed).  Returns the exit
+ * status. */
+static int child_main(Pane *p, JobKind kind, size_t item, int fd)
+{
+    CbError err;
+    cb_error_clear(&err);
+    CbStore *s = NULL;
+    CbProposeHistory h;
+    memset(&h, 0, sizeof h);
+    CbProposeRound r;
+    cb_propose_round_init(&r, p->k);
+    json_t *out = NULL;
+    char *sys = NULL, *user = NULL;
+    int rc = cb_store_open(&s, p->app->store_dir, 0, &err);
+    if (rc == CB_OK)
+        rc = cb_propose_history(s, p->experiment, &h, &err);
+    if (rc == CB_OK) {
+        switch (kind) {
+        case JOB_LOCAL: {
+            CbProposeParams pp = {.k = p->k, .seed = (uint64_t)(h.runs + h.proposals)};
+            rc = cb_proposer_local.propose(&h, &pp, &r, &err);
+            out = rc == CB_OK ? round_json(&r) : NULL;
+            break;
+        }
+        case JOB_PARSE:
+            rc = cb_propose_parse_reply(&h, p->raw.data ? p->raw.data : "", p->raw.len, &r, &err);
+            out = rc == CB_OK ? round_json(&r) : NULL;
+            break;
+        case JOB_PROMPT:
+            rc = cb_propose_prompt(&h, p->k, 0, &sys, &user, &err);
+            if (rc == CB_OK && (out = json_object()) != NULL) {
+                put_str(out, "system", sys);
+                put_str(out, "user", user);
+            }
+            break;
+        case JOB_QUEUE: {
+            CbProposeRound one = p->round;
+            one.items = &p->round.items[item];
+            one.n_items = 1;
+            one.rejects = NULL;
+            one.n_rejects = 0;
+            rc = cb_propose_queue(s, &h, &one, p->used_llm ? "llm" : "local", &err);
+            if (rc == CB_OK && (out = json_object()) != NULL) {
+                json_t *runs = json_array();
+                for (size_t i = 0; runs && i < one.items->n_runs; i++)
+                    json_array_append_new(runs, json_integer(one.items->run_ids[i]));
+                json_object_set_new(out, "runs", runs ? runs : json_array());
+                json_object_set_new(out, "proposal", json_integer(one.items->proposal_id));
+            }
+            break;
+        }
+        default: rc = cb_error_set(&err, CB_EINVAL, "no such job"); break;
+        }
+    }
+    if (rc == CB_OK && !out)
+        rc = cb_error_set(&err, CB_ENOMEM, "out of memory");
+    if (rc < 0) {
+        json_decref(out);
+        out = json_pack("{s:s, s:i}", "error", err.text[0] ? err.text : cb_strerror(rc), "code", rc);
+    }
+    char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    int st = text && write_all(fd, text, strlen(text)) == CB_OK ? 0 : 1;
+    free(text);
+    json_decref(out);
+    free(sys);
+    free(user);
+    cb_propose_round_free(&r);
+    cb_propose_history_free(&h);
+    cb_store_close(&s);
+    return st;
+}
+
+static void job_answer(Pane *p, JobKind kind, json_t *doc, const char *why);
+
+static void job_stop(Pane *p)
+{
+    Job *j = &p->job;
+    if (j->fd >= 0) {
+        tui_unwatch_fd(p->app, j->fd);
+        close(j->fd);
+        j->fd = -1;
+    }
+    if (j->pid > 0) {
+        kill(j->pid, SIGTERM);
+        while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        j->pid = 0;
+    }
+    j->kind = JOB_NONE;
+    cb_buf_reset(&j->out);
+}
+
+static void on_job_fd(void *ctx, TuiApp *app, int fd, short revents)
+{
+    (void)revents;
+    Pane *p = ctx;
+    Job *j = &p->job;
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* more to come */
+        if (n > 0) {
+            if (cb_buf_append(&j->out, buf, (size_t)n) < 0)
+                break; /* past the cap: a broken child */
+            continue;
+        }
+        break; /* end of file, or an error */
+    }
+    /* the child closed its end: it has exited or is exiting */
+    tui_unwatch_fd(app, fd);
+    close(fd);
+    j->fd = -1;
+    int status = 0;
+    while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    j->pid = 0;
+    JobKind kind = j->kind;
+    j->kind = JOB_NONE;
+    tui_log(app, "proposals: job %d answered %zu bytes in %.1f ms", (int)kind, j->out.len,
+            now_ms() - j->t0);
+    json_error_t je;
+    json_t *doc = j->out.data ? json_loadb(j->out.data, j->out.len, 0, &je) : NULL;
+    char why[96] = "";
+    if (!doc)
+        snprintf(why, sizeof why, "the proposer's process ended without an answer (status %d)",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    cb_buf_reset(&j->out);
+    job_answer(p, kind, doc, why);
+    json_decref(doc);
+    tui_dirty(app);
+}
+
+/* Starts a job; its answer comes to job_answer.  Failures are shown. */
+static void job_start(Pane *p, JobKind kind, size_t item)
+{
+    Job *j = &p->job;
+    CbError err;
+    cb_error_clear(&err);
+    job_stop(p);
+    int fds[2];
+    if (pipe(fds) < 0) {
+        cb_error_set(&err, CB_EIO, "pipe: %s", strerror(errno));
+        set_error(p, "the proposer", &err);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        cb_error_set(&err, CB_EIO, "fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        set_error(p, "the proposer", &err);
+        return;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGPIPE, SIG_IGN);
+        _exit(child_main(p, kind, item, fds[1]));
+    }
+    close(fds[1]);
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    j->kind = kind;
+    j->pid = pid;
+    j->fd = fds[0];
+    j->item = item;
+    j->t0 = now_ms();
+    if (tui_watch_fd(p->app, fds[0], POLLIN, on_job_fd, p) < 0) {
+        job_stop(p);
+        cb_error_set(&err, CB_ELIMIT, "too many descriptors watched");
+        set_error(p, "the proposer", &err);
+        return;
+    }
+    if (kind != JOB_QUEUE)
+        p->phase = WORKING;
+    tui_dirty(p->app);
+}
+
 /* ---- a round ------------------------------------------------------------------------------------- */
 
-static int ask_llm(Pane *p, CbError *err)
+static int round_done(Pane *p, json_t *doc, CbError *err)
+{
+    int rc = round_read(doc, &p->round);
+    if (rc < 0)
+        return cb_error_set(err, rc, "the proposer's answer: %s", cb_strerror(rc));
+    p->gone = calloc(p->round.n_items ? p->round.n_items : 1, sizeof *p->gone);
+    if (!p->gone)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    p->phase = DONE;
+    return CB_OK;
+}
+
+/* Starts the LLM call once the child has made the prompt. */
+static int ask_llm(Pane *p, json_t *doc, CbError *err)
 {
     const CbConfig *cfg = p->app->cfg;
     const char *base = cb_config_get_string(cfg, "llm.endpoint");
@@ -287,28 +628,13 @@ static int ask_llm(Pane *p, CbError *err)
     const char *key = key_name && *key_name ? getenv(key_name) : NULL;
     double temperature = -1;
     cb_config_get_real(cfg, "llm.temperature", &temperature);
-    p->budget = cfg_int(cfg, "llm.budget");
-    if (!model || !*model)
-        return cb_error_set(err, CB_EINVAL,
-                            "llm.model is empty: set it in the config file or CODECBENCH_LLM_MODEL");
-    int rc = cb_store_llm_usage(p->app->store, p->hist.experiment, &p->used, &p->requests, err);
-    if (rc < 0)
-        return rc;
-    if (p->budget > 0 && p->used >= p->budget)
-        return cb_error_set(err, CB_ELIMIT,
-                            "llm.budget reached: experiment '%s' has used %lld tokens in %lld "
-                            "requests, the budget is %lld (raise llm.budget or set it to 0)",
-                            p->hist.experiment, p->used, p->requests, p->budget);
-    free(p->system), free(p->user), free(p->schema), free(p->model);
-    p->system = p->user = p->schema = NULL;
-    p->model = strdup(model);
-    if (!p->model)
-        return cb_error_set(err, CB_ENOMEM, "out of memory");
-    if ((rc = cb_propose_prompt(&p->hist, p->k, 0, &p->system, &p->user, err)) < 0)
-        return rc;
+    free(p->system), free(p->user), free(p->schema);
+    p->system = dup_str(doc, "system");
+    p->user = dup_str(doc, "user");
     p->schema = cb_propose_schema();
-    if (!p->schema)
+    if (!p->system || !p->user || !p->schema)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
+    int rc;
     if (!p->llm) {
         if ((rc = cb_llm_new(&p->llm, err)) < 0)
             return rc;
@@ -337,52 +663,107 @@ static int ask_llm(Pane *p, CbError *err)
     return CB_OK;
 }
 
+static void job_answer(Pane *p, JobKind kind, json_t *doc, const char *why)
+{
+    TuiApp *app = p->app;
+    CbError err;
+    cb_error_clear(&err);
+    const char *what = kind == JOB_QUEUE    ? "queueing"
+                       : kind == JOB_PARSE  ? "the LLM's reply"
+                       : kind == JOB_PROMPT ? "the LLM proposer"
+                                            : "the local proposer";
+    const char *etext = json_string_value(json_object_get(doc, "error"));
+    if (!doc || etext) {
+        if (etext)
+            cb_error_set(&err, CB_EINVAL, "%s", etext);
+        else
+            cb_error_set(&err, CB_EIO, "%s", why);
+        if (kind == JOB_QUEUE) {
+            CbError e2;
+            cb_error_clear(&e2);
+            cb_error_set(&e2, err.code, "queueing the proposal: %s", err.text);
+            tui_error(app, &e2);
+            tui_reload(app);
+        } else {
+            set_error(p, what, &err);
+        }
+        return;
+    }
+    int rc = CB_OK;
+    switch (kind) {
+    case JOB_LOCAL:
+    case JOB_PARSE: rc = round_done(p, doc, &err); break;
+    case JOB_PROMPT: rc = ask_llm(p, doc, &err); break;
+    case JOB_QUEUE: {
+        if (p->job.item >= p->round.n_items)
+            break;
+        CbProposeItem *it = &p->round.items[p->job.item];
+        json_t *runs = json_object_get(doc, "runs");
+        size_t n = json_array_size(runs);
+        free(it->run_ids);
+        it->run_ids = calloc(n ? n : 1, sizeof *it->run_ids);
+        it->n_runs = 0;
+        for (size_t i = 0; it->run_ids && i < n; i++)
+            it->run_ids[it->n_runs++] = (int64_t)json_integer_value(json_array_get(runs, i));
+        it->proposal_id = (int64_t)json_integer_value(json_object_get(doc, "proposal"));
+        tui_reload(app);
+        if (tui_ensure_runner(app, &err) < 0)
+            tui_error(app, &err);
+        else
+            tui_message(app, 0, "queued %s as run %lld%s (parent run %lld)", it->name,
+                        (long long)(it->n_runs ? it->run_ids[0] : 0),
+                        it->n_runs > 1 ? " and more" : "", (long long)it->parent);
+        return;
+    }
+    default: break;
+    }
+    if (rc < 0)
+        set_error(p, what, &err);
+}
+
 static void ask(Pane *p)
 {
     TuiApp *app = p->app;
     CbError err;
     cb_error_clear(&err);
     call_end(p);
+    job_stop(p);
     round_clear(p);
-    if (p->have_hist)
-        cb_propose_history_free(&p->hist);
-    p->have_hist = 0;
+    cb_propose_round_init(&p->round, p->k);
+    p->have_round = 1;
     p->error[0] = p->note[0] = '\0';
     cb_buf_reset(&p->pend);
     cb_buf_reset(&p->shown);
     p->streamed = 0;
     p->phase = IDLE;
-    tui_dirty(app);
-    double t0 = now_ms();
-    if (cb_propose_history(app->store, p->experiment, &p->hist, &err) < 0) {
-        set_error(p, "the history", &err);
-        return;
-    }
-    p->have_hist = 1;
-    cb_propose_round_init(&p->round, p->k);
-    p->have_round = 1;
     p->used_llm = p->llm_on;
-    if (p->llm_on) {
-        if (ask_llm(p, &err) < 0)
-            set_error(p, "the LLM proposer", &err);
+    tui_dirty(app);
+    if (!p->llm_on) {
+        job_start(p, JOB_LOCAL, 0);
         return;
     }
-    uint64_t seed = (uint64_t)(p->hist.runs + p->hist.proposals);
-    CbProposeParams pp = {.k = p->k, .seed = seed};
-    int rc = cb_proposer_local.propose(&p->hist, &pp, &p->round, &err);
-    tui_log(app, "proposals: local proposer, %zu recipes of history, k %d: %.2f ms",
-            p->hist.n_recipes, p->k, now_ms() - t0);
-    if (rc < 0) {
-        set_error(p, "the local proposer", &err);
-        return;
-    }
-    p->gone = calloc(p->round.n_items ? p->round.n_items : 1, sizeof *p->gone);
-    if (!p->gone) {
+    /* the LLM: the model and the budget first (the store's sums are quick) */
+    const char *model = cb_config_get_string(app->cfg, "llm.model");
+    p->budget = cfg_int(app->cfg, "llm.budget");
+    free(p->model);
+    p->model = model && *model ? strdup(model) : NULL;
+    if (!model || !*model) {
+        cb_error_set(&err, CB_EINVAL,
+                     "llm.model is empty: set it in the config file or CODECBENCH_LLM_MODEL");
+    } else if (!p->model) {
         cb_error_set(&err, CB_ENOMEM, "out of memory");
-        set_error(p, "proposals", &err);
+    } else if (cb_store_llm_usage(app->store, p->experiment, &p->used, &p->requests, &err) == 0 &&
+               p->budget > 0 && p->used >= p->budget) {
+        cb_error_set(&err, CB_ELIMIT,
+                     "llm.budget reached: experiment '%s' has used %lld tokens in %lld "
+                     "requests, the budget is %lld (raise llm.budget or set it to 0)",
+                     p->experiment, p->used, p->requests, p->budget);
+    }
+    if (err.code) {
+        set_error(p, "the LLM proposer", &err);
         return;
     }
-    p->phase = DONE;
+    job_start(p, JOB_PROMPT, 0);
 }
 
 /* ---- the list ---------------------------------------------------------------------------------- */
@@ -427,26 +808,12 @@ static void accept_item(Pane *p)
         tui_message(app, 0, "proposal %zu is already queued", p->cursor + 1);
         return;
     }
-    CbProposeRound one = p->round;
-    one.items = it;
-    one.n_items = 1;
-    one.rejects = NULL;
-    one.n_rejects = 0;
-    CbError err;
-    cb_error_clear(&err);
-    int rc = cb_propose_queue(app->store, &p->hist, &one, p->used_llm ? "llm" : "local", &err);
-    tui_reload(app);
-    if (rc < 0) {
-        tui_error(app, &err);
+    if (p->job.kind != JOB_NONE) {
+        tui_message(app, 0, "a proposal is being queued: a moment");
         return;
     }
-    if (tui_ensure_runner(app, &err) < 0)
-        tui_error(app, &err);
-    else
-        tui_message(app, 0, "queued %s as run %lld%s (parent run %lld)", it->name,
-                    (long long)(it->n_runs ? it->run_ids[0] : 0), it->n_runs > 1 ? " and more" : "",
-                    (long long)it->parent);
-    tui_dirty(app);
+    tui_message(app, 0, "queueing %s ...", it->name);
+    job_start(p, JOB_QUEUE, p->cursor);
 }
 
 static void reject_item(Pane *p)
@@ -457,7 +824,7 @@ static void reject_item(Pane *p)
         return;
     }
     CbProposeItem *it = &p->round.items[p->cursor];
-    if (it->n_runs) {
+    if (it->n_runs || (p->job.kind == JOB_QUEUE && p->job.item == p->cursor)) {
         tui_message(app, 0, "proposal %zu is queued already: cancel its runs instead", p->cursor + 1);
         return;
     }
@@ -468,7 +835,7 @@ static void reject_item(Pane *p)
     CbError err;
     cb_error_clear(&err);
     int64_t id = 0;
-    if (cb_store_add_proposal(app->store, p->hist.experiment, p->used_llm ? "llm" : "local", why,
+    if (cb_store_add_proposal(app->store, p->experiment, p->used_llm ? "llm" : "local", why,
                               it->recipe_json, 0, &id, &err) < 0) {
         tui_error(app, &err);
         return;
@@ -507,8 +874,20 @@ static int draw_tail(TuiApp *app, int y, int x, int w, int h, attr_t a, const ch
         return 0;
     size_t off[64], ln[64];
     Lines l = {text, off, ln, 0, (size_t)(h < 64 ? h : 64), 0};
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
+    /* Only the tail can show: h rows of w columns are at most h * w * 4
+     * bytes (UTF-8), so the text before that is not wrapped at all (a long
+     * reply costs the rows shown, not its length).  The scan starts after a
+     * line break where there is one, else at a character. */
+    size_t window = (size_t)h * (size_t)w * 4 + 1, start = len > window ? len - window : 0;
+    if (start > 0) {
+        const char *nl = memchr(text + start, '\n', len - start);
+        if (nl && nl + 1 < text + len)
+            start = (size_t)(nl + 1 - text);
+        else
+            while (start < len && ((unsigned char)text[start] & 0xC0) == 0x80)
+                start++;
+    }
+    for (size_t i = start; i <= len; i++) {
         if (i < len && text[i] != '\n')
             continue;
         size_t before = l.total;
@@ -617,7 +996,13 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
             tui_textf(app, y, x + n, w - n, ha, ", budget %lld", p->budget);
         y++;
     }
-    if (p->used_llm && y < bottom) {
+    if (p->phase == WORKING && y < bottom) {
+        const char *what = p->job.kind == JOB_PROMPT  ? "writing the request from the experiment's history"
+                           : p->job.kind == JOB_PARSE ? "checking the proposals against the history"
+                                                      : "the local proposer is searching";
+        tui_textf(app, y++, x, w, A_DIM, "%s ... (keys work meanwhile)", what);
+    }
+    if (p->used_llm && y < bottom && (p->phase != WORKING || p->job.kind == JOB_PARSE)) {
         /* the request: collapsed to its size unless asked for */
         size_t ub = p->user ? strlen(p->user) : 0, sb = p->system ? strlen(p->system) : 0;
         tui_textf(app, y++, x, w, A_DIM, "%s request to %s: system %zu bytes, user %zu bytes (P %s)",
