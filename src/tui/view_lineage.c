@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Tree levels drawn at most; deeper rows show their depth instead of more
  * lines (an evolve chain may be hundreds of generations deep). */
@@ -52,9 +53,14 @@ static void rebuild(Lineage *l, TuiApp *app)
     CbError err;
     cb_error_clear(&err);
     tui_lineage_free(&l->tree);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (tui_lineage_build(&l->tree, app->runs, app->n_runs, app->points, app->n_points,
                           l->experiment, l->family, &err) < 0)
         tui_error(app, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    tui_log(app, "lineage: %zu rows of %zu runs in %.2f ms", l->tree.n_rows, app->n_runs,
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     size_t at = tui_lineage_find(&l->tree, l->cursor_id);
     if (at != SIZE_MAX)
         l->cursor = at;
@@ -279,7 +285,7 @@ static void lin_event(void *self, TuiApp *app, const TuiEvent *ev)
         if (run) {
             set_experiment(l, run->experiment);
             l->cursor_id = id;
-        } else if (!l->built) {
+        } else if (!l->cursor_id) {
             set_experiment(l, app->priv->experiment);
         }
         if (l->family > 0 && run)
@@ -288,8 +294,9 @@ static void lin_event(void *self, TuiApp *app, const TuiEvent *ev)
         break;
     }
     case TUI_EV_RELOAD:
-        if (l->built)
-            rebuild(l, app);
+        /* rebuilt at the next draw, only when shown (the rows index the old runs) */
+        l->built = 0;
+        tui_dirty(app);
         break;
     case TUI_EV_MOUSE:
         if (ev->button == 4 || ev->button == 5) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -183,6 +184,34 @@ static void test_ten_thousand(void **state)
     assert_int_equal(t.rows[1].last, 0);
     assert_int_equal(t.rows[BIG - 1].last, 1);
     tui_lineage_free(&t);
+    /* a binary tree of 10,000 measured runs on one clip: every edge gets its
+     * BD-rate (each child needs 0.99 times its parent's rate: -1 %) */
+    CbPointSummary *pts = calloc((size_t)BIG * 4, sizeof *pts);
+    assert_non_null(pts);
+    for (int i = 0; i < BIG; i++) {
+        runs[i] = run(i + 1, "e", i ? (i + 1) / 2 : 0);
+        int depth = 0;
+        for (int v = i + 1; v > 1; v /= 2)
+            depth++;
+        for (int q = 0; q < 4; q++)
+            pts[i * 4 + q] = (CbPointSummary){.run_id = i + 1, .idx = q,
+                                              .kbps = 100.0 * (1 << q) * pow(0.99, depth),
+                                              .psnr_y = 30.0 + 3.0 * q};
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(tui_lineage_build(&t, runs, BIG, pts, (size_t)BIG * 4, "e", 0, &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    print_message("# 10,000 runs with BD-rate against the parent: %.1f ms\n",
+                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    assert_int_equal(t.n_rows, BIG);
+    assert_int_equal(t.max_depth, 13); /* floor(log2(10000)) */
+    for (size_t i = 1; i < t.n_rows; i++) {
+        assert_int_equal(t.rows[i].bd_kind, TUI_LIN_BD_DIRECT);
+        assert_true(fabs(t.rows[i].bd_gain - -1.0) < 1e-6);
+    }
+    tui_lineage_free(&t);
+    free(pts);
     free(runs);
 }
 
