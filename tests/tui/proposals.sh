@@ -84,7 +84,8 @@ case $port in ''|*[!0-9]*) fail "the test server did not start"; done_testing; e
 
 llm_start() {
     tui_start --size 140x45 --env "CODECBENCH_LLM_BASE_URL=http://127.0.0.1:$port/v1" \
-        --env "CODECBENCH_LLM_MODEL=$1" --env CODECBENCH_LLM_RETRIES=0 --env CODECBENCH_PROPOSER=llm
+        --env "CODECBENCH_LLM_MODEL=$1" --env "CODECBENCH_LLM_RETRIES=${2:-0}" \
+        --env CODECBENCH_PROPOSER=llm
     wait_for charlie 15 >/dev/null
     cursor_to alpha >/dev/null
 }
@@ -97,8 +98,18 @@ ok 'screen | grep -q "^    Lower QPs by one step"' "with their rationale"
 ok 'screen | grep -q "proposer llm"' "the header names the LLM proposer"
 ok 'screen | grep -qF "\"transform\": \"dct\""' "the reply is shown (its last lines)"
 ok 'screen | grep -qE "tokens used [1-9][0-9]* in 1 request"' "the tokens used are shown"
+replied() { screen | sed -n 's/^ reply (\([0-9]*\) bytes.*/\1/p' | head -n 1; }
+okbytes=$(replied)
 keys P
 expect 'Experiment "default"' "P shows the request sent" 5
+tui_stop
+
+llm_start cut-once/tui 1
+keys L
+expect "2 proposals (Enter accepts" "after a stream cut mid-reply the retried request gives the proposals" 30
+ok 'screen | grep -q "retry 2 in [0-9]* ms"' "the retry is said"
+ok '[ -n "$okbytes" ] && [ "$(replied)" = "$okbytes" ]' \
+   "the text streamed before the cut was dropped (the reply shown is one reply: $(replied) bytes, $okbytes before)"
 tui_stop
 
 llm_start escapes
