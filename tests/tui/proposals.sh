@@ -128,6 +128,21 @@ keys L
 expect "Enter accepts" "the pane still works (p, then L: the local proposer's round)" 15
 tui_stop
 
+llm_start 401
+keys L
+expect "HTTP 401" "an endpoint refusing the request is shown as an error" 20
+tui_stop
+
+# the ok round above used tokens: a budget of 1 is spent
+tui_start --size 140x45 --env "CODECBENCH_LLM_BASE_URL=http://127.0.0.1:$port/v1" \
+    --env CODECBENCH_LLM_MODEL=ok --env CODECBENCH_LLM_BUDGET=1 --env CODECBENCH_PROPOSER=llm
+wait_for charlie 15 >/dev/null
+nreq=$(wc -l < "$tap_tmp/requests.jsonl")
+keys L
+expect "llm.budget reached" "a spent budget is shown as an error" 15
+ok '[ "$(wc -l < "$tap_tmp/requests.jsonl")" = "$nreq" ]' "and no request is sent"
+tui_stop
+
 llm_start stall
 keys L
 expect "reply (streaming" "a stalled stream is open" 20
