@@ -89,7 +89,7 @@ typedef struct Pane {
     long long used, requests, budget;
 
     size_t cursor;            /* index into round.items (a visible one) */
-    int scroll;               /* first line of the list part drawn */
+    size_t first;             /* the first proposal drawn (the list scrolls to the cursor) */
     int list_h;
 } Pane;
 
@@ -132,7 +132,7 @@ static void round_clear(Pane *p)
     free(p->gone);
     p->gone = NULL;
     p->cursor = 0;
-    p->scroll = 0;
+    p->first = 0;
 }
 
 static int pane_create(TuiApp *app, void **self)
@@ -974,6 +974,37 @@ static int draw_diff(TuiApp *app, int y, int x, int w, int max, const char *diff
     return row + (col > 0 ? 1 : 0);
 }
 
+/* Draws proposal i from line y (not past bottom); returns the next line. */
+static int draw_item(Pane *p, TuiApp *app, TuiRect r, int y, int bottom, size_t i)
+{
+    const CbProposeItem *it = &p->round.items[i];
+    int x = r.x + 1, w = r.w - 2;
+    int cur = i == p->cursor;
+    attr_t base = cur ? tui_attr(app, CB_AREA_CURSOR) : A_NORMAL;
+    if (cur)
+        tui_fill(app, y, r.x, r.w, base);
+    int n = tui_textf(app, y, x, w, base | A_BOLD, "%zu. ", i + 1);
+    n += tui_text(app, y, x + n, w - n, base | A_BOLD, it->name);
+    if (it->parent)
+        n += tui_textf(app, y, x + n, w - n, base, "  parent run %lld", (long long)it->parent);
+    if (it->n_runs)
+        tui_textf(app, y, x + n, w - n, base | tui_attr(app, CB_AREA_QUEUED), "  queued as run %lld",
+                  (long long)it->run_ids[0]);
+    y++;
+    int room = bottom - y, want = cur ? 4 : 2;
+    if (room > 0)
+        y += draw_para(app, y, x + 3, w - 3, want < room ? want : room, A_NORMAL, it->rationale);
+    room = bottom - y;
+    want = cur ? 3 : 1;
+    if (room > 0) {
+        if (it->diff && *it->diff)
+            y += draw_diff(app, y, x + 3, w - 3, want < room ? want : room, it->diff);
+        else
+            tui_text(app, y++, x + 3, w - 3, A_DIM, "(no parent to compare with)");
+    }
+    return y;
+}
+
 static void pane_draw(void *self, TuiApp *app, TuiRect r)
 {
     Pane *p = self;
@@ -1045,30 +1076,25 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
         shown += visible(p, i);
     tui_textf(app, y++, x, w, ha, "%zu proposal%s (Enter accepts, x rejects), %zu refused", shown,
               shown == 1 ? "" : "s", p->round.n_rejects);
-    for (size_t i = 0; i < p->round.n_items && y < bottom; i++) {
-        if (!visible(p, i))
-            continue;
-        const CbProposeItem *it = &p->round.items[i];
-        int cur = i == p->cursor;
-        attr_t base = cur ? tui_attr(app, CB_AREA_CURSOR) : A_NORMAL;
-        if (cur)
-            tui_fill(app, y, r.x, r.w, base);
-        int n = tui_textf(app, y, x, w, base | A_BOLD, "%zu. ", i + 1);
-        n += tui_text(app, y, x + n, w - n, base | A_BOLD, it->name);
-        if (it->parent)
-            n += tui_textf(app, y, x + n, w - n, base, "  parent run %lld", (long long)it->parent);
-        if (it->n_runs)
-            tui_textf(app, y, x + n, w - n, base | tui_attr(app, CB_AREA_QUEUED),
-                      "  queued as run %lld", (long long)it->run_ids[0]);
-        y++;
-        if (y < bottom)
-            y += draw_para(app, y, x + 3, w - 3, cur ? 4 : 2, A_NORMAL, it->rationale);
-        if (y < bottom) {
-            if (it->diff && *it->diff)
-                y += draw_diff(app, y, x + 3, w - 3, cur ? 3 : 1, it->diff);
-            else
-                tui_text(app, y++, x + 3, w - 3, A_DIM, "(no parent to compare with)");
+    /* The list from p->first on; when the cursor's proposal does not fit
+     * whole, the list starts one proposal later (at most n redraws). */
+    if (p->first > p->cursor)
+        p->first = p->cursor;
+    int top = y;
+    for (;;) {
+        int cursor_fits = 0;
+        y = top;
+        for (size_t i = p->first; i < p->round.n_items && y < bottom; i++) {
+            if (!visible(p, i))
+                continue;
+            y = draw_item(p, app, r, y, bottom, i);
+            if (i == p->cursor && y <= bottom)
+                cursor_fits = y < bottom || i + 1 == p->round.n_items;
         }
+        if (cursor_fits || p->first >= p->cursor)
+            break;
+        p->first++;
+        tui_clear_rect(app, (TuiRect){top, r.x, bottom - top, r.w});
     }
     if (p->round.n_rejects && y < bottom)
         tui_text(app, y++, x, w, ha, "refused:");
