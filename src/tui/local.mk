@@ -50,4 +50,6 @@ src_tui_libcbtui_a_SOURCES += \
 	src/tui/lineage.h \
 	src/tui/lineage.c \
 	src/tui/view_lineage.c \
+	src/tui/propround.h \
+	src/tui/propround.c \
 	src/tui/view_proposals.c

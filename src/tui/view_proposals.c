@@ -21,6 +21,7 @@
  * leaves with _exit (no atexit handler, no curses teardown). */
 #include "tui/app_int.h"
 #include "tui/lineage.h"
+#include "tui/propround.h"
 #include "tui/textwrap.h"
 
 #include <errno.h>
@@ -330,80 +331,10 @@ static int put_str(json_t *o, const char *k, const char *v)
     return json_object_set_new(o, k, json_string(v ? v : ""));
 }
 
-/* A round as JSON: {"items": [{"name", "rationale", "recipe", "parent", "diff",
- * "key"}], "rejects": [{"name", "rationale", "reason"}]}. */
-static json_t *round_json(const CbProposeRound *r)
-{
-    json_t *o = json_object(), *items = json_array(), *rej = json_array();
-    if (!o || !items || !rej) {
-        json_decref(o), json_decref(items), json_decref(rej);
-        return NULL;
-    }
-    json_object_set_new(o, "items", items);
-    json_object_set_new(o, "rejects", rej);
-    for (size_t i = 0; i < r->n_items; i++) {
-        const CbProposeItem *it = &r->items[i];
-        json_t *e = json_object();
-        if (!e || json_array_append_new(items, e) < 0 || put_str(e, "name", it->name) < 0 ||
-            put_str(e, "rationale", it->rationale) < 0 || put_str(e, "recipe", it->recipe_json) < 0 ||
-            put_str(e, "diff", it->diff) < 0 || put_str(e, "key", it->key) < 0 ||
-            json_object_set_new(e, "parent", json_integer(it->parent)) < 0)
-            goto fail;
-    }
-    for (size_t i = 0; i < r->n_rejects; i++) {
-        const CbProposeReject *j = &r->rejects[i];
-        json_t *e = json_object();
-        if (!e || json_array_append_new(rej, e) < 0 || put_str(e, "name", j->name) < 0 ||
-            put_str(e, "rationale", j->rationale) < 0 || put_str(e, "reason", j->reason) < 0)
-            goto fail;
-    }
-    return o;
-fail:
-    json_decref(o);
-    return NULL;
-}
-
 static char *dup_str(json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
     return strdup(v ? v : "");
-}
-
-/* Reads a round from a child's JSON into r (initialised for k): every string
- * copied; 0 or CB_ENOMEM / CB_EFORMAT. */
-static int round_read(json_t *o, CbProposeRound *r)
-{
-    json_t *items = json_object_get(o, "items"), *rej = json_object_get(o, "rejects");
-    if (!json_is_array(items) || !json_is_array(rej))
-        return CB_EFORMAT;
-    size_t ni = json_array_size(items), nr = json_array_size(rej);
-    r->items = calloc(ni ? ni : 1, sizeof *r->items);
-    r->rejects = calloc(nr ? nr : 1, sizeof *r->rejects);
-    if (!r->items || !r->rejects)
-        return CB_ENOMEM;
-    for (size_t i = 0; i < ni; i++) {
-        json_t *e = json_array_get(items, i);
-        CbProposeItem *it = &r->items[r->n_items++];
-        it->name = dup_str(e, "name");
-        it->rationale = dup_str(e, "rationale");
-        it->recipe_json = dup_str(e, "recipe");
-        it->diff = dup_str(e, "diff");
-        it->parent = (int64_t)json_integer_value(json_object_get(e, "parent"));
-        snprintf(it->key, sizeof it->key, "%s", json_string_value(json_object_get(e, "key")) ?
-                                                   json_string_value(json_object_get(e, "key")) : "");
-        if (!it->name || !it->rationale || !it->recipe_json || !it->diff)
-            return CB_ENOMEM;
-    }
-    for (size_t i = 0; i < nr; i++) {
-        json_t *e = json_array_get(rej, i);
-        CbProposeReject *j = &r->rejects[r->n_rejects++];
-        j->name = dup_str(e, "name");
-        j->rationale = dup_str(e, "rationale");
-        j->reason = dup_str(e, "reason");
-        if (!j->name || !j->rationale || !j->reason)
-            return CB_ENOMEM;
-    }
-    return CB_OK;
 }
 
 static int write_all(int fd, const char *b, size_t n)
@@ -442,12 +373,12 @@ static int child_main(Pane *p, JobKind kind, size_t item, int fd)
         case JOB_LOCAL: {
             CbProposeParams pp = {.k = p->k, .seed = (uint64_t)(h.runs + h.proposals)};
             rc = cb_proposer_local.propose(&h, &pp, &r, &err);
-            out = rc == CB_OK ? round_json(&r) : NULL;
+            out = rc == CB_OK ? tui_round_to_json(&r) : NULL;
             break;
         }
         case JOB_PARSE:
             rc = cb_propose_parse_reply(&h, p->raw.data ? p->raw.data : "", p->raw.len, &r, &err);
-            out = rc == CB_OK ? round_json(&r) : NULL;
+            out = rc == CB_OK ? tui_round_to_json(&r) : NULL;
             break;
         case JOB_PROMPT:
             rc = cb_propose_prompt(&h, p->k, 0, &sys, &user, &err);
@@ -608,7 +539,7 @@ static void job_start(Pane *p, JobKind kind, size_t item)
 
 static int round_done(Pane *p, json_t *doc, CbError *err)
 {
-    int rc = round_read(doc, &p->round);
+    int rc = tui_round_from_json(doc, &p->round);
     if (rc < 0)
         return cb_error_set(err, rc, "the proposer's answer: %s", cb_strerror(rc));
     p->gone = calloc(p->round.n_items ? p->round.n_items : 1, sizeof *p->gone);
