@@ -150,9 +150,9 @@ static void draw_row(Lineage *l, TuiApp *app, TuiRect r, int y, size_t i)
         tui_text(app, y, x + n, left - n, base, run->recipe_name ? run->recipe_name : "?");
     }
     int cx = r.x + name_w + 1;
-    tui_text(app, y, cx, 9, base | tui_attr(app, tui_status_area(run->status)),
-             cb_run_status_name(run->status));
-    cx += 10;
+    tui_text(app, y, cx, 11, base | tui_attr(app, tui_status_area(run->status)),
+             cb_run_status_name(run->status)); /* "interrupted" is the longest */
+    cx += 12;
     if (row->bd_kind != TUI_LIN_BD_NONE) {
         char t[32];
         snprintf(t, sizeof t, "%+.2f%%%s", row->bd_gain,
@@ -213,9 +213,9 @@ static void lin_draw(void *self, TuiApp *app, TuiRect r)
     if (r.h < 3)
         return;
     tui_text(app, r.y + 1, r.x + 1, name_w - 1, ha, "run");
-    tui_text(app, r.y + 1, r.x + name_w + 1, 9, ha, "status");
-    tui_text_right(app, r.y + 1, r.x + name_w + 11, 10, ha, "vs parent");
-    tui_text(app, r.y + 1, r.x + name_w + 22, r.w - name_w - 23, ha, "fields changed");
+    tui_text(app, r.y + 1, r.x + name_w + 1, 11, ha, "status");
+    tui_text_right(app, r.y + 1, r.x + name_w + 13, 10, ha, "vs parent");
+    tui_text(app, r.y + 1, r.x + name_w + 24, r.w - name_w - 25, ha, "fields changed");
     int body = r.h - 2;
     l->height = body;
     if (!l->tree.n_rows) {
