@@ -91,6 +91,8 @@ typedef struct Pane {
 
     size_t cursor;            /* index into round.items (a visible one) */
     size_t first;             /* the first proposal drawn (the list scrolls to the cursor) */
+    int item_y0[CB_PROPOSE_MAX_K], item_y1[CB_PROPOSE_MAX_K]; /* screen lines of each item
+                                                                 drawn, [y0, y1); -1: not shown */
     int list_h;
 } Pane;
 
@@ -1015,10 +1017,15 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
     for (;;) {
         int cursor_fits = 0;
         y = top;
+        for (size_t i = 0; i < CB_PROPOSE_MAX_K; i++)
+            p->item_y0[i] = p->item_y1[i] = -1;
         for (size_t i = p->first; i < p->round.n_items && y < bottom; i++) {
             if (!visible(p, i))
                 continue;
+            int y0 = y;
             y = draw_item(p, app, r, y, bottom, i);
+            if (i < CB_PROPOSE_MAX_K)
+                p->item_y0[i] = y0, p->item_y1[i] = y;
             if (i == p->cursor && y <= bottom)
                 cursor_fits = y < bottom || i + 1 == p->round.n_items;
         }
@@ -1077,6 +1084,18 @@ static int pane_key(void *self, TuiApp *app, CbRequest req, int key)
 static void pane_event(void *self, TuiApp *app, const TuiEvent *ev)
 {
     Pane *p = self;
+    if (ev->type == TUI_EV_MOUSE) {
+        if (ev->button == 4 || ev->button == 5) {
+            move_cursor(p, ev->button == 4 ? -1 : 1);
+            return;
+        }
+        for (size_t i = 0; ev->button == 1 && i < p->round.n_items && i < CB_PROPOSE_MAX_K; i++)
+            if (visible(p, i) && ev->y >= p->item_y0[i] && ev->y < p->item_y1[i]) {
+                p->cursor = i; /* selects only: queueing runs takes Enter */
+                tui_dirty(app);
+            }
+        return;
+    }
     if (ev->type != TUI_EV_SHOW)
         return;
     const CbRunInfo *run = tui_run(app, ev->run_id > 0 ? ev->run_id : app->cursor_run);
