@@ -43,6 +43,7 @@ extern const CbCommand cb_cmd_frames;
 extern const CbCommand cb_cmd_config;
 extern const CbCommand cb_cmd_llm;
 extern const CbCommand cb_cmd_propose;
+extern const CbCommand cb_cmd_evolve;
 /* The store's commands (cli/clistore.h opens the store). */
 extern const CbCommand cb_cmd_list;
 extern const CbCommand cb_cmd_show;

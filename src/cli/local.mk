@@ -61,3 +61,5 @@ codecbench_CPPFLAGS += $(LIBSIXEL_CFLAGS)
 codecbench_LDADD += src/preview/libcbpreview.a src/metrics/libcbmetrics.a src/util/libcbutil.a \
 	$(LIBSIXEL_LIBS) -lm
 codecbench_SOURCES += src/cli/cmd_propose.c
+# codecbench evolve: the loop's request, --status, --stop and its round process.
+codecbench_SOURCES += src/cli/cmd_evolve.c

@@ -21,7 +21,7 @@ static const CbCommand *const commands[] = {
     &cb_cmd_rerun, &cb_cmd_cancel, &cb_cmd_experiments, &cb_cmd_anchor, &cb_cmd_tag,
     &cb_cmd_note, &cb_cmd_lineage, &cb_cmd_export, &cb_cmd_rm, &cb_cmd_gc,
     &cb_cmd_reindex, &cb_cmd_demo,
-    &cb_cmd_preview, &cb_cmd_propose, NULL,
+    &cb_cmd_preview, &cb_cmd_propose, &cb_cmd_evolve, NULL,
     &cb_cmd_probe, &cb_cmd_metrics, &cb_cmd_bdrate, &cb_cmd_survey, NULL,
     &cb_cmd_recipe, &cb_cmd_encode, &cb_cmd_decode, NULL,
     &cb_cmd_config, &cb_cmd_llm, &cb_cmd_runner, &cb_cmd_worker, &cb_cmd_verify, &cb_cmd_frames, NULL,

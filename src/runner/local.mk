@@ -14,3 +14,6 @@ EXTRA_DIST += tests/fuzz/fuzz_events.c tests/fuzz/seeds/events/start.json \
 	tests/fuzz/seeds/events/clip.json tests/fuzz/seeds/events/progress.json \
 	tests/fuzz/seeds/events/point.json tests/fuzz/seeds/events/error.json \
 	tests/fuzz/seeds/events/unknown.json
+# The evolve loop's round process (codecbench/evolve.h): started and reaped
+# by the runner.  Users link src/store/libcbstore.a after it.
+src_runner_libcbrunner_a_SOURCES += src/runner/evolve.c

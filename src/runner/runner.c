@@ -48,6 +48,7 @@ typedef struct Runner {
     Slot *slots;
     int n_slots;
     int active;
+    RunnerEvolve *evolve;   /* the evolve loop's round process (src/runner/evolve.c) */
 } Runner;
 
 /* The signal flag's self-pipe: the one mutable global STYLE.md allows. */
@@ -252,6 +253,8 @@ static void reap(Runner *r)
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid <= 0)
             return;
+        if (runner_evolve_reaped(r->evolve, pid, status))
+            continue;
         for (int i = 0; i < r->n_slots; i++)
             if (r->slots[i].run_id && r->slots[i].pid == pid) {
                 process_ended(r, &r->slots[i], status);
@@ -368,10 +371,10 @@ static void shutdown_all(Runner *r)
     for (int i = 0; i < r->n_slots; i++)
         if (r->slots[i].run_id)
             stop_slot(r, &r->slots[i], STOP_SHUTDOWN);
-    while (r->active > 0) {
+    while (r->active > 0 || runner_evolve_stop(r->evolve)) {
         police(r);
         reap(r);
-        if (r->active > 0)
+        if (r->active > 0 || runner_evolve_stop(r->evolve))
             poll(NULL, 0, 50);
     }
 }
@@ -434,6 +437,9 @@ int cb_runner_main(const CbRunnerOptions *o, CbError *err)
     rc = cb_store_open(&r.store, o->store_dir, 0, err);
     if (rc < 0)
         goto done;
+    rc = runner_evolve_new(&r.evolve, o->store_dir, r.exe, o->logger, err);
+    if (rc < 0)
+        goto done;
     rc = setup_signals(old, err);
     if (rc < 0)
         goto done;
@@ -457,8 +463,9 @@ int cb_runner_main(const CbRunnerOptions *o, CbError *err)
         police(&r);
         if (!sig_stop)
             start_queued(&r);
+        int evolving = !sig_stop && runner_evolve_tick(r.evolve, r.store);
         double now = now_mono();
-        if (r.active > 0 || queued_count(&r))
+        if (r.active > 0 || queued_count(&r) || evolving)
             idle_since = now;
         else if (now - idle_since >= o->idle_exit_s) {
             /* Release the lock, then look once more: a front end that
@@ -480,6 +487,7 @@ int cb_runner_main(const CbRunnerOptions *o, CbError *err)
     restore_signals(old);
     rc = 0;
 done:
+    runner_evolve_free(&r.evolve);
     cb_store_close(&r.store);
     runner_lock_release(&lock);
     free(r.slots);

@@ -69,7 +69,7 @@ int spawn_process(const SpawnSpec *s, pid_t *pid_out, CbError *err)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     size_t k = 0;
     for (char **e = environ; e && *e; e++)
-        if (spawn_env_allowed(*e))
+        if (s->whole_env || spawn_env_allowed(*e))
             envp[k++] = *e;
     if (snprintf(conc, sizeof(conc), "CODECBENCH_CONCURRENCY=%d", s->concurrency) >=
         (int)sizeof(conc)) {

@@ -13,6 +13,9 @@ typedef struct SpawnSpec {
     const char *log_path;        /* stdout and stderr are appended here */
     int64_t memory_limit_mib;    /* RLIMIT_DATA; 0: none */
     int concurrency;             /* CODECBENCH_CONCURRENCY for the child */
+    int whole_env;               /* 1: the runner's whole environment (the evolve
+                                    round process, which needs the LLM's key);
+                                    0: the allow-list (workers) */
 } SpawnSpec;
 
 /* Starts the process: its own process group, stdin /dev/null, output to the

@@ -20,3 +20,6 @@ src_store_libcbstore_a_SOURCES = \
 	src/store/usage.c
 src_store_libcbstore_a_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 EXTRA_DIST += include/codecbench/store.h
+# The evolve loop's state file (STORE/evolve/NAME.json) and its Pareto front.
+src_store_libcbstore_a_SOURCES += src/store/evolve.c
+EXTRA_DIST += include/codecbench/evolve.h

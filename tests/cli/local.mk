@@ -49,3 +49,6 @@ EXTRA_DIST += tests/cli/propose.sh
 # The local proposer finding a better recipe from default.json with real runs.
 TESTS += tests/cli/propose_search.sh
 EXTRA_DIST += tests/cli/propose_search.sh
+# codecbench evolve: the loop driven by the runner on a real small store.
+TESTS += tests/cli/evolve.sh
+EXTRA_DIST += tests/cli/evolve.sh
