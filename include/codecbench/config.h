@@ -116,7 +116,8 @@
     X(PROPOSER, "proposer", "Switch the proposer: the local search or the LLM") \
     X(MORE, "more", "Ask for one proposal more") \
     X(FEWER, "fewer", "Ask for one proposal fewer") \
-    X(SHOW_PROMPT, "show-prompt", "Show or hide the request sent to the LLM")
+    X(SHOW_PROMPT, "show-prompt", "Show or hide the request sent to the LLM") \
+    X(AUTO_EVOLVE, "auto-evolve", "Start or stop the experiment's evolve loop (codecbench evolve)")
 
 typedef enum CbRequest {
     CB_REQ_NONE = 0, /**< no request: the key is unbound (or bound to "none") */

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codecbench/evolve.h"
 #include "codecbench/propose.h"
 #include "codecbench/sanitize.h"
 
@@ -88,6 +89,14 @@ typedef struct Pane {
     size_t streamed;          /* bytes of reply received in this attempt */
     int show_prompt;
     long long used, requests, budget;
+
+    /* the evolve loop of the experiment (A) */
+    char evo_line[400];
+    int evo_running;
+    double evo_read_at;
+    pid_t cmd_pid;            /* `codecbench evolve` answering, 0: none */
+    int cmd_fd;
+    CbBuf cmd_out;
 
     size_t cursor;            /* index into round.items (a visible one) */
     size_t first;             /* the first proposal drawn (the list scrolls to the cursor) */
@@ -152,6 +161,8 @@ static int pane_create(TuiApp *app, void **self)
     cb_buf_init(&p->raw, MAX_REPLY + 1);
     cb_buf_init(&p->job.out, MAX_JOB_OUT);
     p->job.fd = -1;
+    p->cmd_fd = -1;
+    cb_buf_init(&p->cmd_out, (size_t)8 << 10);
     *self = p;
     return CB_OK;
 }
@@ -166,6 +177,12 @@ static void pane_destroy(void *self)
     cb_llm_free(&p->llm);
     round_clear(p);
     cb_buf_free(&p->job.out);
+    if (p->cmd_fd >= 0)
+        close(p->cmd_fd);
+    if (p->cmd_pid > 0) /* it only records or stops the evolve: let it finish */
+        while (waitpid(p->cmd_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    cb_buf_free(&p->cmd_out);
     free(p->experiment);
     free(p->system);
     free(p->user);
@@ -960,6 +977,8 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
             tui_textf(app, y, x + n, w - n, ha, ", budget %lld", p->budget);
         y++;
     }
+    if (p->evo_line[0] && y < bottom)
+        tui_text(app, y++, x, w, p->evo_running ? tui_attr(app, CB_AREA_RUNNING) : A_DIM, p->evo_line);
     if (p->phase == WORKING && y < bottom) {
         const char *what = p->job.kind == JOB_PROMPT  ? "writing the request from the experiment's history"
                            : p->job.kind == JOB_PARSE ? "checking the proposals against the history"
@@ -1047,6 +1066,186 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
     }
 }
 
+/* ---- the evolve loop (A): codecbench evolve, driven by the runner ------------------------------------ */
+
+/* The evolve's state in one line ("auto-evolve: running, generation 3 of 10,
+ * ..."), read from STORE/evolve/NAME.json (a small file: cheap each tick). */
+static void evolve_refresh(Pane *p)
+{
+    CbEvolveState st;
+    memset(&st, 0, sizeof st);
+    CbError err;
+    cb_error_clear(&err);
+    char line[sizeof p->evo_line];
+    p->evo_running = 0;
+    int rc = p->experiment ? cb_evolve_read(p->app->store_dir, p->experiment, &st, &err) : CB_ENOENT;
+    if (rc == CB_ENOENT) {
+        snprintf(line, sizeof line, "auto-evolve: off (A starts one)");
+    } else if (rc < 0) {
+        snprintf(line, sizeof line, "auto-evolve: %.300s", err.text);
+    } else {
+        p->evo_running = st.status == CB_EVOLVE_RUNNING;
+        char front[160] = "";
+        if (st.n_front)
+            snprintf(front, sizeof front, "; front of %zu (best %+.2f%% at %.1f fps)", st.n_front,
+                     st.front[0].bd_rate, st.front[0].fps);
+        snprintf(line, sizeof line, "auto-evolve: %s, generation %zu of %d, %d per generation, %s%s%s%s%s",
+                 cb_evolve_status_name(st.status), st.n_gens, st.generations, st.per_generation,
+                 st.proposer ? st.proposer : "?", front, st.reason ? ": " : "",
+                 st.reason ? st.reason : "", p->evo_running ? " (A stops it)" : " (A starts another)");
+    }
+    cb_evolve_state_free(&st);
+    if (strcmp(line, p->evo_line)) {
+        memcpy(p->evo_line, line, sizeof line);
+        tui_dirty(p->app);
+    }
+    p->evo_read_at = now_ms();
+}
+
+static void cmd_done(Pane *p, int status)
+{
+    TuiApp *app = p->app;
+    /* the command's last line of output says what it did */
+    char last[300] = "";
+    const char *s = p->cmd_out.data ? p->cmd_out.data : "";
+    size_t n = p->cmd_out.len;
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        n--;
+    size_t b = n;
+    while (b > 0 && s[b - 1] != '\n')
+        b--;
+    snprintf(last, sizeof last, "%.*s", (int)(n - b < 290 ? n - b : 290), s + b);
+    if (status != 0)
+        tui_message(app, 1, "codecbench evolve failed: %s", last[0] ? last : "(no output)");
+    else
+        tui_message(app, 0, "%s", last[0] ? last : "codecbench evolve: done");
+    cb_buf_reset(&p->cmd_out);
+    tui_reload(app);
+    evolve_refresh(p);
+}
+
+/* The codecbench binary: the app's, or this process's own. */
+static const char *exe_path(const TuiApp *app)
+{
+    return app->exe ? app->exe : "/proc/self/exe";
+}
+
+/* The command's output goes to an unlinked temporary file, not a pipe: the
+ * runner it starts inherits its standard output, and a pipe would neither
+ * end (no end of file while the runner lives) nor be safe to close (the
+ * runner's next write would die of SIGPIPE).  Its end is seen on the tick
+ * (waitpid WNOHANG). */
+static void cmd_poll(Pane *p)
+{
+    if (p->cmd_pid <= 0)
+        return;
+    int status = 0;
+    pid_t w = waitpid(p->cmd_pid, &status, WNOHANG);
+    if (w == 0 || (w < 0 && errno == EINTR))
+        return;
+    p->cmd_pid = 0;
+    cb_buf_reset(&p->cmd_out);
+    if (p->cmd_fd >= 0) {
+        off_t size = lseek(p->cmd_fd, 0, SEEK_END);
+        off_t from = size > 4096 ? size - 4096 : 0;
+        char buf[4097];
+        ssize_t n = size > 0 ? pread(p->cmd_fd, buf, sizeof buf - 1, from) : 0;
+        if (n > 0)
+            cb_buf_append(&p->cmd_out, buf, (size_t)n);
+        close(p->cmd_fd);
+        p->cmd_fd = -1;
+    }
+    cmd_done(p, w < 0 ? 128 : WIFEXITED(status) ? WEXITSTATUS(status) : 128);
+}
+
+/* Runs `codecbench ARGS...` in a child; cmd_poll sees it end. */
+static void cmd_start(Pane *p, char *const argv[])
+{
+    TuiApp *app = p->app;
+    const char *dir = getenv("TMPDIR");
+    char path[512];
+    if (snprintf(path, sizeof path, "%s/codecbench-evolve-XXXXXX", dir && *dir ? dir : "/tmp") >=
+        (int)sizeof path) {
+        tui_message(app, 1, "TMPDIR is too long");
+        return;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        tui_message(app, 1, "a temporary file in %s: %s", dir && *dir ? dir : "/tmp", strerror(errno));
+        return;
+    }
+    unlink(path);
+    pid_t pid = fork();
+    if (pid < 0) {
+        tui_message(app, 1, "fork: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    if (pid == 0) {
+        int dn = open("/dev/null", O_RDONLY);
+        if (dn >= 0)
+            dup2(dn, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    p->cmd_pid = pid;
+    p->cmd_fd = fd;
+}
+
+static void on_generations(void *ctx, TuiApp *app, const char *text)
+{
+    Pane *p = ctx;
+    if (!text)
+        return;
+    char *end = NULL;
+    errno = 0;
+    long g = strtol(text, &end, 10);
+    while (end && *end == ' ')
+        end++;
+    if (errno || !end || *end || end == text || g < 1 || g > CB_EVOLVE_MAX_GENERATIONS) {
+        tui_message(app, 1, "generations: a number from 1 to %d, not '%s'",
+                    CB_EVOLVE_MAX_GENERATIONS, text);
+        return;
+    }
+    char gens[24], k[24];
+    snprintf(gens, sizeof gens, "%ld", g);
+    snprintf(k, sizeof k, "%d", p->k);
+    char *argv[] = {(char *)exe_path(app), "evolve", "--generations", gens, "--per-generation", k,
+                    "--proposer", p->llm_on ? "llm" : "local", "--experiment", p->experiment,
+                    "--detach", "--store", (char *)app->store_dir, NULL};
+    tui_message(app, 0, "starting an evolve of %ld generations ...", g);
+    cmd_start(p, argv);
+}
+
+static void auto_evolve(Pane *p)
+{
+    TuiApp *app = p->app;
+    if (!p->experiment)
+        return;
+    if (p->cmd_pid > 0) {
+        tui_message(app, 0, "codecbench evolve is still answering: a moment");
+        return;
+    }
+    evolve_refresh(p);
+    if (p->evo_running) {
+        char *argv[] = {(char *)exe_path(app), "evolve", "--stop", "--experiment", p->experiment,
+                        "--store", (char *)app->store_dir, NULL};
+        tui_message(app, 0, "stopping the evolve ...");
+        cmd_start(p, argv);
+        return;
+    }
+    if (tui_prompt(app, "evolve: generations of K proposals (Enter starts, Esc cancels): ", "10",
+                   on_generations, p) < 0)
+        tui_message(app, 0, "another question is open");
+}
+
 /* ---- keys and events ------------------------------------------------------------------------------ */
 
 static int pane_key(void *self, TuiApp *app, CbRequest req, int key)
@@ -1073,6 +1272,7 @@ static int pane_key(void *self, TuiApp *app, CbRequest req, int key)
         tui_message(app, 0, "%d proposal%s per round (L asks)", p->k, p->k == 1 ? "" : "s");
         tui_dirty(app);
         return 1;
+    case CB_REQ_AUTO_EVOLVE: auto_evolve(p); return 1;
     case CB_REQ_SHOW_PROMPT:
         p->show_prompt = !p->show_prompt;
         tui_dirty(app);
@@ -1084,6 +1284,13 @@ static int pane_key(void *self, TuiApp *app, CbRequest req, int key)
 static void pane_event(void *self, TuiApp *app, const TuiEvent *ev)
 {
     Pane *p = self;
+    if (ev->type == TUI_EV_TICK || ev->type == TUI_EV_RELOAD) {
+        cmd_poll(p);
+        /* the evolve's state, every 2 s at most (a small file) */
+        if (p->experiment && (ev->type == TUI_EV_RELOAD || now_ms() - p->evo_read_at > 2000))
+            evolve_refresh(p);
+        return;
+    }
     if (ev->type == TUI_EV_MOUSE) {
         if (ev->button == 4 || ev->button == 5) {
             move_cursor(p, ev->button == 4 ? -1 : 1);
@@ -1111,6 +1318,8 @@ static void pane_event(void *self, TuiApp *app, const TuiEvent *ev)
     }
     free(p->experiment);
     p->experiment = e;
+    p->evo_line[0] = '\0';
+    evolve_refresh(p);
     ask(p);
 }
 
@@ -1118,7 +1327,7 @@ static const char *pane_hint(void *self, TuiApp *app)
 {
     (void)self;
     (void)app;
-    return "Enter accept  x reject  L ask again  p proposer  +/- K  P request  Esc back";
+    return "Enter accept  x reject  L ask again  p proposer  +/- K  A evolve  P request  Esc back";
 }
 
 const TuiViewOps tui_view_proposals = {

@@ -5,8 +5,8 @@
 # streamed from tests/llm/server.py (model ok), hostile bytes in a reply
 # (model escapes: title and screen intact), a reply without JSON (an
 # error, the pane still usable), a key handled while a stream is stalled,
-# and the lineage view showing the accepted run under its parent with its
-# BD-rate against it.
+# the lineage view showing the accepted run under its parent with its
+# BD-rate against it, and A starting and stopping the experiment's evolve.
 . "$CB_SRCDIR/tests/tui/lib.sh"
 need_tmux
 need_ffmpeg
@@ -66,6 +66,25 @@ ok 'screen | grep -F "#4 " | grep -qE "[-+][0-9]+\.[0-9]+%"' "run 4 shows its BD
 ok 'screen | grep -F "#4 " | grep -qE "[a-z_]+: [^ ]+ -> "' "and the fields it changed"
 ok 'screen | grep -F "#$parent1 " | grep -q root' "the parent is a root"
 keys Escape
+tui_stop
+
+# ---- auto-evolve (A) --------------------------------------------------------------------------------
+evo_status() {
+    "$CB_BIN" evolve --status --json --experiment default --store "$TUI_STORE" 2>/dev/null |
+        "$PYTHON3" -c "import json, sys; print(json.load(sys.stdin).get('status', ''))" 2>/dev/null
+}
+tui_start --size 140x45
+expect charlie "the dashboard lists the runs" 15
+keys L
+expect "auto-evolve: off" "the pane says the experiment has no evolve" 15
+keys A
+expect "generations of K proposals" "A asks how many generations" 5
+keys BSpace BSpace 1 Enter
+expect "auto-evolve: running" "A starts the evolve (codecbench evolve --detach)" 15
+ok '[ "$(evo_status)" = running ]' "the store's evolve state is running"
+keys A
+expect "stopped by request" "A again stops it" 15
+ok '[ "$(evo_status)" = stopped ]' "the store's evolve state is stopped"
 tui_stop
 
 # ---- the LLM proposer, against the test server ----------------------------------------------------
