@@ -63,8 +63,8 @@ static void bd_of(TuiLinRow *row, const CbRunInfo *c, const CbRunInfo *p,
 {
     row->bd_kind = TUI_LIN_BD_NONE;
     row->bd_gain = NAN;
-    if (!c->clip_id || !p->clip_id || strcmp(c->clip_id, p->clip_id) ||
-        c->status != CB_RUN_DONE || p->status != CB_RUN_DONE)
+    if (!c->clip_id || !p->clip_id || strcmp(c->clip_id, p->clip_id) || c->status != CB_RUN_DONE ||
+        p->status != CB_RUN_DONE)
         return;
     CbRdPoint a[CB_BD_MAX_POINTS], b[CB_BD_MAX_POINTS];
     size_t na = curve_of(points, n_points, p->id, a), nb = curve_of(points, n_points, c->id, b);

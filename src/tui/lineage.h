@@ -19,26 +19,26 @@
 
 /** How a row's BD-rate against its parent was found. */
 typedef enum TuiLinBd {
-    TUI_LIN_BD_NONE = 0,   /**< no figure (a root, not measured, other clips) */
-    TUI_LIN_BD_DIRECT,     /**< cb_bd_compute of the run's curve against its parent's */
-    TUI_LIN_BD_ANCHOR,     /**< the difference of their BD-rates against the anchor */
+    TUI_LIN_BD_NONE = 0, /**< no figure (a root, not measured, other clips) */
+    TUI_LIN_BD_DIRECT,   /**< cb_bd_compute of the run's curve against its parent's */
+    TUI_LIN_BD_ANCHOR,   /**< the difference of their BD-rates against the anchor */
 } TuiLinBd;
 
 typedef struct TuiLinRow {
     int64_t run_id;
-    size_t run;        /**< index into the runs the tree was built from */
-    size_t up;         /**< the parent's row, or SIZE_MAX for a root */
-    int depth;         /**< 0 for roots */
-    int last;          /**< the last child of its parent (or the last root) */
+    size_t run; /**< index into the runs the tree was built from */
+    size_t up;  /**< the parent's row, or SIZE_MAX for a root */
+    int depth;  /**< 0 for roots */
+    int last;   /**< the last child of its parent (or the last root) */
     size_t n_children;
     TuiLinBd bd_kind;
-    double bd_gain;    /**< BD-rate of the run against its parent, %: negative saves bits */
-    char *diff;        /**< fields changed against the parent; NULL: not computed yet
-                            (the view fills it lazily, tui_lineage_diff) */
+    double bd_gain; /**< BD-rate of the run against its parent, %: negative saves bits */
+    char *diff;     /**< fields changed against the parent; NULL: not computed yet
+                         (the view fills it lazily, tui_lineage_diff) */
 } TuiLinRow;
 
 typedef struct TuiLineage {
-    TuiLinRow *rows;   /**< depth-first: a parent, then its children's subtrees by id */
+    TuiLinRow *rows; /**< depth-first: a parent, then its children's subtrees by id */
     size_t n_rows;
     int max_depth;
 } TuiLineage;

@@ -25,8 +25,9 @@ json_t *tui_round_to_json(const CbProposeRound *r)
         const CbProposeItem *it = &r->items[i];
         json_t *e = json_object();
         if (!e || json_array_append_new(items, e) < 0 || put_str(e, "name", it->name) < 0 ||
-            put_str(e, "rationale", it->rationale) < 0 || put_str(e, "recipe", it->recipe_json) < 0 ||
-            put_str(e, "diff", it->diff) < 0 || put_str(e, "key", it->key) < 0 ||
+            put_str(e, "rationale", it->rationale) < 0 ||
+            put_str(e, "recipe", it->recipe_json) < 0 || put_str(e, "diff", it->diff) < 0 ||
+            put_str(e, "key", it->key) < 0 ||
             json_object_set_new(e, "parent", json_integer(it->parent)) < 0)
             goto fail;
     }
@@ -53,7 +54,8 @@ int tui_round_from_json(json_t *doc, CbProposeRound *r)
 {
     json_t *items = json_object_get(doc, "items"), *rej = json_object_get(doc, "rejects");
     if (!json_is_array(items) || !json_is_array(rej) ||
-        json_array_size(items) > TUI_ROUND_MAX_ENTRIES || json_array_size(rej) > TUI_ROUND_MAX_ENTRIES)
+        json_array_size(items) > TUI_ROUND_MAX_ENTRIES ||
+        json_array_size(rej) > TUI_ROUND_MAX_ENTRIES)
         return CB_EFORMAT;
     size_t ni = json_array_size(items), nr = json_array_size(rej);
     r->items = calloc(ni ? ni : 1, sizeof *r->items);
@@ -69,7 +71,8 @@ int tui_round_from_json(json_t *doc, CbProposeRound *r)
         it->diff = dup_str(e, "diff");
         json_t *par = json_object_get(e, "parent");
         it->parent = json_is_integer(par) && json_integer_value(par) > 0
-                         ? (int64_t)json_integer_value(par) : 0;
+                         ? (int64_t)json_integer_value(par)
+                         : 0;
         const char *key = json_string_value(json_object_get(e, "key"));
         snprintf(it->key, sizeof it->key, "%s", key ? key : "");
         if (!it->name || !it->rationale || !it->recipe_json || !it->diff)

@@ -138,8 +138,8 @@ static void draw_row(Lineage *l, TuiApp *app, TuiRect r, int y, size_t i)
         char a[2];
         const char *g = glyph_of(kinds[k], a);
         tui_glyph(app, y, x, ta, g, a[0]);
-        tui_glyph(app, y, x + 1, ta, kinds[k] == TUI_LIN_TEE || kinds[k] == TUI_LIN_CORNER ? "─" : " ",
-                  a[1]);
+        tui_glyph(app, y, x + 1, ta,
+                  kinds[k] == TUI_LIN_TEE || kinds[k] == TUI_LIN_CORNER ? "─" : " ", a[1]);
         x += 2;
     }
     if (levels > 0)
@@ -157,8 +157,9 @@ static void draw_row(Lineage *l, TuiApp *app, TuiRect r, int y, size_t i)
         char t[32];
         snprintf(t, sizeof t, "%+.2f%%%s", row->bd_gain,
                  row->bd_kind == TUI_LIN_BD_ANCHOR ? "~" : "");
-        attr_t a = row->bd_gain < 0 ? tui_attr(app, CB_AREA_GOOD)
-                                    : row->bd_gain > 0 ? tui_attr(app, CB_AREA_BAD) : A_NORMAL;
+        attr_t a = row->bd_gain < 0   ? tui_attr(app, CB_AREA_GOOD)
+                   : row->bd_gain > 0 ? tui_attr(app, CB_AREA_BAD)
+                                      : A_NORMAL;
         tui_text_right(app, y, cx, 10, base | a, t);
     } else {
         tui_text_right(app, y, cx, 10, base | A_DIM, row->up == SIZE_MAX ? "root" : "-");

@@ -60,7 +60,7 @@ typedef struct Job {
     pid_t pid;
     int fd;
     CbBuf out;
-    size_t item;   /* JOB_QUEUE: the proposal queued */
+    size_t item; /* JOB_QUEUE: the proposal queued */
     double t0;
 } Job;
 
@@ -68,25 +68,25 @@ typedef struct Pane {
     TuiApp *app;
     char *experiment;
     int k;
-    int llm_on;               /* 1: the LLM proposer, 0: the local one */
+    int llm_on; /* 1: the LLM proposer, 0: the local one */
     Phase phase;
     char error[CB_ERROR_TEXT_MAX + 64];
-    char note[300];           /* "retry 2 in 1000 ms: HTTP 429" */
+    char note[300]; /* "retry 2 in 1000 ms: HTTP 429" */
 
     Job job;
-    CbBuf raw;                /* the LLM's reply as received (for the JOB_PARSE child) */
+    CbBuf raw; /* the LLM's reply as received (for the JOB_PARSE child) */
     CbProposeRound round;
     int have_round;
-    int *gone;                /* per item: 1 rejected (dropped from the list) */
-    int used_llm;             /* the round came from the LLM */
+    int *gone;    /* per item: 1 rejected (dropped from the list) */
+    int used_llm; /* the round came from the LLM */
 
     /* the LLM call */
     CbLlm *llm;
     CbLlmCall *call;
     char *system, *user, *schema, *model;
-    CbBuf pend;               /* streamed bytes not shown yet (an incomplete character) */
-    CbBuf shown;              /* the reply so far, sanitised (line breaks kept) */
-    size_t streamed;          /* bytes of reply received in this attempt */
+    CbBuf pend;      /* streamed bytes not shown yet (an incomplete character) */
+    CbBuf shown;     /* the reply so far, sanitised (line breaks kept) */
+    size_t streamed; /* bytes of reply received in this attempt */
     int show_prompt;
     long long used, requests, budget;
 
@@ -94,12 +94,12 @@ typedef struct Pane {
     char evo_line[400];
     int evo_running;
     double evo_read_at;
-    pid_t cmd_pid;            /* `codecbench evolve` answering, 0: none */
+    pid_t cmd_pid; /* `codecbench evolve` answering, 0: none */
     int cmd_fd;
     CbBuf cmd_out;
 
-    size_t cursor;            /* index into round.items (a visible one) */
-    size_t first;             /* the first proposal drawn (the list scrolls to the cursor) */
+    size_t cursor; /* index into round.items (a visible one) */
+    size_t first;  /* the first proposal drawn (the list scrolls to the cursor) */
     int item_y0[CB_PROPOSE_MAX_K], item_y1[CB_PROPOSE_MAX_K]; /* screen lines of each item
                                                                  drawn, [y0, y1); -1: not shown */
     int list_h;
@@ -201,7 +201,8 @@ static void set_error(Pane *p, const char *what, const CbError *err)
     tui_dirty(p->app);
 }
 
-/* ---- the streamed reply ------------------------------------------------------------------------ */
+/* ---- the streamed reply ------------------------------------------------------------------------
+ */
 
 /* The length of s[0..n) that ends on a whole UTF-8 character (invalid bytes
  * count as whole: the sanitiser replaces them). */
@@ -251,7 +252,8 @@ static void on_restart(void *ud, int attempt, int delay_ms, const char *why)
     tui_dirty(p->app);
 }
 
-/* ---- the client in the dashboard's loop ----------------------------------------------------------- */
+/* ---- the client in the dashboard's loop
+ * ----------------------------------------------------------- */
 
 static void finish_llm(Pane *p);
 static void on_timer(void *ctx, TuiApp *app);
@@ -343,7 +345,8 @@ static void finish_llm(Pane *p)
     tui_dirty(p->app);
 }
 
-/* ---- jobs in a child process ----------------------------------------------------------------------- */
+/* ---- jobs in a child process
+ * ----------------------------------------------------------------------- */
 
 static int put_str(json_t *o, const char *k, const char *v)
 {
@@ -429,7 +432,8 @@ static int child_main(Pane *p, JobKind kind, size_t item, int fd)
         rc = cb_error_set(&err, CB_ENOMEM, "out of memory");
     if (rc < 0) {
         json_decref(out);
-        out = json_pack("{s:s, s:i}", "error", err.text[0] ? err.text : cb_strerror(rc), "code", rc);
+        out =
+            json_pack("{s:s, s:i}", "error", err.text[0] ? err.text : cb_strerror(rc), "code", rc);
     }
     char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
     int st = text && write_all(fd, text, strlen(text)) == CB_OK ? 0 : 1;
@@ -554,7 +558,8 @@ static void job_start(Pane *p, JobKind kind, size_t item)
     tui_dirty(p->app);
 }
 
-/* ---- a round ------------------------------------------------------------------------------------- */
+/* ---- a round
+ * ------------------------------------------------------------------------------------- */
 
 static int round_done(Pane *p, json_t *doc, CbError *err)
 {
@@ -716,7 +721,8 @@ static void ask(Pane *p)
     job_start(p, JOB_PROMPT, 0);
 }
 
-/* ---- the list ---------------------------------------------------------------------------------- */
+/* ---- the list ----------------------------------------------------------------------------------
+ */
 
 static int visible(const Pane *p, size_t i)
 {
@@ -775,7 +781,8 @@ static void reject_item(Pane *p)
     }
     CbProposeItem *it = &p->round.items[p->cursor];
     if (it->n_runs || (p->job.kind == JOB_QUEUE && p->job.item == p->cursor)) {
-        tui_message(app, 0, "proposal %zu is queued already: cancel its runs instead", p->cursor + 1);
+        tui_message(app, 0, "proposal %zu is queued already: cancel its runs instead",
+                    p->cursor + 1);
         return;
     }
     /* Recorded as a proposal that queued no run: the history counts it as
@@ -796,7 +803,8 @@ static void reject_item(Pane *p)
     move_cursor(p, 1);
 }
 
-/* ---- drawing ------------------------------------------------------------------------------------ */
+/* ---- drawing ------------------------------------------------------------------------------------
+ */
 
 typedef struct Lines {
     const char *text;
@@ -818,7 +826,8 @@ static int keep_row(void *ctx, size_t off, size_t n, int indent)
 
 /* Draws the last rows (at most h) of text wrapped to w columns at (y, x);
  * returns the rows drawn.  Paragraphs (line breaks) wrap one by one. */
-static int draw_tail(TuiApp *app, int y, int x, int w, int h, attr_t a, const char *text, size_t len)
+static int draw_tail(TuiApp *app, int y, int x, int w, int h, attr_t a, const char *text,
+                     size_t len)
 {
     if (h <= 0 || w <= 0)
         return 0;
@@ -899,7 +908,8 @@ static int draw_diff(TuiApp *app, int y, int x, int w, int max, const char *diff
     int row = 0, col = 0;
     char f[256], o[256], n[256];
     while (row < max && tui_diff_next(&s, &part)) {
-        snprintf(f, sizeof f, "%.*s", (int)(part.field_len < 250 ? part.field_len : 250), part.field);
+        snprintf(f, sizeof f, "%.*s", (int)(part.field_len < 250 ? part.field_len : 250),
+                 part.field);
         snprintf(o, sizeof o, "%.*s", (int)(part.old_len < 250 ? part.old_len : 250),
                  part.old ? part.old : "");
         snprintf(n, sizeof n, "%.*s", (int)(part.new_len < 250 ? part.new_len : 250),
@@ -938,8 +948,8 @@ static int draw_item(Pane *p, TuiApp *app, TuiRect r, int y, int bottom, size_t 
     if (it->parent)
         n += tui_textf(app, y, x + n, w - n, base, "  parent run %lld", (long long)it->parent);
     if (it->n_runs)
-        tui_textf(app, y, x + n, w - n, base | tui_attr(app, CB_AREA_QUEUED), "  queued as run %lld",
-                  (long long)it->run_ids[0]);
+        tui_textf(app, y, x + n, w - n, base | tui_attr(app, CB_AREA_QUEUED),
+                  "  queued as run %lld", (long long)it->run_ids[0]);
     y++;
     int room = bottom - y, want = cur ? 4 : 2;
     if (room > 0)
@@ -978,9 +988,11 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
         y++;
     }
     if (p->evo_line[0] && y < bottom)
-        tui_text(app, y++, x, w, p->evo_running ? tui_attr(app, CB_AREA_RUNNING) : A_DIM, p->evo_line);
+        tui_text(app, y++, x, w, p->evo_running ? tui_attr(app, CB_AREA_RUNNING) : A_DIM,
+                 p->evo_line);
     if (p->phase == WORKING && y < bottom) {
-        const char *what = p->job.kind == JOB_PROMPT  ? "writing the request from the experiment's history"
+        const char *what = p->job.kind == JOB_PROMPT
+                               ? "writing the request from the experiment's history"
                            : p->job.kind == JOB_PARSE ? "checking the proposals against the history"
                                                       : "the local proposer is searching";
         tui_textf(app, y++, x, w, A_DIM, "%s ... (keys work meanwhile)", what);
@@ -988,7 +1000,8 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
     if (p->used_llm && y < bottom && (p->phase != WORKING || p->job.kind == JOB_PARSE)) {
         /* the request: collapsed to its size unless asked for */
         size_t ub = p->user ? strlen(p->user) : 0, sb = p->system ? strlen(p->system) : 0;
-        tui_textf(app, y++, x, w, A_DIM, "%s request to %s: system %zu bytes, user %zu bytes (P %s)",
+        tui_textf(app, y++, x, w, A_DIM,
+                  "%s request to %s: system %zu bytes, user %zu bytes (P %s)",
                   p->show_prompt ? "-" : "+", p->model ? "the model" : "the LLM", sb, ub,
                   p->show_prompt ? "hides" : "shows");
         if (p->show_prompt && p->user) {
@@ -1002,9 +1015,9 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
             if (p->phase == ASKING)
                 tui_textf(app, y++, x, w, ha, "reply (streaming, %zu bytes):", p->streamed);
             else
-                tui_textf(app, y++, x, w, ha, "reply (%zu bytes, %lld + %lld tokens%s):",
-                          p->shown.len, p->round.usage.prompt_tokens,
-                          p->round.usage.completion_tokens,
+                tui_textf(app, y++, x, w, ha,
+                          "reply (%zu bytes, %lld + %lld tokens%s):", p->shown.len,
+                          p->round.usage.prompt_tokens, p->round.usage.completion_tokens,
                           p->round.usage.estimated ? ", estimated" : "");
         }
         int room = p->phase == ASKING ? bottom - y - 1 : (bottom - y) / 4;
@@ -1066,7 +1079,8 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
     }
 }
 
-/* ---- the evolve loop (A): codecbench evolve, driven by the runner ------------------------------------ */
+/* ---- the evolve loop (A): codecbench evolve, driven by the runner
+ * ------------------------------------ */
 
 /* The evolve's state in one line ("auto-evolve: running, generation 3 of 10,
  * ..."), read from STORE/evolve/NAME.json (a small file: cheap each tick). */
@@ -1078,7 +1092,8 @@ static void evolve_refresh(Pane *p)
     cb_error_clear(&err);
     char line[sizeof p->evo_line];
     p->evo_running = 0;
-    int rc = p->experiment ? cb_evolve_read(p->app->store_dir, p->experiment, &st, &err) : CB_ENOENT;
+    int rc =
+        p->experiment ? cb_evolve_read(p->app->store_dir, p->experiment, &st, &err) : CB_ENOENT;
     if (rc == CB_ENOENT) {
         snprintf(line, sizeof line, "auto-evolve: off (A starts one)");
     } else if (rc < 0) {
@@ -1089,10 +1104,12 @@ static void evolve_refresh(Pane *p)
         if (st.n_front)
             snprintf(front, sizeof front, "; front of %zu (best %+.2f%% at %.1f fps)", st.n_front,
                      st.front[0].bd_rate, st.front[0].fps);
-        snprintf(line, sizeof line, "auto-evolve: %s, generation %zu of %d, %d per generation, %s%s%s%s%s",
+        snprintf(line, sizeof line,
+                 "auto-evolve: %s, generation %zu of %d, %d per generation, %s%s%s%s%s",
                  cb_evolve_status_name(st.status), st.n_gens, st.generations, st.per_generation,
                  st.proposer ? st.proposer : "?", front, st.reason ? ": " : "",
-                 st.reason ? st.reason : "", p->evo_running ? " (A stops it)" : " (A starts another)");
+                 st.reason ? st.reason : "",
+                 p->evo_running ? " (A stops it)" : " (A starts another)");
     }
     cb_evolve_state_free(&st);
     if (strcmp(line, p->evo_line)) {
@@ -1171,7 +1188,8 @@ static void cmd_start(Pane *p, char *const argv[])
     }
     int fd = mkstemp(path);
     if (fd < 0) {
-        tui_message(app, 1, "a temporary file in %s: %s", dir && *dir ? dir : "/tmp", strerror(errno));
+        tui_message(app, 1, "a temporary file in %s: %s", dir && *dir ? dir : "/tmp",
+                    strerror(errno));
         return;
     }
     unlink(path);
@@ -1217,9 +1235,20 @@ static void on_generations(void *ctx, TuiApp *app, const char *text)
     char gens[24], k[24];
     snprintf(gens, sizeof gens, "%ld", g);
     snprintf(k, sizeof k, "%d", p->k);
-    char *argv[] = {(char *)exe_path(app), "evolve", "--generations", gens, "--per-generation", k,
-                    "--proposer", p->llm_on ? "llm" : "local", "--experiment", p->experiment,
-                    "--detach", "--store", (char *)app->store_dir, NULL};
+    char *argv[] = {(char *)exe_path(app),
+                    "evolve",
+                    "--generations",
+                    gens,
+                    "--per-generation",
+                    k,
+                    "--proposer",
+                    p->llm_on ? "llm" : "local",
+                    "--experiment",
+                    p->experiment,
+                    "--detach",
+                    "--store",
+                    (char *)app->store_dir,
+                    NULL};
     tui_message(app, 0, "starting an evolve of %ld generations ...", g);
     cmd_start(p, argv);
 }
@@ -1235,8 +1264,9 @@ static void auto_evolve(Pane *p)
     }
     evolve_refresh(p);
     if (p->evo_running) {
-        char *argv[] = {(char *)exe_path(app), "evolve", "--stop", "--experiment", p->experiment,
-                        "--store", (char *)app->store_dir, NULL};
+        char *argv[] = {(char *)exe_path(app),  "evolve",      "--stop",
+                        "--experiment",         p->experiment, "--store",
+                        (char *)app->store_dir, NULL};
         tui_message(app, 0, "stopping the evolve ...");
         cmd_start(p, argv);
         return;
@@ -1246,7 +1276,8 @@ static void auto_evolve(Pane *p)
         tui_message(app, 0, "another question is open");
 }
 
-/* ---- keys and events ------------------------------------------------------------------------------ */
+/* ---- keys and events
+ * ------------------------------------------------------------------------------ */
 
 static int pane_key(void *self, TuiApp *app, CbRequest req, int key)
 {
@@ -1306,8 +1337,9 @@ static void pane_event(void *self, TuiApp *app, const TuiEvent *ev)
     if (ev->type != TUI_EV_SHOW)
         return;
     const CbRunInfo *run = tui_run(app, ev->run_id > 0 ? ev->run_id : app->cursor_run);
-    const char *exp = run && run->experiment ? run->experiment
-                      : app->priv->experiment ? app->priv->experiment : "default";
+    const char *exp = run && run->experiment  ? run->experiment
+                      : app->priv->experiment ? app->priv->experiment
+                                              : "default";
     int same = p->experiment && !strcmp(p->experiment, exp);
     if (same && p->phase != IDLE)
         return; /* back to the pane: the round stays */

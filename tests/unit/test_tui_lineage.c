@@ -43,7 +43,7 @@ static void order_is(const TuiLineage *t, const int64_t *ids, const int *depths,
 static void test_layout_and_prefix(void **state)
 {
     (void)state;
-    CbRunInfo runs[7] = {run(1, "e", 0), run(2, "e", 1), run(3, "e", 1), run(4, "e", 2),
+    CbRunInfo runs[7] = {run(1, "e", 0), run(2, "e", 1), run(3, "e", 1),    run(4, "e", 2),
                          run(5, "e", 0), run(6, "e", 3), run(7, "other", 1)};
     TuiLineage t;
     CbError err;
@@ -194,7 +194,8 @@ static void test_ten_thousand(void **state)
         for (int v = i + 1; v > 1; v /= 2)
             depth++;
         for (int q = 0; q < 4; q++)
-            pts[i * 4 + q] = (CbPointSummary){.run_id = i + 1, .idx = q,
+            pts[i * 4 + q] = (CbPointSummary){.run_id = i + 1,
+                                              .idx = q,
                                               .kbps = 100.0 * (1 << q) * pow(0.99, depth),
                                               .psnr_y = 30.0 + 3.0 * q};
     }
@@ -218,9 +219,11 @@ static void test_ten_thousand(void **state)
 static void test_diff(void **state)
 {
     (void)state;
-    const char *a = "{\"name\": \"a\", \"codec\": \"engine\", \"settings\": {\"transform\": \"dct\"}}";
-    const char *b = "{\"name\": \"b\", \"codec\": \"engine\", \"settings\": {\"transform\": \"klt\", "
-                    "\"deblock\": false}}";
+    const char *a =
+        "{\"name\": \"a\", \"codec\": \"engine\", \"settings\": {\"transform\": \"dct\"}}";
+    const char *b =
+        "{\"name\": \"b\", \"codec\": \"engine\", \"settings\": {\"transform\": \"klt\", "
+        "\"deblock\": false}}";
     const char *a2 = "{\"name\": \"renamed\", \"codec\": \"engine\", \"settings\": {\"transform\": "
                      "\"dct\"}}";
     char *d = tui_lineage_diff(a, b);
@@ -251,7 +254,8 @@ static void test_diff(void **state)
     d = tui_lineage_diff(NULL, b);
     assert_string_equal(d, "");
     free(d);
-    d = tui_lineage_diff(a, "{\"name\": \"x\", \"codec\": \"engine\", \"settings\": {\"block_size\": 12}}");
+    d = tui_lineage_diff(
+        a, "{\"name\": \"x\", \"codec\": \"engine\", \"settings\": {\"block_size\": 12}}");
     assert_string_equal(d, "(recipe not readable)");
     free(d);
     /* parts without an arrow */

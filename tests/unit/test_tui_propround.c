@@ -25,13 +25,19 @@ static void test_round_trip(void **state)
     r.n_rejects = 1;
     r.items[0] = (CbProposeItem){.rationale = strdup("lower \"QP\" \x1b[2J\xc3\xa9"),
                                  .recipe_json = strdup("{\"name\": \"a\", \"codec\": \"engine\"}"),
-                                 .name = strdup("a"), .parent = 13,
+                                 .name = strdup("a"),
+                                 .parent = 13,
                                  .diff = strdup("transform: klt -> dct")};
     memset(r.items[0].key, 'f', sizeof r.items[0].key - 1);
-    r.items[1] = (CbProposeItem){.rationale = strdup(""), .recipe_json = strdup("{}"),
-                                 .name = strdup("b"), .parent = 0, .diff = strdup("")};
-    r.rejects[0] = (CbProposeReject){.rationale = strdup("why"), .name = strdup(""),
-                                     .reason = strdup("settings.block_size: 12 is not one of 8, 16")};
+    r.items[1] = (CbProposeItem){.rationale = strdup(""),
+                                 .recipe_json = strdup("{}"),
+                                 .name = strdup("b"),
+                                 .parent = 0,
+                                 .diff = strdup("")};
+    r.rejects[0] =
+        (CbProposeReject){.rationale = strdup("why"),
+                          .name = strdup(""),
+                          .reason = strdup("settings.block_size: 12 is not one of 8, 16")};
     json_t *doc = tui_round_to_json(&r);
     assert_non_null(doc);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -84,11 +90,12 @@ static void test_hostile(void **state)
     cb_propose_round_free(&r);
     /* wrong types read as empty; a parent that is not a positive integer is none;
      * a key longer than a hash is cut */
-    assert_int_equal(read_text("{\"items\": [{\"name\": 5, \"parent\": \"7\", \"key\": \""
-                               "0123456789012345678901234567890123456789012345678901234567890123456789"
-                               "\"}, 3, {\"parent\": -4}], \"rejects\": [null]}",
-                               &r),
-                     0);
+    assert_int_equal(
+        read_text("{\"items\": [{\"name\": 5, \"parent\": \"7\", \"key\": \""
+                  "0123456789012345678901234567890123456789012345678901234567890123456789"
+                  "\"}, 3, {\"parent\": -4}], \"rejects\": [null]}",
+                  &r),
+        0);
     assert_int_equal(r.n_items, 3);
     assert_string_equal(r.items[0].name, "");
     assert_int_equal(r.items[0].parent, 0);
