@@ -576,38 +576,23 @@ static int round_done(Pane *p, json_t *doc, CbError *err)
 /* Starts the LLM call once the child has made the prompt. */
 static int ask_llm(Pane *p, json_t *doc, CbError *err)
 {
-    const CbConfig *cfg = p->app->cfg;
-    const char *base = cb_config_get_string(cfg, "llm.endpoint");
-    const char *model = cb_config_get_string(cfg, "llm.model");
-    const char *key_name = cb_config_get_string(cfg, "llm.api_key_env");
-    const char *key = key_name && *key_name ? getenv(key_name) : NULL;
-    double temperature = -1;
-    cb_config_get_real(cfg, "llm.temperature", &temperature);
+    CbLlmEndpoint ep;
+    int rc = cb_llm_endpoint_from_config(p->app->cfg, &ep, err);
+    if (rc < 0)
+        return rc;
+    ep.max_reply = MAX_REPLY;
+    ep.stream = 1;
     free(p->system), free(p->user), free(p->schema);
     p->system = dup_str(doc, "system");
     p->user = dup_str(doc, "user");
     p->schema = cb_propose_schema();
     if (!p->system || !p->user || !p->schema)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
-    int rc;
     if (!p->llm) {
         if ((rc = cb_llm_new(&p->llm, err)) < 0)
             return rc;
         cb_llm_set_watch(p->llm, on_watch, p);
     }
-    CbLlmEndpoint ep = {
-        .base_url = base,
-        .model = model,
-        .api_key = key,
-        .key_name = key_name,
-        .temperature = temperature,
-        .connect_timeout_ms = (int)cfg_int(cfg, "llm.connect_timeout") * 1000,
-        .idle_timeout_ms = (int)cfg_int(cfg, "llm.idle_timeout") * 1000,
-        .total_timeout_ms = (int)cfg_int(cfg, "llm.timeout") * 1000,
-        .retries = (int)cfg_int(cfg, "llm.retries"),
-        .max_reply = MAX_REPLY,
-        .stream = 1,
-    };
     CbLlmMessage msgs[2] = {{"system", p->system}, {"user", p->user}};
     CbLlmRequest rq = {msgs, 2, p->schema, "proposals", 0};
     static const CbLlmCallbacks cbs = {on_delta, on_restart};
