@@ -204,29 +204,13 @@ static void set_error(Pane *p, const char *what, const CbError *err)
 /* ---- the streamed reply ------------------------------------------------------------------------
  */
 
-/* The length of s[0..n) that ends on a whole UTF-8 character (invalid bytes
- * count as whole: the sanitiser replaces them). */
-static size_t whole_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = n;
-    for (size_t back = 0; i > 0 && back < 4; back++) {
-        i--;
-        unsigned char c = s[i];
-        if ((c & 0xC0) == 0x80)
-            continue;
-        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        return i + need > n ? i : n;
-    }
-    return n;
-}
-
 static void on_delta(void *ud, const char *text, size_t len)
 {
     Pane *p = ud;
     p->streamed += len;
     if (cb_buf_append(&p->pend, text, len) < 0)
         return; /* past the cap: the client fails the call itself */
-    size_t n = whole_utf8((const unsigned char *)p->pend.data, p->pend.len);
+    size_t n = cb_utf8_whole_prefix(p->pend.data, p->pend.len);
     if (n == 0)
         return;
     /* past MAX_SHOWN the screen keeps what it has (the reply is parsed whole) */
