@@ -48,7 +48,7 @@ static void help(FILE *out)
           "         a round is refused once the experiment has used that many.\n"
           "\n"
           "Options:\n"
-          "  --experiment NAME  the experiment (default: default)\n"
+          "  --experiment NAME  the experiment (default: 'default', or the store's only one)\n"
           "  --count K          proposals to ask for, 1..32 (default 4)\n"
           "  --proposer P       local or llm (default: the 'proposer' setting)\n"
           "  --seed N           the local proposer's seed (default: the number of runs\n"
