@@ -20,6 +20,9 @@ bench_store_gen_LDADD = src/store/libcbstore.a src/worker/libcbworker.a $(CB_REC
 # latency, memory, and key latency during a log flood of a fake running run
 # made by bench/tui_gen (`make codecbench bench/store_gen bench/tui_gen` first).
 EXTRA_DIST += bench/tui bench/tui.py
+# bench/tui_stream.py: keys in the proposal pane while an LLM reply streams
+# from a server of its own (uses bench/tui.py's pseudo-terminal driver).
+EXTRA_DIST += bench/tui_stream.py
 noinst_PROGRAMS += bench/tui_gen
 bench_tui_gen_SOURCES = bench/tui_gen.c
 bench_tui_gen_LDADD = src/store/libcbstore.a src/worker/libcbworker.a $(CB_RECIPE_LIBS) \

@@ -70,4 +70,5 @@ include tests/unit/llm_text.mk
 include tests/unit/llm_client.mk
 include tests/unit/preview_compose.mk
 include tests/unit/propose.mk
+include tests/unit/tui_lineage.mk
 include tests/unit/evolve.mk

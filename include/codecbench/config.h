@@ -110,7 +110,14 @@
     X(FLIP, "flip", "Show the source or the reconstruction alone, in turn") \
     X(ZOOM, "zoom", "Zoom: whole frame, 1:1, 2:1, 4:1 (arrows then move the region)") \
     X(OVERLAY, "overlay", "Draw the coding blocks and motion vectors (engine runs)") \
-    X(GRAPHICS, "graphics", "Switch how images are drawn: sixel, half blocks, text")
+    X(GRAPHICS, "graphics", "Switch how images are drawn: sixel, half blocks, text") \
+    X(ACCEPT, "accept", "Accept the proposal: queue it as runs with its parent") \
+    X(REJECT, "reject", "Reject the proposal (recorded, so it is not proposed again)") \
+    X(PROPOSER, "proposer", "Switch the proposer: the local search or the LLM") \
+    X(MORE, "more", "Ask for one proposal more") \
+    X(FEWER, "fewer", "Ask for one proposal fewer") \
+    X(SHOW_PROMPT, "show-prompt", "Show or hide the request sent to the LLM") \
+    X(AUTO_EVOLVE, "auto-evolve", "Start or stop the experiment's evolve loop (codecbench evolve)")
 
 typedef enum CbRequest {
     CB_REQ_NONE = 0, /**< no request: the key is unbound (or bound to "none") */

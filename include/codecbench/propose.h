@@ -100,6 +100,12 @@ typedef struct CbProposeHistory {
     int64_t runs;                    /**< runs of the experiment */
 } CbProposeHistory;
 
+/** The experiment a proposer works on: given when not NULL, else "default"
+ * when the store has it, else the store's only experiment.  0 and *name (a
+ * copy, free()); CB_ENOENT naming the store's experiments when none fits
+ * (several and none named: "--experiment NAME"), CB_ENOMEM. */
+int cb_propose_pick_experiment(CbStore *s, const char *given, char **name, CbError *err);
+
 /** Reads experiment's history (NULL: "default").  Errors: CB_ENOENT "no
  * experiment NAME in STORE (experiments: a, b)", CB_EINVAL "experiment NAME
  * has no done runs yet" or "... has no anchor", the store's errors. */

@@ -32,4 +32,10 @@ int cb_sanitize_append(CbBuf *out, const char *s, size_t n, unsigned flags);
  * 4 x strlen(s) + 1 bytes. */
 char *cb_sanitize_dup(const char *s, unsigned flags);
 
+/** The length of s[0..n) that ends on a whole UTF-8 character, for text
+ * that arrives in pieces (a streamed reply): the bytes after it may be the
+ * start of a character the next piece completes.  Invalid bytes count as
+ * whole (the sanitiser replaces them). */
+size_t cb_utf8_whole_prefix(const char *s, size_t n);
+
 #endif

@@ -66,7 +66,7 @@ static void help(FILE *out)
           "  --budget TOKENS      with the LLM proposer: stop once the experiment's\n"
           "                       recorded tokens reach this (default: the llm.budget\n"
           "                       setting; 0: none)\n"
-          "  --experiment NAME    the experiment (default: default)\n"
+          "  --experiment NAME    the experiment (default: 'default', or the store's only one)\n"
           "  --proposer P         local or llm (default: the 'proposer' setting)\n"
           "  --seed N             the local proposer's seed (generation g uses N + g;\n"
           "                       default: the experiment's runs and proposals)\n"
@@ -743,9 +743,8 @@ static int run(int argc, char **argv)
         return rc;
     if (status + stop + round > 1)
         return cli_usage(&cb_cmd_evolve, "--status, --stop and --round go alone");
-    const char *name = experiment ? experiment : "default";
     if (round)
-        return do_round(a.store, name);
+        return do_round(a.store, experiment ? experiment : "default");
     long long n = 0, k = EVOLVE_DEFAULT_K, budget = cfg_int("llm.budget"), seed = -1;
     if (!status && !stop) {
         if (!gen_arg)
@@ -784,6 +783,11 @@ static int run(int argc, char **argv)
     CbStore *store = NULL;
     if (cli_store_open(a.store, 0, &store, &err) < 0)
         return cli_fail(&err);
+    char *name = NULL;
+    if (cb_propose_pick_experiment(store, experiment, &name, &err) < 0) {
+        cb_store_close(&store);
+        return cli_fail(&err);
+    }
     if (stop) {
         rc = do_stop(store, name);
     } else if (status) {
@@ -801,10 +805,11 @@ static int run(int argc, char **argv)
             cb_evolve_state_free(&st);
         }
     } else {
-        rc = do_start(store, experiment, proposer, n, k, budget, seed);
+        rc = do_start(store, name, proposer, n, k, budget, seed);
         if (rc == CB_EXIT_OK && !detach)
             rc = follow(store, name);
     }
+    free(name);
     cb_store_close(&store);
     return rc;
 }

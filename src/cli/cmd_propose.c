@@ -48,7 +48,7 @@ static void help(FILE *out)
           "         a round is refused once the experiment has used that many.\n"
           "\n"
           "Options:\n"
-          "  --experiment NAME  the experiment (default: default)\n"
+          "  --experiment NAME  the experiment (default: 'default', or the store's only one)\n"
           "  --count K          proposals to ask for, 1..32 (default 4)\n"
           "  --proposer P       local or llm (default: the 'proposer' setting)\n"
           "  --seed N           the local proposer's seed (default: the number of runs\n"
@@ -183,28 +183,12 @@ typedef struct Stream {
     int cut;      /* the rest is not shown */
 } Stream;
 
-/* The length of s[0..n) that ends on a whole UTF-8 character (invalid
- * bytes count as whole: the sanitiser replaces them). */
-static size_t whole_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = n;
-    for (size_t back = 0; i > 0 && back < 4; back++) {
-        i--;
-        unsigned char c = s[i];
-        if ((c & 0xC0) == 0x80)
-            continue;
-        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        return i + need > n ? i : n;
-    }
-    return n;
-}
-
 static void stream_delta(void *ud, const char *text, size_t len)
 {
     Stream *st = ud;
     if (st->cut || cb_buf_append(&st->pend, text, len) < 0)
         return;
-    size_t n = whole_utf8((const unsigned char *)st->pend.data, st->pend.len);
+    size_t n = cb_utf8_whole_prefix(st->pend.data, st->pend.len);
     if (n == 0)
         return;
     CbBuf out;

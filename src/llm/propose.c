@@ -204,10 +204,53 @@ static int list_names(CbExperimentInfo *ex, size_t n, CbBuf *b)
     return CB_OK;
 }
 
+int cb_propose_pick_experiment(CbStore *s, const char *given, char **name, CbError *err)
+{
+    *name = NULL;
+    if (given) {
+        *name = xstrdup(given);
+        return *name ? CB_OK : cb_error_set(err, CB_ENOMEM, "out of memory");
+    }
+    CbExperimentInfo *ex = NULL;
+    size_t n = 0;
+    CbBuf names;
+    cb_buf_init(&names, 4096);
+    int rc = cb_store_experiments(s, &ex, &n, err);
+    if (rc < 0)
+        return rc;
+    const char *pick = NULL;
+    for (size_t i = 0; i < n && !pick; i++)
+        if (!strcmp(ex[i].name, "default"))
+            pick = ex[i].name;
+    if (!pick && n == 1)
+        pick = ex[0].name;
+    if (pick) {
+        *name = xstrdup(pick);
+        rc = *name ? CB_OK : cb_error_set(err, CB_ENOMEM, "out of memory");
+    } else if (list_names(ex, n, &names) < 0) {
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+    } else if (n == 0) {
+        rc = cb_error_set(err, CB_ENOENT, "%s has no experiments yet (run a recipe first)",
+                          cb_store_dir(s));
+    } else {
+        rc = cb_error_set(err, CB_ENOENT,
+                          "%s has several experiments and none is 'default': name one with "
+                          "--experiment NAME (experiments: %s)",
+                          cb_store_dir(s), names.data ? names.data : "");
+    }
+    cb_buf_free(&names);
+    cb_experiment_infos_free(&ex, n);
+    return rc;
+}
+
 int cb_propose_history(CbStore *s, const char *experiment, CbProposeHistory *out, CbError *err)
 {
     memset(out, 0, sizeof *out);
-    const char *name = experiment ? experiment : "default";
+    char *picked = NULL;
+    int prc = cb_propose_pick_experiment(s, experiment, &picked, err);
+    if (prc < 0)
+        return prc;
+    const char *name = picked;
     CbExperimentInfo *ex = NULL;
     size_t n_ex = 0, n_rows = 0, n_bd = 0, n_prop = 0, tried_cap = 0;
     CbRunInfo *rows = NULL;
@@ -323,6 +366,7 @@ done:
     cb_recipe_bds_free(&bd, n_bd);
     cb_run_infos_free(&rows, n_rows);
     cb_experiment_infos_free(&ex, n_ex);
+    free(picked);
     return rc;
 }
 

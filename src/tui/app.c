@@ -493,6 +493,45 @@ void tui_unwatch_fd(TuiApp *app, int fd)
         }
 }
 
+int tui_timer(TuiApp *app, int ms, TuiTimerFn fn, void *ctx)
+{
+    struct TuiAppPrivate *p = app->priv;
+    size_t i = 0;
+    while (i < p->n_timers && p->timers[i].ctx != ctx)
+        i++;
+    if (ms < 0) {
+        if (i < p->n_timers)
+            p->timers[i] = p->timers[--p->n_timers];
+        return CB_OK;
+    }
+    if (i == p->n_timers) {
+        if (p->n_timers == TUI_MAX_TIMERS)
+            return CB_ELIMIT;
+        p->n_timers++;
+    }
+    p->timers[i] = (TuiTimer){now_s() + ms / 1000.0, fn, ctx};
+    return CB_OK;
+}
+
+/* Runs the timers that are due, each once (taken off the list before the calls: a
+ * callback may set its timer again, for a later turn). */
+static void run_timers(TuiApp *app, double t)
+{
+    struct TuiAppPrivate *p = app->priv;
+    TuiTimer due[TUI_MAX_TIMERS];
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_timers;) {
+        if (p->timers[i].due <= t) {
+            due[n++] = p->timers[i];
+            p->timers[i] = p->timers[--p->n_timers];
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        due[i].fn(due[i].ctx, app);
+}
+
 /* ---- following running runs ----------------------------------------------------------------- */
 
 typedef struct FollowCtx {
@@ -913,6 +952,12 @@ static void global_request(TuiApp *app, CbRequest req)
         if (req == CB_REQ_VIEW_EXPERIMENTS && top(app))
             top(app)->ops->key(top(app)->self, app, req, 0);
         break;
+    case CB_REQ_PROPOSE:
+        tui_open_view(app, &tui_view_proposals, app->cursor_run);
+        break;
+    case CB_REQ_LINEAGE:
+        tui_open_view(app, &tui_view_lineage, app->cursor_run);
+        break;
     case CB_REQ_NEXT_VIEW:
     case CB_REQ_PREV_VIEW:
         if (p->depth > 1) {
@@ -1055,6 +1100,11 @@ static int loop(TuiApp *app)
             int mt = (int)((p->message_until - t) * 1000.0) + 1;
             timeout = mt < timeout ? mt : timeout;
         }
+        for (size_t i = 0; i < p->n_timers; i++) {
+            double d = (p->timers[i].due - t) * 1000.0;
+            int tt = d <= 0 ? 0 : (int)d + 1;
+            timeout = tt < timeout ? tt : timeout;
+        }
         int r = poll(fds, (nfds_t)nf, timeout);
         if (r < 0 && errno != EINTR)
             return CB_EIO;
@@ -1078,6 +1128,7 @@ static int loop(TuiApp *app)
                     read_followed(app, i);
         }
         t = now_s();
+        run_timers(app, t);
         if (t >= next_tick) {
             next_tick = t + TICK_MS / 1000.0;
             for (size_t i = 0; i < p->n_followed; i++)

@@ -23,6 +23,14 @@ typedef struct TuiWatch {
     void *ctx;
 } TuiWatch;
 
+#define TUI_MAX_TIMERS 8
+
+typedef struct TuiTimer {
+    double due; /* now_s() time */
+    TuiTimerFn fn;
+    void *ctx;
+} TuiTimer;
+
 typedef struct TuiFollowed {
     int64_t run_id;
     struct CbFollow *follow;
@@ -44,6 +52,9 @@ struct TuiAppPrivate {
 
     TuiWatch watch[TUI_MAX_WATCH];
     size_t n_watch;
+
+    TuiTimer timers[TUI_MAX_TIMERS];
+    size_t n_timers;
 
     TuiFollowed *followed;
     size_t n_followed, cap_followed;

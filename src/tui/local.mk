@@ -44,3 +44,12 @@ src_tui_libcbtui_a_SOURCES += \
 	src/tui/termimg.c \
 	src/tui/view_preview.c
 src_tui_libcbtui_a_CPPFLAGS += $(LIBSIXEL_CFLAGS)
+# The proposal pane and the lineage view (issue 7), and the lineage tree
+# model (lineage: no curses, unit-tested).
+src_tui_libcbtui_a_SOURCES += \
+	src/tui/lineage.h \
+	src/tui/lineage.c \
+	src/tui/view_lineage.c \
+	src/tui/propround.h \
+	src/tui/propround.c \
+	src/tui/view_proposals.c

@@ -97,6 +97,8 @@ extern const TuiViewOps tui_view_logs;
 extern const TuiViewOps tui_view_compare;
 extern const TuiViewOps tui_view_help;
 extern const TuiViewOps tui_view_preview;
+extern const TuiViewOps tui_view_proposals;
+extern const TuiViewOps tui_view_lineage;
 
 /* ---- live progress of running runs (from their events.jsonl) ---------------- */
 
@@ -208,6 +210,14 @@ typedef void (*TuiFdFn)(void *ctx, TuiApp *app, int fd, short revents);
  * 0, CB_ENOMEM or CB_ELIMIT (too many descriptors). */
 int tui_watch_fd(TuiApp *app, int fd, short events, TuiFdFn fn, void *ctx);
 void tui_unwatch_fd(TuiApp *app, int fd);
+
+/* Timers (the LLM client's: its timeouts and retries are due at times of its own, which
+ * the loop's poll timeout honours, not only the 250 ms tick). */
+typedef void (*TuiTimerFn)(void *ctx, TuiApp *app);
+/** Runs fn(ctx, app) once, ms milliseconds from now (0: at the next turn of the loop).
+ * One timer per ctx: setting it again moves it; ms < 0 cancels ctx's timer.  0, or
+ * CB_ELIMIT (too many timers). */
+int tui_timer(TuiApp *app, int ms, TuiTimerFn fn, void *ctx);
 
 /* ---- drawing (term.c) -------------------------------------------------------- */
 

@@ -807,7 +807,6 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_CHART: tui_open_view(app, &tui_view_chart, id); return 1;
     case CB_REQ_PREVIEW: tui_open_preview(app, id, 0, 0, 0); return 1;
     case CB_REQ_PARENT:
-    case CB_REQ_LINEAGE:
         if (r && r->parent > 0 && tui_run(app, r->parent)) {
             d->follow = 0;
             show_run(d, app, r->parent);

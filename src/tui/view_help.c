@@ -58,13 +58,13 @@ static void add_view(Help *h, const CbConfig *cfg, CbView view)
         h->n = mark; /* a view without bindings of its own */
 }
 
-/* The views this build has (the configuration also knows views of later
- * work: lineage, proposals). */
+/* The views this build has. */
 static int view_exists(CbView v)
 {
     static const TuiViewOps *const views[] = {&tui_view_runs, &tui_view_detail, &tui_view_compare,
                                               &tui_view_logs, &tui_view_chart,
-                                              &tui_view_preview};
+                                              &tui_view_preview, &tui_view_proposals,
+                                              &tui_view_lineage};
     if (v == CB_VIEW_GLOBAL)
         return 1;
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)

@@ -106,3 +106,18 @@ char *cb_sanitize_dup(const char *s, unsigned flags)
     }
     return cb_buf_steal(&b);
 }
+
+size_t cb_utf8_whole_prefix(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = n;
+    for (size_t back = 0; i > 0 && back < 4; back++) {
+        i--;
+        unsigned char c = s[i];
+        if ((c & 0xC0) == 0x80)
+            continue;
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return i + need > n ? i : n;
+    }
+    return n;
+}

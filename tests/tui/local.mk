@@ -7,5 +7,7 @@ cb_tui_tests = \
 	tests/tui/terminal.sh
 # The frame preview (issue 6): fallbacks, stepping, zoom, wipe on close.
 cb_tui_tests += tests/tui/preview.sh
+# The proposal pane and the lineage view (issue 7).
+cb_tui_tests += tests/tui/proposals.sh
 TESTS += $(cb_tui_tests)
 EXTRA_DIST += $(cb_tui_tests) tests/tui/lib.sh

@@ -110,6 +110,42 @@ static void test_history(void **state)
     cb_propose_history_free(&h);
 }
 
+static void test_pick_experiment(void **state)
+{
+    Fix *f = *state;
+    CbError err;
+    char *name = NULL;
+    /* An empty store: nothing to pick. */
+    assert_int_equal(cb_propose_pick_experiment(f->fx.s, NULL, &name, &err), CB_ENOENT);
+    assert_null(name);
+    assert_non_null(strstr(err.text, "no experiments"));
+    /* One experiment ("exp"), not named: it is the one. */
+    make_history(f);
+    assert_int_equal(cb_propose_pick_experiment(f->fx.s, NULL, &name, &err), 0);
+    assert_string_equal(name, "exp");
+    free(name);
+    CbProposeHistory h;
+    assert_int_equal(cb_propose_history(f->fx.s, NULL, &h, &err), 0);
+    assert_string_equal(h.experiment, "exp");
+    cb_propose_history_free(&h);
+    /* A named one is taken as given, even when it does not exist (the
+     * history says so). */
+    assert_int_equal(cb_propose_pick_experiment(f->fx.s, "nope", &name, &err), 0);
+    assert_string_equal(name, "nope");
+    free(name);
+    /* Two, none "default": the user must name one. */
+    storefix_queue(&f->fx, "other", ANCHOR, 5, 0);
+    assert_int_equal(cb_propose_pick_experiment(f->fx.s, NULL, &name, &err), CB_ENOENT);
+    assert_non_null(strstr(err.text, "--experiment NAME"));
+    assert_non_null(strstr(err.text, "exp"));
+    assert_non_null(strstr(err.text, "other"));
+    /* "default" among them: it wins. */
+    storefix_queue(&f->fx, "default", ANCHOR, 5, 0);
+    assert_int_equal(cb_propose_pick_experiment(f->fx.s, NULL, &name, &err), 0);
+    assert_string_equal(name, "default");
+    free(name);
+}
+
 static void test_history_errors(void **state)
 {
     Fix *f = *state;
@@ -638,6 +674,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pick_experiment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_and_next_round, setup, teardown),

@@ -157,6 +157,22 @@ static void test_sanitize_utf8(void **state)
 
 /* Every byte string sanitises to printable ASCII or valid UTF-8 with no
  * control characters at all: checked on random bytes. */
+static void test_utf8_whole_prefix(void **state)
+{
+    (void)state;
+    /* "a" + U+00E9 (C3 A9) + U+20AC (E2 82 AC) + U+1F600 (F0 9F 98 80):
+     * 1 + 2 + 3 + 4 = 10 bytes; cut at every length, the whole prefix is the
+     * last character boundary at or before the cut. */
+    const char s[] = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
+    static const size_t expect[11] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10};
+    for (size_t n = 0; n <= 10; n++)
+        assert_int_equal(cb_utf8_whole_prefix(s, n), expect[n]);
+    /* Invalid bytes count as whole: a lone continuation byte, a stray C0. */
+    assert_int_equal(cb_utf8_whole_prefix("ab\x80", 3), 3);
+    assert_int_equal(cb_utf8_whole_prefix("ab\xC0", 3), 2);
+    assert_int_equal(cb_utf8_whole_prefix("\x80\x80\x80\x80\x80", 5), 5);
+}
+
 static void test_sanitize_random_is_inert(void **state)
 {
     (void)state;
@@ -411,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_file_write_atomic_failures),
         cmocka_unit_test(test_file_read_refusals),
         cmocka_unit_test(test_json_file),
+        cmocka_unit_test(test_utf8_whole_prefix),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
