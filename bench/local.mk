@@ -41,7 +41,7 @@ bench_bench_preview_LDADD = src/preview/libcbpreview.a src/media/libcbmedia.a \
 # bench/llm: the LLM client's CPU per request (streamed and whole) against
 # the curl CLI making the same requests, and the latency from a chunk sent by
 # tests/llm/server.py to the delta callback (`make bench/bench_llm` first).
-EXTRA_DIST += bench/llm
+EXTRA_DIST += bench/llm bench/llm_tui.py
 noinst_PROGRAMS += bench/bench_llm
 bench_bench_llm_SOURCES = bench/bench_llm.c
 bench_bench_llm_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS)
