@@ -34,9 +34,10 @@
 #define MESSAGE_S 6.0
 #define MIN_ROWS 24
 #define MIN_COLS 80
-/* Redraws caused by data (events, logs, the store) come at most this often;
- * a key redraws at once. */
-#define DATA_FRAME_S (1.0 / 30.0)
+/* Redraws caused by data (events, logs, the store, a streamed reply) come at
+ * most once a 60 Hz frame, so what arrives is on screen within one frame; a
+ * key redraws at once. */
+#define DATA_FRAME_S (1.0 / 60.0)
 
 static double now_s(void)
 {

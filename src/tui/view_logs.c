@@ -47,7 +47,7 @@
  * second at most); the timer and the backlog pipe read regardless. */
 #define PUMP_INTERVAL_S 0.033
 /* A redraw asked for and not done after this long, seconds, means the view
- * is not on top (the app defers redraws caused by data by a frame, 33 ms). */
+ * is not on top (the app defers redraws caused by data by a frame, 16.7 ms). */
 #define HIDDEN_AFTER_S 0.25
 /* Columns moved by scroll-left / scroll-right at least. */
 #define HSCROLL_MIN 8
