@@ -195,6 +195,27 @@ void cb_llm_free(CbLlm **c);
 /** Routes socket interest to fn (the dashboard: tui_watch_fd); set before the
  * first call.  Without it the client keeps its own set for cb_llm_wait. */
 void cb_llm_set_watch(CbLlm *c, CbLlmWatchFn fn, void *ud);
+/** The longest read coalescing cb_llm_set_coalesce accepts. */
+#define CB_LLM_COALESCE_MAX_MS 100
+/** The coalescing of the front ends (the CLI's commands, the dashboard's
+ * proposal pane): half a 60 Hz frame, so a piece is shown within a frame. */
+#define CB_LLM_COALESCE_UI_MS 8
+/** Coalesces the reads of streamed replies: after the client has processed
+ * bytes of a streaming call, it stops asking to be woken for that socket's
+ * readability for ms milliseconds (the watch function is told the events
+ * without POLLIN, 0 when nothing else is wanted; cb_llm_wait leaves the
+ * socket out), and cb_llm_timeout_ms includes the resume time, so the
+ * caller's loop must call cb_llm_on_timer when it is due.  The pieces that
+ * arrive meanwhile wait in the kernel's socket buffer and one wakeup reads
+ * them all: a reply of hundreds of pieces costs a few dozen wakeups.
+ * Connecting, sending and a call's first bytes are not delayed; a rest
+ * never exceeds half the call's idle timeout, so a stalled stream still
+ * fails on time; libcurl's own timeouts are unaffected.  ms: 0 (off, the
+ * default) to CB_LLM_COALESCE_MAX_MS (clamped).  The CLI's commands and the
+ * dashboard's proposal pane use 8 ms (half a 60 Hz frame): a piece reaches
+ * the delta callback at most 8 ms (about 4 ms on average) after it
+ * arrived. */
+void cb_llm_set_coalesce(CbLlm *c, int ms);
 /** Milliseconds until cb_llm_on_timer must run (0: now), or -1 when nothing
  * waits on time. */
 int cb_llm_timeout_ms(const CbLlm *c);

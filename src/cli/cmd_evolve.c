@@ -108,6 +108,7 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
     rc = cb_llm_new(&c, err);
     if (rc < 0)
         return rc;
+    cb_llm_set_coalesce(c, CB_LLM_COALESCE_UI_MS);
     p->llm = c;
     p->endpoint = &ep;
     rc = cb_proposer_llm.propose(h, p, r, err);

@@ -144,6 +144,7 @@ static int check(int json, int stream)
         rc = cli_fail(&err);
         goto done;
     }
+    cb_llm_set_coalesce(c, CB_LLM_COALESCE_UI_MS);
     probe.start_ms = now_ms();
     if (cb_llm_start(c, &ep, &rq, &cbs, &probe, &call, &err) < 0) {
         rc = cli_fail(&err);

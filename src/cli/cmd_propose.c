@@ -244,6 +244,7 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
     rc = cb_llm_new(&c, err);
     if (rc < 0)
         return rc;
+    cb_llm_set_coalesce(c, CB_LLM_COALESCE_UI_MS);
     if (!json) {
         fprintf(stderr, "asking ");
         cli_puts_sanitized(stderr, model);

@@ -47,9 +47,15 @@
 
 enum { MODE_NONE = 0, MODE_SSE, MODE_BODY, MODE_ERROR };
 
+/* A socket libcurl wants watched.  want is libcurl's interest; while the
+ * socket rests (coalescing, rest_until_ms > 0) the caller is told want
+ * without POLLIN, so the bytes of a streamed reply gather in the kernel's
+ * socket buffer and one wakeup reads many pieces.  libcurl may re-register
+ * at any time: what is passed on is always filtered through the rest. */
 typedef struct Fd {
     int fd;
-    short events;
+    short want;
+    int64_t rest_until_ms; /* 0: not resting */
 } Fd;
 
 struct CbLlm {
@@ -65,6 +71,9 @@ struct CbLlm {
     char **refused;      /* "base_url\nmodel" that refused schemas */
     size_t n_refused;
     uint64_t rng;        /* xorshift64* state for the backoff's jitter */
+    int coalesce_ms;     /* 0: off; 1..100 (cb_llm_set_coalesce) */
+    CbLlmCall *reader;   /* the streaming call that got bytes in this action */
+    int batching;        /* deltas wait for flush_deltas (coalescing) */
 };
 
 struct CbLlmCall {
@@ -104,6 +113,7 @@ struct CbLlmCall {
     int abort_code; /* set by the write callback to stop the transfer */
     CbError abort_err;
     unsigned long chunks;
+    size_t shown; /* content bytes passed to the delta callback */
     /* the outcome */
     CbLlmState state;
     int code;
@@ -146,6 +156,13 @@ static void free_secret(char *s)
 
 /* ---- the client's fd set and libcurl's callbacks ------------------------- */
 
+/* What the caller polls for: libcurl's interest minus reading while the
+ * socket rests. */
+static short shown_events(const Fd *f)
+{
+    return f->rest_until_ms > 0 ? (short)(f->want & ~POLLIN) : f->want;
+}
+
 static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     CbLlm *c = userp;
@@ -159,11 +176,13 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
     size_t i = 0;
     while (i < c->n_fds && c->fds[i].fd != (int)s)
         i++;
+    short pass = ev;
     if (what == CURL_POLL_REMOVE || ev == 0) {
         if (i < c->n_fds)
             c->fds[i] = c->fds[--c->n_fds];
     } else if (i < c->n_fds) {
-        c->fds[i].events = ev;
+        c->fds[i].want = ev;
+        pass = shown_events(&c->fds[i]);
     } else {
         if (c->n_fds == c->cap_fds) {
             size_t cap = c->cap_fds ? c->cap_fds * 2 : 8;
@@ -174,11 +193,12 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
             c->cap_fds = cap;
         }
         c->fds[c->n_fds].fd = (int)s;
-        c->fds[c->n_fds].events = ev;
+        c->fds[c->n_fds].want = ev;
+        c->fds[c->n_fds].rest_until_ms = 0;
         c->n_fds++;
     }
     if (c->watch)
-        c->watch(c->watch_ud, (int)s, what == CURL_POLL_REMOVE ? 0 : ev);
+        c->watch(c->watch_ud, (int)s, what == CURL_POLL_REMOVE ? 0 : pass);
     return 0;
 }
 
@@ -279,6 +299,11 @@ void cb_llm_set_watch(CbLlm *c, CbLlmWatchFn fn, void *ud)
     c->watch_ud = ud;
 }
 
+void cb_llm_set_coalesce(CbLlm *c, int ms)
+{
+    c->coalesce_ms = ms < 0 ? 0 : ms > CB_LLM_COALESCE_MAX_MS ? CB_LLM_COALESCE_MAX_MS : ms;
+}
+
 int cb_llm_busy(const CbLlm *c)
 {
     int n = 0;
@@ -299,6 +324,11 @@ int cb_llm_timeout_ms(const CbLlm *c)
         else if (k->in_multi)
             d = k->last_byte_ms + k->idle_ms;
         if (d >= 0 && (due < 0 || d < due))
+            due = d;
+    }
+    for (size_t i = 0; i < c->n_fds; i++) {
+        int64_t d = c->fds[i].rest_until_ms;
+        if (d > 0 && (due < 0 || d < due))
             due = d;
     }
     if (due < 0)
@@ -501,8 +531,12 @@ static int add_content(CbLlmCall *k, const char *s, size_t n)
         call_error(k, &k->abort_err, CB_ENOMEM, NULL, 0, 0, "out of memory for the reply");
         return abort_with(k, CB_ENOMEM);
     }
-    if (k->cb.delta)
+    /* while coalescing, the pieces one read brought are passed on at once
+     * after it (flush_deltas) */
+    if (k->cb.delta && !(k->c && k->c->batching)) {
         k->cb.delta(k->ud, s, n);
+        k->shown = k->content.len;
+    }
     return 0;
 }
 
@@ -582,6 +616,7 @@ static int parse_body(CbLlmCall *k)
         goto done;
     }
     cb_buf_reset(&k->content);
+    k->shown = 0;
     rc = add_content(k, json_string_value(c), json_string_length(c));
     if (rc < 0)
         cb_error_set(&k->err, k->abort_err.code, "%s", k->abort_err.text);
@@ -597,6 +632,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     k->last_byte_ms = now_ms();
     k->got_bytes = 1;
+    if (k->stream && k->c)
+        k->c->reader = k;
     if (k->abort_code)
         return 0;
     if (k->mode == MODE_NONE) {
@@ -684,6 +721,7 @@ static int attempt_start(CbLlmCall *k)
     k->chunks = 0;
     cb_error_clear(&k->abort_err);
     cb_buf_reset(&k->content);
+    k->shown = 0;
     cb_buf_reset(&k->body);
     cb_sse_free(&k->sse);
     cb_sse_init(&k->sse, k->max_reply + ENVELOPE_BYTES);
@@ -931,6 +969,19 @@ static void attempt_done(CbLlmCall *k, CURLcode res)
     succeed(k);
 }
 
+/* Passes on, in one delta per call, the content that arrived during a
+ * batched socket action. */
+static void flush_deltas(CbLlm *c)
+{
+    c->batching = 0;
+    for (CbLlmCall *k = c->calls; k; k = k->next)
+        if (k->cb.delta && k->content.len > k->shown) {
+            size_t from = k->shown;
+            k->shown = k->content.len;
+            k->cb.delta(k->ud, k->content.data + from, k->content.len - from);
+        }
+}
+
 static void collect(CbLlm *c)
 {
     CURLMsg *m;
@@ -959,17 +1010,61 @@ void cb_llm_on_socket(CbLlm *c, int fd, short revents)
         mask |= CURL_CSELECT_OUT;
     if (revents & (POLLERR | POLLNVAL))
         mask |= CURL_CSELECT_ERR;
+    size_t i = 0;
+    while (i < c->n_fds && c->fds[i].fd != fd)
+        i++;
+    if (i < c->n_fds && c->fds[i].rest_until_ms > 0 && !(revents & (POLLOUT | POLLERR | POLLNVAL)))
+        return; /* resting: a poll loop that still had POLLIN armed */
+    c->reader = NULL;
+    c->batching = c->coalesce_ms > 0;
     curl_multi_socket_action(c->multi, (curl_socket_t)fd, mask, &running);
+    flush_deltas(c);
+    CbLlmCall *k = c->reader;
+    c->reader = NULL;
+    /* A streaming call read bytes from fd: let the next ones gather for
+     * coalesce_ms (never more than half the call's idle timeout, so a stall
+     * is still seen on time).  fd is looked up again: libcurl may have
+     * removed or re-registered it. */
+    if (c->coalesce_ms > 0 && k && k->state == CB_LLM_PENDING && k->in_multi) {
+        i = 0;
+        while (i < c->n_fds && c->fds[i].fd != fd)
+            i++;
+        if (i < c->n_fds && (c->fds[i].want & POLLIN)) {
+            int ms = c->coalesce_ms < k->idle_ms / 2 ? c->coalesce_ms : k->idle_ms / 2;
+            if (ms > 0) {
+                c->fds[i].rest_until_ms = now_ms() + ms;
+                if (c->watch)
+                    c->watch(c->watch_ud, fd, shown_events(&c->fds[i]));
+            }
+        }
+    }
     collect(c);
+}
+
+/* Ends the rests that are due: the caller polls for reading again (the
+ * bytes that arrived meanwhile wake it at once). */
+static void wake_rested(CbLlm *c, int64_t now)
+{
+    for (size_t i = 0; i < c->n_fds; i++) {
+        Fd *f = &c->fds[i];
+        if (f->rest_until_ms > 0 && now >= f->rest_until_ms) {
+            f->rest_until_ms = 0;
+            if (c->watch)
+                c->watch(c->watch_ud, f->fd, f->want);
+        }
+    }
 }
 
 void cb_llm_on_timer(CbLlm *c)
 {
     int running = 0;
     int64_t now = now_ms();
+    wake_rested(c, now);
     if (c->curl_due_ms >= 0 && now >= c->curl_due_ms) {
         c->curl_due_ms = -1;
+        c->batching = c->coalesce_ms > 0;
         curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        flush_deltas(c);
         collect(c);
     }
     now = now_ms();
@@ -1011,8 +1106,11 @@ int cb_llm_wait(CbLlm *c, int timeout_ms, CbError *err)
     }
     size_t n = c->n_fds;
     for (size_t i = 0; i < n; i++) {
-        c->scratch[i].fd = c->fds[i].fd;
-        c->scratch[i].events = c->fds[i].events;
+        short ev = shown_events(&c->fds[i]);
+        /* a resting socket with nothing else to watch is left out (a
+         * negative fd is ignored by poll): its hangup must not spin us */
+        c->scratch[i].fd = ev ? c->fds[i].fd : -1;
+        c->scratch[i].events = ev;
         c->scratch[i].revents = 0;
     }
     int r = poll(c->scratch, (nfds_t)n, wait);
@@ -1115,6 +1213,8 @@ void cb_llm_call_free(CbLlmCall **cp)
     CbLlmCall *k = *cp;
     detach(k);
     if (k->c) {
+        if (k->c->reader == k)
+            k->c->reader = NULL;
         CbLlmCall **pp = &k->c->calls;
         while (*pp && *pp != k)
             pp = &(*pp)->next;

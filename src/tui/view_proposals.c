@@ -576,6 +576,7 @@ static int ask_llm(Pane *p, json_t *doc, CbError *err)
         if ((rc = cb_llm_new(&p->llm, err)) < 0)
             return rc;
         cb_llm_set_watch(p->llm, on_watch, p);
+        cb_llm_set_coalesce(p->llm, CB_LLM_COALESCE_UI_MS);
     }
     CbLlmMessage msgs[2] = {{"system", p->system}, {"user", p->user}};
     CbLlmRequest rq = {msgs, 2, p->schema, "proposals", 0};

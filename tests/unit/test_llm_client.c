@@ -970,6 +970,139 @@ static void test_other_replies(void **state)
     run_free(&r);
 }
 
+
+/* ---- read coalescing (cb_llm_set_coalesce) ---- */
+
+/* Runs one call in a client that coalesces reads for ms (0: off). */
+static void run_coalesced(int ms, const CbLlmEndpoint *ep, const CbLlmRequest *rq, Run *r)
+{
+    CbLlm *c = NULL;
+    CbError err = {0};
+    assert_int_equal(cb_llm_new(&c, &err), 0);
+    cb_llm_set_coalesce(c, ms);
+    run_in(c, ep, rq, r);
+    cb_llm_free(&c);
+}
+
+/* "bench-2400-1": a reply of 2400 bytes in 12-byte pieces, one TCP write
+ * each, 1 ms apart (the server's sleep; a slow machine only spaces them
+ * more).  Coalescing at 20 ms must hand the same content over in far fewer
+ * deltas than pieces: each wakeup takes every piece waiting in the socket
+ * buffer.  The margin: fewer than half the pieces even if the server's
+ * pieces came 2.5x slower than asked. */
+static void test_coalesce_stream(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SERVER();
+    CbLlmEndpoint ep = endpoint("bench-2400-1", 1);
+    CbLlmRequest rq = request(0);
+    Run plain, co;
+    run_coalesced(0, &ep, &rq, &plain);
+    assert_int_equal(plain.rc, 0);
+    size_t pieces = (plain.len + 11) / 12;
+    assert_true(pieces >= 190);
+    assert_int_equal((size_t)plain.n_deltas, pieces); /* uncoalesced: one delta a piece */
+    run_coalesced(20, &ep, &rq, &co);
+    assert_int_equal(co.rc, 0);
+    assert_int_equal(co.len, plain.len);
+    assert_memory_equal(co.content, plain.content, plain.len);
+    assert_int_equal(co.deltas.len, co.len);
+    assert_memory_equal(co.deltas.data, co.content, co.len);
+    assert_true(co.n_deltas >= 1);
+    print_message("# coalesced: %d deltas for %zu pieces\n", co.n_deltas, pieces);
+    assert_true((size_t)co.n_deltas * 2 < pieces);
+    assert_int_equal(co.usage.attempts, 1);
+    run_free(&plain);
+    run_free(&co);
+    /* the structured reply and its usage come through unchanged */
+    ep = endpoint("ok", 1);
+    rq = request(1);
+    run_coalesced(CB_LLM_COALESCE_UI_MS, &ep, &rq, &co);
+    assert_int_equal(co.rc, 0);
+    check_proposals(co.content, co.len);
+    assert_memory_equal(co.deltas.data, co.content, co.len);
+    assert_int_equal(co.usage.prompt_tokens, 42);
+    assert_int_equal(co.structured, 1);
+    run_free(&co);
+}
+
+/* A stalled stream still fails on its idle timeout with coalescing at its
+ * maximum: the rest never outlasts half the idle timeout. */
+static void test_coalesce_stall(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SERVER();
+    CbLlmEndpoint ep = endpoint("stall", 1);
+    ep.idle_timeout_ms = 150;
+    ep.retries = 0;
+    CbLlmRequest rq = request(1);
+    Run r;
+    int64_t t0 = now_ms();
+    run_coalesced(CB_LLM_COALESCE_MAX_MS, &ep, &rq, &r);
+    assert_int_equal(r.rc, CB_ETIMEOUT);
+    assert_non_null(strstr(r.err.text, "idle timeout"));
+    assert_true(r.deltas.len > 0); /* the pieces before the stall arrived */
+    assert_true(r.end_ms - t0 >= 150);
+    assert_true(r.end_ms - t0 < 10000); /* not the server's 20 s stall */
+    run_free(&r);
+}
+
+/* The dashboard's way: the caller's own poll loop fed by the watch
+ * function, the timer from cb_llm_timeout_ms.  While a socket rests its
+ * POLLIN is withdrawn from the watch set, and given back when the rest ends. */
+static void test_coalesce_loop(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_SERVER();
+    CbLlm *c = NULL;
+    CbError err = {0};
+    Loop loop = {.n = 0};
+    assert_int_equal(cb_llm_new(&c, &err), 0);
+    cb_llm_set_watch(c, watch, &loop);
+    cb_llm_set_coalesce(c, 20);
+    CbLlmEndpoint ep = endpoint("bench-2400-1", 1);
+    CbLlmRequest rq = request(0);
+    Run r;
+    memset(&r, 0, sizeof r);
+    cb_buf_init(&r.deltas, 1 << 20);
+    CbLlmCall *k = NULL;
+    assert_int_equal(cb_llm_start(c, &ep, &rq, &CALLBACKS, &r, &k, &err), 0);
+    int64_t t0 = now_ms();
+    int rested = 0, wakeups = 0;
+    while (cb_llm_state(k) == CB_LLM_PENDING) {
+        struct pollfd p[16];
+        int n = loop.n;
+        memcpy(p, loop.fds, sizeof p[0] * (size_t)n);
+        if (n == 0)
+            rested++; /* nothing to read from: the socket rests */
+        int t = cb_llm_timeout_ms(c);
+        assert_true(n > 0 || t >= 0); /* a rest always has its timer */
+        int pr = poll(p, (nfds_t)n, t < 0 || t > 100 ? 100 : t);
+        assert_true(pr >= 0);
+        for (int i = 0; i < n; i++)
+            if (p[i].revents) {
+                wakeups++;
+                cb_llm_on_socket(c, p[i].fd, p[i].revents);
+            }
+        if (cb_llm_timeout_ms(c) == 0)
+            cb_llm_on_timer(c);
+        assert_true(now_ms() - t0 < GUARD_MS);
+    }
+    const char *content = NULL;
+    size_t len = 0;
+    assert_int_equal(cb_llm_result(k, &content, &len, NULL, NULL, &err), 0);
+    size_t pieces = (len + 11) / 12;
+    assert_true(rested > 0);
+    assert_true((size_t)r.n_deltas * 2 < pieces);
+    assert_true((size_t)wakeups * 2 < pieces);
+    assert_int_equal(r.deltas.len, len);
+    assert_memory_equal(r.deltas.data, content, len);
+    cb_llm_call_free(&k);
+    cb_llm_free(&c);
+    assert_int_equal(loop.n, 0); /* every watch was removed */
+    cb_buf_free(&r.deltas);
+}
+
 /* The issue's bound is 5 ms of CPU per request; measured here over ten
  * streamed calls of ~70 chunks each in one client, and asserted with a 5x
  * margin (sanitiser builds, slow machines): CPU time, not wall time. */
@@ -1023,6 +1156,9 @@ int main(void)
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_other_replies),
         cmocka_unit_test(test_cpu_per_request),
+        cmocka_unit_test(test_coalesce_stream),
+        cmocka_unit_test(test_coalesce_stall),
+        cmocka_unit_test(test_coalesce_loop),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
