@@ -2,7 +2,7 @@
  * chunk latency, against tests/llm/server.py's "bench-SIZE-GAP" model, with
  * the curl CLI making the same requests as the reference.
  *
- *   bench_llm BASE_URL DIR REPS SIZE GAP_MS
+ *   bench_llm BASE_URL DIR REPS SIZE GAP_MS [COALESCE_MS]
  *
  *   BASE_URL  the test server ("http://127.0.0.1:PORT/v1")
  *   DIR       a scratch directory: the server's --stamps file is DIR/stamps,
@@ -11,6 +11,8 @@
  *             taken in turns so that a change in load falls on all alike
  *   SIZE      bytes of the proposals reply; GAP_MS the server's pause
  *             between streamed pieces
+ *   COALESCE_MS the client's read coalescing (cb_llm_set_coalesce; default
+ *             0, off; the CLI and the dashboard use CB_LLM_COALESCE_UI_MS)
  *
  * Ours: cb_llm_start + cb_llm_wait until DONE, the process's CPU time
  * (CLOCK_PROCESS_CPUTIME_ID) around it, the delta callback recording the
@@ -326,15 +328,17 @@ static long parse_long(const char *s, long lo, long hi)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: bench_llm BASE_URL DIR REPS SIZE GAP_MS\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: bench_llm BASE_URL DIR REPS SIZE GAP_MS [COALESCE_MS]\n");
         return 2;
     }
     const char *base = argv[1], *dir = argv[2];
     long reps = parse_long(argv[3], 1, 10000), size = parse_long(argv[4], 8, 65536);
     long gap = parse_long(argv[5], 0, 1000);
-    if (reps < 0 || size < 0 || gap < 0) {
-        fprintf(stderr, "bench_llm: REPS 1..10000, SIZE 8..65536, GAP_MS 0..1000\n");
+    long co = argc == 7 ? parse_long(argv[6], 0, CB_LLM_COALESCE_MAX_MS) : 0;
+    if (reps < 0 || size < 0 || gap < 0 || co < 0) {
+        fprintf(stderr, "bench_llm: REPS 1..10000, SIZE 8..65536, GAP_MS 0..1000, COALESCE_MS 0..%d\n",
+                CB_LLM_COALESCE_MAX_MS);
         return 2;
     }
     int code = 1;
@@ -384,9 +388,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_llm: %s\n", err.text);
         goto out;
     }
+    cb_llm_set_coalesce(c, (int)co);
     /* The first request of each kind pays curl_global_init, the resolver and
      * the first connection: warm up, as a dashboard that has run before. */
     double cpu, user, wall;
+    size_t stream_deltas = 0;
     if (ours(c, &es, &rq, &d, (size_t)size, &cpu, &user, &wall) < 0 ||
         ours(c, &ew, &rq, &d, (size_t)size, &cpu, &user, &wall) < 0)
         goto out;
@@ -397,6 +403,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_llm: more than %d deltas\n", MAX_DELTAS);
             goto out;
         }
+        stream_deltas += d.n;
         long ns = read_stamps(stamps, st_end, st_ns, MAX_STAMPS);
         if (ns < 0)
             goto out;
@@ -431,9 +438,10 @@ int main(int argc, char **argv)
     double load[1] = {0};
     if (getloadavg(load, 1) < 1)
         load[0] = -1;
-    printf("bench/llm: a proposals reply of %zu bytes, %zu pieces %ld ms apart (streamed, %.0f ms "
-           "wall), prompt %zu bytes; %ld requests of each kind, in turns; load average %.2f\n",
-           d.total, pieces, gap, wall_med, strlen(prompt), reps, load[0]);
+    printf("bench/llm: the client's reads coalesced %s%ld ms; a proposals reply of %zu bytes, %zu pieces "
+           "%ld ms apart (streamed, %.0f ms wall), prompt %zu bytes; %ld requests of each kind, in turns; "
+           "load average %.2f\n",
+           co ? "" : "(off) ", co, d.total, pieces, gap, wall_med, strlen(prompt), reps, load[0]);
     printf("\n");
     printf("CPU per request             median ms   p95 ms   user median ms\n");
     printf(
@@ -451,8 +459,9 @@ int main(int argc, char **argv)
         printf("CPU per streamed piece (streamed - whole median, / %zu): ours %.1f us, curl's %.1f "
                "us\n",
                pieces, (os_m - ow_m) * 1e3 / (double)pieces, (cs_m - cw_m) * 1e3 / (double)pieces);
-    printf("chunk sent -> delta callback: median %.3f ms, p95 %.3f ms, max %.3f ms (%zu pieces)\n",
-           l_m, l_p, l_max, nlat);
+    printf("chunk sent -> delta callback: median %.3f ms, p95 %.3f ms, max %.3f ms (%zu pieces, %.1f deltas "
+           "per reply)\n",
+           l_m, l_p, l_max, nlat, (double)stream_deltas / (double)nr);
     printf("targets: CPU p95 < 5 ms per request: streamed %s, whole %s; chunk p95 < 16.7 ms: %s\n",
            os_p < 5 ? "PASS" : "FAIL", ow_p < 5 ? "PASS" : "FAIL", l_p < 16.7 ? "PASS" : "FAIL");
     code = 0;
