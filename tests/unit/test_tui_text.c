@@ -132,10 +132,10 @@ static void test_hint(void **state)
     CbConfig *cfg = NULL;
     CbError err;
     assert_int_equal(cb_config_new(&cfg, &err), 0);
-    const CbRequest reqs[] = {CB_REQ_RERUN, CB_REQ_EDIT, CB_REQ_PROPOSE, CB_REQ_LOGS};
-    const char *const words[] = {"rerun", "edit", "propose", "logs"};
+    const CbRequest reqs[] = {CB_REQ_RERUN, CB_REQ_EDIT, CB_REQ_COLUMNS, CB_REQ_LOGS};
+    const char *const words[] = {"rerun", "edit", "columns", "logs"};
     char out[128];
-    /* propose has no key in the run view: left out */
+    /* columns has a key in the runs view only, none in the run view: left out */
     size_t n = tui_key_hint(cfg, CB_VIEW_RUN, reqs, words, 4, out, sizeof out);
     assert_string_equal(out, "r rerun  e edit  l logs");
     assert_int_equal(n, strlen(out));
