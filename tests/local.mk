@@ -11,6 +11,7 @@ AM_TESTS_ENVIRONMENT = \
 	CB_SRCDIR='$(abs_top_srcdir)'; export CB_SRCDIR; \
 	CB_BUILDDIR='$(abs_top_builddir)'; export CB_BUILDDIR; \
 	CB_BIN='$(abs_top_builddir)/codecbench'; export CB_BIN; \
+	CB_SANITIZERS='$(CB_SANITIZERS)'; export CB_SANITIZERS; \
 	CB_CLIPS='$(abs_top_builddir)/tests/clips'; export CB_CLIPS; \
 	FFMPEG='$(FFMPEG)'; export FFMPEG; \
 	PYTHON3='$(PYTHON3)'; export PYTHON3; \

@@ -15,6 +15,7 @@
 
 #include "codecbench/error.h"
 #include "codecbench/frame.h"
+#include "codecbench/stage.h"
 
 /* ---- Settings ------------------------------------------------------------ */
 
@@ -111,6 +112,32 @@ int cb_engine_settings_check(const CbEngineSettings *s, CbError *err);
  * setting process-wide. */
 void cb_engine_set_blas_threads(int n);
 
+/* ---- Stages ---------------------------------------------------------------
+ *
+ * A stage (stage.h) replaces one stage of the decoder's path with code from
+ * outside the engine.  The engine calls it through these pointers and
+ * treats what it returns as hostile as any stream byte: a nonzero return
+ * fails the frame with CB_ESTAGE; outputs are clipped as stage.h says.
+ * The engine never loads code: the caller (src/stage/'s sandboxed host)
+ * does, and passes the functions in.  The stream header carries kind and
+ * hash, so a decoder refuses a stream whose stage it was not given. */
+
+typedef struct CbStageOps {
+    CbStageKind kind;   /**< CB_STAGE_INTRA, CB_STAGE_LOOP_FILTER or CB_STAGE_TRANSFORM */
+    uint8_t hash[32];   /**< SHA-256 of the stage's source bytes (not all zero) */
+    int (*intra)(const CbStageIntra *a);               /**< kind INTRA */
+    int (*loop_filter)(const CbStageFilter *a);        /**< kind LOOP_FILTER */
+    int (*transform_fwd)(const CbStageXform *a);       /**< kind TRANSFORM (the encoder's) */
+    int (*transform_inv)(const CbStageXform *a);       /**< kind TRANSFORM */
+} CbStageOps;
+
+/** Name of a stage kind: "none", "intra", "loop_filter", "transform"; NULL
+ * for another value. */
+const char *cb_stage_kind_name(int kind);
+/** The kind named s (one of the names above, "none" excluded): 0, or
+ * CB_EINVAL with err saying which names exist. */
+int cb_stage_kind_parse(const char *s, CbStageKind *kind, CbError *err);
+
 /* ---- Encoder -------------------------------------------------------------- */
 
 typedef struct CbEncoder CbEncoder;
@@ -132,6 +159,12 @@ int cb_encoder_new(CbEncoder **out, const CbEngineSettings *settings, int qp, in
                    int height, int fps_num, int fps_den, CbError *err);
 /** The CB_ENGINE_HEADER_BYTES bytes of the stream's sequence header. */
 const uint8_t *cb_encoder_header(const CbEncoder *e);
+/** Codes with a stage instead of the built-in one of its kind: call before
+ * the first cb_encoder_send (CB_EINVAL after, or for ops missing a function
+ * of its kind, an unknown kind, an all-zero hash, or a transform stage on
+ * settings with "transform": "klt").  ops is copied; the functions must
+ * stay loaded until cb_encoder_free.  The header then carries the stage. */
+int cb_encoder_set_stage(CbEncoder *e, const CbStageOps *ops, CbError *err);
 /** Gives the next frame (copied; same size as the encoder's), or NULL at the
  * end of the stream.  Frames are coded a GOP at a time (the KLT is learned
  * over the GOP), so packets come out in bursts: call cb_encoder_receive()
@@ -154,6 +187,8 @@ typedef struct CbStreamInfo {
     int deblock, restoration, restoration_region;
     CbAdapt adaptation;
     int slices;
+    CbStageKind stage_kind;  /**< CB_STAGE_NONE: the built-in stages */
+    uint8_t stage_hash[32];  /**< the stage's hash (all zero without one) */
 } CbStreamInfo;
 
 /** Bytes of the sequence header at the start of every stream. */
@@ -198,6 +233,14 @@ typedef struct CbDecoder CbDecoder;
  * bytes give CB_EFORMAT, CB_ENOTSUP or CB_ELIMIT with the reason). */
 int cb_decoder_new(CbDecoder **out, const uint8_t *header, size_t len, CbError *err);
 const CbStreamInfo *cb_decoder_info(const CbDecoder *d);
+/** Gives the decoder the stage the stream's header names: before the first
+ * cb_decoder_decode.  CB_EMISMATCH when ops' kind or hash differ from the
+ * header's (the message names both, hash as 16 hex digits), CB_EINVAL for
+ * ops missing its kind's decoder-side function.  A stream whose header
+ * names a stage decodes only after this: cb_decoder_decode fails with
+ * CB_ENOTSUP, "the stream needs its intra stage 1a2b3c4d5e6f7a8b, which is
+ * not loaded" (never a wrong picture). */
+int cb_decoder_set_stage(CbDecoder *d, const CbStageOps *ops, CbError *err);
 /** Decodes one frame packet.  On success *frame is a borrowed view of the
  * decoded frame (the stream's size), valid until the next call or free.
  * Any bytes give a frame or an error (CB_EFORMAT: truncated or corrupt

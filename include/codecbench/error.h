@@ -24,6 +24,7 @@ enum {
     CB_ENOENT = -10,   /**< no such run, experiment or file */
     CB_EBUSY = -11,    /**< held by another process (a lock, a running run) */
     CB_ETIMEOUT = -12, /**< a peer (child process, server, terminal) did not answer in time */
+    CB_ESTAGE = -13,   /**< stage code (stage.h) failed: returned nonzero, crashed, was refused or denied */
 };
 
 /** Text of an error code; static storage, never NULL. */

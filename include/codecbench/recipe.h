@@ -50,8 +50,11 @@
 #include "codecbench/engine.h"
 #include "codecbench/error.h"
 
-/** Largest recipe text accepted, in bytes (a real one is under 1 KiB). */
-#define CB_RECIPE_MAX_BYTES 65536
+/** Largest recipe text accepted, in bytes (a real one is under 1 KiB; one
+ * with a stage carries up to CB_RECIPE_STAGE_MAX bytes of C, escaped). */
+#define CB_RECIPE_MAX_BYTES 262144
+/** Largest stage source a recipe carries (sandbox.h's CB_STAGE_SOURCE_MAX). */
+#define CB_RECIPE_STAGE_MAX 32768
 /** Deepest nesting of arrays and objects accepted (a recipe needs 3). */
 #define CB_RECIPE_MAX_DEPTH 8
 /** Bytes of a name: 1..CB_RECIPE_NAME_MAX, UTF-8, no control characters. */
@@ -95,6 +98,15 @@ typedef struct CbRecipe {
     CbCodecKind codec;       /**< which of the two below is valid */
     CbEngineSettings engine; /**< codec == CB_CODEC_ENGINE: valid (cb_engine_settings_check passes) */
     CbBaselineSettings baseline; /**< codec == CB_CODEC_FFMPEG: valid */
+    /** Engine recipes only: C source replacing one stage of the engine
+     * (stage.h), from the optional member
+     *   "stage": {"kind": "intra" | "loop_filter" | "transform", "code": "..."}
+     * code: 1..CB_RECIPE_STAGE_MAX bytes of UTF-8 text without NUL; a
+     * transform stage needs "transform": "dct".  stage_kind is CB_STAGE_NONE
+     * and stage_code NULL without one.  The canonical form holds the member
+     * after "settings" when present, so the code is part of the hash. */
+    CbStageKind stage_kind;
+    char *stage_code;        /**< owned, NUL-terminated; NULL when no stage */
 } CbRecipe;
 
 /** The rate points of r (engine QPs, or the baseline's QPs / CRFs) into

@@ -65,7 +65,9 @@ int cb_decoder_new(CbDecoder **out, const uint8_t *header, size_t len, CbError *
     CbSeqHeader *s = &d->seq;
     d->info = (CbStreamInfo){s->width, s->height, s->fps_num, s->fps_den, s->block_size,
                              s->partition, s->transform, s->intra_set, s->subpel, s->deblock,
-                             s->restoration, s->restoration_region, s->adapt, s->slices};
+                             s->restoration, s->restoration_region, s->adapt, s->slices,
+                             CB_STAGE_NONE, {0}};
+    memcpy(d->info.stage_hash, s->stage_hash, sizeof d->info.stage_hash);
     cb_tables_init(&d->tab);
     d->ref = -1;
     d->fs.seq = &d->seq;

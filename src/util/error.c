@@ -21,6 +21,7 @@ const char *cb_strerror(int code)
     case CB_ENOENT: return "not found";
     case CB_EBUSY: return "busy";
     case CB_ETIMEOUT: return "timed out";
+    case CB_ESTAGE: return "stage code failed";
     }
     return "unknown error";
 }
