@@ -79,6 +79,15 @@
 
 /* ---- build ----------------------------------------------------------------- */
 
+/** The text of include/codecbench/stage.h as built into the binary (the
+ * world's header; proposers put it in their prompts).  Never NULL. */
+const char *cb_stage_header_text(void);
+/** The engine's built-in stage of kind as stage source (samples/stages/
+ * intra.c, loop_filter.c, transform.c, built into the binary): the parent
+ * of a first stage, and what a diff compares a run without a parent stage
+ * against.  NULL for CB_STAGE_NONE or an unknown kind. */
+const char *cb_stage_builtin_source(CbStageKind kind);
+
 typedef struct CbStageBuildOptions {
     const char *cc;      /**< the compiler (a name looked up in PATH, or a path); NULL: "cc" */
     double timeout_s;    /**< wall clock per compiler process; 0: 60 */
