@@ -891,6 +891,172 @@ static int scan_tokens(const char *t, size_t n, CbError *err)
     return 0;
 }
 
+/* ---- the directives of the source ------------------------------------------
+ *
+ * Some pragmas act inside the preprocessor and leave nothing in its output
+ * (once, GCC poison, GCC system_header, GCC dependency, push_macro), so
+ * the directives are also read from the source itself, as the
+ * preprocessor's first phases see it: trigraphs (on under -std=c11),
+ * digraphs (%:), backslash-newline splices and comments. */
+
+typedef struct Cursor {
+    const char *s;
+    size_t n, i;
+    int line;
+} Cursor;
+
+/* The next character after trigraph replacement and line splicing; -1 at
+ * the end. */
+static int cur_get(Cursor *c)
+{
+    static const char tri_from[] = "=/'()!<>-";
+    static const char tri_to[] = "#\\^[]|{}~";
+    for (;;) {
+        if (c->i >= c->n)
+            return -1;
+        int ch = (unsigned char)c->s[c->i];
+        size_t w = 1;
+        if (ch == '?' && c->i + 2 < c->n && c->s[c->i + 1] == '?') {
+            const char *t = strchr(tri_from, c->s[c->i + 2]);
+            if (t && c->s[c->i + 2]) {
+                ch = (unsigned char)tri_to[t - tri_from];
+                w = 3;
+            }
+        }
+        if (ch == '\\') {
+            size_t j = c->i + w;
+            if (j < c->n && c->s[j] == '\r')
+                j++;
+            if (j < c->n && c->s[j] == '\n') {
+                c->i = j + 1;
+                c->line++;
+                continue;
+            }
+        }
+        c->i += w;
+        if (ch == '\n')
+            c->line++;
+        return ch;
+    }
+}
+
+static int cur_peek(const Cursor *c)
+{
+    Cursor t = *c;
+    return cur_get(&t);
+}
+
+/* Skips a comment whose "/" was read and whose second character is next. */
+static void skip_comment(Cursor *c)
+{
+    int kind = cur_get(c);
+    int prev = 0, ch;
+    while ((ch = cur_peek(c)) >= 0) {
+        if (kind == '/' && ch == '\n')
+            return;
+        cur_get(c);
+        if (kind == '*' && prev == '*' && ch == '/')
+            return;
+        prev = ch;
+    }
+}
+
+static int scan_directives(const char *src, size_t len, CbError *err)
+{
+    static const char *const allowed[] = {"include", "define", "undef", "if",    "ifdef", "ifndef",
+                                          "elif",    "else",   "endif", "error", "warning"};
+    Cursor c = {src, len, 0, 1};
+    int bol = 1, ch;
+    while ((ch = cur_get(&c)) >= 0) {
+        if (ch == '\n') {
+            bol = 1;
+            continue;
+        }
+        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v')
+            continue;
+        if (ch == '/' && (cur_peek(&c) == '*' || cur_peek(&c) == '/')) {
+            skip_comment(&c);
+            continue;
+        }
+        if (bol && (ch == '#' || (ch == '%' && cur_peek(&c) == ':'))) {
+            int line = c.line;
+            if (ch == '%')
+                cur_get(&c);
+            /* Blanks and comments between # and the name. */
+            for (;;) {
+                int p = cur_peek(&c);
+                if (p == ' ' || p == '\t' || p == '\f' || p == '\v' || p == '\r') {
+                    cur_get(&c);
+                } else if (p == '/') {
+                    Cursor t = c;
+                    cur_get(&t);
+                    int q = cur_peek(&t);
+                    if (q != '*' && q != '/')
+                        break;
+                    c = t;
+                    skip_comment(&c);
+                } else {
+                    break;
+                }
+            }
+            char name[24];
+            size_t nl = 0;
+            int p;
+            while ((p = cur_peek(&c)) >= 0 && is_ident_char((unsigned char)p)) {
+                cur_get(&c);
+                if (nl + 1 < sizeof(name))
+                    name[nl++] = (char)p;
+            }
+            name[nl] = '\0';
+            int ok = nl == 0 && (p < 0 || p == '\n' || p == '/'); /* the null directive */
+            for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]) && !ok; k++)
+                ok = strcmp(name, allowed[k]) == 0;
+            if (!ok) {
+                for (size_t k = 0; k < nl; k++)
+                    if (!(name[k] >= 'a' && name[k] <= 'z') && !(name[k] >= '0' && name[k] <= '9') &&
+                        name[k] != '_')
+                        name[k] = '?';
+                return cb_error_set(err, CB_ESTAGE, "stage.c:%d: #%s is not allowed in a stage",
+                                    line, nl ? name : "(a directive without a name)");
+            }
+            bol = 0;
+            continue;
+        }
+        bol = 0;
+        if (ch == '"' || ch == '\'') {
+            int q = ch, prev = 0;
+            while ((ch = cur_peek(&c)) >= 0 && ch != '\n') {
+                cur_get(&c);
+                if (ch == q && prev != '\\')
+                    break;
+                prev = prev == '\\' ? 0 : ch;
+            }
+            continue;
+        }
+        if (is_ident_char((unsigned char)ch)) {
+            int line = c.line;
+            char id[16];
+            size_t nl = 0;
+            id[nl++] = (char)ch;
+            int p;
+            while ((p = cur_peek(&c)) >= 0 && is_ident_char((unsigned char)p)) {
+                cur_get(&c);
+                if (nl + 1 < sizeof(id))
+                    id[nl++] = (char)p;
+                else
+                    nl = sizeof(id); /* too long to be _Pragma */
+            }
+            if (nl < sizeof(id)) {
+                id[nl] = '\0';
+                if (strcmp(id, "_Pragma") == 0)
+                    return cb_error_set(err, CB_ESTAGE,
+                                        "stage.c:%d: _Pragma is not allowed in a stage", line);
+            }
+        }
+    }
+    return 0;
+}
+
 /* ---- the build ----------------------------------------------------------- */
 
 static int run_step(Build *b, const char *step, const char *const *args, CbError *err)
@@ -1011,7 +1177,8 @@ int cb_stage_build(CbStageKind kind, const char *source, size_t len, const char 
         rc = CB_ENOMEM;
         goto done;
     }
-    if ((rc = write_file(spath, source ? source : "", len, err)) != 0)
+    if ((rc = scan_directives(source ? source : "", len, err)) != 0 ||
+        (rc = write_file(spath, source ? source : "", len, err)) != 0)
         goto done;
 
     /* (0) The dependency list alone; its diagnostics are thrown away. */

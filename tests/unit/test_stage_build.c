@@ -405,7 +405,31 @@ static void test_pragmas(void **state)
     refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma.c", CB_ESTAGE,
                  "stage.c:4: #pragma is not allowed", NULL);
     refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma_operator.c", CB_ESTAGE,
+                 "stage.c:5: _Pragma is not allowed", NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma_pasted.c", CB_ESTAGE,
+                 "stage.c:7: #pragma is not allowed", NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma_hidden.c", CB_ESTAGE,
                  "stage.c:6: #pragma is not allowed", NULL);
+    refused(CB_STAGE_INTRA, "#include \"codecbench/stage.h\"\n\n%:pragma once\n", CB_ESTAGE,
+            "stage.c:3: #pragma", NULL, NULL);
+    refused(CB_STAGE_INTRA, "/* x */\n#pra\\\ngma once\n", CB_ESTAGE, "stage.c:2: #pragma",
+            NULL, NULL);
+    refused(CB_STAGE_INTRA, "int x;\n# /* c */ line 7 \"x.c\"\n", CB_ESTAGE,
+            "stage.c:2: #line is not allowed", NULL, NULL);
+    refused(CB_STAGE_INTRA, "int x;\n#ident \"x\"\n", CB_ESTAGE, "stage.c:2: #ident", NULL,
+            NULL);
+    /* Not directives: # inside a macro body, a string, a comment. */
+    char *diag = NULL;
+    CbError err;
+    int rc = build(CB_STAGE_LOOP_FILTER,
+                   "#include \"codecbench/stage.h\"\n#define S(x) #x\n"
+                   "static const char *p = \"#pragma\" S(pragma); /* #pragma */\n"
+                   "// #pragma\n#\n"
+                   "int cb_stage_loop_filter(const CbStageFilter *a) { (void)a; return p[0] != '#'; }\n",
+                   &diag, &err);
+    if (rc != 0)
+        fail_msg("%s\n%s", err.text, diag ? diag : "");
+    free(diag);
 }
 
 static void test_float(void **state)
