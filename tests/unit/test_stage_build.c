@@ -229,13 +229,16 @@ static void test_world_values(void **state)
         "_Static_assert(INT8_MIN == -128 && INT8_MAX == 127 && UINT8_MAX == 255, \"8\");\n"
         "_Static_assert(INT16_MIN == -32768 && UINT16_MAX == 65535, \"16\");\n"
         "_Static_assert(INT32_MIN == -2147483647 - 1 && UINT32_MAX == 4294967295u, \"32\");\n"
-        "_Static_assert(INT64_MAX == 9223372036854775807 && UINT64_MAX == 18446744073709551615u, \"64\");\n"
+        "_Static_assert(INT64_MAX == 9223372036854775807 && UINT64_MAX == 18446744073709551615u, "
+        "\"64\");\n"
         "_Static_assert(SIZE_MAX == 18446744073709551615u && sizeof(size_t) == 8, \"size\");\n"
-        "_Static_assert(PTRDIFF_MIN == -9223372036854775807 - 1 && sizeof(intptr_t) == 8, \"ptr\");\n"
+        "_Static_assert(PTRDIFF_MIN == -9223372036854775807 - 1 && sizeof(intptr_t) == 8, "
+        "\"ptr\");\n"
         "_Static_assert(CHAR_BIT == 8 && CHAR_MIN == -128 && UCHAR_MAX == 255, \"char\");\n"
         "_Static_assert(SHRT_MAX == 32767 && USHRT_MAX == 65535, \"short\");\n"
         "_Static_assert(INT_MIN == -2147483647 - 1 && UINT_MAX == 4294967295u, \"int\");\n"
-        "_Static_assert(LONG_MAX == 9223372036854775807 && ULLONG_MAX == 18446744073709551615u, \"long\");\n"
+        "_Static_assert(LONG_MAX == 9223372036854775807 && ULLONG_MAX == 18446744073709551615u, "
+        "\"long\");\n"
         "_Static_assert(_Generic(INT64_C(1), long: 1, default: 0), \"INT64_C\");\n"
         "_Static_assert(_Generic((uint8_t)0, unsigned char: 1, default: 0), \"uint8_t\");\n"
         "_Static_assert(_Generic((int16_t)0, short: 1, default: 0), \"int16_t\");\n"
@@ -289,7 +292,9 @@ static void test_syntax_error(void **state)
 {
     (void)state;
     char *diag = NULL;
-    refused(CB_STAGE_INTRA, "#include \"codecbench/stage.h\"\nint cb_stage_intra(const CbStageIntra *a)\n{\n    return a->n +;\n}\n",
+    refused(CB_STAGE_INTRA,
+            "#include \"codecbench/stage.h\"\nint cb_stage_intra(const CbStageIntra *a)\n{\n    "
+            "return a->n +;\n}\n",
             CB_ESTAGE, "does not compile", "stage.c:4:", &diag);
     assert_non_null(diag);
     assert_non_null(strstr(diag, "stage.c:4:"));
@@ -324,9 +329,37 @@ static void test_etc_passwd(void **state)
     /* A source that fails to preprocess after reading the file still says
      * only that it reached outside. */
     refused(CB_STAGE_INTRA,
-            "#include \"/etc/passwd\"\n#if 1\n#error x\n#endif\n#include <nothere.h>\n",
-            CB_ESTAGE, "/etc/passwd", "outside the stage world", &diag);
+            "#include \"/etc/passwd\"\n#if 1\n#error x\n#endif\n#include <nothere.h>\n", CB_ESTAGE,
+            "/etc/passwd", "outside the stage world", &diag);
     assert_true(diag == NULL || strstr(diag, "#error") == NULL);
+    free(diag);
+}
+
+/* Files the compiler cannot read or that never end: refused, with the
+ * line, and nothing of what the compiler said (it may quote a macro some
+ * other file defined). */
+static void test_special_includes(void **state)
+{
+    (void)state;
+    struct stat st;
+    /* /etc/shadow is 0640 root:shadow on Debian: nobody cannot read it. */
+    if (stat("/etc/shadow", &st) == 0 && !(st.st_mode & S_IROTH) &&
+        (geteuid() == 0 || access("/etc/shadow", R_OK) != 0))
+        refused(CB_STAGE_INTRA, "#include <stdint.h>\n#include \"/etc/shadow\"\n", CB_ESTAGE,
+                "stage.c:2: the stage does not preprocess: a file it includes there cannot be read",
+                NULL, NULL);
+    /* The compiler has no controlling terminal (its own session). */
+    refused(CB_STAGE_INTRA, "\n#include \"/dev/tty\"\n", CB_ESTAGE, "stage.c:2:", NULL, NULL);
+    /* /dev/zero never ends: the memory limit (256 MiB here) stops it. */
+    CbStageBuildOptions o = opts();
+    o.memory_mib = 256;
+    CbError err;
+    char *diag = NULL;
+    static const char zero[] = "#include \"/dev/zero\"\n";
+    int rc = cb_stage_build(CB_STAGE_INTRA, zero, strlen(zero), objpath, &o, &diag, &err);
+    assert_int_equal(rc, CB_ESTAGE);
+    if (!strstr(err.text, "memory (256 MiB)"))
+        fail_msg("%s", err.text);
     free(diag);
 }
 
@@ -381,19 +414,20 @@ static void test_attributes(void **state)
                  "stage.c:5: the attribute section", NULL);
     refused_file(CB_STAGE_INTRA, "tests/stage/src/section_underscores.c", CB_ESTAGE,
                  "the attribute section", NULL);
-    refused_file(CB_STAGE_INTRA, "tests/stage/src/target.c", CB_ESTAGE,
-                 "the attribute target", NULL);
-    refused_file(CB_STAGE_INTRA, "tests/stage/src/optimize.c", CB_ESTAGE,
-                 "the attribute optimize", NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/target.c", CB_ESTAGE, "the attribute target",
+                 NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/optimize.c", CB_ESTAGE, "the attribute optimize",
+                 NULL);
     /* A harmless attribute is fine. */
     char *diag = NULL;
     CbError err;
-    int rc = build(CB_STAGE_LOOP_FILTER,
-                   "#include \"codecbench/stage.h\"\n"
-                   "static __attribute__((noinline, aligned(16))) int used_rows(int h) { return h; }\n"
-                   "int cb_stage_loop_filter(const CbStageFilter *a)\n"
-                   "{ return used_rows(a->height) - a->height; }\n",
-                   &diag, &err);
+    int rc =
+        build(CB_STAGE_LOOP_FILTER,
+              "#include \"codecbench/stage.h\"\n"
+              "static __attribute__((noinline, aligned(16))) int used_rows(int h) { return h; }\n"
+              "int cb_stage_loop_filter(const CbStageFilter *a)\n"
+              "{ return used_rows(a->height) - a->height; }\n",
+              &diag, &err);
     if (rc != 0)
         fail_msg("%s\n%s", err.text, diag ? diag : "");
     free(diag);
@@ -412,21 +446,21 @@ static void test_pragmas(void **state)
                  "stage.c:6: #pragma is not allowed", NULL);
     refused(CB_STAGE_INTRA, "#include \"codecbench/stage.h\"\n\n%:pragma once\n", CB_ESTAGE,
             "stage.c:3: #pragma", NULL, NULL);
-    refused(CB_STAGE_INTRA, "/* x */\n#pra\\\ngma once\n", CB_ESTAGE, "stage.c:2: #pragma",
-            NULL, NULL);
+    refused(CB_STAGE_INTRA, "/* x */\n#pra\\\ngma once\n", CB_ESTAGE, "stage.c:2: #pragma", NULL,
+            NULL);
     refused(CB_STAGE_INTRA, "int x;\n# /* c */ line 7 \"x.c\"\n", CB_ESTAGE,
             "stage.c:2: #line is not allowed", NULL, NULL);
-    refused(CB_STAGE_INTRA, "int x;\n#ident \"x\"\n", CB_ESTAGE, "stage.c:2: #ident", NULL,
-            NULL);
+    refused(CB_STAGE_INTRA, "int x;\n#ident \"x\"\n", CB_ESTAGE, "stage.c:2: #ident", NULL, NULL);
     /* Not directives: # inside a macro body, a string, a comment. */
     char *diag = NULL;
     CbError err;
-    int rc = build(CB_STAGE_LOOP_FILTER,
-                   "#include \"codecbench/stage.h\"\n#define S(x) #x\n"
-                   "static const char *p = \"#pragma\" S(pragma); /* #pragma */\n"
-                   "// #pragma\n#\n"
-                   "int cb_stage_loop_filter(const CbStageFilter *a) { (void)a; return p[0] != '#'; }\n",
-                   &diag, &err);
+    int rc =
+        build(CB_STAGE_LOOP_FILTER,
+              "#include \"codecbench/stage.h\"\n#define S(x) #x\n"
+              "static const char *p = \"#pragma\" S(pragma); /* #pragma */\n"
+              "// #pragma\n#\n"
+              "int cb_stage_loop_filter(const CbStageFilter *a) { (void)a; return p[0] != '#'; }\n",
+              &diag, &err);
     if (rc != 0)
         fail_msg("%s\n%s", err.text, diag ? diag : "");
     free(diag);
@@ -435,8 +469,7 @@ static void test_pragmas(void **state)
 static void test_float(void **state)
 {
     (void)state;
-    refused_file(CB_STAGE_INTRA, "tests/stage/src/float.c", CB_ESTAGE, "does not compile",
-                 "SSE");
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/float.c", CB_ESTAGE, "does not compile", "SSE");
 }
 
 static void test_missing_function(void **state)
@@ -471,8 +504,9 @@ static void make_wrapper(char *path, size_t sz, char *log, size_t logsz)
         cc = "cc";
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "#!/bin/sh\necho \"uid=$(id -u) gid=$(id -g) home=${HOME-unset} "
-               "lc=${LC_ALL-unset} tmp=${TMPDIR-unset}\" >> '%s'\nexec %s \"$@\"\n",
+    fprintf(f,
+            "#!/bin/sh\necho \"uid=$(id -u) gid=$(id -g) home=${HOME-unset} "
+            "lc=${LC_ALL-unset} tmp=${TMPDIR-unset}\" >> '%s'\nexec %s \"$@\"\n",
             log, cc);
     assert_int_equal(fclose(f), 0);
     assert_int_equal(chmod(path, 0755), 0);
@@ -599,8 +633,12 @@ static void test_diagnostics_capped(void **state)
     cb_buf_init(&s, 1 << 20);
     assert_int_equal(cb_buf_puts(&s, "#include \"codecbench/stage.h\"\n"), 0);
     for (int i = 0; i < 200; i++)
-        assert_int_equal(cb_buf_printf(&s, "int f%d(int x) { int unused%d; return x; }\n", i, i), 0);
-    assert_int_equal(cb_buf_puts(&s, "int cb_stage_intra(const CbStageIntra *a) { return f0(0) + a->n - a->n; }\n"), 0);
+        assert_int_equal(cb_buf_printf(&s, "int f%d(int x) { int unused%d; return x; }\n", i, i),
+                         0);
+    assert_int_equal(
+        cb_buf_puts(&s,
+                    "int cb_stage_intra(const CbStageIntra *a) { return f0(0) + a->n - a->n; }\n"),
+        0);
     char *diag = NULL;
     CbError err;
     int rc = build(CB_STAGE_INTRA, s.data, &diag, &err);
@@ -675,8 +713,9 @@ static void test_check_object(void **state)
     /* Linked as any library is, and calling into libc (ld's --as-needed
      * drops an unused one). */
     snprintf(p, sizeof(p), "%s/libc.so", tmpdir);
-    cc_object("int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
-              "", p);
+    cc_object(
+        "int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
+        "", p);
     check_refused(p, CB_ESTAGE, "needs the library libc.so.6 (DT_NEEDED)");
 
     snprintf(p, sizeof(p), "%s/execstack.so", tmpdir);
@@ -684,8 +723,9 @@ static void test_check_object(void **state)
     check_refused(p, CB_ESTAGE, "executable stack");
 
     snprintf(p, sizeof(p), "%s/undef.so", tmpdir);
-    cc_object("int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
-              "-nostdlib", p);
+    cc_object(
+        "int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
+        "-nostdlib", p);
     check_refused(p, CB_ESTAGE, "needs getpid, which a stage may not call");
 
     snprintf(p, sizeof(p), "%s/ifunc.so", tmpdir);
@@ -747,23 +787,15 @@ static void test_check_object(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtin_texts),
-        cmocka_unit_test(test_good_stages),
-        cmocka_unit_test(test_world_values),
-        cmocka_unit_test(test_syntax_error),
-        cmocka_unit_test(test_etc_passwd),
-        cmocka_unit_test(test_stdio),
-        cmocka_unit_test(test_asm),
-        cmocka_unit_test(test_attributes),
-        cmocka_unit_test(test_pragmas),
-        cmocka_unit_test(test_float),
-        cmocka_unit_test(test_missing_function),
-        cmocka_unit_test(test_undeclared_call),
-        cmocka_unit_test(test_too_big_or_nul),
-        cmocka_unit_test(test_runs_as_nobody),
-        cmocka_unit_test(test_compiler_missing),
-        cmocka_unit_test(test_exponential),
-        cmocka_unit_test(test_diagnostics_capped),
+        cmocka_unit_test(test_builtin_texts),   cmocka_unit_test(test_good_stages),
+        cmocka_unit_test(test_world_values),    cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_etc_passwd),      cmocka_unit_test(test_special_includes),
+        cmocka_unit_test(test_stdio),           cmocka_unit_test(test_asm),
+        cmocka_unit_test(test_attributes),      cmocka_unit_test(test_pragmas),
+        cmocka_unit_test(test_float),           cmocka_unit_test(test_missing_function),
+        cmocka_unit_test(test_undeclared_call), cmocka_unit_test(test_too_big_or_nul),
+        cmocka_unit_test(test_runs_as_nobody),  cmocka_unit_test(test_compiler_missing),
+        cmocka_unit_test(test_exponential),     cmocka_unit_test(test_diagnostics_capped),
         cmocka_unit_test(test_check_object),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
