@@ -23,6 +23,7 @@
 #include "codecbench/buf.h"
 #include "codecbench/fsutil.h"
 #include "codecbench/sandbox.h"
+#include "stage/elfcheck.h"
 
 static char tmpdir[64];
 static char objpath[128];
@@ -784,6 +785,53 @@ static void test_check_object(void **state)
     assert_int_equal(cb_stage_check_object("/dev/zero", CB_STAGE_INTRA, &err), CB_EIO);
 }
 
+/* Hostile bytes: a built stage's object with bytes changed at random
+ * (seeded) anywhere, and cut at random lengths: each is accepted or
+ * refused with CB_ESTAGE or CB_EFORMAT, never a crash or another code (the
+ * sanitizer build checks every read). */
+static void test_check_mutations(void **state)
+{
+    (void)state;
+    char *src = slurp_src("tests/stage/src/transform_ok.c");
+    CbError err;
+    int rc = build(CB_STAGE_TRANSFORM, src, NULL, &err);
+    free(src);
+    if (rc != 0)
+        fail_msg("%s", err.text);
+    size_t n = 0;
+    char *good = slurp(objpath, &n);
+    assert_non_null(good);
+    assert_int_equal(cb_stage_check_elf(good, n, CB_STAGE_TRANSFORM, &err), 0);
+    char *m = malloc(n);
+    assert_non_null(m);
+    uint32_t x = 12345;
+    int accepted = 0, refused_n = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(m, good, n);
+        int flips = 1 + it % 8;
+        for (int f = 0; f < flips; f++) {
+            x = x * 1664525u + 1013904223u;
+            size_t at = (x >> 8) % n;
+            x = x * 1664525u + 1013904223u;
+            m[at] = (char)(x >> 24);
+        }
+        x = x * 1664525u + 1013904223u;
+        size_t len = it % 5 == 4 ? (x >> 8) % n : n;
+        rc = cb_stage_check_elf(m, len, CB_STAGE_TRANSFORM, &err);
+        if (rc != 0 && rc != CB_ESTAGE && rc != CB_EFORMAT)
+            fail_msg("mutation %d: rc %d: %s", it, rc, err.text);
+        if (rc == 0)
+            accepted++;
+        else
+            refused_n++;
+    }
+    /* Both outcomes happen: the mutations reach past the checks' surface. */
+    assert_true(accepted > 0);
+    assert_true(refused_n > 0);
+    free(m);
+    free(good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,7 +844,7 @@ int main(void)
         cmocka_unit_test(test_undeclared_call), cmocka_unit_test(test_too_big_or_nul),
         cmocka_unit_test(test_runs_as_nobody),  cmocka_unit_test(test_compiler_missing),
         cmocka_unit_test(test_exponential),     cmocka_unit_test(test_diagnostics_capped),
-        cmocka_unit_test(test_check_object),
+        cmocka_unit_test(test_check_object),    cmocka_unit_test(test_check_mutations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
