@@ -1077,7 +1077,7 @@ static int scan_directives(const char *src, size_t len, CbError *err)
         }
         if (is_ident_char((unsigned char)ch)) {
             int line = c.line;
-            char id[16];
+            char id[24];
             size_t nl = 0;
             id[nl++] = (char)ch;
             int p;
@@ -1086,13 +1086,18 @@ static int scan_directives(const char *src, size_t len, CbError *err)
                 if (nl + 1 < sizeof(id))
                     id[nl++] = (char)p;
                 else
-                    nl = sizeof(id); /* too long to be _Pragma */
+                    nl = sizeof(id); /* too long to be any of these */
             }
             if (nl < sizeof(id)) {
                 id[nl] = '\0';
                 if (strcmp(id, "_Pragma") == 0)
                     return cb_error_set(err, CB_ESTAGE,
                                         "stage.c:%d: _Pragma is not allowed in a stage", line);
+                /* Probing for files outside the world is no business of a
+                 * stage either. */
+                if (strcmp(id, "__has_include") == 0 || strcmp(id, "__has_include_next") == 0)
+                    return cb_error_set(err, CB_ESTAGE, "stage.c:%d: %s is not allowed in a stage",
+                                        line, id);
             }
         }
     }

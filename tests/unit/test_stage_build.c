@@ -189,10 +189,16 @@ static void test_builtin_texts(void **state)
 static void test_good_stages(void **state)
 {
     (void)state;
-    for (int own = 0; own < 2; own++)
+    for (int own = 0; own < 3; own++)
         for (CbStageKind k = CB_STAGE_INTRA; k <= CB_STAGE_TRANSFORM; k++) {
             char rel[80];
-            snprintf(rel, sizeof(rel), own ? "tests/stage/src/%s_ok.c" : "samples/stages/%s.c",
+            if (own == 2 && k != CB_STAGE_INTRA)
+                continue;
+            /* samples/stages/intra_smooth.c: another correct intra stage. */
+            snprintf(rel, sizeof(rel),
+                     own == 2 ? "samples/stages/%s_smooth.c"
+                     : own    ? "tests/stage/src/%s_ok.c"
+                              : "samples/stages/%s.c",
                      kind_file(k));
             char *src = slurp_src(rel);
             char *diag = NULL;
@@ -452,6 +458,8 @@ static void test_pragmas(void **state)
     refused(CB_STAGE_INTRA, "int x;\n# /* c */ line 7 \"x.c\"\n", CB_ESTAGE,
             "stage.c:2: #line is not allowed", NULL, NULL);
     refused(CB_STAGE_INTRA, "int x;\n#ident \"x\"\n", CB_ESTAGE, "stage.c:2: #ident", NULL, NULL);
+    refused(CB_STAGE_INTRA, "int x;\n\n#if __has_include(\"/etc/passwd\")\n#endif\n", CB_ESTAGE,
+            "stage.c:3: __has_include is not allowed", NULL, NULL);
     /* Not directives: # inside a macro body, a string, a comment. */
     char *diag = NULL;
     CbError err;
