@@ -635,6 +635,61 @@ static void test_exponential(void **state)
     assert_true(dt < 60 + 30);
 }
 
+/* Is the process gone (or a zombie, its kill done)? */
+static int gone(long pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A compiler that hangs, with a child of its own: at the wall-clock limit
+ * (2 s here) the build ends with CB_ETIMEOUT and the whole group is
+ * killed.  The processes are given 30 s to be seen gone: a kill is not
+ * instant on a loaded machine. */
+static void test_timeout_kills_group(void **state)
+{
+    (void)state;
+    char wrapper[128], pids[128];
+    snprintf(wrapper, sizeof(wrapper), "%s/cc-hang", tmpdir);
+    snprintf(pids, sizeof(pids), "%s/cc-pids", tmpdir);
+    FILE *f = fopen(wrapper, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\nsleep 1000 &\necho \"$$ $!\" > '%s'\nsleep 1000\n", pids);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(wrapper, 0755), 0);
+    f = fopen(pids, "w");
+    assert_non_null(f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(pids, 0666), 0);
+    CbStageBuildOptions o = opts();
+    o.cc = wrapper;
+    o.timeout_s = 2;
+    CbError err;
+    int rc = cb_stage_build(CB_STAGE_INTRA, "int x;\n", 7, objpath, &o, NULL, &err);
+    assert_int_equal(rc, CB_ETIMEOUT);
+    assert_non_null(strstr(err.text, "did not finish within 2 s"));
+    long a = 0, b = 0;
+    f = fopen(pids, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld %ld", &a, &b), 2);
+    fclose(f);
+    assert_true(a > 1 && b > 1);
+    for (int i = 0; i < 300 && !(gone(a) && gone(b)); i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(gone(a));
+    assert_true(gone(b));
+}
+
 static void test_diagnostics_capped(void **state)
 {
     (void)state;
@@ -842,17 +897,30 @@ static void test_check_mutations(void **state)
 
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtin_texts),   cmocka_unit_test(test_good_stages),
-        cmocka_unit_test(test_world_values),    cmocka_unit_test(test_syntax_error),
-        cmocka_unit_test(test_etc_passwd),      cmocka_unit_test(test_special_includes),
-        cmocka_unit_test(test_stdio),           cmocka_unit_test(test_asm),
-        cmocka_unit_test(test_attributes),      cmocka_unit_test(test_pragmas),
-        cmocka_unit_test(test_float),           cmocka_unit_test(test_missing_function),
-        cmocka_unit_test(test_undeclared_call), cmocka_unit_test(test_too_big_or_nul),
-        cmocka_unit_test(test_runs_as_nobody),  cmocka_unit_test(test_compiler_missing),
-        cmocka_unit_test(test_exponential),     cmocka_unit_test(test_diagnostics_capped),
-        cmocka_unit_test(test_check_object),    cmocka_unit_test(test_check_mutations),
+        cmocka_unit_test(test_builtin_texts),
+        cmocka_unit_test(test_good_stages),
+        cmocka_unit_test(test_world_values),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_etc_passwd),
+        cmocka_unit_test(test_special_includes),
+        cmocka_unit_test(test_stdio),
+        cmocka_unit_test(test_asm),
+        cmocka_unit_test(test_attributes),
+        cmocka_unit_test(test_pragmas),
+        cmocka_unit_test(test_float),
+        cmocka_unit_test(test_missing_function),
+        cmocka_unit_test(test_undeclared_call),
+        cmocka_unit_test(test_too_big_or_nul),
+        cmocka_unit_test(test_runs_as_nobody),
+        cmocka_unit_test(test_compiler_missing),
+        cmocka_unit_test(test_exponential),
+        cmocka_unit_test(test_timeout_kills_group),
+        cmocka_unit_test(test_diagnostics_capped),
+        cmocka_unit_test(test_check_object),
+        cmocka_unit_test(test_check_mutations),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, setup, teardown);
 }
