@@ -635,6 +635,13 @@ static void test_exponential(void **state)
     assert_true(dt < 60 + 30);
 }
 
+static void test_huge_object(void **state)
+{
+    (void)state;
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/huge_table.c", CB_ESTAGE, "does not compile",
+                 "passed its limit of 32 MiB");
+}
+
 /* Is the process gone (or a zombie, its kill done)? */
 static int gone(long pid)
 {
@@ -916,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_runs_as_nobody),
         cmocka_unit_test(test_compiler_missing),
         cmocka_unit_test(test_exponential),
+        cmocka_unit_test(test_huge_object),
         cmocka_unit_test(test_timeout_kills_group),
         cmocka_unit_test(test_diagnostics_capped),
         cmocka_unit_test(test_check_object),
