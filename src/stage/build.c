@@ -307,6 +307,14 @@ static void child(const Build *b, char *const argv[], char *const envp[], int ou
      * read the user's keys). */
     if (setsid() < 0)
         goto fail;
+    /* What the caller blocked or ignored is not the compiler's: the limits
+     * act through SIGXCPU and SIGXFSZ. */
+    sigset_t none;
+    sigemptyset(&none);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 || sigaction(SIGXCPU, &dfl, NULL) != 0 ||
+        sigaction(SIGXFSZ, &dfl, NULL) != 0 || sigaction(SIGPIPE, &dfl, NULL) != 0)
+        goto fail;
     int nul = open("/dev/null", O_RDONLY);
     if (nul < 0 || dup2(nul, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
         goto fail;
