@@ -95,7 +95,7 @@ typedef struct Build {
     int cpu_s;
     int64_t memory_mib;
     CbBuf kept;  /* diagnostics located in stage.c */
-    int dropped; /* messages about other files left out */
+    int dropped; /* compiler messages not located in stage.c, left out */
 } Build;
 
 /* Removes everything under the directory fd (which it closes), without
@@ -591,7 +591,7 @@ static char *final_diagnostics(const Build *b)
     char note[160];
     int nn = 0;
     if (b->dropped > 0)
-        nn = snprintf(note, sizeof(note), "%d message%s about other files %s left out\n",
+        nn = snprintf(note, sizeof(note), "%d message%s not located in stage.c %s left out\n",
                       b->dropped, b->dropped == 1 ? "" : "s", b->dropped == 1 ? "was" : "were");
     if (nn < 0 || (size_t)nn >= sizeof(note))
         nn = 0;
