@@ -611,6 +611,12 @@ static void test_float(void **state)
 {
     (void)state;
     refused_file(CB_STAGE_INTRA, "tests/stage/src/float.c", CB_ESTAGE, "does not compile", "SSE");
+    /* long double is x87: off too. */
+    refused(CB_STAGE_INTRA,
+            "#include \"codecbench/stage.h\"\nint cb_stage_intra(const CbStageIntra *a)\n"
+            "{\n    long double g = (long double)a->corner / 3;\n    a->dst[0] = (uint8_t)(int)g;\n"
+            "    return 0;\n}\n",
+            CB_ESTAGE, "does not compile: stage.c:", "x87", NULL);
 }
 
 static void test_missing_function(void **state)
