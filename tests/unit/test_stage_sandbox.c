@@ -71,7 +71,7 @@ static const Obj objs[] = {
     {"ptrace_libc", "tests/stage/obj/syscalls.c", "CALL_PTRACE_LIBC"},
     {"fork_libc", "tests/stage/obj/syscalls.c", "CALL_FORK_LIBC"},
     {"clone_raw", "tests/stage/obj/syscalls.c", "CALL_CLONE_RAW"},
-    {"kill_parent", "tests/stage/obj/syscalls.c", "CALL_KILL_PARENT"},
+    {"kill_init", "tests/stage/obj/syscalls.c", "CALL_KILL_INIT"},
     {"mmap_exec", "tests/stage/obj/syscalls.c", "CALL_MMAP_EXEC"},
     {"mmap_shared", "tests/stage/obj/syscalls.c", "CALL_MMAP_SHARED"},
     {"mprotect_exec", "tests/stage/obj/syscalls.c", "CALL_MPROTECT_EXEC"},
@@ -310,7 +310,7 @@ static int in_sandbox(void (*fn)(void), char *text, size_t size)
     if (pid == 0) {
         dup2(p[1], 2);
         CbError err;
-        if (cb_sandbox_enter(5, 256, 8, &err) < 0) {
+        if (cb_sandbox_enter(5, 1024, 8, &err) < 0) {
             ssize_t w = write(2, err.text, strlen(err.text));
             (void)w;
             _exit(1);
@@ -406,6 +406,28 @@ static int proc_status_has(pid_t pid, const char *line)
     return strstr(buf, line) != NULL;
 }
 
+/* The Groups: line of /proc/PID/status lists no group. */
+static int proc_groups_empty(pid_t pid)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *g = strstr(buf, "\nGroups:");
+    if (!g)
+        return 0;
+    for (g += strlen("\nGroups:"); *g && *g != '\n'; g++)
+        if (*g != ' ' && *g != '\t')
+            return 0;
+    return 1;
+}
+
 static void test_host_sandbox_took_effect(void **state)
 {
     (void)state;
@@ -436,7 +458,7 @@ static void test_host_sandbox_took_effect(void **state)
         assert_true(proc_status_has(pid, "Uid:\t65534\t65534\t65534\t65534\n"));
         assert_true(proc_status_has(pid, "Gid:\t65534\t65534\t65534\t65534\n"));
         assert_true(proc_status_has(pid, "CapBnd:\t0000000000000000\n"));
-        assert_true(proc_status_has(pid, "Groups:\t\n"));
+        assert_true(proc_groups_empty(pid));
     } else {
         print_message("# not root: the uid change is not tested\n");
     }
@@ -675,15 +697,16 @@ static void test_memory(void **state)
 {
     (void)state;
     NEED_SANDBOX();
-    /* 64 MiB of data: the stage gets less than that by the raw mmap call
-     * (the host's own heap counts too), and says how much it got. */
+    /* 400 MiB of data: the stage gets less than that by the raw mmap call
+     * (the host's own data counts too: about 160 MiB, most of it OpenBLAS's
+     * buffer), and says how much it got. */
     CbError err;
-    expect_failure("memory", limits(60, 64, 60), CB_ESTAGE, "the intra stage returned 10", &err);
+    expect_failure("memory", limits(60, 400, 60), CB_ESTAGE, "the intra stage returned ", &err);
     const char *p = strstr(err.text, "returned ");
     assert_non_null(p);
     long got = strtol(p + strlen("returned "), NULL, 10) - 1000;
-    print_message("# the stage got %ld MiB under a 64 MiB data limit\n", got);
-    assert_true(got >= 0 && got < 64);
+    print_message("# the stage got %ld MiB under a 400 MiB data limit\n", got);
+    assert_true(got >= 0 && got < 400);
 }
 
 static void test_denied_calls(void **state)
@@ -699,7 +722,7 @@ static void test_denied_calls(void **state)
         {"execve_raw", "execve", SYS_execve},   {"execve_libc", "execve", SYS_execve},
         {"ptrace_raw", "ptrace", SYS_ptrace},   {"ptrace_libc", "ptrace", SYS_ptrace},
         {"fork_libc", "clone", SYS_clone},      {"clone_raw", "clone", SYS_clone},
-        {"kill_parent", "kill", SYS_kill},      {"mmap_exec", "mmap", SYS_mmap},
+        {"kill_init", "kill", SYS_kill},      {"mmap_exec", "mmap", SYS_mmap},
         {"mmap_shared", "mmap", SYS_mmap},      {"mprotect_exec", "mprotect", SYS_mprotect},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
