@@ -32,12 +32,12 @@
 #define NOBODY_ID 65534
 
 /* Defaults of CbStageLimits (sandbox.h). */
-#define DEFAULT_CPU_S 600
-#define DEFAULT_DATA_MIB 4096
+#define DEFAULT_CPU_S     600
+#define DEFAULT_DATA_MIB  4096
 #define DEFAULT_STACK_MIB 8
 /* Largest limits accepted: a day of CPU, 1 TiB of data, 1 GiB of stack. */
-#define MAX_CPU_S 86400
-#define MAX_DATA_MIB (1 << 20)
+#define MAX_CPU_S     86400
+#define MAX_DATA_MIB  (1 << 20)
 #define MAX_STACK_MIB 1024
 
 /* ---- the report of a denied call ---------------------------------------------
@@ -48,7 +48,7 @@
  * once by the thread entering the sandbox, before the handler can run, and
  * only read after. */
 #define NAME_MAX_SYSCALL 512
-#define NAME_BYTES 24
+#define NAME_BYTES       24
 static char syscall_names[NAME_MAX_SYSCALL][NAME_BYTES];
 /* The alternate stack of the handler: a stage that recursed to the end of
  * its stack and then made a system call still gets its report. */
@@ -256,7 +256,7 @@ static int install_sigsys(CbError *err)
  * brk, mmap, munmap and write calls; the rest serves the host and libc.
  *
  *   read        fd 0 only: the requests
- *   write       fd 1 and 2 only: the replies, and reasons on stderr
+ *   write       fd 1 and 2 only: the replies, and reasons on standard error
  *   close       closing 0..2 harms no one (a stage that closes fd 1 just
  *               ends its run as a protocol failure)
  *   brk         malloc's main arena
@@ -269,7 +269,7 @@ static int install_sigsys(CbError *err)
  *   futex       libc locks under contention (one thread: rare)
  *   clock_gettime   the vDSO's fallback
  *   rt_sigreturn, rt_sigprocmask   signal delivery and libc's masks
- *   getpid, gettid, tgkill (to this process only)   abort() and raise():
+ *   getpid, gettid, tgkill (to this process only)   libc's abort and raise:
  *               an assert in the engine ends as SIGABRT, a crash, not as a
  *               denied call; no signal reaches another process
  *   exit, exit_group   the end
@@ -280,10 +280,10 @@ static int build_filter(scmp_filter_ctx ctx)
     const uint64_t exec = PROT_EXEC;
     const uint64_t map_kind = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS;
     int rc = 0;
-#define ALLOW(name, ...)                                                                  \
-    do {                                                                                  \
-        if (rc == 0)                                                                      \
-            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), __VA_ARGS__);       \
+#define ALLOW(name, ...)                                                                           \
+    do {                                                                                           \
+        if (rc == 0)                                                                               \
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), __VA_ARGS__);               \
     } while (0)
     ALLOW(read, 1, SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO));
     ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, STDOUT_FILENO));
@@ -326,8 +326,7 @@ static int load_filter(CbError *err)
         goto out;
     }
     if ((r = build_filter(ctx)) != 0) {
-        rc = cb_error_set(err, CB_ESTAGE, "sandbox: building the seccomp filter: %s",
-                          strerror(-r));
+        rc = cb_error_set(err, CB_ESTAGE, "sandbox: building the seccomp filter: %s", strerror(-r));
         goto out;
     }
     if ((r = seccomp_load(ctx)) != 0)
