@@ -52,3 +52,6 @@ EXTRA_DIST += tests/cli/propose_search.sh
 # codecbench evolve: the loop driven by the runner on a real small store.
 TESTS += tests/cli/evolve.sh
 EXTRA_DIST += tests/cli/evolve.sh
+# codecbench stage-host, the real binary: its hello and refusals (sbox).
+TESTS += tests/cli/stage_sandbox.sh
+EXTRA_DIST += tests/cli/stage_sandbox.sh
