@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <cap-ng.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -132,6 +133,30 @@ static int close_others(CbError *err)
     rlim_t top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur;
     for (rlim_t fd = 3; fd < top; fd++)
         close((int)fd);
+    return CB_OK;
+}
+
+/* Capabilities, their bounding set and the identity are per thread (libc
+ * carries the uid change to every thread, libcap-ng's calls do not), so the
+ * sandbox is entered by a process's only thread.  (The host's OpenBLAS
+ * starts no thread with OPENBLAS_NUM_THREADS=1, which the client sets.) */
+static int single_thread(CbError *err)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return cb_error_set(err, CB_ESTAGE, "sandbox: cannot count threads: /proc/self/task: %s",
+                            strerror(errno));
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    if (n != 1)
+        return cb_error_set(err, CB_ESTAGE,
+                            "sandbox: the process has %d threads; it must be entered by the only "
+                            "one (is OPENBLAS_NUM_THREADS=1 set?)",
+                            n);
     return CB_OK;
 }
 
@@ -353,7 +378,8 @@ int hp_sandbox_enter(int cpu_s, int64_t data_mib, int64_t stack_mib, HpSandboxSt
                             cpu_s, MAX_CPU_S, (long long)data_mib, MAX_DATA_MIB,
                             (long long)stack_mib, MAX_STACK_MIB);
     int rc;
-    if ((rc = close_others(err)) < 0 || (rc = set_limits(cpu_s, data_mib, stack_mib, err)) < 0)
+    if ((rc = single_thread(err)) < 0 || (rc = close_others(err)) < 0 ||
+        (rc = set_limits(cpu_s, data_mib, stack_mib, err)) < 0)
         return rc;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return cb_error_set(err, CB_ESTAGE, "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));

@@ -15,7 +15,7 @@ hash=$(sha256sum "$src" | cut -c1-64)
 # stderr go through cat.
 host() {
     rm -f "$tap_tmp/rc"
-    { { "$cb" stage-host "$@"; echo $? >"$tap_tmp/rc"; } 2>&1 >&3 | cat >"$tap_tmp/err"; } 3>&1 |
+    { { OPENBLAS_NUM_THREADS=1 "$cb" stage-host "$@"; echo $? >"$tap_tmp/rc"; } 2>&1 >&3 | cat >"$tap_tmp/err"; } 3>&1 |
         cat >"$tap_tmp/out"
     cat "$tap_tmp/rc"
 }
@@ -49,8 +49,13 @@ ok '[ "$(printf "\004\000\000\000\377\377\377\177" | host decode "$so" intra "$h
 
 # A regular file as stdout: the first write of the hello exceeds the file
 # size limit of 0 bytes (SIGXFSZ, 128 + 25), so the limit took effect.
-ok '"$cb" stage-host encode "$so" intra "$hash" 10 1024 8 </dev/null >"$tap_tmp/file" 2>/dev/null; [ $? = 153 ] && [ ! -s "$tap_tmp/file" ]' \
+ok 'OPENBLAS_NUM_THREADS=1 "$cb" stage-host encode "$so" intra "$hash" 10 1024 8 </dev/null >"$tap_tmp/file" 2>/dev/null; [ $? = 153 ] && [ ! -s "$tap_tmp/file" ]' \
    "stdout a regular file: killed by SIGXFSZ at its first byte"
+
+# OpenBLAS's threads (without OPENBLAS_NUM_THREADS=1): capabilities are per
+# thread, so the sandbox refuses to be entered by one of several.
+ok 'n=$(nproc); [ "$n" -lt 2 ] || { env -u OPENBLAS_NUM_THREADS OPENBLAS_NUM_THREADS= "$cb" stage-host encode "$so" intra "$hash" 10 1024 8 </dev/null 2>"$tap_tmp/err2" | cat >/dev/null; grep -q "threads; it must be entered by the only one" "$tap_tmp/err2"; }' \
+   "a host with several threads refuses to enter the sandbox"
 
 # Command lines.
 ok '[ "$(host)" = 1 ] && grep -q "usage: stage-host encode|decode" "$tap_tmp/err"' "no arguments: usage, exit 1"

@@ -452,6 +452,7 @@ static void test_host_sandbox_took_effect(void **state)
     /* The kernel's view from outside (man 5 proc). */
     assert_true(proc_status_has(pid, "NoNewPrivs:\t1\n"));
     assert_true(proc_status_has(pid, "Seccomp:\t2\n"));
+    assert_true(proc_status_has(pid, "Threads:\t1\n"));
     assert_true(proc_status_has(pid, "CapEff:\t0000000000000000\n"));
     assert_true(proc_status_has(pid, "CapPrm:\t0000000000000000\n"));
     if (geteuid() == 0) {
