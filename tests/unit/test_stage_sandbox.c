@@ -78,7 +78,20 @@ static const Obj objs[] = {
     {"mmap_exec", "tests/stage/obj/syscalls.c", "CALL_MMAP_EXEC"},
     {"mmap_shared", "tests/stage/obj/syscalls.c", "CALL_MMAP_SHARED"},
     {"mprotect_exec", "tests/stage/obj/syscalls.c", "CALL_MPROTECT_EXEC"},
+    {"memscan", "tests/stage/obj/memscan.c", "MEMSCAN"},
 };
+
+/* The 32 source pixels the memory scanner looks for (fixed seed). */
+static uint8_t marker[32];
+
+static void make_marker(void)
+{
+    uint32_t x = 0x2545f491u;
+    for (int i = 0; i < 32; i++) {
+        x = x * 1664525u + 1013904223u;
+        marker[i] = (uint8_t)(x >> 24);
+    }
+}
 
 static void obj_path(const char *name, char *out, size_t size)
 {
@@ -125,9 +138,19 @@ static int setup(void **state)
             skip_why = "a stage source is missing (samples/stages/intra.c?)";
             return 0;
         }
+        /* The scanner gets the marker and samples/stages/intra.c. */
+        char extra[512] = "";
+        if (objs[i].define && !strcmp(objs[i].define, "MEMSCAN")) {
+            make_marker();
+            size_t at = (size_t)snprintf(extra, sizeof extra, "-I'%s' '-DMARKER=", src);
+            for (int k = 0; k < 32; k++)
+                at += (size_t)snprintf(extra + at, sizeof extra - at, "%s%u", k ? "," : "",
+                                       marker[k]);
+            snprintf(extra + at, sizeof extra - at, "'");
+        }
         n = snprintf(cmd, sizeof cmd,
-                     "%s -shared -fPIC -O0 -w -I'%s/include' %s%s -o '%s/%s.so' '%s'", cc, src,
-                     objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "", dir,
+                     "%s -shared -fPIC -O0 -w -I'%s/include' %s %s%s -o '%s/%s.so' '%s'", cc, src,
+                     extra, objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "", dir,
                      objs[i].name, path);
         if (n < 0 || (size_t)n >= sizeof cmd || run_sh(cmd) != 0) {
             fprintf(stderr, "# cannot compile %s\n", objs[i].src);
@@ -712,6 +735,67 @@ static void test_host_every_kind(void **state)
     round_trip_kind("transform", CB_STAGE_TRANSFORM, 0);
 }
 
+/* A stage that scans its process's memory for source pixels: it finds them
+ * in an encoding host (which is given the source) and nothing in a decoding
+ * host, which gets only the stream, so it decodes to the encoder's frames. */
+static void test_memory_scan(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char good[PATH_MAX], scan[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", good, sizeof good);
+    obj_path("memscan", scan, sizeof scan);
+    good_hash(hash); /* both objects under one name: the stream's stage */
+    CbStageLimits l = limits(120, 0, 120);
+    CbEngineSettings s;
+    settings(&s, 1);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, RT_W, RT_H), 0);
+    fill(&f, 0);
+    memcpy(f.data[0] + 100 * f.stride[0] + 64, marker, sizeof marker);
+    CbError err;
+
+    /* The control: in an encoding host the scanner finds the source. */
+    CbStageHost *h = NULL;
+    if (cb_stage_host_start(&h, 0, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0)
+        fail_msg("%s", err.text);
+    int n = 0;
+    assert_int_equal(cb_stage_host_encode(h, &f, count_sink, &n, &err), CB_ESTAGE);
+    print_message("# scanner in an encoding host: %s\n", err.text);
+    assert_non_null(strstr(err.text, "returned 77"));
+    cb_stage_host_free(&h);
+
+    /* The stream, coded by the built-in predictor. */
+    Coded c = {0};
+    if (cb_stage_host_start(&h, 0, good, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0 ||
+        cb_stage_host_encode(h, &f, keep_sink, &c, &err) < 0 ||
+        cb_stage_host_encode(h, NULL, keep_sink, &c, &err) < 0)
+        fail_msg("%s", err.text);
+    cb_stage_host_free(&h);
+    assert_int_equal(c.n, 1);
+
+    /* The scanner decoding it finds nothing and predicts as the built-in
+     * stage: the encoder's frame. */
+    if (cb_stage_host_start(&h, 1, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_decoder(h, header, sizeof header, NULL, &err) < 0)
+        fail_msg("%s", err.text);
+    CbFrame df;
+    char hex[CB_CLIP_ID_HEX];
+    if (cb_stage_host_decode(h, c.pkt[0], c.len[0], &df, NULL, &err) < 0)
+        fail_msg("the scanner in a decoding host: %s", err.text);
+    assert_int_equal(cb_frame_digest(&df, hex), 0);
+    assert_string_equal(hex, c.digest[0]);
+    /* (The decoded frame does not hold the marker: QP 40 does not keep
+     * noise exactly.) */
+    assert_memory_not_equal(df.data[0] + 100 * df.stride[0] + 64, marker, sizeof marker);
+    cb_stage_host_free(&h);
+    coded_free(&c);
+    cb_frame_free(&f);
+}
+
 static void test_crash(void **state)
 {
     (void)state;
@@ -1054,6 +1138,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_host_sandbox_took_effect),
         cmocka_unit_test(test_host_round_trip),
         cmocka_unit_test(test_host_every_kind),
+        cmocka_unit_test(test_memory_scan),
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_loop_cpu),
