@@ -266,7 +266,7 @@ static void assert_good_host_works(void)
     CbStageHost *h = NULL;
     CbError err;
     cb_error_clear(&err);
-    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    int rc = hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
     if (rc < 0)
         fail_msg("good host: %s", err.text);
     CbEngineSettings s;
@@ -300,7 +300,7 @@ static void expect_failure(const char *name, CbStageLimits l, int code, const ch
     CbStageHost *h = NULL;
     CbError err;
     cb_error_clear(&err);
-    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    int rc = hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
     if (rc < 0)
         fail_msg("%s: start: %s", name, err.text);
     pid_t pid = hp_host_pid(h);
@@ -472,7 +472,7 @@ static void test_host_sandbox_took_effect(void **state)
     CbStageLimits l = limits(60, 0, 60);
     CbStageHost *h = NULL;
     CbError err;
-    if (cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t pid = hp_host_pid(h);
     const HpSandboxState *s = hp_host_state(h);
@@ -561,7 +561,7 @@ static void test_host_round_trip(void **state)
 
     /* Encoding host. */
     CbStageHost *enc = NULL;
-    if (cb_stage_host_start(&enc, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&enc, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t epid = hp_host_pid(enc);
     Coded host = {0};
@@ -622,7 +622,7 @@ static void test_host_round_trip(void **state)
     /* Decoding host: its frames are the encoder's reconstructions, and
      * this process's decoder (with the stage loaded here) agrees. */
     CbStageHost *dec = NULL;
-    if (cb_stage_host_start(&dec, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&dec, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t dpid = hp_host_pid(dec);
     CbStreamInfo info;
@@ -666,7 +666,7 @@ static void test_host_round_trip(void **state)
     uint8_t other[32];
     hash_of("another stage", other);
     CbStageHost *dec2 = NULL;
-    if (cb_stage_host_start(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
+    if (hp_host_start_unchecked(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
         fail_msg("%s", err.text);
     assert_int_equal(cb_stage_host_decoder(dec2, header, sizeof header, &info, &err), CB_EMISMATCH);
     cb_stage_host_free(&dec2);
@@ -696,7 +696,7 @@ static void round_trip_kind(const char *name, CbStageKind kind, int klt)
     s.preset = CB_PRESET_SLOW;
     CbError err;
     CbStageHost *enc = NULL, *dec = NULL;
-    if (cb_stage_host_start(&enc, 0, path, kind, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&enc, 0, path, kind, hash, &l, &err) < 0 ||
         cb_stage_host_encoder(enc, &s, 27, 1280, 720, 25, 1, header, &err) < 0)
         fail_msg("%s: %s", name, err.text);
     CbFrame f = {0};
@@ -710,7 +710,7 @@ static void round_trip_kind(const char *name, CbStageKind kind, int klt)
     }
     assert_int_equal(c.n, 3);
     cb_stage_host_free(&enc);
-    if (cb_stage_host_start(&dec, 1, path, kind, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&dec, 1, path, kind, hash, &l, &err) < 0 ||
         cb_stage_host_decoder(dec, header, sizeof header, NULL, &err) < 0)
         fail_msg("%s: %s", name, err.text);
     for (int i = 0; i < c.n; i++) {
@@ -758,7 +758,7 @@ static void test_memory_scan(void **state)
 
     /* The control: in an encoding host the scanner finds the source. */
     CbStageHost *h = NULL;
-    if (cb_stage_host_start(&h, 0, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&h, 0, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
         cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0)
         fail_msg("%s", err.text);
     int n = 0;
@@ -769,7 +769,7 @@ static void test_memory_scan(void **state)
 
     /* The stream, coded by the built-in predictor. */
     Coded c = {0};
-    if (cb_stage_host_start(&h, 0, good, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&h, 0, good, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
         cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0 ||
         cb_stage_host_encode(h, &f, keep_sink, &c, &err) < 0 ||
         cb_stage_host_encode(h, NULL, keep_sink, &c, &err) < 0)
@@ -779,7 +779,7 @@ static void test_memory_scan(void **state)
 
     /* The scanner decoding it finds nothing and predicts as the built-in
      * stage: the encoder's frame. */
-    if (cb_stage_host_start(&h, 1, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&h, 1, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
         cb_stage_host_decoder(h, header, sizeof header, NULL, &err) < 0)
         fail_msg("%s", err.text);
     CbFrame df;
@@ -794,6 +794,51 @@ static void test_memory_scan(void **state)
     cb_stage_host_free(&h);
     coded_free(&c);
     cb_frame_free(&f);
+}
+
+/* The public start checks the object first (cb_stage_check_object): one
+ * built by cb_stage_build runs; one built by plain cc (libc needed, the
+ * toolchain's constructors) is refused before any process starts. */
+static void test_checked_start(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char plain[PATH_MAX], built[PATH_MAX], src[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", plain, sizeof plain);
+    obj_path("built_intra", built, sizeof built);
+    assert_true(snprintf(src, sizeof src, "%s/samples/stages/intra.c", getenv("CB_SRCDIR")) <
+                (int)sizeof src);
+    static char text[CB_STAGE_SOURCE_MAX];
+    FILE *f = fopen(src, "rb");
+    assert_non_null(f);
+    size_t len = fread(text, 1, sizeof text, f);
+    fclose(f);
+    CbError err;
+    char *diag = NULL;
+    if (cb_stage_build(CB_STAGE_INTRA, text, len, built, NULL, &diag, &err) < 0)
+        fail_msg("cb_stage_build: %s", err.text);
+    free(diag);
+    good_hash(hash);
+    CbStageLimits l = limits(60, 0, 60);
+    CbStageHost *h = NULL;
+    if (cb_stage_host_start(&h, 0, built, CB_STAGE_INTRA, hash, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    CbEngineSettings s;
+    settings(&s, 1);
+    assert_int_equal(cb_stage_host_encoder(h, &s, 30, 64, 64, 25, 1, header, &err), 0);
+    CbFrame fr = {0};
+    assert_int_equal(cb_frame_alloc(&fr, 64, 64), 0);
+    fill(&fr, 0);
+    int n = 0;
+    assert_int_equal(cb_stage_host_encode(h, &fr, count_sink, &n, &err), 0);
+    assert_int_equal(n, 1);
+    cb_stage_host_free(&h);
+    cb_frame_free(&fr);
+    assert_int_equal(cb_stage_host_start(&h, 0, plain, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_null(h);
+    print_message("# plain cc object: %s\n", err.text);
+    assert_non_null(strstr(err.text, "the stage object is refused"));
 }
 
 static void test_crash(void **state)
@@ -897,19 +942,24 @@ static void test_start_failures(void **state)
     CbStageHost *h = (CbStageHost *)&l; /* must be cleared */
     CbError err;
     obj_path("nosym", path, sizeof path);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err),
+                     CB_ESTAGE);
     assert_null(h);
     assert_non_null(strstr(err.text, "does not define cb_stage_intra"));
     obj_path("no-such-object", path, sizeof path);
-    assert_int_equal(cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_int_equal(hp_host_start_unchecked(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err),
+                     CB_ESTAGE);
     assert_non_null(strstr(err.text, "cannot load"));
     assert_non_null(strstr(err.text, "no-such-object.so"));
     /* Refused before starting anything. */
     uint8_t zero[32] = {0};
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err), CB_EINVAL);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_NONE, hash, &l, &err), CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err),
+                     CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_NONE, hash, &l, &err),
+                     CB_EINVAL);
     CbStageLimits bad = limits(-5, 0, 60);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err), CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err),
+                     CB_EINVAL);
     if (!no_sandbox_why)
         assert_good_host_works();
 }
@@ -927,7 +977,7 @@ static void test_killed_host_no_sigpipe(void **state)
     CbStageLimits l = limits(60, 0, 60);
     CbStageHost *h = NULL;
     CbError err;
-    if (cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     CbEngineSettings s;
     settings(&s, 30);
@@ -1100,7 +1150,7 @@ static void test_fake_hosts(void **state)
         CbStageHost *h = NULL;
         CbError err;
         cb_error_clear(&err);
-        int rc = cb_stage_host_start(&h, 0, obj, CB_STAGE_INTRA, hash, &l, &err);
+        int rc = hp_host_start_unchecked(&h, 0, obj, CB_STAGE_INTRA, hash, &l, &err);
         pid_t pid = 0;
         if (cases[i].at_start != 1) {
             if (rc < 0)
@@ -1139,6 +1189,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_host_round_trip),
         cmocka_unit_test(test_host_every_kind),
         cmocka_unit_test(test_memory_scan),
+        cmocka_unit_test(test_checked_start),
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_loop_cpu),
