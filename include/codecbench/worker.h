@@ -222,7 +222,12 @@ int cb_worker_scrub_env(void);
  * otherwise from the nearest I frame at or before the index (engine streams
  * are indexed once at start; baselines go through cb_media_seek()).  It
  * treats the stream as hostile (the decoders' own bounds apply) and limits
- * itself before serving: no core dumps, no new privileges. */
+ * itself before serving: no core dumps, no new privileges.
+ *
+ * A stage run's stream is decoded by a sandboxed decoding stage host (the
+ * server never loads stage code), with the run's stage.so, refused when it
+ * changed after the build (worker.json's object_sha256); a host gives no
+ * block map, so the hello says "engine": 0 and replies carry no blocks. */
 
 #define CB_FRAMES_MAGIC 0x52464243u /* "CBFR" */
 #define CB_FRAMES_VERSION 1
