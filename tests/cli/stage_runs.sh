@@ -220,5 +220,6 @@ diag "recurse: $(field "$R" reason)"
 ok '"$CB_BIN" list >/dev/null 2>&1 && "$CB_BIN" show "$G" >/dev/null 2>&1 && "$CB_BIN" show "$Q" >/dev/null 2>&1' \
     "the store is intact: list and show work"
 ok '"$CB_BIN" verify "$(rundir $G)" >/dev/null 2>&1' "the correct stage's run still verifies"
-ok '! grep -rl "dlopen" "$CB_SRCDIR/src/worker/"' "no dlopen in src/worker/"
+ok '! grep -rlE "dlfcn\.h|dlopen *\(" "$CB_SRCDIR/src/worker/" && nm -u "$CB_BUILDDIR/src/worker/libcbworker.a" >/dev/null && ! nm -u "$CB_BUILDDIR/src/worker/libcbworker.a" | grep -qw dlopen' \
+    "the worker's library never loads code: no dlfcn.h or dlopen call in src/worker/, no dlopen symbol (nm)"
 done_testing
