@@ -160,6 +160,47 @@ done
 ok '! "$CB_BIN" decode "$D/qp30.cbv" --stage "$D/stage.so" --stage-source "$SAMPLES/intra.c" 2>"$tap_tmp/wrongsrc.err" && grep -q "not the stream.s stage" "$tap_tmp/wrongsrc.err"' \
     "decode --stage-source of another stage is refused"
 
+# The frame server (previews) serves the stage run through a decoding host:
+# frames forward, backwards and again, equal to decode --stage's.
+dump=$CB_BUILDDIR/tests/tools/frames_dump
+if [ -x "$dump" ]; then
+    "$dump" "$CB_BIN" "$D" 30 "$tap_tmp/fs" 0 7 3 3 > "$tap_tmp/fs.out" 2> "$tap_tmp/fs.err"
+    ok '[ $? = 0 ] && head -n 1 "$tap_tmp/fs.out" | grep -qx "hello 352 288 8 0"' \
+        "frame server: hello for the stage run (8 frames, no block map: engine 0)"
+    same=1
+    for n in 0 7 3; do
+        "$PYTHON3" - "$tap_tmp/dec30.y4m" $n "$tap_tmp/ref.yuv" <<'EOF'
+import sys
+d = open(sys.argv[1], 'rb').read()
+fb = 352 * 288 * 3 // 2
+p = d.index(b'\n') + 1
+for i in range(int(sys.argv[2]) + 1):
+    p = d.index(b'\n', p) + 1
+    if i == int(sys.argv[2]):
+        open(sys.argv[3], 'wb').write(d[p:p + fb])
+    p += fb
+EOF
+        cmp -s "$tap_tmp/ref.yuv" "$tap_tmp/fs-rec-$n.yuv" || { same=0; diag "frame $n differs"; }
+    done
+    ok '[ $same = 1 ]' "frame server: frames 0, 7, 3 equal decode --stage's"
+else
+    skip "frame server on a stage run" "tests/tools/frames_dump is not built"
+fi
+
+# An altered digest: verification's decoding host tells the frame.
+cp "$D/digests.json" "$tap_tmp/digests.orig"
+"$PYTHON3" - "$D/digests.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = d["points"][0]["frames"]
+f[3] = ("0" if f[3][0] != "0" else "1") + f[3][1:]
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+"$CB_BIN" verify "$D" >/dev/null 2>"$tap_tmp/digest.err"
+ok '[ $? -ne 0 ] && grep -q "qp30.cbv (point QP 30): decoder mismatch: frame 3 decodes differently from the encoder.s reconstruction" "$tap_tmp/digest.err"' \
+    "verify: an altered digest is 'decoder mismatch: frame 3 decodes differently from the encoder's reconstruction'"
+cp "$tap_tmp/digests.orig" "$D/digests.json"
+
 # ---- a stage.so changed after the build -----------------------------------------
 cp "$D/stage.so" "$tap_tmp/stage.so.orig"
 printf '\0' >> "$D/stage.so"
