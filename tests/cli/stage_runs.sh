@@ -252,12 +252,22 @@ R=$(queue "$tap_tmp/recurse.json"); Q=$(queue "$tap_tmp/plain.json")
 for id in $C $L $R $Q; do wait_final $id >/dev/null; done
 ok '[ "$before" = "$(snapshot_others $C $L $R $Q)" ]' "crash, loop, recurse: no other run directory was touched"
 ok '[ "$(field "$Q" status)" = done ]' "the plain run queued alongside is done"
-ok '[ "$(field "$C" status)" = failed ] && reason_has $C "stage round_trip: "' "crash: fails at the round trip"
+ok '[ "$(field "$C" status)" = failed ] && reason_has $C "stage round_trip: the stage crashed (SIG"' "crash: fails at the round trip"
 diag "crash: $(field "$C" reason)"
-ok '[ "$(field "$L" status)" = failed ] && reason_has $L "stage round_trip: "' "loop: fails at the round trip (CPU limit 15 s, answer limit 60 s)"
+ok '[ "$(field "$L" status)" = failed ] && reason_has $L "stage round_trip: the stage ran out of CPU time (limit 15 s)"' "loop: fails at the round trip (CPU limit 15 s, answer limit 60 s)"
 diag "loop: $(field "$L" reason)"
-ok '[ "$(field "$R" status)" = failed ] && reason_has $R "stage round_trip: "' "recurse: fails at the round trip"
+ok '[ "$(field "$R" status)" = failed ] && reason_has $R "stage round_trip: the stage crashed (SIGSEGV)"' "recurse: fails at the round trip"
 diag "recurse: $(field "$R" reason)"
+# The wall-clock limit per answer: the same loop with a CPU limit it
+# cannot reach in time.  The runner passes the limits it was started with,
+# so a new one is started (the last exits a second after its last run).
+i=0
+while [ "$("$CB_BIN" runner --status)" != none ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+T=$(CODECBENCH_STAGE_TIMEOUT=3 CODECBENCH_STAGE_CPU_LIMIT=600 queue "$tap_tmp/loop.json")
+wait_final "$T" >/dev/null
+ok '[ "$(field "$T" status)" = failed ] && reason_has $T "stage round_trip: the stage did not answer within 3 s"' \
+    "loop with stage.timeout 3 s and stage.cpu_limit 600 s: fails at the round trip on the timeout"
+diag "loop (timeout): $(field "$T" reason)"
 ok '"$CB_BIN" list >/dev/null 2>&1 && "$CB_BIN" show "$G" >/dev/null 2>&1 && "$CB_BIN" show "$Q" >/dev/null 2>&1' \
     "the store is intact: list and show work"
 ok '"$CB_BIN" verify "$(rundir $G)" >/dev/null 2>&1' "the correct stage's run still verifies"
