@@ -263,10 +263,15 @@ diag "recurse: $(field "$R" reason)"
 # so a new one is started (the last exits a second after its last run).
 i=0
 while [ "$("$CB_BIN" runner --status)" != none ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-T=$(CODECBENCH_STAGE_TIMEOUT=3 CODECBENCH_STAGE_CPU_LIMIT=600 queue "$tap_tmp/loop.json")
+# The limits come from a config file this time (the runner turns the
+# settings into the environment it gives workers).
+mkdir -p "$tap_tmp/cfg/codecbench"
+printf 'set stage.timeout = 3\nset stage.cpu_limit = 600\n' > "$tap_tmp/cfg/codecbench/config"
+T=$(unset CODECBENCH_STAGE_TIMEOUT CODECBENCH_STAGE_CPU_LIMIT
+    export XDG_CONFIG_HOME="$tap_tmp/cfg"; queue "$tap_tmp/loop.json")
 wait_final "$T" >/dev/null
 ok '[ "$(field "$T" status)" = failed ] && reason_has $T "stage round_trip: the stage did not answer within 3 s"' \
-    "loop with stage.timeout 3 s and stage.cpu_limit 600 s: fails at the round trip on the timeout"
+    "loop with stage.timeout 3 s and stage.cpu_limit 600 s (config file): fails at the round trip on the timeout"
 diag "loop (timeout): $(field "$T" reason)"
 ok '"$CB_BIN" list >/dev/null 2>&1 && "$CB_BIN" show "$G" >/dev/null 2>&1 && "$CB_BIN" show "$Q" >/dev/null 2>&1' \
     "the store is intact: list and show work"
