@@ -218,6 +218,16 @@ N=$(run_wait "$tap_tmp/same.json" --parent "$P")
 ok '[ "$(field "$N" status)" = failed ] && reason_has $N "no-op: every reconstruction equals parent run $P'"'"'s, frame for frame"' \
     "intra.c under its stage-less parent: 'no-op: every reconstruction equals parent run $P's, frame for frame'"
 ok '[ "$before" = "$(snapshot_others $N)" ]' "no other run directory was touched"
+# The same stage under a parent whose frames differ (the smooth stage's run)
+# is judged on its own: done, and bit-exact with the stage-less run.
+N2=$(run_wait "$tap_tmp/same.json" --parent "$G")
+ok '[ "$(field "$N2" status)" = done ]' "intra.c under a parent with other frames: done"
+ok '"$PYTHON3" -c "
+import json, sys
+a = json.load(open(sys.argv[1]))[\"points\"]; b = json.load(open(sys.argv[2]))[\"points\"]
+assert [p[\"frames\"] for p in a] == [p[\"frames\"] for p in b]
+" "$(rundir $N2)/digests.json" "$(rundir $P)/digests.json"' \
+    "intra.c: every frame digest equals the stage-less run's (the sample is bit-exact)"
 
 # ---- stages that fail their ladder, each with its reason ------------------------
 # name kind file expected-words
