@@ -63,3 +63,6 @@ EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/br
 # only their kind's functions.
 TESTS += tests/cli/stage_samples.sh
 EXTRA_DIST += tests/cli/stage_samples.sh
+# codecbench stage-host, the real binary: its hello and refusals (sbox).
+TESTS += tests/cli/stage_sandbox.sh
+EXTRA_DIST += tests/cli/stage_sandbox.sh
