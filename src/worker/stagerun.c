@@ -21,9 +21,12 @@ static long long env_limit(const char *var, long long min, long long max, long l
     const char *s = getenv(var);
     if (!s || !*s)
         return def;
-    char *end;
+    char *end = (char *)s;
+    long long v = 0;
     errno = 0;
-    long long v = strtoll(s, &end, 10);
+    /* Digits only: strtoll alone would take leading blanks and a sign. */
+    if (*s >= '0' && *s <= '9')
+        v = strtoll(s, &end, 10);
     if (errno || end == s || *end || v < min || v > max) {
         if (ev)
             rf_log(ev, CB_LOG_WARN, "%s='%.32s' is not a whole number %lld..%lld; using %lld", var,
