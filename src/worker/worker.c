@@ -259,6 +259,10 @@ static int stage_out_packet(void *ud, const CbStagePacket *p, CbError *err)
                             po->stream, (long long)so->w->src.frames);
     if (!so->cw->f)
         return cb_error_set(err, CB_EFORMAT, "%s: a packet before the sequence header", po->stream);
+    if (p->size > CB_ENGINE_PACKET_MAX)
+        return cb_error_set(err, CB_ELIMIT, "%s: frame %lld: the host's packet of %zu bytes (limit "
+                                            "%u)",
+                            po->stream, (long long)po->frames, p->size, CB_ENGINE_PACKET_MAX);
     /* The digest is the host's claim: stored as it is (64 lower-case hex
      * digits, checked), verified against an independent decode later. */
     for (int k = 0; k < 64; k++) {
