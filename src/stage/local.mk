@@ -18,7 +18,9 @@ CB_STAGE_EXTLIBS = $(LIBSECCOMP_LIBS) $(LIBELF_LIBS) $(LIBCAPNG_LIBS) -ldl
 src_stage_libcbstage_a_SOURCES += \
 	src/stage/build.c \
 	src/stage/elfcheck.c \
-	src/stage/elfcheck.h
+	src/stage/elfcheck.h \
+	src/stage/scan.c \
+	src/stage/scan.h
 nodist_src_stage_libcbstage_a_SOURCES = src/stage/builtin.inc
 cb_stage_world = src/stage/world/stdint.h src/stage/world/stddef.h src/stage/world/stdbool.h \
 	src/stage/world/limits.h
