@@ -78,7 +78,20 @@ static const Obj objs[] = {
     {"mmap_exec", "tests/stage/obj/syscalls.c", "CALL_MMAP_EXEC"},
     {"mmap_shared", "tests/stage/obj/syscalls.c", "CALL_MMAP_SHARED"},
     {"mprotect_exec", "tests/stage/obj/syscalls.c", "CALL_MPROTECT_EXEC"},
+    {"memscan", "tests/stage/obj/memscan.c", "MEMSCAN"},
 };
+
+/* The 32 source pixels the memory scanner looks for (fixed seed). */
+static uint8_t marker[32];
+
+static void make_marker(void)
+{
+    uint32_t x = 0x2545f491u;
+    for (int i = 0; i < 32; i++) {
+        x = x * 1664525u + 1013904223u;
+        marker[i] = (uint8_t)(x >> 24);
+    }
+}
 
 static void obj_path(const char *name, char *out, size_t size)
 {
@@ -125,9 +138,19 @@ static int setup(void **state)
             skip_why = "a stage source is missing (samples/stages/intra.c?)";
             return 0;
         }
+        /* The scanner gets the marker and samples/stages/intra.c. */
+        char extra[512] = "";
+        if (objs[i].define && !strcmp(objs[i].define, "MEMSCAN")) {
+            make_marker();
+            size_t at = (size_t)snprintf(extra, sizeof extra, "-I'%s' '-DMARKER=", src);
+            for (int k = 0; k < 32; k++)
+                at += (size_t)snprintf(extra + at, sizeof extra - at, "%s%u", k ? "," : "",
+                                       marker[k]);
+            snprintf(extra + at, sizeof extra - at, "'");
+        }
         n = snprintf(cmd, sizeof cmd,
-                     "%s -shared -fPIC -O0 -w -I'%s/include' %s%s -o '%s/%s.so' '%s'", cc, src,
-                     objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "", dir,
+                     "%s -shared -fPIC -O0 -w -I'%s/include' %s %s%s -o '%s/%s.so' '%s'", cc, src,
+                     extra, objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "", dir,
                      objs[i].name, path);
         if (n < 0 || (size_t)n >= sizeof cmd || run_sh(cmd) != 0) {
             fprintf(stderr, "# cannot compile %s\n", objs[i].src);
@@ -243,7 +266,7 @@ static void assert_good_host_works(void)
     CbStageHost *h = NULL;
     CbError err;
     cb_error_clear(&err);
-    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    int rc = hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
     if (rc < 0)
         fail_msg("good host: %s", err.text);
     CbEngineSettings s;
@@ -277,7 +300,7 @@ static void expect_failure(const char *name, CbStageLimits l, int code, const ch
     CbStageHost *h = NULL;
     CbError err;
     cb_error_clear(&err);
-    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    int rc = hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
     if (rc < 0)
         fail_msg("%s: start: %s", name, err.text);
     pid_t pid = hp_host_pid(h);
@@ -449,7 +472,7 @@ static void test_host_sandbox_took_effect(void **state)
     CbStageLimits l = limits(60, 0, 60);
     CbStageHost *h = NULL;
     CbError err;
-    if (cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t pid = hp_host_pid(h);
     const HpSandboxState *s = hp_host_state(h);
@@ -538,7 +561,7 @@ static void test_host_round_trip(void **state)
 
     /* Encoding host. */
     CbStageHost *enc = NULL;
-    if (cb_stage_host_start(&enc, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&enc, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t epid = hp_host_pid(enc);
     Coded host = {0};
@@ -599,7 +622,7 @@ static void test_host_round_trip(void **state)
     /* Decoding host: its frames are the encoder's reconstructions, and
      * this process's decoder (with the stage loaded here) agrees. */
     CbStageHost *dec = NULL;
-    if (cb_stage_host_start(&dec, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&dec, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t dpid = hp_host_pid(dec);
     CbStreamInfo info;
@@ -643,7 +666,7 @@ static void test_host_round_trip(void **state)
     uint8_t other[32];
     hash_of("another stage", other);
     CbStageHost *dec2 = NULL;
-    if (cb_stage_host_start(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
+    if (hp_host_start_unchecked(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
         fail_msg("%s", err.text);
     assert_int_equal(cb_stage_host_decoder(dec2, header, sizeof header, &info, &err), CB_EMISMATCH);
     cb_stage_host_free(&dec2);
@@ -673,7 +696,7 @@ static void round_trip_kind(const char *name, CbStageKind kind, int klt)
     s.preset = CB_PRESET_SLOW;
     CbError err;
     CbStageHost *enc = NULL, *dec = NULL;
-    if (cb_stage_host_start(&enc, 0, path, kind, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&enc, 0, path, kind, hash, &l, &err) < 0 ||
         cb_stage_host_encoder(enc, &s, 27, 1280, 720, 25, 1, header, &err) < 0)
         fail_msg("%s: %s", name, err.text);
     CbFrame f = {0};
@@ -687,7 +710,7 @@ static void round_trip_kind(const char *name, CbStageKind kind, int klt)
     }
     assert_int_equal(c.n, 3);
     cb_stage_host_free(&enc);
-    if (cb_stage_host_start(&dec, 1, path, kind, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&dec, 1, path, kind, hash, &l, &err) < 0 ||
         cb_stage_host_decoder(dec, header, sizeof header, NULL, &err) < 0)
         fail_msg("%s: %s", name, err.text);
     for (int i = 0; i < c.n; i++) {
@@ -710,6 +733,112 @@ static void test_host_every_kind(void **state)
     round_trip_kind("intra", CB_STAGE_INTRA, 1);
     round_trip_kind("loop_filter", CB_STAGE_LOOP_FILTER, 1);
     round_trip_kind("transform", CB_STAGE_TRANSFORM, 0);
+}
+
+/* A stage that scans its process's memory for source pixels: it finds them
+ * in an encoding host (which is given the source) and nothing in a decoding
+ * host, which gets only the stream, so it decodes to the encoder's frames. */
+static void test_memory_scan(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char good[PATH_MAX], scan[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", good, sizeof good);
+    obj_path("memscan", scan, sizeof scan);
+    good_hash(hash); /* both objects under one name: the stream's stage */
+    CbStageLimits l = limits(120, 0, 120);
+    CbEngineSettings s;
+    settings(&s, 1);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, RT_W, RT_H), 0);
+    fill(&f, 0);
+    memcpy(f.data[0] + 100 * f.stride[0] + 64, marker, sizeof marker);
+    CbError err;
+
+    /* The control: in an encoding host the scanner finds the source. */
+    CbStageHost *h = NULL;
+    if (hp_host_start_unchecked(&h, 0, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0)
+        fail_msg("%s", err.text);
+    int n = 0;
+    assert_int_equal(cb_stage_host_encode(h, &f, count_sink, &n, &err), CB_ESTAGE);
+    print_message("# scanner in an encoding host: %s\n", err.text);
+    assert_non_null(strstr(err.text, "returned 77"));
+    cb_stage_host_free(&h);
+
+    /* The stream, coded by the built-in predictor. */
+    Coded c = {0};
+    if (hp_host_start_unchecked(&h, 0, good, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0 ||
+        cb_stage_host_encode(h, &f, keep_sink, &c, &err) < 0 ||
+        cb_stage_host_encode(h, NULL, keep_sink, &c, &err) < 0)
+        fail_msg("%s", err.text);
+    cb_stage_host_free(&h);
+    assert_int_equal(c.n, 1);
+
+    /* The scanner decoding it finds nothing and predicts as the built-in
+     * stage: the encoder's frame. */
+    if (hp_host_start_unchecked(&h, 1, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_decoder(h, header, sizeof header, NULL, &err) < 0)
+        fail_msg("%s", err.text);
+    CbFrame df;
+    char hex[CB_CLIP_ID_HEX];
+    if (cb_stage_host_decode(h, c.pkt[0], c.len[0], &df, NULL, &err) < 0)
+        fail_msg("the scanner in a decoding host: %s", err.text);
+    assert_int_equal(cb_frame_digest(&df, hex), 0);
+    assert_string_equal(hex, c.digest[0]);
+    /* (The decoded frame does not hold the marker: QP 40 does not keep
+     * noise exactly.) */
+    assert_memory_not_equal(df.data[0] + 100 * df.stride[0] + 64, marker, sizeof marker);
+    cb_stage_host_free(&h);
+    coded_free(&c);
+    cb_frame_free(&f);
+}
+
+/* The public start checks the object first (cb_stage_check_object): one
+ * built by cb_stage_build runs; one built by plain cc (libc needed, the
+ * toolchain's constructors) is refused before any process starts. */
+static void test_checked_start(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char plain[PATH_MAX], built[PATH_MAX], src[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", plain, sizeof plain);
+    obj_path("built_intra", built, sizeof built);
+    assert_true(snprintf(src, sizeof src, "%s/samples/stages/intra.c", getenv("CB_SRCDIR")) <
+                (int)sizeof src);
+    static char text[CB_STAGE_SOURCE_MAX];
+    FILE *f = fopen(src, "rb");
+    assert_non_null(f);
+    size_t len = fread(text, 1, sizeof text, f);
+    fclose(f);
+    CbError err;
+    char *diag = NULL;
+    if (cb_stage_build(CB_STAGE_INTRA, text, len, built, NULL, &diag, &err) < 0)
+        fail_msg("cb_stage_build: %s", err.text);
+    free(diag);
+    good_hash(hash);
+    CbStageLimits l = limits(60, 0, 60);
+    CbStageHost *h = NULL;
+    if (cb_stage_host_start(&h, 0, built, CB_STAGE_INTRA, hash, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    CbEngineSettings s;
+    settings(&s, 1);
+    assert_int_equal(cb_stage_host_encoder(h, &s, 30, 64, 64, 25, 1, header, &err), 0);
+    CbFrame fr = {0};
+    assert_int_equal(cb_frame_alloc(&fr, 64, 64), 0);
+    fill(&fr, 0);
+    int n = 0;
+    assert_int_equal(cb_stage_host_encode(h, &fr, count_sink, &n, &err), 0);
+    assert_int_equal(n, 1);
+    cb_stage_host_free(&h);
+    cb_frame_free(&fr);
+    assert_int_equal(cb_stage_host_start(&h, 0, plain, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_null(h);
+    print_message("# plain cc object: %s\n", err.text);
+    assert_non_null(strstr(err.text, "the stage object is refused"));
 }
 
 static void test_crash(void **state)
@@ -813,19 +942,24 @@ static void test_start_failures(void **state)
     CbStageHost *h = (CbStageHost *)&l; /* must be cleared */
     CbError err;
     obj_path("nosym", path, sizeof path);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err),
+                     CB_ESTAGE);
     assert_null(h);
     assert_non_null(strstr(err.text, "does not define cb_stage_intra"));
     obj_path("no-such-object", path, sizeof path);
-    assert_int_equal(cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_int_equal(hp_host_start_unchecked(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err),
+                     CB_ESTAGE);
     assert_non_null(strstr(err.text, "cannot load"));
     assert_non_null(strstr(err.text, "no-such-object.so"));
     /* Refused before starting anything. */
     uint8_t zero[32] = {0};
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err), CB_EINVAL);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_NONE, hash, &l, &err), CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err),
+                     CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_NONE, hash, &l, &err),
+                     CB_EINVAL);
     CbStageLimits bad = limits(-5, 0, 60);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err), CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err),
+                     CB_EINVAL);
     if (!no_sandbox_why)
         assert_good_host_works();
 }
@@ -843,7 +977,7 @@ static void test_killed_host_no_sigpipe(void **state)
     CbStageLimits l = limits(60, 0, 60);
     CbStageHost *h = NULL;
     CbError err;
-    if (cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     CbEngineSettings s;
     settings(&s, 30);
@@ -1016,7 +1150,7 @@ static void test_fake_hosts(void **state)
         CbStageHost *h = NULL;
         CbError err;
         cb_error_clear(&err);
-        int rc = cb_stage_host_start(&h, 0, obj, CB_STAGE_INTRA, hash, &l, &err);
+        int rc = hp_host_start_unchecked(&h, 0, obj, CB_STAGE_INTRA, hash, &l, &err);
         pid_t pid = 0;
         if (cases[i].at_start != 1) {
             if (rc < 0)
@@ -1054,6 +1188,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_host_sandbox_took_effect),
         cmocka_unit_test(test_host_round_trip),
         cmocka_unit_test(test_host_every_kind),
+        cmocka_unit_test(test_memory_scan),
+        cmocka_unit_test(test_checked_start),
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_loop_cpu),
