@@ -41,6 +41,8 @@ include tests/unit/engine_pred.mk
 include tests/unit/engine_filter.mk
 include tests/unit/engine_settings.mk
 include tests/unit/recipe.mk
+include tests/unit/recipe_stage.mk
+include tests/unit/stagerun.mk
 include tests/unit/engine_codec.mk
 include tests/unit/engine_stage.mk
 include tests/unit/store.mk
@@ -74,5 +76,5 @@ include tests/unit/preview_compose.mk
 include tests/unit/propose.mk
 include tests/unit/tui_lineage.mk
 include tests/unit/evolve.mk
-include tests/unit/stage_sandbox.mk
 include tests/unit/stage_build.mk
+include tests/unit/stage_sandbox.mk

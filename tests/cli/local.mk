@@ -52,10 +52,17 @@ EXTRA_DIST += tests/cli/propose_search.sh
 # codecbench evolve: the loop driven by the runner on a real small store.
 TESTS += tests/cli/evolve.sh
 EXTRA_DIST += tests/cli/evolve.sh
-# codecbench stage-host, the real binary: its hello and refusals (sbox).
-TESTS += tests/cli/stage_sandbox.sh
-EXTRA_DIST += tests/cli/stage_sandbox.sh
+# Stage runs end to end (issue 8): the judging ladder, verification through
+# decoding hosts, the no-op rejection, hostile stages (tests/stage/runs/).
+TESTS += tests/cli/stage_runs.sh
+EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/broken.c \
+	tests/stage/runs/cheat.c tests/stage/runs/crash.c tests/stage/runs/ctor.c \
+	tests/stage/runs/loop.c tests/stage/runs/nondet.c tests/stage/runs/passwd.c \
+	tests/stage/runs/recurse.c
 # The sample stages (samples/stages/) compile in a closed world and export
 # only their kind's functions.
 TESTS += tests/cli/stage_samples.sh
 EXTRA_DIST += tests/cli/stage_samples.sh
+# codecbench stage-host, the real binary: its hello and refusals (sbox).
+TESTS += tests/cli/stage_sandbox.sh
+EXTRA_DIST += tests/cli/stage_sandbox.sh
