@@ -41,6 +41,7 @@ include tests/unit/engine_pred.mk
 include tests/unit/engine_filter.mk
 include tests/unit/engine_settings.mk
 include tests/unit/recipe.mk
+include tests/unit/recipe_stage.mk
 include tests/unit/engine_codec.mk
 include tests/unit/store.mk
 include tests/unit/worker.mk

@@ -14,7 +14,8 @@
 /* The codecs a recipe may name: the engine, or an FFmpeg encoder (a
  * baseline); the index is the CbCodecKind. */
 static const char *const codec_names[] = {"engine", "ffmpeg", NULL};
-static const char *const top_keys[] = {"name", "codec", "settings", "note", NULL};
+static const char *const top_keys[] = {"name", "codec", "settings", "stage", "note", NULL};
+static const char *const stage_keys[] = {"kind", "code", NULL};
 
 /* Bytes of data (keys, strings) quoted in an error message; the rest is cut. */
 #define QUOTE_MAX 64
@@ -696,6 +697,109 @@ static int read_string(const json_t *root, const char *key, int required, size_t
     return CB_OK;
 }
 
+/* Bytes of a valid UTF-8 sequence starting at s[i] (n bytes in all), or 0:
+ * RFC 3629 (no overlong forms, no surrogates, nothing above U+10FFFF).
+ * jansson already refuses invalid UTF-8 in its input; this keeps the
+ * member's promise on its own. */
+static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
+{
+    unsigned c = s[i];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (n - i < len)
+        return 0;
+    unsigned cp = c & (0x7fu >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((s[i + k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i + k] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* The optional "stage" member: {"kind": "intra" | "loop_filter" |
+ * "transform", "code": "..."}; engine recipes only.  err names the path. */
+static int read_stage(const json_t *v, CbRecipe *r, CbError *err)
+{
+    char allowed[64];
+    const char *key;
+    json_t *m;
+    if (r->codec != CB_CODEC_ENGINE)
+        return cb_error_set(err, CB_EINVAL,
+                            "stage: only an engine recipe (\"codec\": \"engine\") may carry a stage");
+    if (!json_is_object(v))
+        return cb_error_set(err, CB_EINVAL,
+                            "stage: expected an object {\"kind\", \"code\"}, got %s", type_name(v));
+    json_object_foreach((json_t *)v, key, m)
+    {
+        if (in_list(stage_keys, key) < 0)
+            return cb_error_set(err, CB_EINVAL, "stage.%.*s: unknown key; allowed: %s", QUOTE_MAX,
+                                key, join(stage_keys, allowed, sizeof allowed));
+    }
+    const json_t *kind = json_object_get(v, "kind");
+    if (!kind)
+        return cb_error_set(err, CB_EINVAL,
+                            "stage.kind: missing; allowed: intra, loop_filter, transform");
+    if (!json_is_string(kind))
+        return cb_error_set(err, CB_EINVAL,
+                            "stage.kind: expected a string (intra, loop_filter, transform), got %s",
+                            type_name(kind));
+    if (strlen(json_string_value(kind)) != json_string_length(kind))
+        return cb_error_set(err, CB_EINVAL,
+                            "stage.kind: a NUL byte; allowed: intra, loop_filter, transform");
+    CbStageKind k = CB_STAGE_NONE;
+    if (cb_stage_kind_parse(json_string_value(kind), &k, err) < 0) {
+        cb_error_prefix(err, "stage.kind");
+        return CB_EINVAL;
+    }
+    const json_t *code = json_object_get(v, "code");
+    if (!code)
+        return cb_error_set(err, CB_EINVAL, "stage.code: missing (C source of 1..%d bytes)",
+                            CB_RECIPE_STAGE_MAX);
+    if (!json_is_string(code))
+        return cb_error_set(err, CB_EINVAL, "stage.code: expected a string (C source), got %s",
+                            type_name(code));
+    size_t n = json_string_length(code);
+    const char *text = json_string_value(code);
+    if (n < 1)
+        return cb_error_set(err, CB_EINVAL, "stage.code: empty; allowed: 1..%d bytes of C source",
+                            CB_RECIPE_STAGE_MAX);
+    if (n > CB_RECIPE_STAGE_MAX)
+        return cb_error_set(err, CB_EINVAL, "stage.code: %zu bytes, at most %d", n,
+                            CB_RECIPE_STAGE_MAX);
+    const char *nul = memchr(text, '\0', n);
+    if (nul)
+        return cb_error_set(err, CB_EINVAL, "stage.code: a NUL byte at byte %zu; allowed: text",
+                            (size_t)(nul - text));
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq((const unsigned char *)text, i, n);
+        if (!len)
+            return cb_error_set(err, CB_EINVAL, "stage.code: invalid UTF-8 at byte %zu", i);
+        i += len;
+    }
+    if (k == CB_STAGE_TRANSFORM && r->engine.transform != CB_TRANSFORM_DCT)
+        return cb_error_set(err, CB_EINVAL,
+                            "stage: a transform stage replaces the DCT: the recipe needs "
+                            "settings.transform \"dct\"");
+    if (!(r->stage_code = malloc(n + 1)))
+        return cb_error_set(err, CB_ENOMEM, "stage.code: out of memory");
+    memcpy(r->stage_code, text, n + 1);
+    r->stage_kind = k;
+    return CB_OK;
+}
+
 static int read_recipe(const json_t *root, CbRecipe *r, CbError *err)
 {
     char allowed[64];
@@ -727,10 +831,16 @@ static int read_recipe(const json_t *root, CbRecipe *r, CbError *err)
         return rc;
     const json_t *settings = json_object_get(root, "settings");
     r->codec = (CbCodecKind)in_list(codec_names, json_string_value(codec));
-    if (r->codec == CB_CODEC_FFMPEG)
+    if (r->codec == CB_CODEC_FFMPEG) {
+        if (json_object_get(root, "stage"))
+            return read_stage(json_object_get(root, "stage"), r, err);
         return read_baseline(settings, &r->baseline, err);
+    }
     cb_engine_settings_default(&r->engine);
     if (settings && (rc = read_settings(settings, &r->engine, err)) < 0)
+        return rc;
+    const json_t *stage = json_object_get(root, "stage");
+    if (stage && (rc = read_stage(stage, r, err)) < 0)
         return rc;
     return CB_OK;
 }
@@ -786,6 +896,7 @@ void cb_recipe_free(CbRecipe *r)
         return;
     free(r->name);
     free(r->note);
+    free(r->stage_code);
     memset(r, 0, sizeof *r);
 }
 
@@ -828,10 +939,29 @@ static json_t *settings_json(const CbEngineSettings *s)
     return o;
 }
 
+/* 1 when r's stage member is absent, or present and as read_stage leaves it. */
+static int stage_valid(const CbRecipe *r)
+{
+    if (r->stage_kind == CB_STAGE_NONE)
+        return r->stage_code == NULL;
+    if (!r->stage_code || r->codec != CB_CODEC_ENGINE || !cb_stage_kind_name((int)r->stage_kind))
+        return 0;
+    size_t n = strlen(r->stage_code);
+    if (n < 1 || n > CB_RECIPE_STAGE_MAX)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq((const unsigned char *)r->stage_code, i, n);
+        if (!len)
+            return 0;
+        i += len;
+    }
+    return r->stage_kind != CB_STAGE_TRANSFORM || r->engine.transform == CB_TRANSFORM_DCT;
+}
+
 /* 1 when r is a valid recipe of either codec. */
 static int recipe_valid(const CbRecipe *r)
 {
-    if (!r || !r->name)
+    if (!r || !r->name || !stage_valid(r))
         return 0;
     if (r->codec == CB_CODEC_FFMPEG)
         return cb_recipe_baseline_check(&r->baseline, NULL) == 0;
@@ -860,6 +990,13 @@ char *cb_recipe_canonical(const CbRecipe *r)
                                                ? baseline_json(&r->baseline)
                                                : settings_json(&r->engine)) < 0)
         goto out;
+    if (r->stage_kind != CB_STAGE_NONE) {
+        json_t *st = json_object();
+        st = put(st, "kind", json_string(cb_stage_kind_name((int)r->stage_kind)));
+        st = put(st, "code", json_string(r->stage_code));
+        if (!st || json_object_set_new(o, "stage", st) < 0)
+            goto out;
+    }
     /* Objects keep insertion order (jansson >= 2.8), so keys come out in
      * table order; JSON_COMPACT leaves no spaces; JSON_ENSURE_ASCII makes
      * the text ASCII (\uXXXX escapes), safe to show and to hash. */
@@ -1271,6 +1408,38 @@ static json_t *baseline_schema(int strict)
     return s;
 }
 
+/* The optional "stage" member (non-strict schema only). */
+static json_t *stage_schema(void)
+{
+    json_t *kind = json_object();
+    kind = put(kind, "type", json_string("string"));
+    kind = put(kind, "enum", names_array((const char *const[]){"intra", "loop_filter", "transform",
+                                                                NULL}));
+    kind = put(kind, "description",
+               json_string("the stage the code replaces (include/codecbench/stage.h): intra "
+                           "(cb_stage_intra), loop_filter (cb_stage_loop_filter) or transform "
+                           "(cb_stage_transform_fwd and _inv; needs settings.transform \"dct\")"));
+    json_t *code = json_object();
+    code = put(code, "type", json_string("string"));
+    code = put(code, "minLength", json_integer(1));
+    code = put(code, "maxLength", json_integer(CB_RECIPE_STAGE_MAX));
+    code = put(code, "description",
+               json_string("C11 source of the stage against stage.h ABI 1 (at most 32768 bytes "
+                           "of UTF-8, no NUL); compiled in a closed world and run only in a "
+                           "sandboxed host; its SHA-256 is the stream header's stage hash"));
+    json_t *props = json_object();
+    props = put(props, "kind", kind);
+    props = put(props, "code", code);
+    json_t *st = json_object();
+    st = put(st, "type", json_string("object"));
+    st = put(st, "description",
+             json_string("engine recipes only: C source replacing one stage of the engine's "
+                         "decoder path; part of the canonical form and hash"));
+    st = put(st, "properties", props);
+    st = put(st, "required", names_array((const char *const[]){"kind", "code", NULL}));
+    return put(st, "additionalProperties", json_false());
+}
+
 /* {"if": {"properties": {"codec": {"const": codec}}, "required": ["codec"]},
  *  "then": {"properties": {"settings": {"$ref": ref}}}}: settings follow codec. */
 static json_t *codec_condition(const char *codec, const char *ref, int settings_required)
@@ -1279,8 +1448,12 @@ static json_t *codec_condition(const char *codec, const char *ref, int settings_
     cif = put(cif, "required", names_array((const char *const[]){"codec", NULL}));
     json_t *then = put(json_object(), "properties",
                        put(json_object(), "settings", put(json_object(), "$ref", json_string(ref))));
-    if (settings_required)
+    if (settings_required) {
         then = put(then, "required", names_array((const char *const[]){"settings", NULL}));
+        /* Only the engine runs stage code. */
+        then = put(then, "not",
+                   put(json_object(), "required", names_array((const char *const[]){"stage", NULL})));
+    }
     return put(put(json_object(), "if", cif), "then", then);
 }
 
@@ -1339,6 +1512,10 @@ char *cb_recipe_schema(int strict)
                               CB_RECIPE_NAME_MAX, 1, strict));
     props = put(props, "codec", codec);
     props = put(props, "settings", sett);
+    /* Recipe proposals (strict) do not carry code: a stage comes from a
+     * stage proposal, whose code is checked by the stage build. */
+    if (!strict)
+        props = put(props, "stage", stage_schema());
     props = put(props, "note",
                 string_schema("free text about the recipe; not part of its canonical form or hash",
                               0, CB_RECIPE_NOTE_MAX, 0, strict));

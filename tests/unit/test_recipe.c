@@ -288,7 +288,7 @@ static void test_top_level_keys(void **state)
 {
     (void)state;
     expect_fail("{\"name\":\"x\",\"codec\":\"engine\",\"qps\":[22]}", CB_EINVAL,
-                "t.json: qps: unknown key; allowed: name, codec, settings, note",
+                "t.json: qps: unknown key; allowed: name, codec, settings, stage, note",
                 (const char *)NULL);
     expect_fail("{\"name\":\"x\",\"codec\":\"engine\",\"settings\":{\"blocksize\":16}}", CB_EINVAL,
                 "t.json: settings.blocksize: unknown key; allowed: block_size, partition", "qps",
@@ -408,7 +408,7 @@ static void test_nesting_and_size_bombs(void **state)
     memcpy(text + head + big, "\"}", 3);
     assert_int_equal(cb_recipe_parse(text, strlen(text), "t.json", &r, &err), CB_ELIMIT);
     assert_non_null(strstr(err.text, "t.json: "));
-    assert_non_null(strstr(err.text, "at most 65536"));
+    assert_non_null(strstr(err.text, "at most 262144"));
     free(text);
 
     /* Under the byte limit but over the note's own limit. */
