@@ -24,6 +24,7 @@
 #include "engine/me.h"
 #include "engine/rac.h"
 #include "engine/restore.h"
+#include "engine/stage.h"
 #include "engine/syntax.h"
 #include "engine/transform.h"
 
@@ -52,6 +53,7 @@ typedef struct CbSeqHeader {
     CbAdapt adapt;
     int slices;             /* 1..CB_MAX_SLICES; at most the CTU rows */
     uint8_t stage_hash[32]; /* all zero: the built-in stages */
+    CbStageKind stage_kind; /* CB_STAGE_NONE: the built-in stages */
 } CbSeqHeader;
 
 enum { CB_FRAME_I = 0, CB_FRAME_P = 1 };
@@ -119,6 +121,9 @@ typedef struct CbFrameState {
     /* Per slice: each slice codes with its own copy of the frame state. */
     int slice_y0, slice_y1;   /* luma rows of the slice; nothing above y0 is available */
     int32_t next_block;       /* block ids, unique in the frame: slice index << 20 first */
+    /* The external stage's calling context of this slice (its own scratch,
+     * its sticky failure), or NULL: the built-in stages (engine/stage.h). */
+    CbEngineStage *stage;
 } CbFrameState;
 
 int cb_size_index(int n); /* 4 -> 0, 8 -> 1, 16 -> 2 */
@@ -135,6 +140,41 @@ static inline void cb_xf_inv(const CbTables *t, const CbBasis *v, const CbBasis 
 {
     t->xf.inv[cb_xform_size_index(v->n)](v->m, h->m, coef, res, stride);
 }
+
+/* The stage hooks: each runs the external stage when the frame state has
+ * one of its kind, else the built-in code (one branch per block).  x, y
+ * are in the plane's samples; intra_mode is the block's intra mode, or -1
+ * for an inter block. */
+static inline void cb_pred_intra(const CbFrameState *fs, const CbIntraRefs *r, int plane, int x,
+                                 int y, int n, int mode, uint8_t *dst, ptrdiff_t stride)
+{
+    if (fs->stage && fs->stage->intra)
+        cb_engine_stage_intra(fs->stage, r->top, r->left, r->corner, plane, x, y, n, mode, dst,
+                              stride);
+    else
+        cb_intra_pred(r, n, mode, dst, stride);
+}
+
+static inline void cb_fwd_block(const CbFrameState *fs, const CbBasis *v, const CbBasis *h,
+                                int plane, int x, int y, int intra_mode, int16_t *res,
+                                ptrdiff_t stride, int32_t *coef)
+{
+    if (fs->stage && fs->stage->fwd)
+        cb_engine_stage_xform(fs->stage, 0, plane, x, y, v->n, intra_mode, res, stride, coef);
+    else
+        cb_xf_fwd(fs->tab, v, h, res, stride, coef);
+}
+
+static inline void cb_inv_block(const CbFrameState *fs, const CbBasis *v, const CbBasis *h,
+                                int plane, int x, int y, int intra_mode, int32_t *coef,
+                                int16_t *res, ptrdiff_t stride)
+{
+    if (fs->stage && fs->stage->inv)
+        cb_engine_stage_xform(fs->stage, 1, plane, x, y, v->n, intra_mode, res, stride, coef);
+    else
+        cb_xf_inv(fs->tab, v, h, coef, res, stride);
+}
+
 void cb_tables_init(CbTables *t);
 void cb_contexts_init(CbContexts *c);
 void cb_frame_state_reset_units(CbFrameState *fs);
@@ -186,5 +226,8 @@ void cb_block_mv(const CbFrameState *fs, int x, int y, int n, const CbBlockSynta
 
 /* In-loop filters of a reconstructed frame: deblocking. */
 void cb_loop_deblock(CbFrameState *fs);
+/* Then the loop filter stage, when the frame state has one (after
+ * deblocking, before restoration), on every plane of fs->rec. */
+void cb_loop_stage(CbFrameState *fs);
 
 #endif

@@ -340,7 +340,7 @@ void cb_predict_block(const CbFrameState *fs, int x, int y, int n, const CbBlock
             CbIntraRefs r;
             cb_intra_refs(fs->rec->data[p], fs->rec->stride[p], pw, ph, px, py, bn,
                           intra_avail(fs, x, y, n), &r);
-            cb_intra_pred(&r, bn, b->mode, dst[p], dst_stride[p]);
+            cb_pred_intra(fs, &r, p, px, py, bn, b->mode, dst[p], dst_stride[p]);
         } else {
             cb_mc_block(&fs->tab->mc, fs->ref->data[p], fs->ref->stride[p], pw, ph, px, py, bn, bn, mvx, mvy,
                         p != 0, dst[p], dst_stride[p]);
@@ -371,7 +371,8 @@ void cb_recon_block(CbFrameState *fs, int x, int y, int n, const CbBlockSyntax *
         int32_t coef[256];
         int16_t res[256];
         cb_dequant_block(b->level[p], bn, fs->qp, coef);
-        cb_xf_inv(fs->tab, v, h, coef, res, bn);
+        cb_inv_block(fs, v, h, p, x >> (p ? 1 : 0), y >> (p ? 1 : 0), b->intra ? b->mode : -1,
+                     coef, res, bn);
         for (int j = 0; j < bn; j++)
             for (int i = 0; i < bn; i++) {
                 int val = dst[p][j * fs->rec->stride[p] + i] + res[j * bn + i];
@@ -408,4 +409,10 @@ void cb_loop_deblock(CbFrameState *fs)
         du[i] = (CbDeblockUnit){u->intra, u->cbf_y, (int16_t)mx, (int16_t)my, u->block};
     }
     cb_deblock_frame(fs->rec, du, fs->uw, fs->uh, fs->qp);
+}
+
+void cb_loop_stage(CbFrameState *fs)
+{
+    if (fs->stage && fs->stage->loop_filter)
+        cb_engine_stage_loop_filter(fs->stage, fs->rec, fs->pw, fs->ph, fs->qp, fs->type);
 }

@@ -26,6 +26,10 @@ struct CbDecoder {
     CbBlockInfo *blocks;
     int bcols, brows;
     int have_blocks;
+    /* The stage the header names, once cb_decoder_set_stage gave it
+     * (has_stage); started: a packet got past the stage check. */
+    CbEngineStage stage;
+    int has_stage, started;
 };
 
 static const char *const category_names[CB_STATS_CATEGORIES] = {
@@ -49,6 +53,7 @@ void cb_decoder_free(CbDecoder **dp)
     free(d->rest[0].region_on);
     free(d->rest[1].region_on);
     free(d->blocks);
+    cb_engine_stage_free(&d->stage);
     free(d);
     *dp = NULL;
 }
@@ -66,7 +71,7 @@ int cb_decoder_new(CbDecoder **out, const uint8_t *header, size_t len, CbError *
     d->info = (CbStreamInfo){s->width, s->height, s->fps_num, s->fps_den, s->block_size,
                              s->partition, s->transform, s->intra_set, s->subpel, s->deblock,
                              s->restoration, s->restoration_region, s->adapt, s->slices,
-                             CB_STAGE_NONE, {0}};
+                             s->stage_kind, {0}};
     memcpy(d->info.stage_hash, s->stage_hash, sizeof d->info.stage_hash);
     cb_tables_init(&d->tab);
     d->ref = -1;
@@ -94,6 +99,44 @@ fail:
 const CbStreamInfo *cb_decoder_info(const CbDecoder *d)
 {
     return &d->info;
+}
+
+int cb_decoder_set_stage(CbDecoder *d, const CbStageOps *ops, CbError *err)
+{
+    if (!d || !ops)
+        return cb_error_set(err, CB_EINVAL, "cb_decoder_set_stage: no %s",
+                            d ? "stage given" : "decoder");
+    if (d->started)
+        return cb_error_set(err, CB_EINVAL,
+                            "cb_decoder_set_stage: the decoder has decoded frames already");
+    const char *given = cb_stage_kind_name(ops->kind);
+    char gh[17], sh[17];
+    cb_engine_stage_hash16(ops->hash, gh);
+    cb_engine_stage_hash16(d->seq.stage_hash, sh);
+    if (!given || ops->kind == CB_STAGE_NONE)
+        return cb_error_set(err, CB_EINVAL, "cb_decoder_set_stage: stage kind %d is not intra, "
+                                            "loop_filter or transform",
+                            (int)ops->kind);
+    if (d->seq.stage_kind == CB_STAGE_NONE)
+        return cb_error_set(err, CB_EMISMATCH,
+                            "the stream names no stage; the stage given is %s %s", given, gh);
+    if (ops->kind != d->seq.stage_kind || memcmp(ops->hash, d->seq.stage_hash, 32))
+        return cb_error_set(err, CB_EMISMATCH, "the stream's stage is %s %s, the stage given is "
+                                               "%s %s",
+                            cb_stage_kind_name(d->seq.stage_kind), sh, given, gh);
+    int rc = cb_engine_stage_check(ops, 1, "cb_decoder_set_stage", err);
+    if (rc < 0)
+        return rc;
+    CbEngineStage st;
+    /* The loop filter's plane copy: the largest plane, luma, with the
+     * reconstruction's stride. */
+    if ((rc = cb_engine_stage_init(&st, ops, (size_t)d->buf[0].stride[0] * (size_t)d->fs.ph)) < 0)
+        return cb_error_set(err, rc, "stage context: %s", cb_strerror(rc));
+    cb_engine_stage_free(&d->stage);
+    d->stage = st;
+    d->has_stage = 1;
+    d->fs.stage = &d->stage;
+    return CB_OK;
 }
 
 static void count_mv(CbDecodeStats *st, int x, int y)
@@ -204,6 +247,16 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
         return cb_error_set(err, CB_EFORMAT, "frame QP %d (0..%d)", qp, CB_QP_MAX);
     if (type == CB_FRAME_P && d->ref < 0)
         return cb_error_set(err, CB_EFORMAT, "P frame with no I frame before it");
+    if (d->seq.stage_kind != CB_STAGE_NONE && !d->has_stage) {
+        char hex[17];
+        cb_engine_stage_hash16(d->seq.stage_hash, hex);
+        return cb_error_set(err, CB_ENOTSUP, "the stream needs its %s stage %s, which is not "
+                                             "loaded",
+                            cb_stage_kind_name(d->seq.stage_kind), hex);
+    }
+    d->started = 1;
+    if (d->has_stage)
+        cb_engine_stage_reset(&d->stage);
 
     int rec = (d->ref + 1) % 3, out = (d->ref + 2) % 3;
     if (d->ref < 0)
@@ -265,11 +318,14 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
         cb_slice_rows(fs->ph, ns, i, &sfs.slice_y0, &sfs.slice_y1);
         sfs.next_block = i << 20;
         for (int y = sfs.slice_y0; y < sfs.slice_y1 && rc == CB_OK; y += CB_CTU)
-            for (int x = 0; x < fs->pw && rc == CB_OK; x += CB_CTU)
+            for (int x = 0; x < fs->pw && rc == CB_OK; x += CB_CTU) {
                 if (decode_ctu(d, &sfs, &d->ctx[i], &c, x, y, b) < 0)
                     rc = cb_error_set(err, CB_EFORMAT,
                                       "frame packet corrupt or truncated at the block at %d,%d",
                                       x, y);
+                else if (sfs.stage && sfs.stage->failed)
+                    rc = cb_error_set(err, CB_ESTAGE, "%s", sfs.stage->what);
+            }
         if (rc == CB_OK && i < ns - 1 && (cb_rac_dec_finish(&rd) < 0 || cb_sx_failed(&c)))
             rc = cb_error_set(err, CB_EFORMAT, "slice %d corrupt or truncated (its arithmetic "
                                                "coder's termination does not match)", i);
@@ -278,6 +334,9 @@ int cb_decoder_decode(CbDecoder *d, const uint8_t *pkt, size_t len, CbFrame *fra
     if (rc < 0)
         return rc;
     cb_loop_deblock(fs);
+    cb_loop_stage(fs);
+    if (fs->stage && fs->stage->failed)
+        return cb_error_set(err, CB_ESTAGE, "%s", fs->stage->what);
     int final = rec;
     if (d->seq.restoration) {
         for (int g = 0; g < 2; g++)

@@ -76,6 +76,12 @@ struct CbEncoder {
     int chosen, q_len, q_pos;
     CbFrame filt;          /* restoration scratch */
     int flushed;
+    int failed;            /* a GOP failed to code: the encoder cannot go on (its code) */
+    /* The external stage, when cb_encoder_set_stage gave one: a calling
+     * context per slice (slices code on threads, each with its own
+     * scratch), stage[0] also the loop filter's.  NULL: built-in stages. */
+    CbEngineStage *stage;
+    int n_stage;
 };
 
 
@@ -120,15 +126,17 @@ static void pad_copy(CbFrame *dst, const CbFrame *src)
 /* Transforms, quantises and reconstructs src - pred (n x n): levels into
  * level, the reconstruction into rec; returns whether any level is nonzero. */
 static int code_residual(const CbFrameState *fs, const CbBasis *v, const CbBasis *h, int n,
-                         int intra, const uint8_t *src, ptrdiff_t ss, const uint8_t *pred,
-                         ptrdiff_t ps, int16_t *level, uint8_t *rec, ptrdiff_t rs)
+                         int plane, int px, int py, int intra_mode, const uint8_t *src,
+                         ptrdiff_t ss, const uint8_t *pred, ptrdiff_t ps, int16_t *level,
+                         uint8_t *rec, ptrdiff_t rs)
 {
+    int intra = intra_mode >= 0;
     int16_t res[256];
     int32_t coef[256];
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n; x++)
             res[y * n + x] = (int16_t)(src[y * ss + x] - pred[y * ps + x]);
-    cb_xf_fwd(fs->tab, v, h, res, n, coef);
+    cb_fwd_block(fs, v, h, plane, px, py, intra_mode, res, n, coef);
     int nz = cb_quant_block(coef, n, fs->qp, intra ? CB_DEADZONE_INTRA_Q8 : CB_DEADZONE_INTER_Q8,
                             level);
     if (!nz) {
@@ -137,7 +145,7 @@ static int code_residual(const CbFrameState *fs, const CbBasis *v, const CbBasis
         return 0;
     }
     cb_dequant_block(level, n, fs->qp, coef);
-    cb_xf_inv(fs->tab, v, h, coef, res, n);
+    cb_inv_block(fs, v, h, plane, px, py, intra_mode, coef, res, n);
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n; x++) {
             int val = pred[y * ps + x] + res[y * n + x];
@@ -174,8 +182,8 @@ static double eval_candidate(Slice *sl, const CbFrame *src, int x, int y, int n,
             cb_luma_bases(fs, n, b->intra, &v, &h);
         else
             v = h = &fs->tab->dct[cb_size_index(bn)];
-        b->cbf[p] = code_residual(fs, v, h, bn, b->intra, sp, src->stride[p], c->pred[p], 16,
-                                  b->level[p], c->rec[p], 16);
+        b->cbf[p] = code_residual(fs, v, h, bn, p, x >> s, y >> s, b->intra ? b->mode : -1, sp,
+                                  src->stride[p], c->pred[p], 16, b->level[p], c->rec[p], 16);
         sse += sse_block(sp, src->stride[p], c->rec[p], 16, bn, bn);
     }
     CbCoder cost = {.mode = CB_CODER_COST, .adapt = e->seq.adapt};
@@ -203,7 +211,7 @@ static int residual_vanishes(const CbFrameState *fs, const CbFrame *src, int x, 
         for (int j = 0; j < bn; j++)
             for (int i = 0; i < bn; i++)
                 res[j * bn + i] = (int16_t)(sp[j * src->stride[p] + i] - c->pred[p][j * 16 + i]);
-        cb_xf_fwd(fs->tab, v, h, res, bn, coef);
+        cb_fwd_block(fs, v, h, p, x >> s, y >> s, -1, res, bn, coef);
         if (cb_quant_block(coef, bn, fs->qp, CB_DEADZONE_INTER_Q8, level))
             return 0;
     }
@@ -310,7 +318,7 @@ static void decide_block(Slice *sl, const CbFrame *src, int x, int y, int n, dou
     CbIntraRefs refs; /* luma references, built once for every mode */
     cb_intra_luma_refs(fs, x, y, n, &refs);
     for (int i = 0; i < m; i++) {
-        cb_intra_pred(&refs, n, modes[i], c.pred[0], 16);
+        cb_pred_intra(fs, &refs, 0, x, y, n, modes[i], c.pred[0], 16);
         satd[i] = fs->tab->me.satd(sp, src->stride[0], c.pred[0], 16, n, n);
     }
     int order[8];
@@ -475,8 +483,11 @@ static void encode_slice(Slice *sl)
     CbFrameState *fs = &sl->fs;
     sl->rc = CB_OK;
     for (int y = fs->slice_y0; y < fs->slice_y1 && sl->rc == CB_OK; y += CB_CTU)
-        for (int x = 0; x < fs->pw && sl->rc == CB_OK; x += CB_CTU)
+        for (int x = 0; x < fs->pw && sl->rc == CB_OK; x += CB_CTU) {
             sl->rc = encode_ctu(sl, &sl->c, sl->src, x, y, sl->lambda);
+            if (sl->rc == CB_OK && fs->stage && fs->stage->failed)
+                sl->rc = CB_ESTAGE;
+        }
 }
 
 typedef struct Worker {
@@ -545,6 +556,9 @@ static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt,
                         .lambda = lambda};
         cb_slice_rows(fs->ph, ns, i, &sl[i].fs.slice_y0, &sl[i].fs.slice_y1);
         sl[i].fs.next_block = i << 20;
+        sl[i].fs.stage = e->stage ? &e->stage[i] : NULL;
+        if (e->stage)
+            cb_engine_stage_reset(&e->stage[i]);
         /* Contexts carry over from frame to frame within a GOP. */
         if (type == CB_FRAME_I)
             cb_contexts_init(sl[i].ctx);
@@ -560,10 +574,24 @@ static int encode_frame(CbEncoder *e, const CbFrame *src, int type, int use_klt,
         klt_bytes = sl[0].re.len;
     }
     if ((rc = run_slices(e, sl, ns)) < 0) {
+        /* A stage failure is named by the first slice that had one. */
+        for (int i = 0; rc == CB_ESTAGE && i < ns; i++)
+            if (e->stage && e->stage[i].failed) {
+                cb_error_set(err, rc, "%s in frame %lld", e->stage[i].what, (long long)o->index);
+                goto out;
+            }
         cb_error_set(err, rc, "encoding frame %lld: %s", (long long)o->index, cb_strerror(rc));
         goto out;
     }
     cb_loop_deblock(fs);
+    /* The loop filter stage runs on the main thread, in slice 0's context
+     * (reset with it above); restoration is fitted on its output. */
+    cb_loop_stage(fs);
+    if (fs->stage && fs->stage->failed) {
+        rc = cb_error_set(err, CB_ESTAGE, "%s in frame %lld", fs->stage->what,
+                          (long long)o->index);
+        goto out;
+    }
     int final = rec;
     /* The restoration syntax closes the last slice's segment. */
     if (e->seq.restoration && encode_restoration(&sl[ns - 1], &sl[ns - 1].c, src, lambda)) {
@@ -711,7 +739,7 @@ int cb_encoder_new(CbEncoder **out, const CbEngineSettings *s, int qp, int width
     e->qp_p = qp + s->p_qp_offset > CB_QP_MAX ? CB_QP_MAX : qp + s->p_qp_offset;
     e->seq = (CbSeqHeader){width, height, fps_num, fps_den, s->block_size, s->partition,
                            s->transform, s->intra_modes, s->subpel, s->deblock, s->restoration,
-                           s->restoration_region, s->adaptation, 0, {0}};
+                           s->restoration_region, s->adaptation, 0, {0}, CB_STAGE_NONE};
     int ctu_rows = (height + CB_CTU - 1) / CB_CTU;
     e->seq.slices = s->slices < ctu_rows ? s->slices : ctu_rows;
     cb_seq_header_write(&e->seq, e->header);
@@ -745,8 +773,60 @@ const uint8_t *cb_encoder_header(const CbEncoder *e)
     return e->header;
 }
 
+static void free_stage(CbEncoder *e)
+{
+    for (int i = 0; e->stage && i < e->n_stage; i++)
+        cb_engine_stage_free(&e->stage[i]);
+    free(e->stage);
+    e->stage = NULL;
+    e->n_stage = 0;
+    e->fs.stage = NULL;
+}
+
+int cb_encoder_set_stage(CbEncoder *e, const CbStageOps *ops, CbError *err)
+{
+    if (!e)
+        return cb_error_set(err, CB_EINVAL, "cb_encoder_set_stage: no encoder");
+    if (e->next_index > 0 || e->n_src > 0 || e->flushed || e->failed)
+        return cb_error_set(err, CB_EINVAL,
+                            "cb_encoder_set_stage: the encoder has been sent frames already");
+    int rc = cb_engine_stage_check(ops, 0, "cb_encoder_set_stage", err);
+    if (rc < 0)
+        return rc;
+    if (ops->kind == CB_STAGE_TRANSFORM && e->set.transform == CB_TRANSFORM_KLT)
+        return cb_error_set(err, CB_EINVAL, "a transform stage replaces the DCT: it needs "
+                                            "\"transform\": \"dct\", not \"klt\"");
+    /* A second call replaces the first stage. */
+    free_stage(e);
+    int ns = e->seq.slices;
+    CbEngineStage *st = calloc((size_t)ns, sizeof *st);
+    if (!st)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    e->stage = st;
+    /* The loop filter's plane copy: the largest plane, luma, with the
+     * reconstruction's stride (src and dst share it). */
+    size_t copy = (size_t)e->buf[0].stride[0] * (size_t)e->fs.ph;
+    for (int i = 0; i < ns; i++) {
+        if ((rc = cb_engine_stage_init(&st[i], ops, i == 0 ? copy : 0)) < 0) {
+            e->n_stage = i + 1;
+            free_stage(e);
+            return cb_error_set(err, rc, "stage contexts: %s", cb_strerror(rc));
+        }
+    }
+    e->n_stage = ns;
+    e->fs.stage = &st[0];
+    e->seq.stage_kind = ops->kind;
+    memcpy(e->seq.stage_hash, ops->hash, sizeof e->seq.stage_hash);
+    cb_seq_header_write(&e->seq, e->header);
+    return CB_OK;
+}
+
 int cb_encoder_send(CbEncoder *e, const CbFrame *frame, CbError *err)
 {
+    /* A failed GOP leaves its frames buffered: nothing can follow it. */
+    if (e->failed)
+        return cb_error_set(err, e->failed, "cb_encoder_send: an earlier frame failed (%s)",
+                            cb_strerror(e->failed));
     if (e->q_pos < e->q_len)
         return cb_error_set(err, CB_EINVAL, "cb_encoder_send: receive the coded frames first");
     if (e->flushed)
@@ -769,8 +849,10 @@ int cb_encoder_send(CbEncoder *e, const CbFrame *frame, CbError *err)
             return CB_OK;
     }
     int rc = encode_gop(e, err);
-    if (rc < 0)
+    if (rc < 0) {
+        e->failed = rc;
         return rc;
+    }
     e->q_len = e->n_src;
     e->q_pos = 0;
     e->next_index += e->n_src;
@@ -823,6 +905,7 @@ void cb_encoder_free(CbEncoder **ep)
     free(e->prev_units);
     free(e->rest[0].region_on);
     free(e->rest[1].region_on);
+    free_stage(e);
     pthread_mutex_destroy(&e->train_lock);
     free(e);
     *ep = NULL;

@@ -11,8 +11,11 @@
  *                                25  log2 of restoration region (5..7)
  *                                26  adaptation (0 fast, 1 slow, 2 dual)
  *                                27  slices (1..64, at most the block rows)
- *                                28  reserved, zero (4 bytes)
- *   32  hash of an external stage (32 bytes; all zero: built-in stages)
+ *                                28  stage kind (0 none, 1 intra, 2 loop filter,
+ *                                    3 transform: stage.h's CbStageKind)
+ *                                29  reserved, zero (3 bytes)
+ *   32  the stage's hash, SHA-256 of its source (32 bytes; all zero with
+ *       kind 0, not all zero with kinds 1..3)
  *
  * Then frame packets, each stored by the container as a u32 length and
  * that many bytes: frame type u8 (0 I, 1 P), QP u8 (0..51), then the
@@ -76,6 +79,7 @@ void cb_seq_header_write(const CbSeqHeader *h, uint8_t out[CB_STREAM_HEADER_BYTE
     out[25] = (uint8_t)log2i(h->restoration_region);
     out[26] = (uint8_t)h->adapt;
     out[27] = (uint8_t)h->slices;
+    out[28] = (uint8_t)h->stage_kind;
     memcpy(out + 32, h->stage_hash, 32);
 }
 
@@ -123,7 +127,7 @@ int cb_seq_header_parse(const uint8_t *b, size_t len, CbSeqHeader *h, CbError *e
                             "stream header: %u slices (1..%d, at most the %d block rows)", b[27],
                             CB_MAX_SLICES, ctu_rows);
     h->slices = b[27];
-    for (int i = 28; i < 32; i++)
+    for (int i = 29; i < 32; i++)
         if (b[i])
             return cb_error_set(err, CB_EFORMAT, "stream header: reserved byte %d is %u", i, b[i]);
     h->block_size = b[18];
@@ -136,10 +140,18 @@ int cb_seq_header_parse(const uint8_t *b, size_t len, CbSeqHeader *h, CbError *e
     h->restoration_region = 1 << b[25];
     h->adapt = (CbAdapt)b[26];
     memcpy(h->stage_hash, b + 32, 32);
+    /* A kind this build does not know is a newer stream, not a corrupt one. */
+    if (b[28] >= CB_STAGE_KINDS)
+        return cb_error_set(err, CB_ENOTSUP, "stream header: stage kind %u is unknown to this build",
+                            b[28]);
+    h->stage_kind = (CbStageKind)b[28];
     static const uint8_t zero[32];
-    if (memcmp(h->stage_hash, zero, 32))
-        return cb_error_set(err, CB_ENOTSUP,
-                            "the stream needs an external codec stage, which this build lacks");
+    int hashed = memcmp(h->stage_hash, zero, 32) != 0;
+    if (h->stage_kind == CB_STAGE_NONE && hashed)
+        return cb_error_set(err, CB_EFORMAT, "stream header: a stage hash without a stage kind");
+    if (h->stage_kind != CB_STAGE_NONE && !hashed)
+        return cb_error_set(err, CB_EFORMAT, "stream header: %s stage with an all-zero hash",
+                            cb_stage_kind_name(h->stage_kind));
     return CB_OK;
 }
 

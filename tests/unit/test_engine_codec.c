@@ -467,8 +467,12 @@ static void test_bad_headers(void **state)
     assert_int_equal(cb_decoder_new(&d, h, sizeof h, &err), CB_EFORMAT);
     assert_non_null(strstr(err.text, "block size"));
     memcpy(h, s.header, sizeof h);
-    h[40] = 1; /* an external stage this build does not have */
+    h[28] = 9; /* a stage kind this build does not know */
+    h[40] = 1;
     assert_int_equal(cb_decoder_new(&d, h, sizeof h, &err), CB_ENOTSUP);
+    assert_string_equal(err.text, "stream header: stage kind 9 is unknown to this build");
+    h[28] = 0; /* a stage hash without a kind (test_engine_stage covers the rest) */
+    assert_int_equal(cb_decoder_new(&d, h, sizeof h, &err), CB_EFORMAT);
     assert_int_equal(cb_decoder_new(&d, s.header, 10, &err), CB_EFORMAT);
     /* A P frame first; a bad frame type; a bad QP. */
     assert_int_equal(cb_decoder_new(&d, s.header, sizeof h, &err), 0);
