@@ -74,4 +74,5 @@ include tests/unit/preview_compose.mk
 include tests/unit/propose.mk
 include tests/unit/tui_lineage.mk
 include tests/unit/evolve.mk
+include tests/unit/linediff.mk
 include tests/unit/propose_stage.mk
