@@ -162,6 +162,22 @@ assert r[\"settings\"][\"preset\"] == \"fast\"
 # parent, and the same code is refused as the parent's own)
 ok '[ "$(CODECBENCH_LLM_MODEL=stage-code run propose --proposer llm --stage intra --experiment exp --store "$S")" = 1 ] && grep -q "a duplicate\|the code is the parent.s, unchanged" "$t/out" && [ "$(nruns)" = 2 ]' \
    "the same code again: refused, nothing queued"
+# evolve --stage: refused with the local proposer; one generation of the
+# LLM's intra stages, its state keeping the kind, its edits counted.  The
+# round process gets the runner's environment: the runner of the queue
+# above (another model) is let go first (it exits when idle).
+ok '[ "$(run evolve --stage intra --generations 1 --experiment exp --store "$S")" = 2 ] && grep -q "writes no code" "$t/err"' \
+   "evolve --stage with the local proposer: exit 2"
+for i in $(seq 1 300); do
+    case $("$cb" runner --status --store "$S" 2>/dev/null) in ''|none) break ;; esac
+    sleep 0.1
+done
+ok '[ "$(CODECBENCH_LLM_MODEL=stage-edit/evolve run evolve --proposer llm --stage intra --generations 1 --per-generation 1 --experiment exp --store "$S")" = 0 ]' \
+   "evolve --stage intra: one generation to the end"
+ok '[ "$(run evolve --status --json --experiment exp --store "$S")" = 0 ] && [ "$(jq_out "d[\"stage\"], d[\"gens\"][0][\"proposals\"][0][\"name\"].startswith(\"stage-intra-\"), d[\"gens\"][0][\"proposals\"][0][\"changes\"]")" = "intra True stage intra: +1 -0 lines" ]' \
+   "evolve --status: the kind kept, the generation's stage proposal"
+ok '[ "$(run propose --stats --experiment exp --store "$S")" = 0 ] && grep -q "^edits failed to apply: 0 of 1 (0 %) for stage-edit/evolve$" "$t/out"' \
+   "the evolve round's edits counted for its model"
 ok 'grep -q "^\.SS propose .*stage .*KIND" "$CB_SRCDIR/man/codecbench.1" && grep -q -- "--stage" "$CB_SRCDIR/README.md" && grep -q "edits failed to apply" "$CB_SRCDIR/man/codecbench.1"' \
    "man page and README document --stage and --stats"
 done_testing

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "codecbench/evolve.h"
 #include "codecbench/propose.h"
 #include "codecbench/sandbox.h"
 #include "storefix.h"
@@ -719,6 +720,47 @@ static void test_local_refuses(void **state)
     cb_propose_history_free(&h);
 }
 
+/* The evolve state keeps the stage kind its LLM rounds ask for. */
+static void test_evolve_state_stage(void **state)
+{
+    (void)state;
+#define EVOLVE_DOC                                                                         \
+    "{\"format\": 1, \"experiment\": \"x\", \"proposer\": \"%s\", \"generations\": 2, "        \
+    "\"per_generation\": 3, \"budget\": 0, \"seed\": 1, \"status\": \"running\", "               \
+    "\"reason\": null, \"created\": 1, \"updated\": 1, \"rounds_failed\": 0, \"gens\": [], "      \
+    "\"front\": [], \"front_after\": 0%s}"
+    char text[1024];
+    CbEvolveState st;
+    CbError err;
+    snprintf(text, sizeof text, EVOLVE_DOC, "llm", ", \"stage\": \"loop_filter\"");
+    assert_int_equal(cb_evolve_state_parse(text, strlen(text), "t", &st, &err), 0);
+    assert_int_equal(st.stage, CB_STAGE_LOOP_FILTER);
+    char *dump = cb_evolve_state_dump(&st);
+    assert_non_null(dump);
+    assert_non_null(strstr(dump, "\"stage\":\"loop_filter\""));
+    cb_evolve_state_free(&st);
+    assert_int_equal(cb_evolve_state_parse(dump, strlen(dump), "t", &st, &err), 0);
+    assert_int_equal(st.stage, CB_STAGE_LOOP_FILTER);
+    cb_evolve_state_free(&st);
+    free(dump);
+    /* without the member: recipes, and none written back */
+    snprintf(text, sizeof text, EVOLVE_DOC, "llm", "");
+    assert_int_equal(cb_evolve_state_parse(text, strlen(text), "t", &st, &err), 0);
+    assert_int_equal(st.stage, CB_STAGE_NONE);
+    dump = cb_evolve_state_dump(&st);
+    assert_non_null(dump);
+    assert_null(strstr(dump, "\"stage\""));
+    free(dump);
+    cb_evolve_state_free(&st);
+    /* a kind that is not one, or a stage for the local proposer */
+    snprintf(text, sizeof text, EVOLVE_DOC, "llm", ", \"stage\": \"chroma\"");
+    assert_int_equal(cb_evolve_state_parse(text, strlen(text), "t", &st, &err), CB_EFORMAT);
+    assert_non_null(strstr(err.text, "t: stage: "));
+    snprintf(text, sizeof text, EVOLVE_DOC, "local", ", \"stage\": \"intra\"");
+    assert_int_equal(cb_evolve_state_parse(text, strlen(text), "t", &st, &err), CB_EFORMAT);
+    assert_non_null(strstr(err.text, "llm proposer only"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_diff),
         cmocka_unit_test_setup_teardown(test_edits_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_refuses, setup, teardown),
+        cmocka_unit_test(test_evolve_state_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
