@@ -43,6 +43,7 @@ include tests/unit/engine_settings.mk
 include tests/unit/recipe.mk
 include tests/unit/recipe_stage.mk
 include tests/unit/engine_codec.mk
+include tests/unit/engine_stage.mk
 include tests/unit/store.mk
 include tests/unit/worker.mk
 include tests/unit/baseline.mk
@@ -76,3 +77,4 @@ include tests/unit/tui_lineage.mk
 include tests/unit/evolve.mk
 include tests/unit/linediff.mk
 include tests/unit/propose_stage.mk
+include tests/unit/stage_build.mk

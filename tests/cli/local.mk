@@ -56,3 +56,7 @@ EXTRA_DIST += tests/cli/evolve.sh
 # edits applied tolerantly or refused, the failed-edit share per model.
 TESTS += tests/cli/propose_stage.sh
 EXTRA_DIST += tests/cli/propose_stage.sh
+# The sample stages (samples/stages/) compile in a closed world and export
+# only their kind's functions.
+TESTS += tests/cli/stage_samples.sh
+EXTRA_DIST += tests/cli/stage_samples.sh
