@@ -78,3 +78,4 @@ include tests/unit/evolve.mk
 include tests/unit/linediff.mk
 include tests/unit/propose_stage.mk
 include tests/unit/stage_build.mk
+include tests/unit/stage_sandbox.mk

@@ -34,3 +34,6 @@ CLEANFILES += src/stage/builtin.inc
 # Dependency tracking learns of the generated file only after a first build.
 src/stage/libcbstage_a-build.$(OBJEXT): src/stage/builtin.inc
 EXTRA_DIST += src/stage/embed.sh $(cb_stage_world)
+# The sandbox, the stage host and its client (sbox).
+src_stage_libcbstage_a_SOURCES += src/stage/sandbox.c src/stage/host.c src/stage/client.c \
+	src/stage/host_proto.h

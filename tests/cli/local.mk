@@ -56,6 +56,13 @@ EXTRA_DIST += tests/cli/evolve.sh
 # edits applied tolerantly or refused, the failed-edit share per model.
 TESTS += tests/cli/propose_stage.sh
 EXTRA_DIST += tests/cli/propose_stage.sh
+# Stage runs end to end (issue 8): the judging ladder, verification through
+# decoding hosts, the no-op rejection, hostile stages (tests/stage/runs/).
+TESTS += tests/cli/stage_runs.sh
+EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/broken.c \
+	tests/stage/runs/cheat.c tests/stage/runs/crash.c tests/stage/runs/ctor.c \
+	tests/stage/runs/loop.c tests/stage/runs/nondet.c tests/stage/runs/passwd.c \
+	tests/stage/runs/recurse.c
 # The sample stages (samples/stages/) compile in a closed world and export
 # only their kind's functions.
 TESTS += tests/cli/stage_samples.sh
