@@ -43,6 +43,7 @@ include tests/unit/engine_settings.mk
 include tests/unit/recipe.mk
 include tests/unit/recipe_stage.mk
 include tests/unit/engine_codec.mk
+include tests/unit/engine_stage.mk
 include tests/unit/store.mk
 include tests/unit/worker.mk
 include tests/unit/baseline.mk
