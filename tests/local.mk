@@ -76,3 +76,4 @@ include tests/unit/propose.mk
 include tests/unit/tui_lineage.mk
 include tests/unit/evolve.mk
 include tests/unit/linediff.mk
+include tests/unit/stage_sandbox.mk

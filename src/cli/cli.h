@@ -40,6 +40,8 @@ extern const CbCommand cb_cmd_logs;
 extern const CbCommand cb_cmd_worker;
 extern const CbCommand cb_cmd_verify;
 extern const CbCommand cb_cmd_frames;
+/* The sandboxed stage host (src/stage/host.c). */
+extern const CbCommand cb_cmd_stagehost;
 extern const CbCommand cb_cmd_config;
 extern const CbCommand cb_cmd_llm;
 extern const CbCommand cb_cmd_propose;

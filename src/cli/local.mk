@@ -27,6 +27,8 @@ codecbench_SOURCES = \
 	src/cli/cmd_worker.c \
 	src/cli/cmd_verify.c
 codecbench_SOURCES += src/cli/cmd_frames.c
+# The sandboxed stage host (internal; src/stage/host.c).
+codecbench_SOURCES += src/cli/cmd_stagehost.c
 # The store's commands and what they share.
 codecbench_SOURCES += \
 	src/cli/clistore.c \

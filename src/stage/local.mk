@@ -11,3 +11,6 @@ src_stage_libcbstage_a_SOURCES = \
 EXTRA_DIST += include/codecbench/sandbox.h include/codecbench/stage.h
 CB_STAGE_LIBS = src/stage/libcbstage.a
 CB_STAGE_EXTLIBS = $(LIBSECCOMP_LIBS) $(LIBELF_LIBS) $(LIBCAPNG_LIBS) -ldl
+# The sandbox, the stage host and its client (sbox).
+src_stage_libcbstage_a_SOURCES += src/stage/sandbox.c src/stage/host.c src/stage/client.c \
+	src/stage/host_proto.h

@@ -1,0 +1,797 @@
+/* The sandbox, the stage host and its client (src/stage/sandbox.c, host.c,
+ * client.c), beneath the build checks: stage objects are compiled here with
+ * plain `cc -shared -fPIC` from tests/stage/obj/ (hostile ones, which may
+ * call libc) and samples/stages/intra.c (the engine's own intra predictor).
+ *
+ * This program is also the host: the client starts /proc/self/exe
+ * stage-host ..., so main() serves that argv as codecbench's does.
+ *
+ * References independent of the code under test: the system call numbers
+ * of <sys/syscall.h>, the kernel's /proc/PID/status of a running host, the
+ * in-process engine with the same stage object loaded here (the same
+ * packets and reconstructions as the host's), and the engine's decoder in
+ * this process.  Limits are generous (CI machines are slow and shared): a
+ * wall-clock limit of 60 s per answer unless a case tests that limit.
+ *
+ * Skipped (reported as skipped) in a sanitizer build (CB_SANITIZERS=yes),
+ * where the sanitizers' runtime and the seccomp filter and data limit
+ * clash, and when CC or the sources are missing. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "codecbench/engine.h"
+#include "codecbench/media.h"
+#include "codecbench/sandbox.h"
+#include "stage/host_proto.h"
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static char dir[PATH_MAX];   /* the objects */
+static int ready;            /* objects built */
+static const char *skip_why; /* why every case skips, or NULL */
+
+typedef struct Obj {
+    const char *name, *src, *define;
+} Obj;
+
+static const Obj objs[] = {
+    {"intra", "samples/stages/intra.c", NULL},
+    {"crash", "tests/stage/obj/crash.c", NULL},
+    {"loop", "tests/stage/obj/loop.c", NULL},
+    {"recurse", "tests/stage/obj/recurse.c", NULL},
+    {"ret7", "tests/stage/obj/ret7.c", NULL},
+    {"garbage", "tests/stage/obj/garbage.c", NULL},
+    {"memory", "tests/stage/obj/memory.c", NULL},
+    {"nosym", "tests/stage/obj/nosym.c", NULL},
+    {"socket_raw", "tests/stage/obj/syscalls.c", "CALL_SOCKET_RAW"},
+    {"socket_libc", "tests/stage/obj/syscalls.c", "CALL_SOCKET_LIBC"},
+    {"open_raw", "tests/stage/obj/syscalls.c", "CALL_OPEN_RAW"},
+    {"open_libc", "tests/stage/obj/syscalls.c", "CALL_OPEN_LIBC"},
+    {"execve_raw", "tests/stage/obj/syscalls.c", "CALL_EXECVE_RAW"},
+    {"execve_libc", "tests/stage/obj/syscalls.c", "CALL_EXECVE_LIBC"},
+    {"ptrace_raw", "tests/stage/obj/syscalls.c", "CALL_PTRACE_RAW"},
+    {"ptrace_libc", "tests/stage/obj/syscalls.c", "CALL_PTRACE_LIBC"},
+    {"fork_libc", "tests/stage/obj/syscalls.c", "CALL_FORK_LIBC"},
+    {"clone_raw", "tests/stage/obj/syscalls.c", "CALL_CLONE_RAW"},
+    {"kill_parent", "tests/stage/obj/syscalls.c", "CALL_KILL_PARENT"},
+    {"mmap_exec", "tests/stage/obj/syscalls.c", "CALL_MMAP_EXEC"},
+    {"mmap_shared", "tests/stage/obj/syscalls.c", "CALL_MMAP_SHARED"},
+    {"mprotect_exec", "tests/stage/obj/syscalls.c", "CALL_MPROTECT_EXEC"},
+};
+
+static void obj_path(const char *name, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s/%s.so", dir, name);
+    assert_true(n > 0 && (size_t)n < size);
+}
+
+static int run_sh(const char *cmd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *san = getenv("CB_SANITIZERS");
+    const char *src = getenv("CB_SRCDIR");
+    const char *cc = getenv("CC");
+    if (san && !strcmp(san, "yes")) {
+        skip_why = "a sanitizer build: seccomp and the sanitizers' runtime do not mix";
+        return 0;
+    }
+    if (!src || !cc || !*cc) {
+        skip_why = "CB_SRCDIR or CC is not set";
+        return 0;
+    }
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(dir, sizeof dir, "%s/cb-sandbox-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof dir || !mkdtemp(dir))
+        return -1;
+    /* The host drops to nobody after loading: the directory stays root's. */
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        char path[PATH_MAX + 64], cmd[3 * PATH_MAX];
+        obj_path(objs[i].name, path, sizeof path);
+        if (snprintf(path, sizeof path, "%s/%s", src, objs[i].src) >= (int)sizeof path)
+            return -1;
+        if (access(path, R_OK) != 0) {
+            skip_why = "a stage source is missing (samples/stages/intra.c?)";
+            return 0;
+        }
+        n = snprintf(cmd, sizeof cmd, "%s -shared -fPIC -O0 -w -I'%s/include' %s%s -o '%s/%s.so' '%s'",
+                     cc, src, objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "",
+                     dir, objs[i].name, path);
+        if (n < 0 || (size_t)n >= sizeof cmd || run_sh(cmd) != 0) {
+            fprintf(stderr, "# cannot compile %s\n", objs[i].src);
+            return -1;
+        }
+    }
+    ready = 1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (dir[0]) {
+        char cmd[PATH_MAX + 32];
+        if (snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) < (int)sizeof cmd)
+            run_sh(cmd);
+    }
+    return 0;
+}
+
+#define NEED_SANDBOX()                                                                    \
+    do {                                                                                  \
+        if (skip_why) {                                                                   \
+            print_message("# skipped: %s\n", skip_why);                                   \
+            skip();                                                                       \
+        }                                                                                 \
+        assert_true(ready);                                                               \
+    } while (0)
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static void hash_of(const char *name, uint8_t hash[32])
+{
+    /* Any nonzero hash names a stage; each object gets its name's. */
+    cb_stage_hash(name, strlen(name), hash);
+}
+
+static void good_hash(uint8_t hash[32])
+{
+    /* The stream header carries the source's SHA-256, as sha256sum prints. */
+    char path[PATH_MAX];
+    assert_true(snprintf(path, sizeof path, "%s/samples/stages/intra.c", getenv("CB_SRCDIR")) <
+                (int)sizeof path);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[CB_STAGE_SOURCE_MAX];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cb_stage_hash(buf, n, hash);
+}
+
+static void fill(CbFrame *f, int k)
+{
+    /* A moving gradient with texture: intra and inter blocks both appear. */
+    for (int p = 0; p < 3; p++) {
+        int w = cb_plane_width(f->width, p), h = cb_plane_height(f->height, p);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                f->data[p][y * f->stride[p] + x] =
+                    (uint8_t)((x + 2 * k) * 3 + y * 2 + p * 40 + (((x + k) ^ y) & 15) * 4);
+    }
+}
+
+static void settings(CbEngineSettings *s, int gop)
+{
+    cb_engine_settings_default(s);
+    s->gop = gop;
+    s->threads = 1;
+}
+
+static CbStageLimits limits(int cpu_s, int64_t data_mib, double wall_s)
+{
+    CbStageLimits l = {cpu_s, data_mib, 8, wall_s};
+    return l;
+}
+
+/* The host's process is gone, reaped: no /proc entry (a zombie keeps one). */
+static void assert_reaped(pid_t pid)
+{
+    assert_true(pid > 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    struct stat st;
+    assert_int_equal(stat(path, &st), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
+static int count_sink(void *ud, const CbStagePacket *p, CbError *err)
+{
+    (void)p;
+    (void)err;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* A host with the good stage, started now, encodes a frame. */
+static void assert_good_host_works(void)
+{
+    char path[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", path, sizeof path);
+    good_hash(hash);
+    CbStageLimits l = limits(60, 0, 60);
+    CbStageHost *h = NULL;
+    CbError err;
+    cb_error_clear(&err);
+    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    if (rc < 0)
+        fail_msg("good host: %s", err.text);
+    CbEngineSettings s;
+    settings(&s, 1);
+    assert_int_equal(cb_stage_host_encoder(h, &s, 30, 64, 64, 25, 1, header, &err), 0);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, 64, 64), 0);
+    fill(&f, 0);
+    int packets = 0;
+    rc = cb_stage_host_encode(h, &f, count_sink, &packets, &err);
+    if (rc < 0)
+        fail_msg("good host: %s", err.text);
+    assert_int_equal(packets, 1);
+    pid_t pid = hp_host_pid(h);
+    cb_stage_host_free(&h);
+    assert_null(h);
+    assert_reaped(pid);
+    cb_frame_free(&f);
+}
+
+/* Runs object name as an intra stage on one 64x64 frame; the encode must
+ * fail with code and a reason containing want; the host is reaped, and a
+ * good host works after. */
+static void expect_failure(const char *name, CbStageLimits l, int code, const char *want,
+                           CbError *out)
+{
+    char path[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path(name, path, sizeof path);
+    hash_of(name, hash);
+    CbStageHost *h = NULL;
+    CbError err;
+    cb_error_clear(&err);
+    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    if (rc < 0)
+        fail_msg("%s: start: %s", name, err.text);
+    pid_t pid = hp_host_pid(h);
+    CbEngineSettings s;
+    settings(&s, 1);
+    rc = cb_stage_host_encoder(h, &s, 30, 64, 64, 25, 1, header, &err);
+    if (rc < 0)
+        fail_msg("%s: encoder: %s", name, err.text);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, 64, 64), 0);
+    fill(&f, 0);
+    int packets = 0;
+    rc = cb_stage_host_encode(h, &f, count_sink, &packets, &err);
+    print_message("# %s: %s\n", name, err.text);
+    if (rc != code || !strstr(err.text, want))
+        fail_msg("%s: got %d \"%s\", wanted %d \"%s\"", name, rc, err.text, code, want);
+    /* The host is finished: a later call gives the same reason. */
+    CbError again;
+    assert_int_equal(cb_stage_host_encode(h, &f, count_sink, &packets, &again), code);
+    assert_string_equal(again.text, err.text);
+    assert_int_equal(packets, 0);
+    cb_stage_host_free(&h);
+    assert_reaped(pid);
+    cb_frame_free(&f);
+    if (out)
+        *out = err;
+    assert_good_host_works();
+}
+
+/* ---- the sandbox itself ------------------------------------------------------------ */
+
+/* Forks a child that enters the sandbox and runs fn; returns its wait status
+ * and its stderr in text. */
+static int in_sandbox(void (*fn)(void), char *text, size_t size)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], 2);
+        CbError err;
+        if (cb_sandbox_enter(5, 256, 8, &err) < 0) {
+            ssize_t w = write(2, err.text, strlen(err.text));
+            (void)w;
+            _exit(1);
+        }
+        fn();
+        _exit(0);
+    }
+    close(p[1]);
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < size && (r = read(p[0], text + got, size - 1 - got)) > 0)
+        got += (size_t)r;
+    text[got] = '\0';
+    close(p[0]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return st;
+}
+
+static void call_getuid(void)
+{
+    syscall(SYS_getuid);
+}
+
+static void use_memory(void)
+{
+    /* malloc's arena and its large blocks (brk, mmap), frees, a realloc. */
+    size_t n = 64u << 20;
+    unsigned char *a = malloc(n), *b = malloc(1000);
+    if (!a || !b)
+        _exit(3);
+    memset(a, 1, n);
+    unsigned char *c = realloc(a, 2 * n);
+    if (!c)
+        _exit(4);
+    memset(c + n, 2, n);
+    free(c);
+    free(b);
+    if (write(2, "fine", 4) != 4)
+        _exit(5);
+}
+
+static void test_sandbox_denies_by_name(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char text[512], want[128];
+    int st = in_sandbox(call_getuid, text, sizeof text);
+    snprintf(want, sizeof want, "denied system call getuid (number %d)\n", (int)SYS_getuid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), CB_SANDBOX_EXIT_DENIED);
+    assert_string_equal(text, want);
+}
+
+static void test_sandbox_allows_memory(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char text[512];
+    int st = in_sandbox(use_memory, text, sizeof text);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) != 0)
+        fail_msg("exit %d: %s", WEXITSTATUS(st), text);
+    assert_string_equal(text, "fine");
+}
+
+static void test_sandbox_limits_checked(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    /* Refused before any step: the test process is not sandboxed. */
+    CbError err;
+    assert_int_equal(cb_sandbox_enter(-1, 64, 8, &err), CB_EINVAL);
+    assert_non_null(strstr(err.text, "limits out of range"));
+    assert_int_equal(cb_sandbox_enter(5, 64, 100000, &err), CB_EINVAL);
+    assert_true(getpid() > 0); /* still free to make system calls */
+}
+
+/* ---- the host -------------------------------------------------------------------- */
+
+static int proc_status_has(pid_t pid, const char *line)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strstr(buf, line) != NULL;
+}
+
+static void test_host_sandbox_took_effect(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char path[PATH_MAX];
+    uint8_t hash[32];
+    obj_path("intra", path, sizeof path);
+    good_hash(hash);
+    CbStageLimits l = limits(60, 0, 60);
+    CbStageHost *h = NULL;
+    CbError err;
+    if (cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    pid_t pid = hp_host_pid(h);
+    const HpSandboxState *s = hp_host_state(h);
+    /* What the host read back before loading its filter. */
+    assert_int_equal(s->no_new_privs, 1);
+    assert_true(s->cap_effective == 0 && s->cap_permitted == 0);
+    /* The kernel's view from outside (man 5 proc). */
+    assert_true(proc_status_has(pid, "NoNewPrivs:\t1\n"));
+    assert_true(proc_status_has(pid, "Seccomp:\t2\n"));
+    assert_true(proc_status_has(pid, "CapEff:\t0000000000000000\n"));
+    assert_true(proc_status_has(pid, "CapPrm:\t0000000000000000\n"));
+    if (geteuid() == 0) {
+        assert_int_equal(s->uid, 65534);
+        assert_int_equal(s->gid, 65534);
+        assert_true(s->cap_bounding == 0);
+        assert_true(proc_status_has(pid, "Uid:\t65534\t65534\t65534\t65534\n"));
+        assert_true(proc_status_has(pid, "Gid:\t65534\t65534\t65534\t65534\n"));
+        assert_true(proc_status_has(pid, "CapBnd:\t0000000000000000\n"));
+        assert_true(proc_status_has(pid, "Groups:\t\n"));
+    } else {
+        print_message("# not root: the uid change is not tested\n");
+    }
+    cb_stage_host_free(&h);
+    assert_reaped(pid);
+}
+
+/* Packets of a stream, kept. */
+typedef struct Coded {
+    uint8_t *pkt[32];
+    size_t len[32];
+    char digest[32][65];
+    int type[32];
+    int n;
+} Coded;
+
+static int keep_sink(void *ud, const CbStagePacket *p, CbError *err)
+{
+    (void)err;
+    Coded *c = ud;
+    if (c->n >= 32)
+        return -1;
+    c->pkt[c->n] = malloc(p->size);
+    if (!c->pkt[c->n])
+        return -1;
+    memcpy(c->pkt[c->n], p->data, p->size);
+    c->len[c->n] = p->size;
+    memcpy(c->digest[c->n], p->digest, 65);
+    c->type[c->n] = p->type;
+    c->n++;
+    return 0;
+}
+
+static void coded_free(Coded *c)
+{
+    for (int i = 0; i < c->n; i++)
+        free(c->pkt[i]);
+    c->n = 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define RT_FRAMES 8
+#define RT_W 352
+#define RT_H 288
+
+static void test_host_round_trip(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char path[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", path, sizeof path);
+    good_hash(hash);
+    CbStageLimits l = limits(120, 0, 60);
+    CbEngineSettings s;
+    settings(&s, 4); /* I and P frames */
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, RT_W, RT_H), 0);
+    CbError err;
+
+    /* Encoding host. */
+    CbStageHost *enc = NULL;
+    if (cb_stage_host_start(&enc, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    pid_t epid = hp_host_pid(enc);
+    Coded host = {0};
+    double t0 = now_s();
+    if (cb_stage_host_encoder(enc, &s, 32, RT_W, RT_H, 30, 1, header, &err) < 0)
+        fail_msg("%s", err.text);
+    for (int i = 0; i <= RT_FRAMES; i++) {
+        if (i < RT_FRAMES)
+            fill(&f, i);
+        if (cb_stage_host_encode(enc, i < RT_FRAMES ? &f : NULL, keep_sink, &host, &err) < 0)
+            fail_msg("frame %d: %s", i, err.text);
+    }
+    double t_host = now_s() - t0;
+    assert_int_equal(host.n, RT_FRAMES);
+    double cpu = cb_stage_host_cpu_seconds(enc);
+    assert_true(cpu > 0);
+    cb_stage_host_free(&enc);
+    assert_reaped(epid);
+    assert_true(cb_stage_host_cpu_seconds(NULL) == 0);
+
+    /* The same stage loaded in this process, the same encode. */
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(lib);
+    CbStageOps ops;
+    memset(&ops, 0, sizeof ops);
+    ops.kind = CB_STAGE_INTRA;
+    memcpy(ops.hash, hash, 32);
+    *(void **)&ops.intra = dlsym(lib, "cb_stage_intra");
+    assert_non_null(ops.intra);
+    CbEncoder *e = NULL;
+    t0 = now_s();
+    assert_int_equal(cb_encoder_new(&e, &s, 32, RT_W, RT_H, 30, 1, &err), 0);
+    assert_int_equal(cb_encoder_set_stage(e, &ops, &err), 0);
+    assert_memory_equal(cb_encoder_header(e), header, CB_ENGINE_HEADER_BYTES);
+    int k = 0;
+    for (int i = 0; i <= RT_FRAMES; i++) {
+        if (i < RT_FRAMES)
+            fill(&f, i);
+        assert_int_equal(cb_encoder_send(e, i < RT_FRAMES ? &f : NULL, &err), 0);
+        CbEncodedFrame o;
+        while (cb_encoder_receive(e, &o) == 1) {
+            char hex[CB_CLIP_ID_HEX];
+            assert_true(k < host.n);
+            assert_int_equal(o.size, host.len[k]);
+            assert_memory_equal(o.data, host.pkt[k], o.size);
+            assert_int_equal(cb_frame_digest(&o.recon, hex), 0);
+            assert_string_equal(hex, host.digest[k]);
+            k++;
+        }
+    }
+    double t_local = now_s() - t0;
+    assert_int_equal(k, RT_FRAMES);
+    cb_encoder_free(&e);
+    print_message("# CIF intra-stage encode, %d frames: %.1f frames/s through the host "
+                  "(start included), %.1f frames/s in process; host CPU %.2f s\n",
+                  RT_FRAMES, RT_FRAMES / t_host, RT_FRAMES / t_local, cpu);
+
+    /* Decoding host: its frames are the encoder's reconstructions, and
+     * this process's decoder (with the stage loaded here) agrees. */
+    CbStageHost *dec = NULL;
+    if (cb_stage_host_start(&dec, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    pid_t dpid = hp_host_pid(dec);
+    CbStreamInfo info;
+    if (cb_stage_host_decoder(dec, header, sizeof header, &info, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_int_equal(info.width, RT_W);
+    assert_int_equal(info.stage_kind, CB_STAGE_INTRA);
+    assert_memory_equal(info.stage_hash, hash, 32);
+    CbDecoder *d = NULL;
+    assert_int_equal(cb_decoder_new(&d, header, sizeof header, &err), 0);
+    assert_int_equal(cb_decoder_set_stage(d, &ops, &err), 0);
+    int saw_p = 0;
+    for (int i = 0; i < host.n; i++) {
+        CbFrame hf, lf;
+        int type = -1;
+        char hex[CB_CLIP_ID_HEX];
+        if (cb_stage_host_decode(dec, host.pkt[i], host.len[i], &hf, &type, &err) < 0)
+            fail_msg("packet %d: %s", i, err.text);
+        assert_int_equal(type, host.type[i]);
+        saw_p |= type == 1;
+        assert_int_equal(cb_frame_digest(&hf, hex), 0);
+        assert_string_equal(hex, host.digest[i]);
+        assert_int_equal(cb_decoder_decode(d, host.pkt[i], host.len[i], &lf, &err), 0);
+        for (int p = 0; p < 3; p++)
+            for (int y = 0; y < cb_plane_height(RT_H, p); y++)
+                assert_memory_equal(hf.data[p] + y * hf.stride[p], lf.data[p] + y * lf.stride[p],
+                                    (size_t)cb_plane_width(RT_W, p));
+    }
+    assert_true(saw_p);
+    /* A damaged packet: the host's reason, and it goes on. */
+    uint8_t bad[3] = {0, 200, 7};
+    CbFrame hf;
+    int type;
+    assert_int_equal(cb_stage_host_decode(dec, bad, sizeof bad, &hf, &type, &err), CB_EFORMAT);
+    assert_int_equal(cb_stage_host_decode(dec, host.pkt[0], host.len[0], &hf, &type, &err), 0);
+    cb_decoder_free(&d);
+    cb_stage_host_free(&dec);
+    assert_reaped(dpid);
+
+    /* A stream of another stage is refused before the host sees it. */
+    uint8_t other[32];
+    hash_of("another stage", other);
+    CbStageHost *dec2 = NULL;
+    if (cb_stage_host_start(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_int_equal(cb_stage_host_decoder(dec2, header, sizeof header, &info, &err),
+                     CB_EMISMATCH);
+    cb_stage_host_free(&dec2);
+
+    dlclose(lib);
+    coded_free(&host);
+    cb_frame_free(&f);
+}
+
+static void test_crash(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    expect_failure("crash", limits(60, 0, 60), CB_ESTAGE, "the stage crashed (SIGSEGV)", NULL);
+}
+
+static void test_recursion(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    /* The 8 MiB stack limit ends it as a crash. */
+    expect_failure("recurse", limits(60, 0, 60), CB_ESTAGE, "the stage crashed (SIGSEGV)", NULL);
+}
+
+static void test_loop_cpu(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    /* 1 s of CPU; 120 s of wall clock (a loaded machine) is never reached. */
+    expect_failure("loop", limits(1, 0, 120), CB_ESTAGE,
+                   "the stage ran out of CPU time (limit 1 s)", NULL);
+}
+
+static void test_loop_wall(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    double t0 = now_s();
+    expect_failure("loop", limits(600, 0, 2), CB_ETIMEOUT,
+                   "the stage did not answer within 2 s and was killed", NULL);
+    /* Ended by the wall clock, long before its 600 s of CPU. */
+    assert_true(now_s() - t0 < 300);
+}
+
+static void test_ret7(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    expect_failure("ret7", limits(60, 0, 60), CB_ESTAGE, "the intra stage returned 7 (", NULL);
+}
+
+static void test_garbage(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    expect_failure("garbage", limits(60, 0, 60), CB_ESTAGE,
+                   "the stage host broke the protocol", NULL);
+}
+
+static void test_memory(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    /* 64 MiB of data: the stage gets less than that by the raw mmap call
+     * (the host's own heap counts too), and says how much it got. */
+    CbError err;
+    expect_failure("memory", limits(60, 64, 60), CB_ESTAGE, "the intra stage returned 10", &err);
+    const char *p = strstr(err.text, "returned ");
+    assert_non_null(p);
+    long got = strtol(p + strlen("returned "), NULL, 10) - 1000;
+    print_message("# the stage got %ld MiB under a 64 MiB data limit\n", got);
+    assert_true(got >= 0 && got < 64);
+}
+
+static void test_denied_calls(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    static const struct {
+        const char *obj, *name;
+        long nr;
+    } cases[] = {
+        {"socket_raw", "socket", SYS_socket},   {"socket_libc", "socket", SYS_socket},
+        {"open_raw", "open", SYS_open},         {"open_libc", "openat", SYS_openat},
+        {"execve_raw", "execve", SYS_execve},   {"execve_libc", "execve", SYS_execve},
+        {"ptrace_raw", "ptrace", SYS_ptrace},   {"ptrace_libc", "ptrace", SYS_ptrace},
+        {"fork_libc", "clone", SYS_clone},      {"clone_raw", "clone", SYS_clone},
+        {"kill_parent", "kill", SYS_kill},      {"mmap_exec", "mmap", SYS_mmap},
+        {"mmap_shared", "mmap", SYS_mmap},      {"mprotect_exec", "mprotect", SYS_mprotect},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "the sandbox denied system call %s (number %ld)",
+                 cases[i].name, cases[i].nr);
+        expect_failure(cases[i].obj, limits(60, 0, 60), CB_ESTAGE, want, NULL);
+    }
+}
+
+static void test_start_failures(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char path[PATH_MAX];
+    uint8_t hash[32];
+    hash_of("x", hash);
+    CbStageLimits l = limits(60, 0, 60);
+    CbStageHost *h = (CbStageHost *)&l; /* must be cleared */
+    CbError err;
+    obj_path("nosym", path, sizeof path);
+    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_null(h);
+    assert_non_null(strstr(err.text, "does not define cb_stage_intra"));
+    obj_path("no-such-object", path, sizeof path);
+    assert_int_equal(cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_non_null(strstr(err.text, "cannot load"));
+    assert_non_null(strstr(err.text, "no-such-object.so"));
+    /* Refused before starting anything. */
+    uint8_t zero[32] = {0};
+    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err), CB_EINVAL);
+    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_NONE, hash, &l, &err), CB_EINVAL);
+    CbStageLimits bad = limits(-5, 0, 60);
+    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err),
+                     CB_EINVAL);
+    assert_good_host_works();
+}
+
+static void test_killed_host_no_sigpipe(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    /* The host is killed from outside; the next request (a CIF frame, more
+     * than a pipe holds) meets a closed pipe: an error, never SIGPIPE. */
+    char path[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", path, sizeof path);
+    good_hash(hash);
+    CbStageLimits l = limits(60, 0, 60);
+    CbStageHost *h = NULL;
+    CbError err;
+    if (cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    CbEngineSettings s;
+    settings(&s, 30);
+    assert_int_equal(cb_stage_host_encoder(h, &s, 30, RT_W, RT_H, 30, 1, header, &err), 0);
+    pid_t pid = hp_host_pid(h);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, RT_W, RT_H), 0);
+    int n = 0;
+    assert_int_equal(cb_stage_host_encode(h, &f, count_sink, &n, &err), CB_ESTAGE);
+    assert_non_null(strstr(err.text, "the stage host was killed by SIGKILL"));
+    sigset_t pending;
+    sigpending(&pending);
+    assert_false(sigismember(&pending, SIGPIPE));
+    cb_stage_host_free(&h);
+    assert_reaped(pid);
+    cb_frame_free(&f);
+}
+
+int main(int argc, char **argv)
+{
+    /* The client starts /proc/self/exe stage-host ...: this program. */
+    if (argc > 1 && !strcmp(argv[1], "stage-host"))
+        _exit(cb_stage_host_main(argc - 1, argv + 1));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sandbox_denies_by_name),
+        cmocka_unit_test(test_sandbox_allows_memory),
+        cmocka_unit_test(test_sandbox_limits_checked),
+        cmocka_unit_test(test_host_sandbox_took_effect),
+        cmocka_unit_test(test_host_round_trip),
+        cmocka_unit_test(test_crash),
+        cmocka_unit_test(test_recursion),
+        cmocka_unit_test(test_loop_cpu),
+        cmocka_unit_test(test_loop_wall),
+        cmocka_unit_test(test_ret7),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_denied_calls),
+        cmocka_unit_test(test_start_failures),
+        cmocka_unit_test(test_killed_host_no_sigpipe),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
