@@ -36,6 +36,44 @@
  *                  "encode_wall_s", "encode_fps", "peak_rss_kib", "concurrency",
  *                  "frame_bits":[...] (baselines only)}, ...]}
  *
+ * A run whose recipe carries a stage (recipe.h "stage", stage.h) also has:
+ *
+ *   stage.c          the recipe's stage code, byte for byte (written atomically
+ *                    before the build; its SHA-256 is the stage hash the
+ *                    streams' headers carry: `sha256sum stage.c`)
+ *   stage.so         the object cb_stage_build made of it (sandbox.h)
+ *   stage-build.txt  the build's kept diagnostics (those located in stage.c,
+ *                    at most CB_STAGE_DIAG_MAX bytes; empty when none)
+ *   worker.json      gets "stage": {"kind":"intra", "hash":"<64 hex>",
+ *                    "object_sha256":"<64 hex of stage.so as built>"}; the
+ *                    encode CPU of a point is its encoding host's
+ *                    (cb_stage_host_cpu_seconds), the wall time is taken
+ *                    around the host's calls (its start included)
+ *   digests.json     the encoding hosts' claimed digests, which verification
+ *                    checks against an independent decode
+ *
+ * The worker never loads stage code (no dlopen in src/worker/): it judges the
+ * stage cheap first, through sandboxed stage hosts (`codecbench stage-host`),
+ * each step ending in a "stage" event, a failed step failing the run with
+ * "stage STEP: " before the reason:
+ *   build       stage.c, stage.so, stage-build.txt as above;
+ *   round_trip  frame 0 at the recipe's first QP through an encoding host, its
+ *               packet through a fresh decoding host, digests compared ("stage
+ *               round_trip: decoder mismatch: frame 0 decodes differently from
+ *               the encoder's reconstruction");
+ *   short_clip  the first min(frames, 8) frames at the recipe's middle QP
+ *               (qps[n / 2]), the same way;
+ *   points      every rate point through an encoding host of its own.
+ * Then the no-op rejection: when run.json's "parent" is an engine run on the
+ * same clip range with the same points (its worker.json and digests.json, in
+ * the sibling directory named by its id) and every frame digest of every
+ * point equals the parent's, the run fails: "no-op: every reconstruction
+ * equals parent run N's, frame for frame".  Hosts get the limits of
+ * CODECBENCH_STAGE_TIMEOUT, CODECBENCH_STAGE_CPU_LIMIT and
+ * CODECBENCH_STAGE_MEMORY_LIMIT (config stage.timeout, stage.cpu_limit,
+ * stage.memory_limit, passed by the runner; defaults 120 s per answer,
+ * 600 CPU seconds, 4096 MiB).
+ *
  * Payload and container bytes: an engine stream's payload is its 64-byte
  * sequence header (the in-band header, as H.264's SPS/PPS) plus its frame
  * packets; the 4-byte length fields are container bytes (the file's size is
@@ -72,6 +110,9 @@
  *   {"t":..,"event":"point","point":i,"rate":27,"stream":"qp27.cbv","bytes":B,"kbps":K,"encode_fps":F}
  *        B payload bytes; K = B * 8 / (frames / fps) / 1000
  *   {"t":..,"event":"log","level":"warning","text":".."}    the worker's own log lines
+ *   {"t":..,"event":"stage","step":"build"|"round_trip"|"short_clip"|"points","ok":true}
+ *        a step of a stage run's ladder passed; a failed one has "ok":false and
+ *        "text" (the reason), and is followed by the "error" event
  *   {"t":..,"event":"done"}                                the worker finished
  *   {"t":..,"event":"verify"}                              verification started
  *   {"t":..,"event":"verified","points":K}                 result.json written
@@ -109,7 +150,9 @@
  * missing), CB_EINVAL (an invalid recipe or run.json value, naming the
  * field), CB_EFORMAT, CB_EIO (with strerror, e.g. "No space left on
  * device", naming the file), CB_ENOTSUP (an encoder this FFmpeg lacks),
- * CB_ERANGE (the input has fewer frames than asked), CB_ENOMEM. */
+ * CB_ERANGE (the input has fewer frames than asked), CB_ENOMEM; for a stage
+ * run also CB_ESTAGE (refused, failed or no-op stage), CB_ETIMEOUT (a host
+ * that did not answer in time) and CB_EMISMATCH (decoder mismatch). */
 int cb_worker_run(const char *run_dir, const CbLogger *logger, CbError *err);
 
 /** Verifies a finished worker's run and writes run_dir/result.json.
@@ -128,12 +171,22 @@ int cb_worker_run(const char *run_dir, const CbLogger *logger, CbError *err);
  * and then "verified" or "error" events.  Errors name the point
  * ("qp27.cbv") and the frame where one is at fault: CB_EMISMATCH (a frame
  * differs from the reconstruction, frame counts or byte counts disagree),
- * CB_EFORMAT (a damaged stream or JSON file), CB_EIO, CB_ENOENT, CB_ENOMEM. */
+ * CB_EFORMAT (a damaged stream or JSON file), CB_EIO, CB_ENOENT, CB_ENOMEM.
+ *
+ * A stage run's streams are decoded each by a fresh decoding stage host
+ * (which gets only the stream's bytes, never a source frame); each frame it
+ * returns is checked against digests.json ("decoder mismatch: frame N decodes
+ * differently from the encoder's reconstruction") and measured here, in a
+ * process that never loads stage code; the decode CPU is the host's.
+ * worker.json's "stage" must name the recipe's kind and hash, and stage.so
+ * must still have the SHA-256 it had after the build ("stage.so changed
+ * after the build"). */
 int cb_verify_run(const char *run_dir, const CbLogger *logger, CbError *err);
 
 /** Scrubs the process environment for a worker or verifier: removes every
- * variable except PATH, HOME, LANG, LC_*, TZ, TMPDIR and
- * CODECBENCH_CONCURRENCY, then sets OPENBLAS_NUM_THREADS=1 (the engine's BLAS
+ * variable except PATH, HOME, LANG, LC_*, TZ, TMPDIR, CODECBENCH_CONCURRENCY
+ * and the stage hosts' limits (CODECBENCH_STAGE_TIMEOUT, _CPU_LIMIT,
+ * _MEMORY_LIMIT), then sets OPENBLAS_NUM_THREADS=1 (the engine's BLAS
  * products are small; see cb_engine_set_blas_threads).  So no API key or
  * token reaches a worker, even one started by hand.  Process-wide: call it
  * at start, before any thread exists.  Returns 0 or CB_ENOMEM. */
@@ -169,7 +222,12 @@ int cb_worker_scrub_env(void);
  * otherwise from the nearest I frame at or before the index (engine streams
  * are indexed once at start; baselines go through cb_media_seek()).  It
  * treats the stream as hostile (the decoders' own bounds apply) and limits
- * itself before serving: no core dumps, no new privileges. */
+ * itself before serving: no core dumps, no new privileges.
+ *
+ * A stage run's stream is decoded by a sandboxed decoding stage host (the
+ * server never loads stage code), with the run's stage.so, refused when it
+ * changed after the build (worker.json's object_sha256); a host gives no
+ * block map, so the hello says "engine": 0 and replies carry no blocks. */
 
 #define CB_FRAMES_MAGIC 0x52464243u /* "CBFR" */
 #define CB_FRAMES_VERSION 1

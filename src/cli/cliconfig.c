@@ -1,6 +1,7 @@
 /* codecbench: the configuration the subcommands share: the built-in
  * defaults, then the user's config file, then CODECBENCH_* variables, loaded
  * once per process.  Command-line flags go on top with cli_config_flag(). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,4 +100,18 @@ void cli_config_runner(CbRunnerOptions *o)
         o->idle_exit_s = (double)v;
     if (cb_config_get_int(cfg, "poll_interval_ms", &v) == 0)
         o->poll_ms = (int)v;
+    /* The stage hosts' limits reach workers and verifiers through the
+     * runner's environment (the spawn allow-list passes these names), so a
+     * value from the config file counts as one from the environment. */
+    static const char *const stage_limits[][2] = {
+        {"stage.timeout", "CODECBENCH_STAGE_TIMEOUT"},
+        {"stage.cpu_limit", "CODECBENCH_STAGE_CPU_LIMIT"},
+        {"stage.memory_limit", "CODECBENCH_STAGE_MEMORY_LIMIT"},
+    };
+    for (size_t i = 0; i < sizeof stage_limits / sizeof stage_limits[0]; i++) {
+        char text[32];
+        if (cb_config_get_int(cfg, stage_limits[i][0], &v) == 0 &&
+            snprintf(text, sizeof text, "%lld", v) < (int)sizeof text)
+            setenv(stage_limits[i][1], text, 1);
+    }
 }

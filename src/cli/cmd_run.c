@@ -12,7 +12,7 @@
 static void help(FILE *out)
 {
     fputs("Usage: codecbench run RECIPE INPUT [--frames N] [--start N] [--experiment NAME]\n"
-          "                      [--detach] [--json] [--store DIR]\n"
+          "                      [--parent RUN] [--detach] [--json] [--store DIR]\n"
           "\n"
           "Queues RECIPE (a recipe file: the engine or an FFmpeg baseline) on INPUT\n"
           "(any video FFmpeg can read) as a run of the store, starts the store's runner\n"
@@ -27,6 +27,9 @@ static void help(FILE *out)
           "  --frames N         encode N frames (default: all)\n"
           "  --start N          from frame N (default: 0)\n"
           "  --experiment NAME  the experiment the run belongs to (default: 'default')\n"
+          "  --parent RUN       record RUN as the run's parent (lineage); a stage run\n"
+          "                     whose every frame equals its parent's is rejected as a\n"
+          "                     no-op\n"
           "  --detach           queue, print the run's id and exit at once\n"
           "  --json             print the result as JSON ('show --json')\n"
           "  --store DIR        the store (default: $CODECBENCH_STORE, the config's\n"
@@ -40,13 +43,14 @@ static void help(FILE *out)
 
 static int run(int argc, char **argv)
 {
-    const char *experiment = NULL, *frames_arg = NULL, *start_arg = NULL;
-    long long frames = -1, start = 0;
+    const char *experiment = NULL, *frames_arg = NULL, *start_arg = NULL, *parent_arg = NULL;
+    long long frames = -1, start = 0, parent = 0;
     int detach = 0, json = 0;
     const CliOpt opts[] = {
         {.name = "frames", .text = &frames_arg},
         {.name = "start", .text = &start_arg},
         {.name = "experiment", .text = &experiment},
+        {.name = "parent", .text = &parent_arg},
         {.name = "detach", .flag = &detach, .value = 1},
         {0},
     };
@@ -60,6 +64,8 @@ static int run(int argc, char **argv)
         rc = cli_count_arg(&cb_cmd_run, "--frames", frames_arg, 1, &frames);
     if (rc == CB_EXIT_OK && start_arg)
         rc = cli_count_arg(&cb_cmd_run, "--start", start_arg, 0, &start);
+    if (rc == CB_EXIT_OK && parent_arg)
+        rc = cli_count_arg(&cb_cmd_run, "--parent", parent_arg, 1, &parent);
     if (rc != CB_EXIT_OK)
         return rc;
     const char *recipe_path = argv[a.first], *input = argv[a.first + 1];
@@ -89,7 +95,7 @@ static int run(int argc, char **argv)
         .input = input,
         .first_frame = start,
         .frames = frames,
-        .parent = 0,
+        .parent = parent,
         .origin = "user",
     };
     rc = cli_queue_and_wait(store, &req, detach, json);
@@ -100,6 +106,6 @@ done:
 }
 
 const CbCommand cb_cmd_run = {
-    "run", "RECIPE INPUT [--frames N] [--start N] [--experiment NAME] [--detach] [--json]",
+    "run", "RECIPE INPUT [--frames N] [--start N] [--experiment NAME] [--parent RUN] [--detach] [--json]",
     "queue a recipe on a video and follow the run to its verified result", run, help,
 };

@@ -58,6 +58,16 @@ static const CbSettingInfo table[] = {
      "the server's Retry-After)"},
     {"llm.budget", CB_SETTING_INT, 0, 1000000000000LL, NULL, "tokens", NULL,
      "Tokens the proposal loop may spend per experiment; 0: no limit"},
+    /* the stage hosts' limits (issue 8; src/worker/stagerun.h): an answer
+     * and the CPU of a host up to a day; data from 64 MiB (a host's own
+     * needs with a CIF frame) to 1 TiB */
+    {"stage.timeout", CB_SETTING_INT, 1, 86400, NULL, "seconds", NULL,
+     "Longest wait for one answer of a stage host (the sandboxed process that runs a run's stage "
+     "code); a host that takes longer is killed and the run fails"},
+    {"stage.cpu_limit", CB_SETTING_INT, 1, 86400, NULL, "seconds", NULL,
+     "CPU limit of one stage host (RLIMIT_CPU): a stage that loops is stopped by it"},
+    {"stage.memory_limit", CB_SETTING_INT, 64, 1048576, NULL, "MiB", NULL,
+     "Memory limit of one stage host (RLIMIT_DATA)"},
 };
 #define N_SETTINGS (sizeof table / sizeof table[0])
 

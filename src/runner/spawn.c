@@ -42,6 +42,9 @@ int spawn_memory_limit_works(void)
 static const char *const env_allow[] = {
     "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "TMPDIR",
     "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+    /* the stage hosts' limits (config stage.*), which workers and verifiers
+     * give their hosts (src/worker/stagerun.h) */
+    "CODECBENCH_STAGE_TIMEOUT", "CODECBENCH_STAGE_CPU_LIMIT", "CODECBENCH_STAGE_MEMORY_LIMIT",
 };
 
 int spawn_env_allowed(const char *entry)

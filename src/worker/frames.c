@@ -24,9 +24,11 @@
 #include "codecbench/fsutil.h"
 #include "codecbench/media.h"
 #include "codecbench/recipe.h"
+#include "codecbench/sandbox.h"
 #include "codecbench/result.h"
 #include "worker/cbvfile.h"
 #include "worker/runfiles.h"
+#include "worker/stagerun.h"
 
 /* Longest request line: a frame index in decimal and its newline. */
 #define LINE_MAX_BYTES 32
@@ -74,6 +76,12 @@ typedef struct Server {
     int64_t n_pkts;
     CbError tail_err;    /* why the index stops before `frames` packets */
     int64_t dec_pos;     /* frame the decoder holds, -1 when none */
+    /* Stage runs: the stream decodes in a sandboxed decoding host (this
+     * process never loads stage code); the host gives no block map, so the
+     * hello says "engine": 0 and replies carry no blocks. */
+    int stage;
+    WkStage st;
+    CbStageHost *host;
     CbBlockInfo *blocks; /* scratch for the decoder's block map */
     int bcols, brows;
     Kept *kept;
@@ -137,7 +145,7 @@ static int send_hello(Server *s, int fd, int status, const char *msg, CbError *e
                        .height = status == 0 ? s->height : 0,
                        .frames = status == 0 ? (int32_t)s->frames : 0,
                        .rate = s->rate,
-                       .engine = status == 0 ? s->engine : 0,
+                       .engine = status == 0 ? s->engine && !s->stage : 0,
                        .msg_len = (uint32_t)len};
     int rc = write_all(s, fd, &h, sizeof h, err);
     if (rc == CB_OK && len)
@@ -246,6 +254,30 @@ static Kept *kept_put(Server *s, int64_t index, const CbFrame *frame)
     return k;
 }
 
+/* Packet k of a stage run through the decoding host, started on first use
+ * and again after a failure (a host that failed has ended). */
+static int stage_decode(Server *s, int64_t k, CbFrame *frame, CbError *err)
+{
+    int rc = CB_OK;
+    if (!s->host) {
+        CbStreamInfo info;
+        rc = cb_stage_host_start(&s->host, 1, s->st.object, s->st.kind, s->st.hash, &s->st.lim,
+                                 err);
+        if (rc == CB_OK)
+            rc = cb_stage_host_decoder(s->host, s->cbv.header, sizeof s->cbv.header, &info, err);
+        if (rc == CB_OK && (info.width != s->width || info.height != s->height))
+            rc = cb_error_set(err, CB_EMISMATCH, "the decoding host's stream is %dx%d, the run "
+                                                 "%dx%d",
+                              info.width, info.height, s->width, s->height);
+    }
+    int type;
+    if (rc == CB_OK)
+        rc = cb_stage_host_decode(s->host, s->cbv.pkt, s->pkts[k].len, frame, &type, err);
+    if (rc < 0)
+        cb_stage_host_free(&s->host);
+    return rc;
+}
+
 /* The engine's frame index: decoded, or kept from an earlier decode. */
 static int engine_get(Server *s, int64_t index, const CbFrame **rec, const CbBlockInfo **blocks,
                       CbError *err)
@@ -273,9 +305,11 @@ static int engine_get(Server *s, int64_t index, const CbFrame **rec, const CbBlo
     for (int64_t k = start; k <= index; k++) {
         CbFrame frame;
         int rc = cbv_reader_packet_at(&s->cbv, &s->pkts[k], err);
-        if (rc == CB_OK)
+        if (rc == CB_OK && s->stage)
+            rc = stage_decode(s, k, &frame, err);
+        else if (rc == CB_OK)
             rc = cb_decoder_decode(s->dec, s->cbv.pkt, s->pkts[k].len, &frame, err);
-        if (rc == CB_OK)
+        if (rc == CB_OK && !s->stage)
             rc = cb_decoder_blocks(s->dec, s->blocks, s->bcols, s->brows, err);
         if (rc < 0) {
             s->dec_pos = -1; /* a failed decode leaves the decoder needing an I frame */
@@ -337,14 +371,15 @@ static int serve_frame(Server *s, int fd, int64_t index, CbError *err)
                           s->width, s->height);
         goto failed;
     }
-    size_t nb = s->engine ? (size_t)s->bcols * (size_t)s->brows * sizeof(CbBlockInfo) : 0;
+    int with_blocks = s->engine && !s->stage;
+    size_t nb = with_blocks ? (size_t)s->bcols * (size_t)s->brows * sizeof(CbBlockInfo) : 0;
     CbFramesReply r = {.magic = CB_FRAMES_MAGIC,
                        .status = 0,
                        .index = (int32_t)index,
                        .type = type,
                        .packet_bytes = packet_bytes,
-                       .block_cols = s->engine ? s->bcols : 0,
-                       .block_rows = s->engine ? s->brows : 0};
+                       .block_cols = with_blocks ? s->bcols : 0,
+                       .block_rows = with_blocks ? s->brows : 0};
     size_t k = sizeof r;
     k += pack_frame(s->out + k, src);
     k += pack_frame(s->out + k, rec);
@@ -451,6 +486,35 @@ static int open_engine(Server *s, CbError *err)
     return CB_OK;
 }
 
+static int stage_object_check(Server *s, CbError *err)
+{
+    char *wp = cb_path_join(s->run_dir, "worker.json");
+    json_t *w = NULL;
+    const char *want;
+    char have[65];
+    int rc;
+    if (!wp)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    if ((rc = cb_json_read_object(wp, CB_WORKER_JSON_MAX, &w, err)) < 0)
+        goto out;
+    const json_t *stj = json_object_get(w, "stage");
+    if (!json_is_object(stj)) {
+        rc = cb_error_set(err, CB_EFORMAT, "%s: stage: missing or not an object", wp);
+        goto out;
+    }
+    if ((rc = rf_get_str(stj, "object_sha256", 64, &want, wp, err)) < 0 ||
+        (rc = wk_file_sha256(s->st.object, have, err)) < 0)
+        goto out;
+    if (strcmp(want, have) != 0)
+        rc = cb_error_set(err, CB_EMISMATCH, "stage.so changed after the build (SHA-256 "
+                                             "%.16s..., worker.json says %.16s...)",
+                          have, want);
+out:
+    json_decref(w);
+    free(wp);
+    return rc;
+}
+
 static int start(Server *s, CbError *err)
 {
     int rc;
@@ -476,6 +540,14 @@ static int start(Server *s, CbError *err)
                             s->run_dir, s->rate, list);
     }
     s->engine = s->recipe.codec == CB_CODEC_ENGINE;
+    if (s->engine && s->recipe.stage_kind != CB_STAGE_NONE) {
+        /* The run's object, as verification checks it: unchanged since the
+         * build (worker.json's object_sha256). */
+        s->stage = 1;
+        if ((rc = wk_stage_init(&s->st, s->run_dir, &s->recipe, NULL, err)) < 0 ||
+            (rc = stage_object_check(s, err)) < 0)
+            return rc;
+    }
     if ((rc = read_point(s, err)) < 0)
         return rc;
     if ((rc = seq_open(&s->src, s->run.input, NULL, s->run.first_frame, s->logger, err)) < 0)
@@ -598,6 +670,8 @@ out:;
     }
     free(s->kept);
     free(s->pkts);
+    cb_stage_host_free(&s->host);
+    wk_stage_free(&s->st);
     cb_decoder_free(&s->dec);
     cbv_reader_close(&s->cbv);
     seq_close(&s->src);

@@ -18,3 +18,5 @@ EXTRA_DIST += include/codecbench/worker.h include/codecbench/result.h
 # The frame server (`codecbench frames`, for previews).
 src_worker_libcbworker_a_SOURCES += src/worker/frames.c
 src_worker_libcbworker_a_SOURCES += src/worker/streamname.c
+# Judging a run's stage through the sandboxed stage host (issue 8).
+src_worker_libcbworker_a_SOURCES += src/worker/stagerun.c src/worker/stagerun.h

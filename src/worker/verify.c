@@ -23,6 +23,7 @@
 #include "worker/cbvfile.h"
 #include "worker/runfiles.h"
 #include "worker/source.h"
+#include "worker/stagerun.h"
 
 #define PROVENANCE_MAX 4096
 
@@ -51,6 +52,8 @@ typedef struct Verifier {
     WkSource src;
     CbMetricsCtx *mctx;
     CbRunResult res;
+    int has_stage;      /* decoded by decoding hosts; measured here */
+    WkStage stage;
 } Verifier;
 
 /* ---- reading what the worker wrote ----------------------------------------- */
@@ -144,6 +147,45 @@ static int read_claims(Verifier *v, CbError *err)
     return CB_OK;
 }
 
+/* worker.json's "stage" of a stage run: the recipe's kind and hash, and the
+ * object the worker built, unchanged since (its SHA-256).  A run without a
+ * stage must not claim one. */
+static int read_stage(Verifier *v, CbError *err)
+{
+    const char *wp = v->worker_path;
+    const json_t *st = json_object_get(v->worker, "stage");
+    const char *kind, *hash, *obj;
+    char have[65];
+    int rc;
+    if (v->recipe.codec != CB_CODEC_ENGINE || v->recipe.stage_kind == CB_STAGE_NONE) {
+        if (st && !json_is_null(st))
+            return cb_error_set(err, CB_EMISMATCH, "%s: stage: the recipe has none", wp);
+        return CB_OK;
+    }
+    v->has_stage = 1;
+    if ((rc = wk_stage_init(&v->stage, v->run_dir, &v->recipe, &v->ev, err)) < 0)
+        return rc;
+    if (!json_is_object(st))
+        return cb_error_set(err, CB_EFORMAT, "%s: stage: missing or not an object", wp);
+    if ((rc = rf_get_str(st, "kind", 32, &kind, wp, err)) < 0 ||
+        (rc = rf_get_str(st, "hash", 64, &hash, wp, err)) < 0 ||
+        (rc = rf_get_str(st, "object_sha256", 64, &obj, wp, err)) < 0)
+        return rc;
+    if (strcmp(kind, cb_stage_kind_name((int)v->stage.kind)) != 0 ||
+        strcmp(hash, v->stage.hash_hex) != 0)
+        return cb_error_set(err, CB_EMISMATCH, "%s: stage %s %.16s..., the recipe's is %s "
+                                               "%.16s...",
+                            wp, kind, hash, cb_stage_kind_name((int)v->stage.kind),
+                            v->stage.hash_hex);
+    if ((rc = wk_file_sha256(v->stage.object, have, err)) < 0)
+        return rc;
+    if (strcmp(have, obj) != 0)
+        return cb_error_set(err, CB_EMISMATCH, "stage.so changed after the build (SHA-256 "
+                                               "%.16s..., worker.json says %.16s...)",
+                            have, obj);
+    return CB_OK;
+}
+
 /* ---- measuring one point ------------------------------------------------- */
 
 static int measure(Verifier *v, CbPointResult *p, int64_t n, const CbFrame *dec, CbError *err)
@@ -173,15 +215,36 @@ static int verify_engine(Verifier *v, const Claim *c, CbPointResult *p, const ch
 {
     CbvReader cr = {0};
     CbDecoder *dec = NULL;
+    CbStageHost *host = NULL;
+    CbStreamInfo host_info;
+    const CbStreamInfo *si;
     int64_t n = 0;
     int rc = cbv_reader_open(&cr, path, err);
     if (rc < 0)
         goto out;
-    if ((rc = cb_decoder_new(&dec, cr.header, sizeof cr.header, err)) < 0) {
-        cb_error_prefix(err, "%s", p->stream_file);
-        goto out;
+    if (v->has_stage) {
+        /* A fresh decoding host per point: it gets the stream's bytes and
+         * nothing else (never a source frame), and shares no memory with
+         * the encoding hosts.  Its frames are measured here, in a process
+         * that never loads stage code. */
+        double t0 = rf_wall_seconds();
+        rc = cb_stage_host_start(&host, 1, v->stage.object, v->stage.kind, v->stage.hash,
+                                 &v->stage.lim, err);
+        if (rc == CB_OK)
+            rc = cb_stage_host_decoder(host, cr.header, sizeof cr.header, &host_info, err);
+        p->decode_wall_s += rf_wall_seconds() - t0;
+        if (rc < 0) {
+            cb_error_prefix(err, "%s: decoding host", p->stream_file);
+            goto out;
+        }
+        si = &host_info;
+    } else {
+        if ((rc = cb_decoder_new(&dec, cr.header, sizeof cr.header, err)) < 0) {
+            cb_error_prefix(err, "%s", p->stream_file);
+            goto out;
+        }
+        si = cb_decoder_info(dec);
     }
-    const CbStreamInfo *si = cb_decoder_info(dec);
     if (si->width != v->src.width || si->height != v->src.height) {
         rc = cb_error_set(err, CB_EMISMATCH, "%s: %dx%d, the source is %dx%d", p->stream_file,
                           si->width, si->height, v->src.width, v->src.height);
@@ -202,12 +265,21 @@ static int verify_engine(Verifier *v, const Claim *c, CbPointResult *p, const ch
                               p->stream_file, c->rate, (long long)v->src.frames);
             goto out;
         }
-        int64_t intra_before = cb_decoder_stats(dec)->frames[0];
         CbFrame frame;
+        int intra;
         double t0 = rf_wall_seconds(), c0 = rf_cpu_seconds();
-        rc = cb_decoder_decode(dec, cr.pkt, len, &frame, err);
-        p->decode_wall_s += rf_wall_seconds() - t0;
-        p->decode_cpu_s += rf_cpu_seconds() - c0;
+        if (host) {
+            int type = -1;
+            rc = cb_stage_host_decode(host, cr.pkt, len, &frame, &type, err);
+            intra = type == 0;
+            p->decode_wall_s += rf_wall_seconds() - t0;
+        } else {
+            int64_t intra_before = cb_decoder_stats(dec)->frames[0];
+            rc = cb_decoder_decode(dec, cr.pkt, len, &frame, err);
+            intra = rc == 0 && cb_decoder_stats(dec)->frames[0] > intra_before;
+            p->decode_wall_s += rf_wall_seconds() - t0;
+            p->decode_cpu_s += rf_cpu_seconds() - c0;
+        }
         if (rc < 0) {
             cb_error_prefix(err, "%s (point QP %d): frame %lld", p->stream_file, c->rate,
                             (long long)n);
@@ -220,6 +292,16 @@ static int verify_engine(Verifier *v, const Claim *c, CbPointResult *p, const ch
             goto out;
         }
         const char *want = json_string_value(json_array_get(c->digests, (size_t)n));
+        if (host && (!want || strcmp(want, hex) != 0)) {
+            /* The stage decodes its own stream differently: it kept state
+             * between calls, read memory it was not given, or is not
+             * deterministic. */
+            rc = cb_error_set(err, CB_EMISMATCH,
+                              "%s (point QP %d): decoder mismatch: frame %lld decodes differently "
+                              "from the encoder's reconstruction",
+                              p->stream_file, c->rate, (long long)n);
+            goto out;
+        }
         if (!want || strcmp(want, hex) != 0) {
             rc = cb_error_set(err, CB_EMISMATCH,
                               "%s (point QP %d): frame %lld decodes differently from the "
@@ -228,7 +310,7 @@ static int verify_engine(Verifier *v, const Claim *c, CbPointResult *p, const ch
                               p->stream_file, c->rate, (long long)n);
             goto out;
         }
-        p->rows[n].type = cb_decoder_stats(dec)->frames[0] > intra_before ? 'I' : 'P';
+        p->rows[n].type = intra ? 'I' : 'P';
         p->rows[n].bits = (int64_t)len * 8 + (n == 0 ? CB_ENGINE_HEADER_BYTES * 8 : 0);
         if ((rc = measure(v, p, n, &frame, err)) < 0)
             goto out;
@@ -245,6 +327,10 @@ static int verify_engine(Verifier *v, const Claim *c, CbPointResult *p, const ch
     p->container_bytes = cr.size >= 0 ? cr.size : (int64_t)cr.bytes;
     rc = CB_OK;
 out:
+    /* Decode CPU of a stage run: the decoding host's (it alone decoded). */
+    if (host)
+        p->decode_cpu_s = cb_stage_host_cpu_seconds(host);
+    cb_stage_host_free(&host);
     cb_decoder_free(&dec);
     cbv_reader_close(&cr);
     return rc;
@@ -448,7 +534,13 @@ static int provenance(Verifier *v, CbError *err)
 {
     char text[PROVENANCE_MAX];
     char decoder[512];
-    if (v->recipe.codec == CB_CODEC_ENGINE)
+    if (v->has_stage)
+        snprintf(decoder, sizeof decoder, "the codecbench engine's decoder (codecbench %s) with "
+                 "the run's %s stage %.16s... in a sandboxed decoding host that got only the "
+                 "stream, every frame checked equal to the encoder's reconstruction (SHA-256 per "
+                 "frame); the frames were measured by the verifier, which never loads stage code",
+                 PACKAGE_VERSION, cb_stage_kind_name((int)v->stage.kind), v->stage.hash_hex);
+    else if (v->recipe.codec == CB_CODEC_ENGINE)
         snprintf(decoder, sizeof decoder, "the codecbench engine's decoder (codecbench %s), "
                  "every frame checked equal to the encoder's reconstruction (SHA-256 per frame)",
                  PACKAGE_VERSION);
@@ -490,7 +582,7 @@ static int verify(Verifier *v, double t_start, CbError *err)
     if (!(v->worker_path = cb_path_join(v->run_dir, "worker.json")) ||
         !(v->digests_path = cb_path_join(v->run_dir, "digests.json")))
         return cb_error_set(err, CB_ENOMEM, "out of memory");
-    if ((rc = read_claims(v, err)) < 0)
+    if ((rc = read_claims(v, err)) < 0 || (rc = read_stage(v, err)) < 0)
         return rc;
     if ((rc = wk_source_open(&v->src, v->run.input, v->run.first_frame, v->run.frames,
                              CB_WORKER_SOURCE_MEM_MAX, &v->log, err)) < 0)
@@ -533,6 +625,7 @@ int cb_verify_run(const char *run_dir, const CbLogger *logger, CbError *err)
     cb_result_free(&v->res);
     cb_metrics_ctx_free(&v->mctx);
     wk_source_close(&v->src);
+    wk_stage_free(&v->stage);
     json_decref(v->worker);
     json_decref(v->digests);
     free(v->worker_path);

@@ -56,3 +56,10 @@ EXTRA_DIST += tests/cli/evolve.sh
 # only their kind's functions.
 TESTS += tests/cli/stage_samples.sh
 EXTRA_DIST += tests/cli/stage_samples.sh
+# Stage runs end to end (issue 8): the judging ladder, verification through
+# decoding hosts, the no-op rejection, hostile stages (tests/stage/runs/).
+TESTS += tests/cli/stage_runs.sh
+EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/broken.c \
+	tests/stage/runs/cheat.c tests/stage/runs/crash.c tests/stage/runs/ctor.c \
+	tests/stage/runs/loop.c tests/stage/runs/nondet.c tests/stage/runs/passwd.c \
+	tests/stage/runs/recurse.c
