@@ -77,3 +77,4 @@ include tests/unit/tui_lineage.mk
 include tests/unit/evolve.mk
 include tests/unit/linediff.mk
 include tests/unit/stage_sandbox.mk
+include tests/unit/stage_build.mk

@@ -14,3 +14,26 @@ CB_STAGE_EXTLIBS = $(LIBSECCOMP_LIBS) $(LIBELF_LIBS) $(LIBCAPNG_LIBS) -ldl
 # The sandbox, the stage host and its client (sbox).
 src_stage_libcbstage_a_SOURCES += src/stage/sandbox.c src/stage/host.c src/stage/client.c \
 	src/stage/host_proto.h
+# Building stage source in a closed world (build.c) and checking the object
+# (elfcheck.c).  The world's headers (src/stage/world/), stage.h's text and
+# the engine's built-in stages (samples/stages/) are compiled in as C
+# strings by embed.sh (through src/config/embed.awk): builtin.inc.
+src_stage_libcbstage_a_SOURCES += \
+	src/stage/build.c \
+	src/stage/elfcheck.c \
+	src/stage/elfcheck.h
+nodist_src_stage_libcbstage_a_SOURCES = src/stage/builtin.inc
+cb_stage_world = src/stage/world/stdint.h src/stage/world/stddef.h src/stage/world/stdbool.h \
+	src/stage/world/limits.h
+cb_stage_builtins = samples/stages/intra.c samples/stages/loop_filter.c \
+	samples/stages/transform.c
+src/stage/builtin.inc: $(top_srcdir)/src/stage/embed.sh $(top_srcdir)/src/config/embed.awk \
+		$(cb_stage_world:%=$(top_srcdir)/%) $(cb_stage_builtins:%=$(top_srcdir)/%) \
+		$(top_srcdir)/include/codecbench/stage.h
+	$(AM_V_GEN)$(MKDIR_P) src/stage && \
+	  $(SHELL) $(top_srcdir)/src/stage/embed.sh '$(AWK)' $(top_srcdir) > $@.tmp && \
+	  mv $@.tmp $@
+CLEANFILES += src/stage/builtin.inc
+# Dependency tracking learns of the generated file only after a first build.
+src/stage/libcbstage_a-build.$(OBJEXT): src/stage/builtin.inc
+EXTRA_DIST += src/stage/embed.sh $(cb_stage_world) $(cb_stage_builtins)
