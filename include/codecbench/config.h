@@ -81,6 +81,8 @@
     X(CHART, "chart", "Show the rate-distortion chart") \
     X(PREVIEW, "preview", "Show a decoded frame of the run") \
     X(LINEAGE, "lineage", "Show the run's ancestors and descendants") \
+    X(STAGE, "stage", "Show the run's stage source (C code of an engine stage)") \
+    X(TOGGLE_DIFF, "toggle-diff", "Switch between the stage source and its diff against the parent's") \
     X(PROPOSE, "propose", "Ask the proposer for the next recipes to try") \
     X(FILTER, "filter", "Filter the list (experiment, status, codec, tag)") \
     X(SORT, "sort", "Sort by the next column") \
@@ -141,6 +143,7 @@ typedef enum CbRequest {
     X(CHART, "chart", "rate-distortion curves") \
     X(PREVIEW, "preview", "a decoded frame") \
     X(LINEAGE, "lineage", "a run's ancestors and descendants") \
+    X(STAGE, "stage", "a run's stage source and its diff against the parent's") \
     X(PROPOSALS, "proposals", "the proposer's suggestions") \
     X(HELP, "help", "the keys and what they do")
 

@@ -67,3 +67,7 @@ EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/br
 # only their kind's functions.
 TESTS += tests/cli/stage_samples.sh
 EXTRA_DIST += tests/cli/stage_samples.sh
+# codecbench stage check|show|embed: sample and hostile stages, PSNR against
+# FFmpeg's psnr filter, diffs against the diff program on real stage runs.
+TESTS += tests/cli/stage_cmds.sh
+EXTRA_DIST += tests/cli/stage_cmds.sh
