@@ -205,9 +205,10 @@ static int gather_runs(CbStore *s, CbProposeHistory *h, CbRunInfo *rows, size_t 
     return CB_OK;
 }
 
-/* Failed stage runs whose build diagnostics are read for a prompt, newest
- * first: a prompt shows a few (PROMPT_FAIL_MAX in propose_llm.c). */
-#define STAGE_DIAGS_READ 16
+/* Failed stage runs of each kind whose build diagnostics are read for a
+ * prompt, newest first: a prompt shows a few (PROMPT_STAGE_FAIL_MAX in
+ * propose_llm.c). */
+#define STAGE_DIAGS_READ 8
 
 /* The first CB_PROPOSE_STAGE_DIAG_MAX bytes of RUN_DIR/stage-build.txt of
  * run id (written by the worker from cb_stage_build's kept diagnostics:
@@ -259,12 +260,13 @@ done:
 
 static int read_stage_diags(CbStore *s, CbProposeHistory *h, CbError *err)
 {
-    size_t seen = 0;
-    for (size_t i = 0; i < h->n_failures && seen < STAGE_DIAGS_READ; i++) {
+    size_t seen[CB_STAGE_KINDS] = {0};
+    for (size_t i = 0; i < h->n_failures; i++) {
         CbProposeFailure *f = &h->failures[i];
-        if (f->stage_kind == CB_STAGE_NONE)
+        if (f->stage_kind <= CB_STAGE_NONE || f->stage_kind >= CB_STAGE_KINDS ||
+            seen[f->stage_kind] >= STAGE_DIAGS_READ)
             continue;
-        seen++;
+        seen[f->stage_kind]++;
         if (read_stage_diag(s, f->run_id, &f->stage_diag) < 0)
             return cb_error_set(err, CB_ENOMEM, "out of memory");
     }

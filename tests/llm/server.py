@@ -33,9 +33,9 @@ the per-model counters of "once" faults apart between tests):
   no-usage        ok without any usage
   stage-code      a stage reply (`propose --stage`): one whole intra stage file
                   (STAGE_CODE, a DC predictor for every mode)
-  stage-edit      a stage reply with one edit that applies: the first line of
-                  the parent's source (read from the prompt's ```c block) that
-                  occurs once, searched for with its whitespace changed
+  stage-edit      a stage reply with one edit that applies: the first indented
+                  statement of the parent's source (read from the prompt's ```c
+                  block) that occurs once, searched for with its whitespace changed
                   (indentation dropped, inner spaces doubled, a CRLF), the line
                   kept and a line of code added after it
   stage-edit-fail an edit whose search text is nowhere in the source
@@ -158,7 +158,10 @@ def unique_edit(source):
     lines = source.split("\n")
     for line in lines:
         t = line.strip()
-        if len(t) < 12 or t.startswith(("#", "/*", "*", "//")) or not t.endswith(";"):
+        # a statement inside a function body: indented, so what is added is
+        # a statement there too and the stage still compiles
+        if len(t) < 12 or not line.startswith("    ") or t.startswith(("#", "/*", "*", "//")) \
+                or not t.endswith(";"):
             continue
         if source.count(t) != 1:
             continue

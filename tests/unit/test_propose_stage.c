@@ -645,6 +645,65 @@ static void test_diff(void **state)
     free(tc);
 }
 
+/* The settings key holds the code: the same code under another name is the
+ * same encode, other code is not; a recipe without a stage differs too. */
+static void test_settings_key(void **state)
+{
+    (void)state;
+    char *t1 = with_stage(ANCHOR, "one", "intra", STAGE_SRC);
+    char *t2 = with_stage(ANCHOR, "two", "intra", STAGE_SRC);
+    char *t3 = with_stage(ANCHOR, "one", "intra", "int x;\n");
+    CbRecipe r1, r2, r3, r0;
+    CbError err;
+    assert_int_equal(cb_recipe_parse(t1, strlen(t1), NULL, &r1, &err), 0);
+    assert_int_equal(cb_recipe_parse(t2, strlen(t2), NULL, &r2, &err), 0);
+    assert_int_equal(cb_recipe_parse(t3, strlen(t3), NULL, &r3, &err), 0);
+    assert_int_equal(cb_recipe_parse(ANCHOR, strlen(ANCHOR), NULL, &r0, &err), 0);
+    char k1[CB_RECIPE_HASH_HEX], k2[CB_RECIPE_HASH_HEX], k3[CB_RECIPE_HASH_HEX],
+        k0[CB_RECIPE_HASH_HEX];
+    assert_int_equal(cb_propose_settings_key(&r1, k1), 0);
+    assert_int_equal(cb_propose_settings_key(&r2, k2), 0);
+    assert_int_equal(cb_propose_settings_key(&r3, k3), 0);
+    assert_int_equal(cb_propose_settings_key(&r0, k0), 0);
+    assert_string_equal(k1, k2);
+    assert_string_not_equal(k1, k3);
+    assert_string_not_equal(k1, k0);
+    cb_recipe_free(&r0);
+    cb_recipe_free(&r1);
+    cb_recipe_free(&r2);
+    cb_recipe_free(&r3);
+    free(t1);
+    free(t2);
+    free(t3);
+}
+
+/* A failed stage run's diagnostics are cut to CB_PROPOSE_STAGE_DIAG_MAX
+ * bytes (the cut said), whatever the file's size. */
+static void test_diag_capped(void **state)
+{
+    Fix *f = *state;
+    make_history(f);
+    char *dir = cb_store_run_dir(f->fx.s, f->failed);
+    assert_non_null(dir);
+    char path[600];
+    snprintf(path, sizeof path, "%s/stage-build.txt", dir);
+    free(dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 1000; i++)
+        fputs("stage.c:9:1: error: x\n", fp);
+    assert_int_equal(fclose(fp), 0);
+    CbProposeHistory h;
+    history(f, &h);
+    const char *d = h.failures[0].stage_diag;
+    assert_non_null(d);
+    assert_true(strlen(d) <= CB_PROPOSE_STAGE_DIAG_MAX + 6);
+    assert_true(strlen(d) > CB_PROPOSE_STAGE_DIAG_MAX - 40);
+    assert_non_null(strstr(d, " [...]"));
+    assert_true(strncmp(d, "stage.c:9:1: error: x\n", 22) == 0);
+    cb_propose_history_free(&h);
+}
+
 static void test_edits_store(void **state)
 {
     Fix *f = *state;
@@ -776,6 +835,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_then_duplicate, setup, teardown),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_settings_key),
+        cmocka_unit_test_setup_teardown(test_diag_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edits_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_refuses, setup, teardown),
         cmocka_unit_test(test_evolve_state_stage),
