@@ -74,8 +74,8 @@ typedef struct CbProposeFailure {
     char *recipe_json;
     char *reason;        /**< the store's reason (may be NULL) */
     CbStageKind stage_kind; /**< the stage its recipe carried (CB_STAGE_NONE: none) */
-    char *stage_diag;    /**< a stage run's build diagnostics (RUN_DIR/stage-build.txt, at
-                              most CB_PROPOSE_STAGE_DIAG_MAX bytes, sanitised), or NULL */
+    char *stage_diag;       /**< a stage run's build diagnostics (RUN_DIR/stage-build.txt, at
+                                 most CB_PROPOSE_STAGE_DIAG_MAX bytes, sanitised), or NULL */
 } CbProposeFailure;
 
 /** Where the experiment's runs are queued: one entry per clip. */
@@ -290,8 +290,7 @@ typedef struct CbStageEdit {
  * CB_STAGE_EDIT_COUNT_MAX), with [*start, *end) the source bytes of the
  * first (start and end may be NULL); CB_EINVAL when search is empty or
  * only whitespace; CB_ENOMEM.  Linear time in len + strlen(search). */
-int cb_stage_edit_find(const char *src, size_t len, const char *search, size_t *start,
-                       size_t *end);
+int cb_stage_edit_find(const char *src, size_t len, const char *search, size_t *start, size_t *end);
 
 /** Applies n edits in order to src (len bytes): each search must match the
  * text as the edits before it left it exactly once, and its match is

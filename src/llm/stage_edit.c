@@ -67,8 +67,7 @@ static int fold(const char *s, size_t n, int trim, char **out, size_t **map, siz
     return CB_OK;
 }
 
-int cb_stage_edit_find(const char *src, size_t len, const char *search, size_t *start,
-                       size_t *end)
+int cb_stage_edit_find(const char *src, size_t len, const char *search, size_t *start, size_t *end)
 {
     char *fs = NULL, *fn = NULL;
     size_t *map = NULL, *fail = NULL;
@@ -158,8 +157,7 @@ int cb_stage_edit_apply(const char *src, size_t len, const CbStageEdit *edits, s
         }
         if (found > 1) {
             rc = cb_error_set(err, CB_EINVAL, "edit %zu: the search text matches %s%d places",
-                              e + 1, found >= CB_STAGE_EDIT_COUNT_MAX ? "at least " : "",
-                              found);
+                              e + 1, found >= CB_STAGE_EDIT_COUNT_MAX ? "at least " : "", found);
             goto fail;
         }
         size_t rl = strlen(repl);
@@ -167,8 +165,8 @@ int cb_stage_edit_apply(const char *src, size_t len, const CbStageEdit *edits, s
          * let a hostile list grow one without limit */
         if (cur_len - (b - a) > (size_t)-1 / 2 - rl ||
             cur_len - (b - a) + rl > max_bytes * 4 + 65536) {
-            rc = cb_error_set(err, CB_ELIMIT, "edit %zu: the source grows beyond %zu bytes",
-                              e + 1, max_bytes);
+            rc = cb_error_set(err, CB_ELIMIT, "edit %zu: the source grows beyond %zu bytes", e + 1,
+                              max_bytes);
             goto fail;
         }
         size_t nl = cur_len - (b - a) + rl;

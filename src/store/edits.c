@@ -41,8 +41,8 @@ int cb_store_add_llm_edits(CbStore *s, const char *experiment, const char *model
                            long long failed, CbError *err)
 {
     if (tried < 0 || failed < 0 || failed > tried || tried > EDITS_RECORD_MAX)
-        return cb_error_set(err, CB_EINVAL, "llm edits: %lld of %lld failed is not a count",
-                            failed, tried);
+        return cb_error_set(err, CB_EINVAL, "llm edits: %lld of %lld failed is not a count", failed,
+                            tried);
     if (!experiment)
         experiment = "default";
     if (!model)
@@ -59,10 +59,10 @@ int cb_store_add_llm_edits(CbStore *s, const char *experiment, const char *model
     if (rc == CB_OK)
         rc = insert_row(s, exp_id, created, model, tried, failed, err);
     if (rc == CB_OK) {
-        json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:f}", "format",
-                              CB_STORE_FILE_FORMAT, "record", "edits", "experiment", experiment,
-                              "model", model, "edits_tried", (json_int_t)tried, "edits_failed",
-                              (json_int_t)failed, "created", created);
+        json_t *j =
+            json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:f}", "format", CB_STORE_FILE_FORMAT,
+                      "record", "edits", "experiment", experiment, "model", model, "edits_tried",
+                      (json_int_t)tried, "edits_failed", (json_int_t)failed, "created", created);
         rc = cb_store_usage_append(s, j, err);
         json_decref(j);
     }
@@ -82,14 +82,13 @@ int cb_store_edits_restore(CbStore *s, json_t *j, const CbLogger *logger, const 
     json_t *cr = json_object_get(j, "created");
     CbError ce;
     if (!kind || strcmp(kind, "edits")) {
-        cb_log(logger, CB_LOG_WARN, "%s:%zu: a record this codecbench does not know, skipped",
-               path, lineno);
+        cb_log(logger, CB_LOG_WARN, "%s:%zu: a record this codecbench does not know, skipped", path,
+               lineno);
         return CB_OK;
     }
     if (!json_is_string(e) || !json_is_string(m) || !json_is_integer(t) || !json_is_integer(f) ||
         !json_is_number(cr) || json_integer_value(t) < 0 || json_integer_value(f) < 0 ||
-        json_integer_value(f) > json_integer_value(t) ||
-        json_integer_value(t) > EDITS_RECORD_MAX ||
+        json_integer_value(f) > json_integer_value(t) || json_integer_value(t) > EDITS_RECORD_MAX ||
         cb_store_check_experiment_name(json_string_value(e), &ce) < 0) {
         cb_log(logger, CB_LOG_WARN, "%s:%zu: not an edits record, skipped", path, lineno);
         return CB_OK;

@@ -435,10 +435,9 @@ static void test_schema(void **state)
     json_t *edit = json_object_get(json_object_get(item, "edits"), "items");
     assert_string_equal(json_string_value(json_object_get(edit, "type")), "object");
     /* strict: every property required, nothing else allowed */
-    json_t *req = json_object_get(json_object_get(json_object_get(json_object_get(d, "properties"),
-                                                                  "proposals"),
-                                                  "items"),
-                                  "required");
+    json_t *req = json_object_get(
+        json_object_get(json_object_get(json_object_get(d, "properties"), "proposals"), "items"),
+        "required");
     assert_int_equal(json_array_size(req), 3);
     assert_int_equal(json_array_size(json_object_get(edit, "required")), 2);
     assert_true(json_is_false(json_object_get(edit, "additionalProperties")));
@@ -489,8 +488,9 @@ static void test_parse_reply(void **state)
                         "}\n";
     json_t *list = json_array();
     json_array_append_new(list, entry("flat grey \x1b[2J prediction", whole, NULL));
-    json_array_append_new(list, entry("return early", "",
-                                      edit1("(void)a;\n  return 0;", "(void)a;\n    return 0; /* x */")));
+    json_array_append_new(list,
+                          entry("return early", "",
+                                edit1("(void)a;\n  return 0;", "(void)a;\n    return 0; /* x */")));
     json_array_append_new(list, entry("a typo", "", edit1("(void) b;", "")));
     json_array_append_new(list, entry("ambiguous", "", edit1(";", ";;")));
     json_array_append_new(list, entry("both", whole, edit1("return 0;", "return 1;")));
@@ -518,7 +518,8 @@ static void test_parse_reply(void **state)
     assert_non_null(strstr(it->rationale, "flat grey"));
     assert_true(strncmp(it->name, "stage-intra-", 12) == 0 && strlen(it->name) == 20);
     CbRecipe rec;
-    assert_int_equal(cb_recipe_parse(it->recipe_json, strlen(it->recipe_json), NULL, &rec, &err), 0);
+    assert_int_equal(cb_recipe_parse(it->recipe_json, strlen(it->recipe_json), NULL, &rec, &err),
+                     0);
     assert_int_equal(rec.stage_kind, CB_STAGE_INTRA);
     assert_string_equal(rec.stage_code, whole);
     assert_int_equal(rec.engine.qps[0], 22);
@@ -527,14 +528,16 @@ static void test_parse_reply(void **state)
     assert_string_equal(it->diff, "stage intra: +3 -1 lines");
     /* 2: the edit applied with its own whitespace */
     it = &r.items[1];
-    assert_int_equal(cb_recipe_parse(it->recipe_json, strlen(it->recipe_json), NULL, &rec, &err), 0);
+    assert_int_equal(cb_recipe_parse(it->recipe_json, strlen(it->recipe_json), NULL, &rec, &err),
+                     0);
     assert_non_null(strstr(rec.stage_code, "    (void)a;\n    return 0; /* x */\n}\n"));
     cb_recipe_free(&rec);
     /* one line changed: the return gained a comment */
     assert_string_equal(it->diff, "stage intra: +1 -1 lines");
     /* the refusals, in order */
     assert_string_equal(r.rejects[0].reason, "proposal 3: edit 1: the search text was not found");
-    assert_string_equal(r.rejects[1].reason, "proposal 4: edit 1: the search text matches 2 places");
+    assert_string_equal(r.rejects[1].reason,
+                        "proposal 4: edit 1: the search text matches 2 places");
     assert_non_null(strstr(r.rejects[2].reason, "both code and edits"));
     assert_non_null(strstr(r.rejects[3].reason, "neither code nor edits"));
     assert_non_null(strstr(r.rejects[4].reason, "the parent's, unchanged"));
@@ -552,8 +555,8 @@ static void test_parse_reply(void **state)
     big[CB_RECIPE_STAGE_MAX + 1] = '\0';
     list = json_array();
     json_array_append_new(list, entry("too big", big, NULL));
-    json_array_append_new(list, json_pack("{s:s, s:s, s:[i]}", "rationale", "bad", "code", "",
-                                          "edits", 3));
+    json_array_append_new(
+        list, json_pack("{s:s, s:s, s:[i]}", "rationale", "bad", "code", "", "edits", 3));
     doc = json_pack("{s:o}", "proposals", list);
     text = json_dumps(doc, 0);
     json_decref(doc);
@@ -628,7 +631,8 @@ static void test_diff(void **state)
     free(d);
     /* a settings change, the old stage removed, a new kind against its built-in source */
     d = cb_propose_diff(&a, &c);
-    assert_non_null(strstr(d, "deblock: true -> false; stage intra: removed; stage loop_filter: +1 -"));
+    assert_non_null(
+        strstr(d, "deblock: true -> false; stage intra: removed; stage loop_filter: +1 -"));
     free(d);
     /* a recipe without a stage against its stage: the built-in source */
     CbRecipe plain;
@@ -783,10 +787,10 @@ static void test_local_refuses(void **state)
 static void test_evolve_state_stage(void **state)
 {
     (void)state;
-#define EVOLVE_DOC                                                                         \
-    "{\"format\": 1, \"experiment\": \"x\", \"proposer\": \"%s\", \"generations\": 2, "        \
-    "\"per_generation\": 3, \"budget\": 0, \"seed\": 1, \"status\": \"running\", "               \
-    "\"reason\": null, \"created\": 1, \"updated\": 1, \"rounds_failed\": 0, \"gens\": [], "      \
+#define EVOLVE_DOC                                                                                 \
+    "{\"format\": 1, \"experiment\": \"x\", \"proposer\": \"%s\", \"generations\": 2, "            \
+    "\"per_generation\": 3, \"budget\": 0, \"seed\": 1, \"status\": \"running\", "                 \
+    "\"reason\": null, \"created\": 1, \"updated\": 1, \"rounds_failed\": 0, \"gens\": [], "       \
     "\"front\": [], \"front_after\": 0%s}"
     char text[1024];
     CbEvolveState st;
