@@ -9,7 +9,6 @@
 #include "codecbench/buf.h"
 #include "codecbench/propose.h"
 #include "codecbench/sandbox.h"
-#include "codecbench/sanitize.h"
 
 /* How many best recipes and failures the prompt lists at most, and the
  * bytes of a failure's reason kept (a full stack of FFmpeg messages helps
