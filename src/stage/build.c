@@ -307,6 +307,14 @@ static void child(const Build *b, char *const argv[], char *const envp[], int ou
      * read the user's keys). */
     if (setsid() < 0)
         goto fail;
+    /* What the caller blocked or ignored is not the compiler's: the limits
+     * act through SIGXCPU and SIGXFSZ. */
+    sigset_t none;
+    sigemptyset(&none);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0 || sigaction(SIGXCPU, &dfl, NULL) != 0 ||
+        sigaction(SIGXFSZ, &dfl, NULL) != 0 || sigaction(SIGPIPE, &dfl, NULL) != 0)
+        goto fail;
     int nul = open("/dev/null", O_RDONLY);
     if (nul < 0 || dup2(nul, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
         goto fail;
@@ -1077,7 +1085,7 @@ static int scan_directives(const char *src, size_t len, CbError *err)
         }
         if (is_ident_char((unsigned char)ch)) {
             int line = c.line;
-            char id[16];
+            char id[24];
             size_t nl = 0;
             id[nl++] = (char)ch;
             int p;
@@ -1086,13 +1094,18 @@ static int scan_directives(const char *src, size_t len, CbError *err)
                 if (nl + 1 < sizeof(id))
                     id[nl++] = (char)p;
                 else
-                    nl = sizeof(id); /* too long to be _Pragma */
+                    nl = sizeof(id); /* too long to be any of these */
             }
             if (nl < sizeof(id)) {
                 id[nl] = '\0';
                 if (strcmp(id, "_Pragma") == 0)
                     return cb_error_set(err, CB_ESTAGE,
                                         "stage.c:%d: _Pragma is not allowed in a stage", line);
+                /* Probing for files outside the world is no business of a
+                 * stage either. */
+                if (strcmp(id, "__has_include") == 0 || strcmp(id, "__has_include_next") == 0)
+                    return cb_error_set(err, CB_ESTAGE, "stage.c:%d: %s is not allowed in a stage",
+                                        line, id);
             }
         }
     }

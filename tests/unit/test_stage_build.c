@@ -23,6 +23,7 @@
 #include "codecbench/buf.h"
 #include "codecbench/fsutil.h"
 #include "codecbench/sandbox.h"
+#include "stage/elfcheck.h"
 
 static char tmpdir[64];
 static char objpath[128];
@@ -188,10 +189,16 @@ static void test_builtin_texts(void **state)
 static void test_good_stages(void **state)
 {
     (void)state;
-    for (int own = 0; own < 2; own++)
+    for (int own = 0; own < 3; own++)
         for (CbStageKind k = CB_STAGE_INTRA; k <= CB_STAGE_TRANSFORM; k++) {
             char rel[80];
-            snprintf(rel, sizeof(rel), own ? "tests/stage/src/%s_ok.c" : "samples/stages/%s.c",
+            if (own == 2 && k != CB_STAGE_INTRA)
+                continue;
+            /* samples/stages/intra_smooth.c: another correct intra stage. */
+            snprintf(rel, sizeof(rel),
+                     own == 2 ? "samples/stages/%s_smooth.c"
+                     : own    ? "tests/stage/src/%s_ok.c"
+                              : "samples/stages/%s.c",
                      kind_file(k));
             char *src = slurp_src(rel);
             char *diag = NULL;
@@ -451,6 +458,8 @@ static void test_pragmas(void **state)
     refused(CB_STAGE_INTRA, "int x;\n# /* c */ line 7 \"x.c\"\n", CB_ESTAGE,
             "stage.c:2: #line is not allowed", NULL, NULL);
     refused(CB_STAGE_INTRA, "int x;\n#ident \"x\"\n", CB_ESTAGE, "stage.c:2: #ident", NULL, NULL);
+    refused(CB_STAGE_INTRA, "int x;\n\n#if __has_include(\"/etc/passwd\")\n#endif\n", CB_ESTAGE,
+            "stage.c:3: __has_include is not allowed", NULL, NULL);
     /* Not directives: # inside a macro body, a string, a comment. */
     char *diag = NULL;
     CbError err;
@@ -626,6 +635,68 @@ static void test_exponential(void **state)
     assert_true(dt < 60 + 30);
 }
 
+static void test_huge_object(void **state)
+{
+    (void)state;
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/huge_table.c", CB_ESTAGE, "does not compile",
+                 "passed its limit of 32 MiB");
+}
+
+/* Is the process gone (or a zombie, its kill done)? */
+static int gone(long pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A compiler that hangs, with a child of its own: at the wall-clock limit
+ * (2 s here) the build ends with CB_ETIMEOUT and the whole group is
+ * killed.  The processes are given 30 s to be seen gone: a kill is not
+ * instant on a loaded machine. */
+static void test_timeout_kills_group(void **state)
+{
+    (void)state;
+    char wrapper[128], pids[128];
+    snprintf(wrapper, sizeof(wrapper), "%s/cc-hang", tmpdir);
+    snprintf(pids, sizeof(pids), "%s/cc-pids", tmpdir);
+    FILE *f = fopen(wrapper, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\nsleep 1000 &\necho \"$$ $!\" > '%s'\nsleep 1000\n", pids);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(wrapper, 0755), 0);
+    f = fopen(pids, "w");
+    assert_non_null(f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(pids, 0666), 0);
+    CbStageBuildOptions o = opts();
+    o.cc = wrapper;
+    o.timeout_s = 2;
+    CbError err;
+    int rc = cb_stage_build(CB_STAGE_INTRA, "int x;\n", 7, objpath, &o, NULL, &err);
+    assert_int_equal(rc, CB_ETIMEOUT);
+    assert_non_null(strstr(err.text, "did not finish within 2 s"));
+    long a = 0, b = 0;
+    f = fopen(pids, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld %ld", &a, &b), 2);
+    fclose(f);
+    assert_true(a > 1 && b > 1);
+    for (int i = 0; i < 300 && !(gone(a) && gone(b)); i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(gone(a));
+    assert_true(gone(b));
+}
+
 static void test_diagnostics_capped(void **state)
 {
     (void)state;
@@ -784,19 +855,80 @@ static void test_check_object(void **state)
     assert_int_equal(cb_stage_check_object("/dev/zero", CB_STAGE_INTRA, &err), CB_EIO);
 }
 
+/* Hostile bytes: a built stage's object with bytes changed at random
+ * (seeded) anywhere, and cut at random lengths: each is accepted or
+ * refused with CB_ESTAGE or CB_EFORMAT, never a crash or another code (the
+ * sanitizer build checks every read). */
+static void test_check_mutations(void **state)
+{
+    (void)state;
+    char *src = slurp_src("tests/stage/src/transform_ok.c");
+    CbError err;
+    int rc = build(CB_STAGE_TRANSFORM, src, NULL, &err);
+    free(src);
+    if (rc != 0)
+        fail_msg("%s", err.text);
+    size_t n = 0;
+    char *good = slurp(objpath, &n);
+    assert_non_null(good);
+    assert_int_equal(cb_stage_check_elf(good, n, CB_STAGE_TRANSFORM, &err), 0);
+    char *m = malloc(n);
+    assert_non_null(m);
+    uint32_t x = 12345;
+    int accepted = 0, refused_n = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(m, good, n);
+        int flips = 1 + it % 8;
+        for (int f = 0; f < flips; f++) {
+            x = x * 1664525u + 1013904223u;
+            size_t at = (x >> 8) % n;
+            x = x * 1664525u + 1013904223u;
+            m[at] = (char)(x >> 24);
+        }
+        x = x * 1664525u + 1013904223u;
+        size_t len = it % 5 == 4 ? (x >> 8) % n : n;
+        rc = cb_stage_check_elf(m, len, CB_STAGE_TRANSFORM, &err);
+        if (rc != 0 && rc != CB_ESTAGE && rc != CB_EFORMAT)
+            fail_msg("mutation %d: rc %d: %s", it, rc, err.text);
+        if (rc == 0)
+            accepted++;
+        else
+            refused_n++;
+    }
+    /* Both outcomes happen: the mutations reach past the checks' surface. */
+    assert_true(accepted > 0);
+    assert_true(refused_n > 0);
+    free(m);
+    free(good);
+}
+
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtin_texts),   cmocka_unit_test(test_good_stages),
-        cmocka_unit_test(test_world_values),    cmocka_unit_test(test_syntax_error),
-        cmocka_unit_test(test_etc_passwd),      cmocka_unit_test(test_special_includes),
-        cmocka_unit_test(test_stdio),           cmocka_unit_test(test_asm),
-        cmocka_unit_test(test_attributes),      cmocka_unit_test(test_pragmas),
-        cmocka_unit_test(test_float),           cmocka_unit_test(test_missing_function),
-        cmocka_unit_test(test_undeclared_call), cmocka_unit_test(test_too_big_or_nul),
-        cmocka_unit_test(test_runs_as_nobody),  cmocka_unit_test(test_compiler_missing),
-        cmocka_unit_test(test_exponential),     cmocka_unit_test(test_diagnostics_capped),
+        cmocka_unit_test(test_builtin_texts),
+        cmocka_unit_test(test_good_stages),
+        cmocka_unit_test(test_world_values),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_etc_passwd),
+        cmocka_unit_test(test_special_includes),
+        cmocka_unit_test(test_stdio),
+        cmocka_unit_test(test_asm),
+        cmocka_unit_test(test_attributes),
+        cmocka_unit_test(test_pragmas),
+        cmocka_unit_test(test_float),
+        cmocka_unit_test(test_missing_function),
+        cmocka_unit_test(test_undeclared_call),
+        cmocka_unit_test(test_too_big_or_nul),
+        cmocka_unit_test(test_runs_as_nobody),
+        cmocka_unit_test(test_compiler_missing),
+        cmocka_unit_test(test_exponential),
+        cmocka_unit_test(test_huge_object),
+        cmocka_unit_test(test_timeout_kills_group),
+        cmocka_unit_test(test_diagnostics_capped),
         cmocka_unit_test(test_check_object),
+        cmocka_unit_test(test_check_mutations),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, setup, teardown);
 }
