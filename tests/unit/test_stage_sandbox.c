@@ -44,9 +44,10 @@
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-static char dir[PATH_MAX];   /* the objects */
-static int ready;            /* objects built */
-static const char *skip_why; /* why every case skips, or NULL */
+static char dir[PATH_MAX];         /* the objects */
+static int ready;                  /* objects built */
+static const char *skip_why;       /* why every case skips, or NULL */
+static const char *no_sandbox_why; /* why the sandbox cannot be entered here, or NULL */
 
 typedef struct Obj {
     const char *name, *src, *define;
@@ -54,6 +55,8 @@ typedef struct Obj {
 
 static const Obj objs[] = {
     {"intra", "samples/stages/intra.c", NULL},
+    {"loop_filter", "samples/stages/loop_filter.c", NULL},
+    {"transform", "samples/stages/transform.c", NULL},
     {"crash", "tests/stage/obj/crash.c", NULL},
     {"loop", "tests/stage/obj/loop.c", NULL},
     {"recurse", "tests/stage/obj/recurse.c", NULL},
@@ -102,10 +105,8 @@ static int setup(void **state)
     const char *san = getenv("CB_SANITIZERS");
     const char *src = getenv("CB_SRCDIR");
     const char *cc = getenv("CC");
-    if (san && !strcmp(san, "yes")) {
-        skip_why = "a sanitizer build: seccomp and the sanitizers' runtime do not mix";
-        return 0;
-    }
+    if (san && !strcmp(san, "yes"))
+        no_sandbox_why = "a sanitizer build: seccomp and the sanitizers' runtime do not mix";
     if (!src || !cc || !*cc) {
         skip_why = "CB_SRCDIR or CC is not set";
         return 0;
@@ -124,9 +125,10 @@ static int setup(void **state)
             skip_why = "a stage source is missing (samples/stages/intra.c?)";
             return 0;
         }
-        n = snprintf(cmd, sizeof cmd, "%s -shared -fPIC -O0 -w -I'%s/include' %s%s -o '%s/%s.so' '%s'",
-                     cc, src, objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "",
-                     dir, objs[i].name, path);
+        n = snprintf(cmd, sizeof cmd,
+                     "%s -shared -fPIC -O0 -w -I'%s/include' %s%s -o '%s/%s.so' '%s'", cc, src,
+                     objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "", dir,
+                     objs[i].name, path);
         if (n < 0 || (size_t)n >= sizeof cmd || run_sh(cmd) != 0) {
             fprintf(stderr, "# cannot compile %s\n", objs[i].src);
             return -1;
@@ -147,13 +149,21 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_SANDBOX()                                                                    \
-    do {                                                                                  \
-        if (skip_why) {                                                                   \
-            print_message("# skipped: %s\n", skip_why);                                   \
-            skip();                                                                       \
-        }                                                                                 \
-        assert_true(ready);                                                               \
+#define NEED_OBJECTS()                                                                             \
+    do {                                                                                           \
+        if (skip_why) {                                                                            \
+            print_message("# skipped: %s\n", skip_why);                                            \
+            skip();                                                                                \
+        }                                                                                          \
+        assert_true(ready);                                                                        \
+    } while (0)
+#define NEED_SANDBOX()                                                                             \
+    do {                                                                                           \
+        NEED_OBJECTS();                                                                            \
+        if (no_sandbox_why) {                                                                      \
+            print_message("# skipped: %s\n", no_sandbox_why);                                      \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -449,6 +459,7 @@ static void test_host_sandbox_took_effect(void **state)
     /* The kernel's view from outside (man 5 proc). */
     assert_true(proc_status_has(pid, "NoNewPrivs:\t1\n"));
     assert_true(proc_status_has(pid, "Seccomp:\t2\n"));
+    assert_true(proc_status_has(pid, "Threads:\t1\n"));
     assert_true(proc_status_has(pid, "CapEff:\t0000000000000000\n"));
     assert_true(proc_status_has(pid, "CapPrm:\t0000000000000000\n"));
     if (geteuid() == 0) {
@@ -507,8 +518,8 @@ static double now_s(void)
 }
 
 #define RT_FRAMES 8
-#define RT_W 352
-#define RT_H 288
+#define RT_W      352
+#define RT_H      288
 
 static void test_host_round_trip(void **state)
 {
@@ -634,13 +645,71 @@ static void test_host_round_trip(void **state)
     CbStageHost *dec2 = NULL;
     if (cb_stage_host_start(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
         fail_msg("%s", err.text);
-    assert_int_equal(cb_stage_host_decoder(dec2, header, sizeof header, &info, &err),
-                     CB_EMISMATCH);
+    assert_int_equal(cb_stage_host_decoder(dec2, header, sizeof header, &info, &err), CB_EMISMATCH);
     cb_stage_host_free(&dec2);
 
     dlclose(lib);
     coded_free(&host);
     cb_frame_free(&f);
+}
+
+/* Each kind in a host, with the engine's costlier tools on (KLT learning
+ * and the restoration filter use BLAS and LAPACK; a 720p frame makes
+ * malloc map memory): the filter allows all they need, and the encoding
+ * and decoding hosts agree. */
+static void round_trip_kind(const char *name, CbStageKind kind, int klt)
+{
+    char path[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path(name, path, sizeof path);
+    hash_of(name, hash);
+    CbStageLimits l = limits(300, 0, 120);
+    CbEngineSettings s;
+    settings(&s, 2);
+    s.transform = klt ? CB_TRANSFORM_KLT : CB_TRANSFORM_DCT;
+    s.restoration = 1;
+    s.deblock = 1;
+    s.partition = 1;
+    s.preset = CB_PRESET_SLOW;
+    CbError err;
+    CbStageHost *enc = NULL, *dec = NULL;
+    if (cb_stage_host_start(&enc, 0, path, kind, hash, &l, &err) < 0 ||
+        cb_stage_host_encoder(enc, &s, 27, 1280, 720, 25, 1, header, &err) < 0)
+        fail_msg("%s: %s", name, err.text);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, 1280, 720), 0);
+    Coded c = {0};
+    for (int i = 0; i <= 3; i++) {
+        if (i < 3)
+            fill(&f, i);
+        if (cb_stage_host_encode(enc, i < 3 ? &f : NULL, keep_sink, &c, &err) < 0)
+            fail_msg("%s: frame %d: %s", name, i, err.text);
+    }
+    assert_int_equal(c.n, 3);
+    cb_stage_host_free(&enc);
+    if (cb_stage_host_start(&dec, 1, path, kind, hash, &l, &err) < 0 ||
+        cb_stage_host_decoder(dec, header, sizeof header, NULL, &err) < 0)
+        fail_msg("%s: %s", name, err.text);
+    for (int i = 0; i < c.n; i++) {
+        CbFrame df;
+        char hex[CB_CLIP_ID_HEX];
+        if (cb_stage_host_decode(dec, c.pkt[i], c.len[i], &df, NULL, &err) < 0)
+            fail_msg("%s: packet %d: %s", name, i, err.text);
+        assert_int_equal(cb_frame_digest(&df, hex), 0);
+        assert_string_equal(hex, c.digest[i]);
+    }
+    cb_stage_host_free(&dec);
+    coded_free(&c);
+    cb_frame_free(&f);
+}
+
+static void test_host_every_kind(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    round_trip_kind("intra", CB_STAGE_INTRA, 1);
+    round_trip_kind("loop_filter", CB_STAGE_LOOP_FILTER, 1);
+    round_trip_kind("transform", CB_STAGE_TRANSFORM, 0);
 }
 
 static void test_crash(void **state)
@@ -689,8 +758,8 @@ static void test_garbage(void **state)
 {
     (void)state;
     NEED_SANDBOX();
-    expect_failure("garbage", limits(60, 0, 60), CB_ESTAGE,
-                   "the stage host broke the protocol", NULL);
+    expect_failure("garbage", limits(60, 0, 60), CB_ESTAGE, "the stage host broke the protocol",
+                   NULL);
 }
 
 static void test_memory(void **state)
@@ -717,18 +786,18 @@ static void test_denied_calls(void **state)
         const char *obj, *name;
         long nr;
     } cases[] = {
-        {"socket_raw", "socket", SYS_socket},   {"socket_libc", "socket", SYS_socket},
-        {"open_raw", "open", SYS_open},         {"open_libc", "openat", SYS_openat},
-        {"execve_raw", "execve", SYS_execve},   {"execve_libc", "execve", SYS_execve},
-        {"ptrace_raw", "ptrace", SYS_ptrace},   {"ptrace_libc", "ptrace", SYS_ptrace},
-        {"fork_libc", "clone", SYS_clone},      {"clone_raw", "clone", SYS_clone},
+        {"socket_raw", "socket", SYS_socket}, {"socket_libc", "socket", SYS_socket},
+        {"open_raw", "open", SYS_open},       {"open_libc", "openat", SYS_openat},
+        {"execve_raw", "execve", SYS_execve}, {"execve_libc", "execve", SYS_execve},
+        {"ptrace_raw", "ptrace", SYS_ptrace}, {"ptrace_libc", "ptrace", SYS_ptrace},
+        {"fork_libc", "clone", SYS_clone},    {"clone_raw", "clone", SYS_clone},
         {"kill_init", "kill", SYS_kill},      {"mmap_exec", "mmap", SYS_mmap},
-        {"mmap_shared", "mmap", SYS_mmap},      {"mprotect_exec", "mprotect", SYS_mprotect},
+        {"mmap_shared", "mmap", SYS_mmap},    {"mprotect_exec", "mprotect", SYS_mprotect},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char want[128];
-        snprintf(want, sizeof want, "the sandbox denied system call %s (number %ld)",
-                 cases[i].name, cases[i].nr);
+        snprintf(want, sizeof want, "the sandbox denied system call %s (number %ld)", cases[i].name,
+                 cases[i].nr);
         expect_failure(cases[i].obj, limits(60, 0, 60), CB_ESTAGE, want, NULL);
     }
 }
@@ -736,7 +805,7 @@ static void test_denied_calls(void **state)
 static void test_start_failures(void **state)
 {
     (void)state;
-    NEED_SANDBOX();
+    NEED_OBJECTS();
     char path[PATH_MAX];
     uint8_t hash[32];
     hash_of("x", hash);
@@ -756,8 +825,7 @@ static void test_start_failures(void **state)
     assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err), CB_EINVAL);
     assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_NONE, hash, &l, &err), CB_EINVAL);
     CbStageLimits bad = limits(-5, 0, 60);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err),
-                     CB_EINVAL);
+    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err), CB_EINVAL);
     assert_good_host_works();
 }
 
@@ -794,17 +862,197 @@ static void test_killed_host_no_sigpipe(void **state)
     cb_frame_free(&f);
 }
 
+/* ---- fake hosts: the client against hostile bytes -----------------------------------
+ *
+ * An object path "fake:NAME" makes this program, started as the host, play
+ * a host that breaks the protocol in the way NAME says (no stage, no
+ * sandbox: this runs in the sanitizer build too). */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void out_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+        if (w <= 0)
+            _exit(9);
+        b += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads one request whole (or exits at the end of input). */
+static void in_request(void)
+{
+    uint8_t head[8];
+    size_t got = 0;
+    while (got < 8) {
+        ssize_t r = read(0, head + got, 8 - got);
+        if (r <= 0)
+            _exit(0);
+        got += (size_t)r;
+    }
+    uint32_t len = (uint32_t)head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 |
+                   (uint32_t)head[7] << 24;
+    uint8_t buf[4096];
+    while (len > 0) {
+        ssize_t r = read(0, buf, len < sizeof buf ? len : sizeof buf);
+        if (r <= 0)
+            _exit(0);
+        len -= (uint32_t)r;
+    }
+}
+
+static int fake_host(const char *what)
+{
+    uint8_t hello[8 + HP_HELLO_BYTES];
+    memset(hello, 0, sizeof hello);
+    put32(hello, HP_REP_HELLO);
+    put32(hello + 4, HP_HELLO_BYTES);
+    put32(hello + 8, CB_STAGE_ABI_VERSION);
+    put32(hello + 12, geteuid() == 0 ? 65534 : (uint32_t)getuid());
+    put32(hello + 16, geteuid() == 0 ? 65534 : (uint32_t)getgid());
+    put32(hello + 20, 1);
+    if (!strcmp(what, "exit0"))
+        return 0;
+    if (!strcmp(what, "say")) {
+        out_all(2, "noise\nstage-host: a reason of its own\n\n", 39);
+        return 1;
+    }
+    if (!strcmp(what, "silent")) {
+        for (;;)
+            pause();
+    }
+    if (!strcmp(what, "huge")) {
+        put32(hello + 4, 0xfffffff0u);
+        out_all(1, hello, 8);
+        for (;;)
+            pause();
+    }
+    if (!strcmp(what, "bad-abi"))
+        put32(hello + 8, 99);
+    if (!strcmp(what, "caps"))
+        hello[8 + 16] = 0x20; /* an effective capability */
+    if (!strcmp(what, "spam")) {
+        /* Far more than a pipe holds, before the hello: the client must read
+         * the stderr pipe while it waits. */
+        char junk[4096];
+        memset(junk, 'x', sizeof junk);
+        junk[sizeof junk - 1] = '\n';
+        for (int i = 0; i < 256; i++)
+            out_all(2, junk, sizeof junk);
+    }
+    out_all(1, hello, sizeof hello);
+    if (!strcmp(what, "wrong-type")) {
+        in_request();
+        uint8_t m[8 + 16] = {0};
+        put32(m, HP_REP_PACKET);
+        put32(m + 4, 16);
+        out_all(1, m, sizeof m);
+    } else if (!strcmp(what, "wrong-header")) {
+        in_request();
+        uint8_t m[8 + CB_ENGINE_HEADER_BYTES] = {0};
+        put32(m, HP_REP_HEADER);
+        put32(m + 4, CB_ENGINE_HEADER_BYTES);
+        out_all(1, m, sizeof m);
+    } else if (!strcmp(what, "error-reply")) {
+        in_request();
+        static const char text[] = "the intra stage returned 9 (\x1b[31mred\x1b[0m)";
+        uint8_t m[8 + 4 + sizeof text - 1];
+        put32(m, HP_REP_ERROR);
+        put32(m + 4, 4 + sizeof text - 1);
+        put32(m + 8, (uint32_t)CB_ESTAGE);
+        memcpy(m + 12, text, sizeof text - 1);
+        out_all(1, m, sizeof m);
+    } else if (!strcmp(what, "bad-code")) {
+        in_request();
+        uint8_t m[8 + 4] = {0};
+        put32(m, HP_REP_ERROR);
+        put32(m + 4, 4);
+        put32(m + 8, 12345);
+        out_all(1, m, sizeof m);
+    }
+    for (;;)
+        in_request();
+}
+
+static void test_fake_hosts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int at_start; /* 1: cb_stage_host_start fails; 0: cb_stage_host_encoder does;
+                          2: nothing fails (the host is freed after its start) */
+        int code;
+        const char *want;
+    } cases[] = {
+        {"exit0", 1, CB_ESTAGE, "the stage host exited with status 0 without answering"},
+        {"say", 1, CB_ESTAGE, "the stage host failed: a reason of its own"},
+        {"silent", 1, CB_ETIMEOUT, "the stage did not answer within 1 s and was killed"},
+        {"huge", 1, CB_ESTAGE, "broke the protocol: a message of type 0x101 with 4294967280 bytes"},
+        {"bad-abi", 1, CB_ESTAGE, "its hello is not of ABI 1"},
+        {"caps", 1, CB_ESTAGE, "the sandbox did not take effect"},
+        {"spam", 2, 0, ""},
+        {"wrong-type", 0, CB_ESTAGE,
+         "a message of type 0x103 (16 bytes) where it was not expected"},
+        {"wrong-header", 0, CB_ESTAGE, "header differs from the engine's"},
+        {"error-reply", 0, CB_ESTAGE, "the intra stage returned 9 (?[31mred?[0m)"},
+        {"bad-code", 0, CB_ESTAGE, "an error with code 12345"},
+    };
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    hash_of("fake", hash);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char obj[64];
+        snprintf(obj, sizeof obj, "fake:%s", cases[i].name);
+        /* "silent" is the wall-clock case (1 s); the others answer at once
+         * and get 60 s, for slow machines. */
+        CbStageLimits l = limits(60, 0, strcmp(cases[i].name, "silent") ? 60 : 1);
+        CbStageHost *h = NULL;
+        CbError err;
+        cb_error_clear(&err);
+        int rc = cb_stage_host_start(&h, 0, obj, CB_STAGE_INTRA, hash, &l, &err);
+        pid_t pid = 0;
+        if (cases[i].at_start != 1) {
+            if (rc < 0)
+                fail_msg("%s: start: %s", cases[i].name, err.text);
+            pid = hp_host_pid(h);
+        }
+        if (cases[i].at_start == 0) {
+            CbEngineSettings s;
+            settings(&s, 1);
+            rc = cb_stage_host_encoder(h, &s, 30, 64, 64, 25, 1, header, &err);
+        }
+        print_message("# %s: %s\n", cases[i].name, err.text);
+        if (rc != cases[i].code || !strstr(err.text, cases[i].want))
+            fail_msg("%s: got %d \"%s\", wanted %d \"%s\"", cases[i].name, rc, err.text,
+                     cases[i].code, cases[i].want);
+        assert_null(cases[i].at_start == 1 ? h : NULL);
+        cb_stage_host_free(&h);
+        if (pid)
+            assert_reaped(pid);
+    }
+}
+
 int main(int argc, char **argv)
 {
     /* The client starts /proc/self/exe stage-host ...: this program. */
-    if (argc > 1 && !strcmp(argv[1], "stage-host"))
+    if (argc > 1 && !strcmp(argv[1], "stage-host")) {
+        if (argc > 3 && !strncmp(argv[3], "fake:", 5))
+            _exit(fake_host(argv[3] + 5));
         _exit(cb_stage_host_main(argc - 1, argv + 1));
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sandbox_denies_by_name),
         cmocka_unit_test(test_sandbox_allows_memory),
         cmocka_unit_test(test_sandbox_limits_checked),
         cmocka_unit_test(test_host_sandbox_took_effect),
         cmocka_unit_test(test_host_round_trip),
+        cmocka_unit_test(test_host_every_kind),
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_loop_cpu),
@@ -814,6 +1062,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_denied_calls),
         cmocka_unit_test(test_start_failures),
+        cmocka_unit_test(test_fake_hosts),
         cmocka_unit_test(test_killed_host_no_sigpipe),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
