@@ -228,7 +228,7 @@ if [ $sandbox = yes ]; then
     "$PYTHON3" - "$SAMPLES/intra_smooth.c" "$tap_tmp/smooth2.c" <<'EOF'
 import sys
 src = open(sys.argv[1], encoding="utf-8").read().split("\n")
-src.insert(3, "/* tuned: \x1b[2J\x1b]0;owned\x07 a comment with escapes */")
+src.insert(src.index('#include "codecbench/stage.h"') + 1, "/* tuned: \x1b[2J\x1b]0;owned\x07 a comment with escapes */")
 src.append("/* the end */")
 open(sys.argv[2], "w", encoding="utf-8").write("\n".join(src))
 EOF
