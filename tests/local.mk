@@ -78,3 +78,4 @@ include tests/unit/evolve.mk
 include tests/unit/linediff.mk
 include tests/unit/stage_sandbox.mk
 include tests/unit/stage_build.mk
+include tests/unit/tui_stagedoc.mk
