@@ -168,7 +168,9 @@ int cb_encoder_set_stage(CbEncoder *e, const CbStageOps *ops, CbError *err);
 /** Gives the next frame (copied; same size as the encoder's), or NULL at the
  * end of the stream.  Frames are coded a GOP at a time (the KLT is learned
  * over the GOP), so packets come out in bursts: call cb_encoder_receive()
- * after each send until it returns 0. */
+ * after each send until it returns 0.  After an error (a stage's failure,
+ * CB_ESTAGE with its text, among others) the encoder takes no more frames:
+ * every later call returns the same code. */
 int cb_encoder_send(CbEncoder *e, const CbFrame *frame, CbError *err);
 /** 1 and the next coded frame, or 0 when none is ready. */
 int cb_encoder_receive(CbEncoder *e, CbEncodedFrame *out);

@@ -773,14 +773,12 @@ const uint8_t *cb_encoder_header(const CbEncoder *e)
     return e->header;
 }
 
-static void free_stage(CbEncoder *e)
+static void free_stages(CbEngineStage **st, int n)
 {
-    for (int i = 0; e->stage && i < e->n_stage; i++)
-        cb_engine_stage_free(&e->stage[i]);
-    free(e->stage);
-    e->stage = NULL;
-    e->n_stage = 0;
-    e->fs.stage = NULL;
+    for (int i = 0; *st && i < n; i++)
+        cb_engine_stage_free(&(*st)[i]);
+    free(*st);
+    *st = NULL;
 }
 
 int cb_encoder_set_stage(CbEncoder *e, const CbStageOps *ops, CbError *err)
@@ -796,23 +794,22 @@ int cb_encoder_set_stage(CbEncoder *e, const CbStageOps *ops, CbError *err)
     if (ops->kind == CB_STAGE_TRANSFORM && e->set.transform == CB_TRANSFORM_KLT)
         return cb_error_set(err, CB_EINVAL, "a transform stage replaces the DCT: it needs "
                                             "\"transform\": \"dct\", not \"klt\"");
-    /* A second call replaces the first stage. */
-    free_stage(e);
     int ns = e->seq.slices;
     CbEngineStage *st = calloc((size_t)ns, sizeof *st);
     if (!st)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
-    e->stage = st;
     /* The loop filter's plane copy: the largest plane, luma, with the
      * reconstruction's stride (src and dst share it). */
     size_t copy = (size_t)e->buf[0].stride[0] * (size_t)e->fs.ph;
-    for (int i = 0; i < ns; i++) {
+    for (int i = 0; i < ns; i++)
         if ((rc = cb_engine_stage_init(&st[i], ops, i == 0 ? copy : 0)) < 0) {
-            e->n_stage = i + 1;
-            free_stage(e);
+            free_stages(&st, ns);
             return cb_error_set(err, rc, "stage contexts: %s", cb_strerror(rc));
         }
-    }
+    /* Only now, with nothing left to fail: a second call replaces the
+     * first stage, and a failed one left the encoder as it was. */
+    free_stages(&e->stage, e->n_stage);
+    e->stage = st;
     e->n_stage = ns;
     e->fs.stage = &st[0];
     e->seq.stage_kind = ops->kind;
@@ -905,7 +902,7 @@ void cb_encoder_free(CbEncoder **ep)
     free(e->prev_units);
     free(e->rest[0].region_on);
     free(e->rest[1].region_on);
-    free_stage(e);
+    free_stages(&e->stage, e->n_stage);
     pthread_mutex_destroy(&e->train_lock);
     free(e);
     *ep = NULL;

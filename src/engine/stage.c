@@ -162,11 +162,17 @@ void cb_engine_stage_intra(CbEngineStage *c, const uint8_t *top, const uint8_t *
 void cb_engine_stage_xform(CbEngineStage *c, int inverse, int plane, int x, int y, int n,
                            int intra_mode, int16_t *res, ptrdiff_t stride, int32_t *coef)
 {
-    if (inverse)
+    if (inverse) {
         for (int j = 0; j < n; j++)
             memset(res + j * stride, 0, sizeof *res * (size_t)n);
-    else
+        /* stage.h promises int16 coefficients (HEVC's coeffMin..coeffMax):
+         * the dequantiser gives them, and this keeps the promise for any
+         * caller. */
+        for (int i = 0; i < n * n; i++)
+            coef[i] = coef[i] < INT16_MIN ? INT16_MIN : coef[i] > INT16_MAX ? INT16_MAX : coef[i];
+    } else {
         memset(coef, 0, sizeof *coef * (size_t)n * (size_t)n);
+    }
     if (c->failed)
         return;
     CbStageXform a = {.n = n, .plane = plane, .intra_mode = intra_mode, .res = res,

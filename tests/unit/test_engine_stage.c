@@ -993,6 +993,112 @@ static void test_hostile_outputs(void **state)
     free_frames(src, N);
 }
 
+/* ---- what the engine passes ---------------------------------------------------------- */
+
+/* Stages that check every argument against stage.h (and the engine's own
+ * promises: outputs zeroed at entry, dst equal to src for the filter) and
+ * return a distinct code for each breach; otherwise the samples' results. */
+static int check_intra(const CbStageIntra *a)
+{
+    if (a->n != 4 && a->n != 8 && a->n != 16)
+        return 101;
+    if (a->mode < 0 || a->mode > 5)
+        return 102;
+    if (a->plane < 0 || a->plane > 2 || (a->plane > 0 && a->n > 8))
+        return 103;
+    if (a->corner < 0 || a->corner > 255 || a->stride < a->n || !a->scratch)
+        return 104;
+    for (int j = 0; j < a->n; j++)
+        for (int i = 0; i < a->n; i++)
+            if (a->dst[j * a->stride + i])
+                return 105;
+    /* Every reference is readable (ASan checks the reads). */
+    unsigned sum = 0;
+    for (int i = 0; i < 2 * a->n; i++)
+        sum += a->top[i] + a->left[i];
+    (void)sum;
+    return cb_sample_intra(a);
+}
+
+static int check_xform(const CbStageXform *a, int inverse)
+{
+    if (a->n != 4 && a->n != 8 && a->n != 16)
+        return 111;
+    if (a->plane < 0 || a->plane > 2 || (a->plane > 0 && a->n > 8))
+        return 112;
+    if (a->intra_mode < -1 || a->intra_mode > 5 || a->stride < a->n || !a->scratch)
+        return 113;
+    for (int i = 0; i < a->n * a->n; i++) {
+        if (inverse && (a->coef[i] < INT16_MIN || a->coef[i] > INT16_MAX))
+            return 114;
+        if (!inverse && a->coef[i])
+            return 115;
+    }
+    for (int j = 0; j < a->n; j++)
+        for (int i = 0; i < a->n; i++) {
+            int v = a->res[j * a->stride + i];
+            if ((!inverse && (v < -255 || v > 255)) || (inverse && v))
+                return 116;
+        }
+    return inverse ? cb_stage_transform_inv(a) : cb_stage_transform_fwd(a);
+}
+
+static int check_fwd(const CbStageXform *a) { return check_xform(a, 0); }
+static int check_inv(const CbStageXform *a) { return check_xform(a, 1); }
+
+static int check_filter(const CbStageFilter *a)
+{
+    int unit = a->plane ? 8 : 16;
+    if (a->plane < 0 || a->plane > 2 || a->width < unit || a->height < unit ||
+        a->width % unit || a->height % unit)
+        return 121;
+    if (a->stride < a->width || a->qp < 0 || a->qp > 51 || (a->frame_type != 0 && a->frame_type != 1) ||
+        !a->scratch || a->src == a->dst)
+        return 122;
+    for (int y = 0; y < a->height; y++)
+        if (memcmp(a->src + y * a->stride, a->dst + y * a->stride, (size_t)a->width))
+            return 123;
+    return cb_stage_loop_filter(a);
+}
+
+static void test_arguments_as_documented(void **state)
+{
+    (void)state;
+    enum { N = 3 };
+    CbFrame src[N];
+    if (!load_clip("odd_175x143.y4m", src, N))
+        skip();
+    for (int variant = 0; variant < 2; variant++) {
+        CbEngineSettings set;
+        cb_engine_settings_default(&set);
+        set.transform = CB_TRANSFORM_DCT;
+        set.gop = 2;
+        if (variant) {
+            set.block_size = 8;
+            set.intra_modes = CB_INTRA_BASIC;
+            set.slices = 3;
+            set.threads = 2;
+            set.preset = CB_PRESET_FAST;
+        }
+        CbStageOps ops[3] = {ops_of(CB_STAGE_INTRA, 7), ops_of(CB_STAGE_LOOP_FILTER, 7),
+                             ops_of(CB_STAGE_TRANSFORM, 7)};
+        ops[0].intra = check_intra;
+        ops[1].loop_filter = check_filter;
+        ops[2].transform_fwd = check_fwd;
+        ops[2].transform_inv = check_inv;
+        for (int k = 0; k < 3; k++) {
+            CbError err;
+            Stream s = {0};
+            if (encode(&set, &ops[k], 34, src, N, &s, &err))
+                fail_msg("variant %d, %s: %s", variant, cb_stage_kind_name(ops[k].kind),
+                         err.text);
+            decode_equal(&s, &ops[k]);
+            stream_free(&s);
+        }
+    }
+    free_frames(src, N);
+}
+
 /* ---- scratch per slice ----------------------------------------------------------------- */
 
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1062,6 +1168,7 @@ int main(void)
         cmocka_unit_test(test_encoder_stage_errors),
         cmocka_unit_test(test_stage_failures),
         cmocka_unit_test(test_hostile_outputs),
+        cmocka_unit_test(test_arguments_as_documented),
         cmocka_unit_test(test_scratch_per_slice),
     };
     return cmocka_run_group_tests_name("engine_stage", tests, NULL, NULL);
