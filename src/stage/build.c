@@ -84,18 +84,18 @@ const char *cb_stage_builtin_source(CbStageKind kind)
 
 typedef struct Build {
     char *top, *world, *src, *out;
-    const char *cc;          /* as given */
-    char *cc_path;           /* resolved */
-    char *env_path;          /* "PATH=..." */
-    char *env_tmpdir;        /* "TMPDIR=..." */
-    int drop;                /* run the compiler as nobody */
+    const char *cc;   /* as given */
+    char *cc_path;    /* resolved */
+    char *env_path;   /* "PATH=..." */
+    char *env_tmpdir; /* "TMPDIR=..." */
+    int drop;         /* run the compiler as nobody */
     uid_t uid;
     gid_t gid;
     double timeout_s;
     int cpu_s;
     int64_t memory_mib;
-    CbBuf kept;              /* diagnostics located in stage.c */
-    int dropped;             /* messages about other files left out */
+    CbBuf kept;  /* diagnostics located in stage.c */
+    int dropped; /* messages about other files left out */
 } Build;
 
 /* Removes everything under the directory fd (which it closes), without
@@ -114,8 +114,7 @@ static void remove_tree_fd(int dfd, int depth)
         if (unlinkat(dirfd(d), de->d_name, 0) == 0)
             continue;
         if (depth > 0) {
-            int sub = openat(dirfd(d), de->d_name,
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
                 remove_tree_fd(sub, depth - 1);
         }
@@ -292,11 +291,10 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void set_limit(int res, rlim_t soft, rlim_t hard)
+static int set_limit(int res, rlim_t soft, rlim_t hard)
 {
     struct rlimit rl = {soft, hard};
-    if (setrlimit(res, &rl) != 0)
-        _exit(EXEC_FAILED);
+    return setrlimit(res, &rl);
 }
 
 /* The child: only async-signal-safe calls from here to exec (the caller
@@ -304,7 +302,10 @@ static void set_limit(int res, rlim_t soft, rlim_t hard)
 static void child(const Build *b, char *const argv[], char *const envp[], int outfd, int errfd)
 {
     int step_errno = 0;
-    if (setpgid(0, 0) != 0)
+    /* A session of its own: its own process group (killed whole at the
+     * timeout) and no controlling terminal ("#include "/dev/tty"" must not
+     * read the user's keys). */
+    if (setsid() < 0)
         goto fail;
     int nul = open("/dev/null", O_RDONLY);
     if (nul < 0 || dup2(nul, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
@@ -319,10 +320,9 @@ static void child(const Build *b, char *const argv[], char *const envp[], int ou
                 close(fd);
     rlim_t cpu = (rlim_t)b->cpu_s;
     rlim_t mem = (rlim_t)b->memory_mib << 20;
-    set_limit(RLIMIT_CPU, cpu, cpu + 1);
-    set_limit(RLIMIT_AS, mem, mem);
-    set_limit(RLIMIT_FSIZE, FILE_MAX, FILE_MAX);
-    set_limit(RLIMIT_CORE, 0, 0);
+    if (set_limit(RLIMIT_CPU, cpu, cpu + 1) != 0 || set_limit(RLIMIT_AS, mem, mem) != 0 ||
+        set_limit(RLIMIT_FSIZE, FILE_MAX, FILE_MAX) != 0 || set_limit(RLIMIT_CORE, 0, 0) != 0)
+        goto fail;
     if (chdir(b->src) != 0)
         goto fail;
     if (b->drop) {
@@ -381,8 +381,6 @@ static int run_cc(Build *b, const char *const *args, CbBuf *out, int *status, Cb
         close(epipe[0]);
         child(b, (char *const *)argv, (char *const *)envp, opipe[1], epipe[1]);
     }
-    /* Both sides set the group, so that a kill of it never misses. */
-    setpgid(pid, pid);
     close(opipe[1]);
     close(epipe[1]);
     opipe[1] = epipe[1] = -1;
@@ -407,8 +405,8 @@ static int run_cc(Build *b, const char *const *args, CbBuf *out, int *status, Cb
             struct pollfd pfd = {opipe[0], POLLIN, 0};
             int pr = poll(&pfd, 1, ms);
             if (pr < 0 && errno != EINTR) {
-                rc = cb_error_set(err, CB_EIO, "poll on the compiler's output: %s",
-                                  strerror(errno));
+                rc =
+                    cb_error_set(err, CB_EIO, "poll on the compiler's output: %s", strerror(errno));
                 break;
             }
             if (pr > 0) {
@@ -426,19 +424,30 @@ static int run_cc(Build *b, const char *const *args, CbBuf *out, int *status, Cb
          * taken until the group is killed below. */
         siginfo_t si;
         memset(&si, 0, sizeof(si));
-        if (eof && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
-            exited = 1;
+        if (eof) {
+            int w = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+            /* ECHILD: reaped behind our back; the wait below says so. */
+            if ((w == 0 && si.si_pid == pid) || (w < 0 && errno == ECHILD))
+                exited = 1;
+        }
     }
     /* Whatever is left of the group (a stuck cc1, an orphan) goes with it. */
     kill(-pid, SIGKILL);
     if (timed_out)
         kill(pid, SIGKILL);
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    pid_t w;
+    while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
     }
     pid = -1;
     if (rc != 0)
         goto done;
+    if (w < 0) {
+        rc = cb_error_set(err, CB_EIO,
+                          "the compiler's exit status was lost (another part of the program "
+                          "reaped it)");
+        goto done;
+    }
     if (timed_out) {
         rc = cb_error_set(err, CB_ETIMEOUT,
                           "the compiler did not finish within %g s and was killed", b->timeout_s);
@@ -449,8 +458,8 @@ static int run_cc(Build *b, const char *const *args, CbBuf *out, int *status, Cb
             rc = cb_error_set(err, CB_ENOTSUP, "the C compiler %s cannot be run%s: %s", b->cc,
                               b->drop ? " as nobody" : "", strerror(child_errno));
         else
-            rc = cb_error_set(err, CB_EIO, "cannot start the compiler %s in its limits: %s",
-                              b->cc, strerror(child_errno));
+            rc = cb_error_set(err, CB_EIO, "cannot start the compiler %s in its limits: %s", b->cc,
+                              strerror(child_errno));
         goto done;
     }
     *status = st;
@@ -492,8 +501,8 @@ static void keep_diagnostics(Build *b, const CbBuf *raw)
             keeping = 0;
             b->dropped++;
         }
-        if (keeping && (cb_buf_append(&b->kept, p, len) != 0 ||
-                        cb_buf_append(&b->kept, "\n", 1) != 0))
+        if (keeping &&
+            (cb_buf_append(&b->kept, p, len) != 0 || cb_buf_append(&b->kept, "\n", 1) != 0))
             keeping = 0; /* past the cap: the final cut handles it */
         p += len + (nl ? 1 : 0);
     }
@@ -528,8 +537,8 @@ static int limit_reason(const Build *b, const char *step, const CbBuf *raw, int 
     const char *t = raw->data ? raw->data : "";
     if (strstr(t, "unrecognized command-line option") ||
         strstr(t, "unrecognized command line option") || strstr(t, "unknown argument"))
-        return cb_error_set(err, CB_ENOTSUP,
-                            "the C compiler %s lacks a flag the stage build needs", b->cc);
+        return cb_error_set(err, CB_ENOTSUP, "the C compiler %s lacks a flag the stage build needs",
+                            b->cc);
     if (strstr(t, "CPU time limit exceeded") ||
         (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU))
         return cb_error_set(err, CB_ESTAGE,
@@ -538,8 +547,8 @@ static int limit_reason(const Build *b, const char *step, const CbBuf *raw, int 
     if (strstr(t, "File size limit exceeded") ||
         (WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ))
         return cb_error_set(err, CB_ESTAGE,
-                            "the stage %s: the compiler's output passed its limit of %zu MiB",
-                            step, FILE_MAX >> 20);
+                            "the stage %s: the compiler's output passed its limit of %zu MiB", step,
+                            FILE_MAX >> 20);
     if (strstr(t, "out of memory") || strstr(t, "memory exhausted") ||
         strstr(t, "Cannot allocate memory"))
         return cb_error_set(err, CB_ESTAGE,
@@ -592,8 +601,8 @@ static char *final_diagnostics(const Build *b)
     }
     CbBuf o;
     cb_buf_init(&o, CB_STAGE_DIAG_MAX);
-    if (cb_buf_append(&o, k, klen) != 0 ||
-        (klen < b->kept.len && cb_buf_puts(&o, cut) != 0) || cb_buf_puts(&o, note) != 0) {
+    if (cb_buf_append(&o, k, klen) != 0 || (klen < b->kept.len && cb_buf_puts(&o, cut) != 0) ||
+        cb_buf_puts(&o, note) != 0) {
         cb_buf_free(&o);
         return NULL;
     }
@@ -603,8 +612,8 @@ static char *final_diagnostics(const Build *b)
 /* ---- dependencies ----------------------------------------------------------- */
 
 static const char *const world_deps[] = {
-    "stage.c",          "../world/stdint.h",  "../world/stddef.h",
-    "../world/stdbool.h", "../world/limits.h", "../world/codecbench/stage.h",
+    "stage.c",           "../world/stdint.h",           "../world/stddef.h", "../world/stdbool.h",
+    "../world/limits.h", "../world/codecbench/stage.h",
 };
 
 /* The line of stage.c whose #include names dep (for the refusal), or 0. */
@@ -655,8 +664,8 @@ static int check_deps(const char *text, size_t n, const char *src, size_t srclen
             char c = text[i];
             if (c == '\\' && i + 1 < n && text[i + 1] == '\n')
                 break;
-            if (c == '\\' && i + 1 < n && (text[i + 1] == ' ' || text[i + 1] == '#' ||
-                                          text[i + 1] == '\\'))
+            if (c == '\\' && i + 1 < n &&
+                (text[i + 1] == ' ' || text[i + 1] == '#' || text[i + 1] == '\\'))
                 c = text[++i];
             else if (c == '$' && i + 1 < n && text[i + 1] == '$')
                 i++;
@@ -702,7 +711,30 @@ static int check_deps(const char *text, size_t n, const char *src, size_t srclen
     return 0;
 }
 
-static int read_deps_and_check(Build *b, const char *source, size_t len, CbError *err)
+/* The line of the first fatal error located in stage.c in raw (only the
+ * number is taken from it), or 0. */
+static int fatal_line(const CbBuf *raw)
+{
+    const char *p = raw && raw->data ? raw->data : "";
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        const char *f = strstr(p, ": fatal error: ");
+        if (strncmp(p, "stage.c:", 8) == 0 && f && f < p + len) {
+            long v = 0;
+            for (const char *d = p + 8; *d >= '0' && *d <= '9' && v < 1000000; d++)
+                v = v * 10 + (*d - '0');
+            return (int)v;
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    return 0;
+}
+
+/* Checks the dependency list the last run wrote; raw is that run's output
+ * when it came from the run whose words are not shown (step 0). */
+static int read_deps_and_check(Build *b, const char *source, size_t len, const CbBuf *raw,
+                               CbError *err)
 {
     char *path = join(b->out, "stage.d", err);
     if (!path)
@@ -713,8 +745,17 @@ static int read_deps_and_check(Build *b, const char *source, size_t len, CbError
     cb_error_clear(&e2);
     int rc = cb_stage_read_file(path, DEPS_MAX, 1, &text, &n, &e2);
     free(path);
-    if (rc == CB_ENOENT || rc == CB_ELIMIT)
-        rc = cb_error_set(err, CB_ESTAGE, "the stage does not preprocess (no dependency list)");
+    int line = fatal_line(raw);
+    if ((rc == CB_ENOENT || rc == CB_ELIMIT) && line > 0)
+        rc = cb_error_set(err, CB_ESTAGE,
+                          "stage.c:%d: the stage does not preprocess: a file it includes there "
+                          "cannot be read (the compiler's words are not shown: they may quote "
+                          "files outside the stage world)",
+                          line);
+    else if (rc == CB_ENOENT || rc == CB_ELIMIT)
+        rc = cb_error_set(err, CB_ESTAGE,
+                          "the stage does not preprocess: the compiler could not list what it "
+                          "includes");
     else if (rc != 0)
         rc = cb_error_set(err, rc, "%s", e2.text);
     else
@@ -729,15 +770,15 @@ static int read_deps_and_check(Build *b, const char *source, size_t len, CbError
  * acts on it, change code generation behind the flags, or alias the
  * stage's symbols (sandbox.h 1b); each also spelled __NAME__. */
 static const char *const bad_attributes[] = {
-    "section", "constructor", "destructor", "init_priority", "alias", "weak",
-    "weakref", "ifunc", "target", "target_clones", "optimize", "naked", "used",
-    "visibility", "symver", "copy", "interrupt", "tls_model",
+    "section", "constructor", "destructor", "init_priority", "alias",     "weak",
+    "weakref", "ifunc",       "target",     "target_clones", "optimize",  "naked",
+    "used",    "visibility",  "symver",     "copy",          "interrupt", "tls_model",
 };
 
 static int is_ident_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c >= 0x80;
 }
 
 static int ident_is(const char *p, size_t n, const char *word)
@@ -835,7 +876,8 @@ static int scan_tokens(const char *t, size_t n, CbError *err)
                 i++;
             continue;
         }
-        if ((c >= '0' && c <= '9') || (c == '.' && i + 1 < n && t[i + 1] >= '0' && t[i + 1] <= '9')) {
+        if ((c >= '0' && c <= '9') ||
+            (c == '.' && i + 1 < n && t[i + 1] >= '0' && t[i + 1] <= '9')) {
             /* A pp-number: "1asm" is one token, not asm. */
             size_t j = i + 1;
             while (j < n) {
@@ -888,6 +930,177 @@ static int scan_tokens(const char *t, size_t n, CbError *err)
         i++;
     }
 #undef HERE
+    return 0;
+}
+
+/* ---- the directives of the source ------------------------------------------
+ *
+ * Some pragmas act inside the preprocessor and leave nothing in its output
+ * (once, GCC poison, GCC system_header, GCC dependency, push_macro), so
+ * the directives are also read from the source itself, as the
+ * preprocessor's first phases see it: trigraphs (on under -std=c11),
+ * digraphs (%:), backslash-newline splices and comments. */
+
+typedef struct Cursor {
+    const char *s;
+    size_t n, i;
+    int line;
+} Cursor;
+
+/* The next character after trigraph replacement and line splicing; -1 at
+ * the end. */
+static int cur_get(Cursor *c)
+{
+    static const char tri_from[] = "=/'()!<>-";
+    static const char tri_to[] = "#\\^[]|{}~";
+    for (;;) {
+        if (c->i >= c->n)
+            return -1;
+        int ch = (unsigned char)c->s[c->i];
+        size_t w = 1;
+        if (ch == '?' && c->i + 2 < c->n && c->s[c->i + 1] == '?') {
+            const char *t = strchr(tri_from, c->s[c->i + 2]);
+            if (t && c->s[c->i + 2]) {
+                ch = (unsigned char)tri_to[t - tri_from];
+                w = 3;
+            }
+        }
+        if (ch == '\\') {
+            size_t j = c->i + w;
+            if (j < c->n && c->s[j] == '\r')
+                j++;
+            if (j < c->n && c->s[j] == '\n') {
+                c->i = j + 1;
+                c->line++;
+                continue;
+            }
+        }
+        c->i += w;
+        if (ch == '\n')
+            c->line++;
+        return ch;
+    }
+}
+
+static int cur_peek(const Cursor *c)
+{
+    Cursor t = *c;
+    return cur_get(&t);
+}
+
+/* Skips a comment whose "/" was read and whose second character is next. */
+static void skip_comment(Cursor *c)
+{
+    int kind = cur_get(c);
+    int prev = 0, ch;
+    while ((ch = cur_peek(c)) >= 0) {
+        if (kind == '/' && ch == '\n')
+            return;
+        cur_get(c);
+        if (kind == '*' && prev == '*' && ch == '/')
+            return;
+        prev = ch;
+    }
+}
+
+static int scan_directives(const char *src, size_t len, CbError *err)
+{
+    static const char *const allowed[] = {"include", "define", "undef", "if",    "ifdef",  "ifndef",
+                                          "elif",    "else",   "endif", "error", "warning"};
+    Cursor c = {src, len, 0, 1};
+    int bol = 1, ch;
+    while ((ch = cur_get(&c)) >= 0) {
+        if (ch == '\n') {
+            bol = 1;
+            continue;
+        }
+        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v')
+            continue;
+        if (ch == '/' && (cur_peek(&c) == '*' || cur_peek(&c) == '/')) {
+            skip_comment(&c);
+            continue;
+        }
+        if (bol && (ch == '#' || (ch == '%' && cur_peek(&c) == ':'))) {
+            int line = c.line;
+            if (ch == '%')
+                cur_get(&c);
+            /* Blanks and comments between # and the name. */
+            for (;;) {
+                int p = cur_peek(&c);
+                if (p == ' ' || p == '\t' || p == '\f' || p == '\v' || p == '\r') {
+                    cur_get(&c);
+                } else if (p == '/') {
+                    Cursor t = c;
+                    cur_get(&t);
+                    int q = cur_peek(&t);
+                    if (q != '*' && q != '/')
+                        break;
+                    c = t;
+                    skip_comment(&c);
+                } else {
+                    break;
+                }
+            }
+            char name[24];
+            size_t nl = 0;
+            int p;
+            while ((p = cur_peek(&c)) >= 0 && is_ident_char((unsigned char)p)) {
+                cur_get(&c);
+                if (nl + 1 < sizeof(name))
+                    name[nl++] = (char)p;
+            }
+            name[nl] = '\0';
+            int ok = nl == 0 && (p < 0 || p == '\n' || p == '/'); /* the null directive */
+            for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]) && !ok; k++)
+                ok = strcmp(name, allowed[k]) == 0;
+            if (!ok) {
+                for (size_t k = 0; k < nl; k++)
+                    if (!(name[k] >= 'a' && name[k] <= 'z') &&
+                        !(name[k] >= '0' && name[k] <= '9') && name[k] != '_')
+                        name[k] = '?';
+                return cb_error_set(err, CB_ESTAGE, "stage.c:%d: #%s is not allowed in a stage",
+                                    line, nl ? name : "(a directive without a name)");
+            }
+            bol = 0;
+            continue;
+        }
+        bol = 0;
+        if (ch == '"' || ch == '\'') {
+            int q = ch, prev = 0;
+            while ((ch = cur_peek(&c)) >= 0 && ch != '\n') {
+                cur_get(&c);
+                if (ch == q && prev != '\\')
+                    break;
+                prev = prev == '\\' ? 0 : ch;
+            }
+            continue;
+        }
+        if (is_ident_char((unsigned char)ch)) {
+            int line = c.line;
+            char id[24];
+            size_t nl = 0;
+            id[nl++] = (char)ch;
+            int p;
+            while ((p = cur_peek(&c)) >= 0 && is_ident_char((unsigned char)p)) {
+                cur_get(&c);
+                if (nl + 1 < sizeof(id))
+                    id[nl++] = (char)p;
+                else
+                    nl = sizeof(id); /* too long to be any of these */
+            }
+            if (nl < sizeof(id)) {
+                id[nl] = '\0';
+                if (strcmp(id, "_Pragma") == 0)
+                    return cb_error_set(err, CB_ESTAGE,
+                                        "stage.c:%d: _Pragma is not allowed in a stage", line);
+                /* Probing for files outside the world is no business of a
+                 * stage either. */
+                if (strcmp(id, "__has_include") == 0 || strcmp(id, "__has_include_next") == 0)
+                    return cb_error_set(err, CB_ESTAGE, "stage.c:%d: %s is not allowed in a stage",
+                                        line, id);
+            }
+        }
+    }
     return 0;
 }
 
@@ -960,8 +1173,9 @@ int cb_stage_build(CbStageKind kind, const char *source, size_t len, const char 
     if (!object_path || !*object_path || (!source && len > 0))
         return cb_error_set(err, CB_EINVAL, "no stage source or object path");
     if (len > CB_STAGE_SOURCE_MAX)
-        return cb_error_set(err, CB_ESTAGE, "the stage source is %zu bytes, more than the %d allowed",
-                            len, CB_STAGE_SOURCE_MAX);
+        return cb_error_set(err, CB_ESTAGE,
+                            "the stage source is %zu bytes, more than the %d allowed", len,
+                            CB_STAGE_SOURCE_MAX);
     const char *nul = len ? memchr(source, '\0', len) : NULL;
     if (nul)
         return cb_error_set(err, CB_ESTAGE, "the stage source has a NUL byte (at offset %zu)",
@@ -1011,14 +1225,19 @@ int cb_stage_build(CbStageKind kind, const char *source, size_t len, const char 
         rc = CB_ENOMEM;
         goto done;
     }
-    if ((rc = write_file(spath, source ? source : "", len, err)) != 0)
+    if ((rc = scan_directives(source ? source : "", len, err)) != 0 ||
+        (rc = write_file(spath, source ? source : "", len, err)) != 0)
         goto done;
 
     /* (0) The dependency list alone; its diagnostics are thrown away. */
     {
+        /* clang-format off */
         static const char *const args[] = {
-            "-M", "-MG", "-MF", "../out/stage.d", "-nostdinc", "-I", "../world", "-ffreestanding",
-            "-std=c11", "-fdiagnostics-color=never", "stage.c", NULL};
+            "-M", "-MG", "-MF", "../out/stage.d",
+            "-nostdinc", "-I", "../world", "-ffreestanding", "-std=c11",
+            "-fdiagnostics-color=never", "stage.c",
+            NULL};
+        /* clang-format on */
         CbBuf raw;
         cb_buf_init(&raw, OUTPUT_MAX);
         int status = 0;
@@ -1027,10 +1246,10 @@ int cb_stage_build(CbStageKind kind, const char *source, size_t len, const char 
          * this run is not (it may come from a file outside the world). */
         if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
             rc = limit_reason(&b, "does not preprocess", &raw, status, err);
+        if (rc == 0)
+            rc = read_deps_and_check(&b, source, len, &raw, err);
         cb_buf_free(&raw);
         if (rc != 0)
-            goto done;
-        if ((rc = read_deps_and_check(&b, source, len, err)) != 0)
             goto done;
         char *d = join(b.out, "stage.d", err);
         if (!d) {
@@ -1043,12 +1262,15 @@ int cb_stage_build(CbStageKind kind, const char *source, size_t len, const char 
 
     /* (a) Preprocess, with the dependency list checked again. */
     {
+        /* clang-format off */
         static const char *const args[] = {
-            "-E", "-MD", "-MF", "../out/stage.d", "-nostdinc", "-I", "../world",
-            "-ffreestanding", "-std=c11", "-fdiagnostics-color=never", "-o", "../out/stage.i",
-            "stage.c", NULL};
+            "-E", "-MD", "-MF", "../out/stage.d",
+            "-nostdinc", "-I", "../world", "-ffreestanding", "-std=c11",
+            "-fdiagnostics-color=never", "-o", "../out/stage.i", "stage.c",
+            NULL};
+        /* clang-format on */
         if ((rc = run_step(&b, "does not preprocess", args, err)) != 0 ||
-            (rc = read_deps_and_check(&b, source, len, err)) != 0)
+            (rc = read_deps_and_check(&b, source, len, NULL, err)) != 0)
             goto done;
     }
     if (!(opath = join(b.out, "stage.i", err)) || !(ipath = join(b.src, "stage.i", err))) {
@@ -1067,12 +1289,16 @@ int cb_stage_build(CbStageKind kind, const char *source, size_t len, const char 
         (rc = write_file(ipath, pre, prelen, err)) != 0)
         goto done;
     {
+        /* clang-format off */
         static const char *const args[] = {
-            "-x", "cpp-output", "-std=c11", "-O2", "-fPIC", "-shared", "-nostdinc",
-            "-nostdlib", "-ffreestanding", "-fwrapv", "-mgeneral-regs-only",
-            "-fno-stack-protector", "-Wall", "-fdiagnostics-color=never", "-Wl,-z,now",
-            "-Wl,-z,noexecstack", "-Wl,-z,relro", "-Wl,--hash-style=gnu", "-o",
-            "../out/stage.so", "stage.i", NULL};
+            "-x", "cpp-output", "-std=c11", "-O2", "-fPIC", "-shared",
+            "-nostdinc", "-nostdlib", "-ffreestanding", "-fwrapv",
+            "-mgeneral-regs-only", "-fno-stack-protector", "-Wall",
+            "-fdiagnostics-color=never",
+            "-Wl,-z,now", "-Wl,-z,noexecstack", "-Wl,-z,relro", "-Wl,--hash-style=gnu",
+            "-o", "../out/stage.so", "stage.i",
+            NULL};
+        /* clang-format on */
         if ((rc = run_step(&b, "does not compile", args, err)) != 0)
             goto done;
     }
@@ -1085,8 +1311,9 @@ int cb_stage_build(CbStageKind kind, const char *source, size_t len, const char 
     }
     rc = cb_stage_read_file(opath, CB_STAGE_OBJECT_MAX, 1, &obj, &objlen, err);
     if (rc == CB_ELIMIT || rc == CB_ENOENT)
-        rc = cb_error_set(err, CB_ESTAGE, rc == CB_ELIMIT ? "the object is larger than the limit"
-                                                          : "the compiler wrote no object");
+        rc = cb_error_set(err, CB_ESTAGE,
+                          rc == CB_ELIMIT ? "the object is larger than the limit"
+                                          : "the compiler wrote no object");
     if (rc != 0)
         goto done;
     {

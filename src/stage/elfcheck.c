@@ -35,12 +35,12 @@
 
 /* Tags that binutils of 2.38 and later may write and older elf.h lacks. */
 #ifndef DT_RELRSZ
-#define DT_RELRSZ 35
-#define DT_RELR 36
+#define DT_RELRSZ  35
+#define DT_RELR    36
 #define DT_RELRENT 37
 #endif
 #ifndef DT_AUDIT
-#define DT_AUDIT 0x6ffffefc
+#define DT_AUDIT    0x6ffffefc
 #define DT_DEPAUDIT 0x6ffffefb
 #endif
 
@@ -102,16 +102,37 @@ static const char *dt_refusal(int64_t tag)
 static int dt_known(int64_t tag)
 {
     switch (tag) {
-    case DT_NULL: case DT_PLTRELSZ: case DT_PLTGOT: case DT_HASH: case DT_STRTAB:
-    case DT_SYMTAB: case DT_RELA: case DT_RELASZ: case DT_RELAENT: case DT_STRSZ:
-    case DT_SYMENT: case DT_SONAME: case DT_REL: case DT_RELSZ: case DT_RELENT:
-    case DT_PLTREL: case DT_DEBUG: case DT_JMPREL: case DT_BIND_NOW: case DT_FLAGS:
-    case DT_GNU_HASH: case DT_VERSYM: case DT_RELACOUNT: case DT_RELCOUNT:
-    case DT_FLAGS_1: case DT_VERDEF: case DT_VERDEFNUM: case DT_RELR: case DT_RELRSZ:
-    case DT_RELRENT:
-        return 1;
-    default:
-        return 0;
+    case DT_NULL:
+    case DT_PLTRELSZ:
+    case DT_PLTGOT:
+    case DT_HASH:
+    case DT_STRTAB:
+    case DT_SYMTAB:
+    case DT_RELA:
+    case DT_RELASZ:
+    case DT_RELAENT:
+    case DT_STRSZ:
+    case DT_SYMENT:
+    case DT_SONAME:
+    case DT_REL:
+    case DT_RELSZ:
+    case DT_RELENT:
+    case DT_PLTREL:
+    case DT_DEBUG:
+    case DT_JMPREL:
+    case DT_BIND_NOW:
+    case DT_FLAGS:
+    case DT_GNU_HASH:
+    case DT_VERSYM:
+    case DT_RELACOUNT:
+    case DT_RELCOUNT:
+    case DT_FLAGS_1:
+    case DT_VERDEF:
+    case DT_VERDEFNUM:
+    case DT_RELR:
+    case DT_RELRSZ:
+    case DT_RELRENT: return 1;
+    default: return 0;
     }
 }
 
@@ -209,7 +230,8 @@ static int check_segments(Check *c, CbError *err)
         GElf_Phdr ph;
         if (!gelf_getphdr(c->e, (int)i, &ph))
             return fmt(err, elf_errmsg(-1));
-        if (ph.p_type != PT_NULL && ph.p_type != PT_GNU_STACK && !in_image(ph.p_offset, ph.p_filesz, c->n))
+        if (ph.p_type != PT_NULL && ph.p_type != PT_GNU_STACK &&
+            !in_image(ph.p_offset, ph.p_filesz, c->n))
             return fmt(err, "a segment outside the file");
         switch (ph.p_type) {
         case PT_GNU_STACK:
@@ -234,13 +256,13 @@ static int check_segments(Check *c, CbError *err)
                                 "the object has thread-local storage, which a stage may not keep");
         case PT_INTERP:
             return cb_error_set(err, CB_ESTAGE, "the object names a program interpreter");
-        default:
-            break;
+        default: break;
         }
     }
     if (!stack)
-        return cb_error_set(err, CB_ESTAGE,
-                            "the object does not say its stack is not executable (no PT_GNU_STACK)");
+        return cb_error_set(
+            err, CB_ESTAGE,
+            "the object does not say its stack is not executable (no PT_GNU_STACK)");
     if (!c->have_dynamic)
         return cb_error_set(err, CB_ESTAGE, "the object has no dynamic segment");
     return 0;
@@ -273,7 +295,8 @@ static int check_sections(Check *c, CbError *err)
         GElf_Shdr sh;
         if (!gelf_getshdr(s, &sh))
             return fmt(err, elf_errmsg(-1));
-        if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL && !in_image(sh.sh_offset, sh.sh_size, c->n))
+        if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
+            !in_image(sh.sh_offset, sh.sh_size, c->n))
             return fmt(err, "a section outside the file");
         switch (sh.sh_type) {
         case SHT_DYNAMIC:
@@ -297,8 +320,7 @@ static int check_sections(Check *c, CbError *err)
             if (sh.sh_size > 0 && !c->init_section)
                 c->init_section = sh.sh_type;
             break;
-        default:
-            break;
+        default: break;
         }
     }
     if (!c->dynamic_scn)
@@ -406,9 +428,10 @@ static int check_symbols(Check *c, CbStageKind kind, CbError *err)
                                 "the object has an indirect function %s (ifunc: code run at load)",
                                 safe_name(nm, name, sizeof(name)));
         if (type == STT_TLS)
-            return cb_error_set(err, CB_ESTAGE,
-                                "the object has thread-local storage (%s), which a stage may not keep",
-                                safe_name(nm, name, sizeof(name)));
+            return cb_error_set(
+                err, CB_ESTAGE,
+                "the object has thread-local storage (%s), which a stage may not keep",
+                safe_name(nm, name, sizeof(name)));
         if (sym.st_shndx == SHN_UNDEF) {
             int ok = 0;
             for (size_t k = 0; k < sizeof(allowed_undefined) / sizeof(allowed_undefined[0]); k++)
@@ -525,8 +548,8 @@ done:
     return rc;
 }
 
-int cb_stage_read_file(const char *path, size_t max, int nofollow, unsigned char **out,
-                       size_t *len, CbError *err)
+int cb_stage_read_file(const char *path, size_t max, int nofollow, unsigned char **out, size_t *len,
+                       CbError *err)
 {
     *out = NULL;
     *len = 0;

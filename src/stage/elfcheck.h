@@ -23,7 +23,7 @@ int cb_stage_check_elf(const void *data, size_t n, CbStageKind kind, CbError *er
  * a FIFO or device refused without blocking; with nofollow a symbolic link
  * is refused).  *out is malloc'd (the caller frees it).  0, CB_ENOENT,
  * CB_EIO, CB_ELIMIT, CB_ENOMEM. */
-int cb_stage_read_file(const char *path, size_t max, int nofollow, unsigned char **out,
-                       size_t *len, CbError *err);
+int cb_stage_read_file(const char *path, size_t max, int nofollow, unsigned char **out, size_t *len,
+                       CbError *err);
 
 #endif

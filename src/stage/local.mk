@@ -36,4 +36,4 @@ src/stage/builtin.inc: $(top_srcdir)/src/stage/embed.sh $(top_srcdir)/src/config
 CLEANFILES += src/stage/builtin.inc
 # Dependency tracking learns of the generated file only after a first build.
 src/stage/libcbstage_a-build.$(OBJEXT): src/stage/builtin.inc
-EXTRA_DIST += src/stage/embed.sh $(cb_stage_world) $(cb_stage_builtins)
+EXTRA_DIST += src/stage/embed.sh $(cb_stage_world)

@@ -13,4 +13,5 @@ EXTRA_DIST += tests/stage/src/intra_ok.c tests/stage/src/loop_filter_ok.c \
 	tests/stage/src/constructor_underscores.c tests/stage/src/destructor.c \
 	tests/stage/src/section.c tests/stage/src/section_underscores.c tests/stage/src/target.c \
 	tests/stage/src/optimize.c tests/stage/src/pragma.c tests/stage/src/pragma_operator.c \
+	tests/stage/src/pragma_pasted.c tests/stage/src/pragma_hidden.c \
 	tests/stage/src/float.c tests/stage/src/system.c tests/stage/src/exponential.c

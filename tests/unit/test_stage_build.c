@@ -23,6 +23,7 @@
 #include "codecbench/buf.h"
 #include "codecbench/fsutil.h"
 #include "codecbench/sandbox.h"
+#include "stage/elfcheck.h"
 
 static char tmpdir[64];
 static char objpath[128];
@@ -188,10 +189,16 @@ static void test_builtin_texts(void **state)
 static void test_good_stages(void **state)
 {
     (void)state;
-    for (int own = 0; own < 2; own++)
+    for (int own = 0; own < 3; own++)
         for (CbStageKind k = CB_STAGE_INTRA; k <= CB_STAGE_TRANSFORM; k++) {
             char rel[80];
-            snprintf(rel, sizeof(rel), own ? "tests/stage/src/%s_ok.c" : "samples/stages/%s.c",
+            if (own == 2 && k != CB_STAGE_INTRA)
+                continue;
+            /* samples/stages/intra_smooth.c: another correct intra stage. */
+            snprintf(rel, sizeof(rel),
+                     own == 2 ? "samples/stages/%s_smooth.c"
+                     : own    ? "tests/stage/src/%s_ok.c"
+                              : "samples/stages/%s.c",
                      kind_file(k));
             char *src = slurp_src(rel);
             char *diag = NULL;
@@ -229,13 +236,16 @@ static void test_world_values(void **state)
         "_Static_assert(INT8_MIN == -128 && INT8_MAX == 127 && UINT8_MAX == 255, \"8\");\n"
         "_Static_assert(INT16_MIN == -32768 && UINT16_MAX == 65535, \"16\");\n"
         "_Static_assert(INT32_MIN == -2147483647 - 1 && UINT32_MAX == 4294967295u, \"32\");\n"
-        "_Static_assert(INT64_MAX == 9223372036854775807 && UINT64_MAX == 18446744073709551615u, \"64\");\n"
+        "_Static_assert(INT64_MAX == 9223372036854775807 && UINT64_MAX == 18446744073709551615u, "
+        "\"64\");\n"
         "_Static_assert(SIZE_MAX == 18446744073709551615u && sizeof(size_t) == 8, \"size\");\n"
-        "_Static_assert(PTRDIFF_MIN == -9223372036854775807 - 1 && sizeof(intptr_t) == 8, \"ptr\");\n"
+        "_Static_assert(PTRDIFF_MIN == -9223372036854775807 - 1 && sizeof(intptr_t) == 8, "
+        "\"ptr\");\n"
         "_Static_assert(CHAR_BIT == 8 && CHAR_MIN == -128 && UCHAR_MAX == 255, \"char\");\n"
         "_Static_assert(SHRT_MAX == 32767 && USHRT_MAX == 65535, \"short\");\n"
         "_Static_assert(INT_MIN == -2147483647 - 1 && UINT_MAX == 4294967295u, \"int\");\n"
-        "_Static_assert(LONG_MAX == 9223372036854775807 && ULLONG_MAX == 18446744073709551615u, \"long\");\n"
+        "_Static_assert(LONG_MAX == 9223372036854775807 && ULLONG_MAX == 18446744073709551615u, "
+        "\"long\");\n"
         "_Static_assert(_Generic(INT64_C(1), long: 1, default: 0), \"INT64_C\");\n"
         "_Static_assert(_Generic((uint8_t)0, unsigned char: 1, default: 0), \"uint8_t\");\n"
         "_Static_assert(_Generic((int16_t)0, short: 1, default: 0), \"int16_t\");\n"
@@ -289,7 +299,9 @@ static void test_syntax_error(void **state)
 {
     (void)state;
     char *diag = NULL;
-    refused(CB_STAGE_INTRA, "#include \"codecbench/stage.h\"\nint cb_stage_intra(const CbStageIntra *a)\n{\n    return a->n +;\n}\n",
+    refused(CB_STAGE_INTRA,
+            "#include \"codecbench/stage.h\"\nint cb_stage_intra(const CbStageIntra *a)\n{\n    "
+            "return a->n +;\n}\n",
             CB_ESTAGE, "does not compile", "stage.c:4:", &diag);
     assert_non_null(diag);
     assert_non_null(strstr(diag, "stage.c:4:"));
@@ -324,9 +336,37 @@ static void test_etc_passwd(void **state)
     /* A source that fails to preprocess after reading the file still says
      * only that it reached outside. */
     refused(CB_STAGE_INTRA,
-            "#include \"/etc/passwd\"\n#if 1\n#error x\n#endif\n#include <nothere.h>\n",
-            CB_ESTAGE, "/etc/passwd", "outside the stage world", &diag);
+            "#include \"/etc/passwd\"\n#if 1\n#error x\n#endif\n#include <nothere.h>\n", CB_ESTAGE,
+            "/etc/passwd", "outside the stage world", &diag);
     assert_true(diag == NULL || strstr(diag, "#error") == NULL);
+    free(diag);
+}
+
+/* Files the compiler cannot read or that never end: refused, with the
+ * line, and nothing of what the compiler said (it may quote a macro some
+ * other file defined). */
+static void test_special_includes(void **state)
+{
+    (void)state;
+    struct stat st;
+    /* /etc/shadow is 0640 root:shadow on Debian: nobody cannot read it. */
+    if (stat("/etc/shadow", &st) == 0 && !(st.st_mode & S_IROTH) &&
+        (geteuid() == 0 || access("/etc/shadow", R_OK) != 0))
+        refused(CB_STAGE_INTRA, "#include <stdint.h>\n#include \"/etc/shadow\"\n", CB_ESTAGE,
+                "stage.c:2: the stage does not preprocess: a file it includes there cannot be read",
+                NULL, NULL);
+    /* The compiler has no controlling terminal (its own session). */
+    refused(CB_STAGE_INTRA, "\n#include \"/dev/tty\"\n", CB_ESTAGE, "stage.c:2:", NULL, NULL);
+    /* /dev/zero never ends: the memory limit (256 MiB here) stops it. */
+    CbStageBuildOptions o = opts();
+    o.memory_mib = 256;
+    CbError err;
+    char *diag = NULL;
+    static const char zero[] = "#include \"/dev/zero\"\n";
+    int rc = cb_stage_build(CB_STAGE_INTRA, zero, strlen(zero), objpath, &o, &diag, &err);
+    assert_int_equal(rc, CB_ESTAGE);
+    if (!strstr(err.text, "memory (256 MiB)"))
+        fail_msg("%s", err.text);
     free(diag);
 }
 
@@ -381,19 +421,20 @@ static void test_attributes(void **state)
                  "stage.c:5: the attribute section", NULL);
     refused_file(CB_STAGE_INTRA, "tests/stage/src/section_underscores.c", CB_ESTAGE,
                  "the attribute section", NULL);
-    refused_file(CB_STAGE_INTRA, "tests/stage/src/target.c", CB_ESTAGE,
-                 "the attribute target", NULL);
-    refused_file(CB_STAGE_INTRA, "tests/stage/src/optimize.c", CB_ESTAGE,
-                 "the attribute optimize", NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/target.c", CB_ESTAGE, "the attribute target",
+                 NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/optimize.c", CB_ESTAGE, "the attribute optimize",
+                 NULL);
     /* A harmless attribute is fine. */
     char *diag = NULL;
     CbError err;
-    int rc = build(CB_STAGE_LOOP_FILTER,
-                   "#include \"codecbench/stage.h\"\n"
-                   "static __attribute__((noinline, aligned(16))) int used_rows(int h) { return h; }\n"
-                   "int cb_stage_loop_filter(const CbStageFilter *a)\n"
-                   "{ return used_rows(a->height) - a->height; }\n",
-                   &diag, &err);
+    int rc =
+        build(CB_STAGE_LOOP_FILTER,
+              "#include \"codecbench/stage.h\"\n"
+              "static __attribute__((noinline, aligned(16))) int used_rows(int h) { return h; }\n"
+              "int cb_stage_loop_filter(const CbStageFilter *a)\n"
+              "{ return used_rows(a->height) - a->height; }\n",
+              &diag, &err);
     if (rc != 0)
         fail_msg("%s\n%s", err.text, diag ? diag : "");
     free(diag);
@@ -405,14 +446,39 @@ static void test_pragmas(void **state)
     refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma.c", CB_ESTAGE,
                  "stage.c:4: #pragma is not allowed", NULL);
     refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma_operator.c", CB_ESTAGE,
+                 "stage.c:5: _Pragma is not allowed", NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma_pasted.c", CB_ESTAGE,
+                 "stage.c:7: #pragma is not allowed", NULL);
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/pragma_hidden.c", CB_ESTAGE,
                  "stage.c:6: #pragma is not allowed", NULL);
+    refused(CB_STAGE_INTRA, "#include \"codecbench/stage.h\"\n\n%:pragma once\n", CB_ESTAGE,
+            "stage.c:3: #pragma", NULL, NULL);
+    refused(CB_STAGE_INTRA, "/* x */\n#pra\\\ngma once\n", CB_ESTAGE, "stage.c:2: #pragma", NULL,
+            NULL);
+    refused(CB_STAGE_INTRA, "int x;\n# /* c */ line 7 \"x.c\"\n", CB_ESTAGE,
+            "stage.c:2: #line is not allowed", NULL, NULL);
+    refused(CB_STAGE_INTRA, "int x;\n#ident \"x\"\n", CB_ESTAGE, "stage.c:2: #ident", NULL, NULL);
+    refused(CB_STAGE_INTRA, "int x;\n\n#if __has_include(\"/etc/passwd\")\n#endif\n", CB_ESTAGE,
+            "stage.c:3: __has_include is not allowed", NULL, NULL);
+    /* Not directives: # inside a macro body, a string, a comment. */
+    char *diag = NULL;
+    CbError err;
+    int rc =
+        build(CB_STAGE_LOOP_FILTER,
+              "#include \"codecbench/stage.h\"\n#define S(x) #x\n"
+              "static const char *p = \"#pragma\" S(pragma); /* #pragma */\n"
+              "// #pragma\n#\n"
+              "int cb_stage_loop_filter(const CbStageFilter *a) { (void)a; return p[0] != '#'; }\n",
+              &diag, &err);
+    if (rc != 0)
+        fail_msg("%s\n%s", err.text, diag ? diag : "");
+    free(diag);
 }
 
 static void test_float(void **state)
 {
     (void)state;
-    refused_file(CB_STAGE_INTRA, "tests/stage/src/float.c", CB_ESTAGE, "does not compile",
-                 "SSE");
+    refused_file(CB_STAGE_INTRA, "tests/stage/src/float.c", CB_ESTAGE, "does not compile", "SSE");
 }
 
 static void test_missing_function(void **state)
@@ -447,8 +513,9 @@ static void make_wrapper(char *path, size_t sz, char *log, size_t logsz)
         cc = "cc";
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "#!/bin/sh\necho \"uid=$(id -u) gid=$(id -g) home=${HOME-unset} "
-               "lc=${LC_ALL-unset} tmp=${TMPDIR-unset}\" >> '%s'\nexec %s \"$@\"\n",
+    fprintf(f,
+            "#!/bin/sh\necho \"uid=$(id -u) gid=$(id -g) home=${HOME-unset} "
+            "lc=${LC_ALL-unset} tmp=${TMPDIR-unset}\" >> '%s'\nexec %s \"$@\"\n",
             log, cc);
     assert_int_equal(fclose(f), 0);
     assert_int_equal(chmod(path, 0755), 0);
@@ -568,6 +635,61 @@ static void test_exponential(void **state)
     assert_true(dt < 60 + 30);
 }
 
+/* Is the process gone (or a zombie, its kill done)? */
+static int gone(long pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A compiler that hangs, with a child of its own: at the wall-clock limit
+ * (2 s here) the build ends with CB_ETIMEOUT and the whole group is
+ * killed.  The processes are given 30 s to be seen gone: a kill is not
+ * instant on a loaded machine. */
+static void test_timeout_kills_group(void **state)
+{
+    (void)state;
+    char wrapper[128], pids[128];
+    snprintf(wrapper, sizeof(wrapper), "%s/cc-hang", tmpdir);
+    snprintf(pids, sizeof(pids), "%s/cc-pids", tmpdir);
+    FILE *f = fopen(wrapper, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\nsleep 1000 &\necho \"$$ $!\" > '%s'\nsleep 1000\n", pids);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(wrapper, 0755), 0);
+    f = fopen(pids, "w");
+    assert_non_null(f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(pids, 0666), 0);
+    CbStageBuildOptions o = opts();
+    o.cc = wrapper;
+    o.timeout_s = 2;
+    CbError err;
+    int rc = cb_stage_build(CB_STAGE_INTRA, "int x;\n", 7, objpath, &o, NULL, &err);
+    assert_int_equal(rc, CB_ETIMEOUT);
+    assert_non_null(strstr(err.text, "did not finish within 2 s"));
+    long a = 0, b = 0;
+    f = fopen(pids, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld %ld", &a, &b), 2);
+    fclose(f);
+    assert_true(a > 1 && b > 1);
+    for (int i = 0; i < 300 && !(gone(a) && gone(b)); i++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(gone(a));
+    assert_true(gone(b));
+}
+
 static void test_diagnostics_capped(void **state)
 {
     (void)state;
@@ -575,8 +697,12 @@ static void test_diagnostics_capped(void **state)
     cb_buf_init(&s, 1 << 20);
     assert_int_equal(cb_buf_puts(&s, "#include \"codecbench/stage.h\"\n"), 0);
     for (int i = 0; i < 200; i++)
-        assert_int_equal(cb_buf_printf(&s, "int f%d(int x) { int unused%d; return x; }\n", i, i), 0);
-    assert_int_equal(cb_buf_puts(&s, "int cb_stage_intra(const CbStageIntra *a) { return f0(0) + a->n - a->n; }\n"), 0);
+        assert_int_equal(cb_buf_printf(&s, "int f%d(int x) { int unused%d; return x; }\n", i, i),
+                         0);
+    assert_int_equal(
+        cb_buf_puts(&s,
+                    "int cb_stage_intra(const CbStageIntra *a) { return f0(0) + a->n - a->n; }\n"),
+        0);
     char *diag = NULL;
     CbError err;
     int rc = build(CB_STAGE_INTRA, s.data, &diag, &err);
@@ -651,8 +777,9 @@ static void test_check_object(void **state)
     /* Linked as any library is, and calling into libc (ld's --as-needed
      * drops an unused one). */
     snprintf(p, sizeof(p), "%s/libc.so", tmpdir);
-    cc_object("int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
-              "", p);
+    cc_object(
+        "int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
+        "", p);
     check_refused(p, CB_ESTAGE, "needs the library libc.so.6 (DT_NEEDED)");
 
     snprintf(p, sizeof(p), "%s/execstack.so", tmpdir);
@@ -660,8 +787,9 @@ static void test_check_object(void **state)
     check_refused(p, CB_ESTAGE, "executable stack");
 
     snprintf(p, sizeof(p), "%s/undef.so", tmpdir);
-    cc_object("int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
-              "-nostdlib", p);
+    cc_object(
+        "int getpid(void);\nint cb_stage_intra(const void *a) { return getpid() + (a == 0); }\n",
+        "-nostdlib", p);
     check_refused(p, CB_ESTAGE, "needs getpid, which a stage may not call");
 
     snprintf(p, sizeof(p), "%s/ifunc.so", tmpdir);
@@ -720,14 +848,63 @@ static void test_check_object(void **state)
     assert_int_equal(cb_stage_check_object("/dev/zero", CB_STAGE_INTRA, &err), CB_EIO);
 }
 
+/* Hostile bytes: a built stage's object with bytes changed at random
+ * (seeded) anywhere, and cut at random lengths: each is accepted or
+ * refused with CB_ESTAGE or CB_EFORMAT, never a crash or another code (the
+ * sanitizer build checks every read). */
+static void test_check_mutations(void **state)
+{
+    (void)state;
+    char *src = slurp_src("tests/stage/src/transform_ok.c");
+    CbError err;
+    int rc = build(CB_STAGE_TRANSFORM, src, NULL, &err);
+    free(src);
+    if (rc != 0)
+        fail_msg("%s", err.text);
+    size_t n = 0;
+    char *good = slurp(objpath, &n);
+    assert_non_null(good);
+    assert_int_equal(cb_stage_check_elf(good, n, CB_STAGE_TRANSFORM, &err), 0);
+    char *m = malloc(n);
+    assert_non_null(m);
+    uint32_t x = 12345;
+    int accepted = 0, refused_n = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(m, good, n);
+        int flips = 1 + it % 8;
+        for (int f = 0; f < flips; f++) {
+            x = x * 1664525u + 1013904223u;
+            size_t at = (x >> 8) % n;
+            x = x * 1664525u + 1013904223u;
+            m[at] = (char)(x >> 24);
+        }
+        x = x * 1664525u + 1013904223u;
+        size_t len = it % 5 == 4 ? (x >> 8) % n : n;
+        rc = cb_stage_check_elf(m, len, CB_STAGE_TRANSFORM, &err);
+        if (rc != 0 && rc != CB_ESTAGE && rc != CB_EFORMAT)
+            fail_msg("mutation %d: rc %d: %s", it, rc, err.text);
+        if (rc == 0)
+            accepted++;
+        else
+            refused_n++;
+    }
+    /* Both outcomes happen: the mutations reach past the checks' surface. */
+    assert_true(accepted > 0);
+    assert_true(refused_n > 0);
+    free(m);
+    free(good);
+}
+
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builtin_texts),
         cmocka_unit_test(test_good_stages),
         cmocka_unit_test(test_world_values),
         cmocka_unit_test(test_syntax_error),
         cmocka_unit_test(test_etc_passwd),
+        cmocka_unit_test(test_special_includes),
         cmocka_unit_test(test_stdio),
         cmocka_unit_test(test_asm),
         cmocka_unit_test(test_attributes),
@@ -739,8 +916,11 @@ int main(void)
         cmocka_unit_test(test_runs_as_nobody),
         cmocka_unit_test(test_compiler_missing),
         cmocka_unit_test(test_exponential),
+        cmocka_unit_test(test_timeout_kills_group),
         cmocka_unit_test(test_diagnostics_capped),
         cmocka_unit_test(test_check_object),
+        cmocka_unit_test(test_check_mutations),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, setup, teardown);
 }
