@@ -5,7 +5,7 @@
  * The host runs stage code: every byte it sends is hostile.  Each reply's
  * type and length are checked against what the request allows before its
  * payload is read; every wait has a deadline (CbStageLimits.wall_s per
- * answer); the host's stderr is read all along (its last bytes kept), so a
+ * answer); the host's standard error is read all along (its last bytes kept), so a
  * chatty stage cannot block it; a host that dies, breaks the protocol or
  * runs out of time is killed (its whole process group), reaped, and its end
  * told in words. */
@@ -35,38 +35,39 @@
 
 extern char **environ;
 
-#define DEFAULT_CPU_S 600
-#define DEFAULT_DATA_MIB 4096
+#define DEFAULT_CPU_S     600
+#define DEFAULT_DATA_MIB  4096
 #define DEFAULT_STACK_MIB 8
-#define DEFAULT_WALL_S 120.0
+#define DEFAULT_WALL_S    120.0
 /* How long cb_stage_host_free() and a dying host get to end by themselves
  * before SIGKILL. */
 #define GRACE_MS 1000
-/* Bytes of the host's stderr kept (the last ones). */
+/* Bytes of the host's standard error kept (the last ones). */
 #define ERR_TAIL 4096
 /* The nobody the sandbox becomes when started as root (sandbox.c). */
 #define NOBODY_ID 65534
 
 struct CbStageHost {
-    pid_t pid;               /* > 0 until reaped */
-    int in_fd, out_fd, err_fd; /* our ends: the host's stdin, stdout, stderr; -1 closed */
+    pid_t pid; /* > 0 until reaped */
+    int in_fd, out_fd,
+        err_fd; /* our ends: the host's stdin, standard output, standard error; -1 closed */
     int decode;
     CbStageKind kind;
     uint8_t hash[32];
-    CbStageLimits lim;       /* with the defaults filled in */
-    HpSandboxState state;    /* from HELLO */
-    int dead;                /* 1: every call fails with dead_err */
+    CbStageLimits lim;    /* with the defaults filled in */
+    HpSandboxState state; /* from HELLO */
+    int dead;             /* 1: every call fails with dead_err */
     CbError dead_err;
-    int killed_by_us;        /* the host did not answer in time */
-    double cpu_at_exit;      /* from wait4, once reaped */
-    char tail[ERR_TAIL];     /* the last bytes of the host's stderr */
+    int killed_by_us;    /* the host did not answer in time */
+    double cpu_at_exit;  /* from wait4, once reaped */
+    char tail[ERR_TAIL]; /* the last bytes of the host's standard error */
     size_t tail_len;
-    uint8_t *rx;             /* the payload of the last reply */
+    uint8_t *rx; /* the payload of the last reply */
     size_t rx_cap;
-    int have_coder;          /* an encoder or decoder is open */
+    int have_coder; /* an encoder or decoder is open */
     int width, height;
-    int64_t next_index;      /* of the next packet an encoding host must send */
-    CbFrame frame;           /* the decoding host's last picture */
+    int64_t next_index; /* of the next packet an encoding host must send */
+    CbFrame frame;      /* the decoding host's last picture */
 };
 
 /* ---- time ------------------------------------------------------------------------- */
@@ -86,9 +87,9 @@ static int ms_left(double deadline)
     return left > 3600.0 ? 3600000 : (int)ceil(left * 1000.0);
 }
 
-/* ---- the host's stderr -------------------------------------------------------------- */
+/* ---- the host's standard error -------------------------------------------------------------- */
 
-/* Reads what the host's stderr has (without blocking); 1 at its end. */
+/* Reads what the host's standard error has (without blocking); 1 at its end. */
 static int drain_stderr(CbStageHost *h)
 {
     if (h->err_fd < 0)
@@ -118,7 +119,7 @@ static int drain_stderr(CbStageHost *h)
     }
 }
 
-/* The last non-empty line of the host's stderr that starts with prefix (any
+/* The last non-empty line of the host's standard error that starts with prefix (any
  * line when prefix is ""), control bytes replaced; 0 when there is none. */
 static int tail_line(const CbStageHost *h, const char *prefix, char *out, size_t size)
 {
@@ -168,7 +169,7 @@ static int try_reap(CbStageHost *h, int *status, int block)
     return 0;
 }
 
-/* Waits up to ms for the host to end by itself (reading its stderr the
+/* Waits up to ms for the host to end by itself (reading its standard error the
  * while), then kills its process group; reaps it.  *status its wait
  * status (-1 when unknown). */
 static void end_host(CbStageHost *h, int ms, int *status)
@@ -202,7 +203,7 @@ static void end_host(CbStageHost *h, int ms, int *status)
     }
     if (pidfd >= 0)
         close(pidfd);
-    /* The host is gone: its stderr ends (nothing else holds the pipe). */
+    /* The host is gone: its standard error ends (nothing else holds the pipe). */
     for (int i = 0; i < 64 && h->err_fd >= 0; i++) {
         struct pollfd p = {.fd = h->err_fd, .events = POLLIN};
         if (poll(&p, 1, 100) <= 0)
@@ -229,7 +230,7 @@ static const char *sig_name(int sig, char *buf, size_t size)
     return buf;
 }
 
-/* Says why the host ended, from its wait status and stderr. */
+/* Says why the host ended, from its wait status and standard error. */
 static int describe_end(CbStageHost *h, int status, CbError *e)
 {
     char line[512], sig[32];
@@ -249,7 +250,8 @@ static int describe_end(CbStageHost *h, int status, CbError *e)
                                 "its report)");
         if (s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGABRT ||
             s == SIGTRAP)
-            return cb_error_set(e, CB_ESTAGE, "the stage crashed (%s)", sig_name(s, sig, sizeof sig));
+            return cb_error_set(e, CB_ESTAGE, "the stage crashed (%s)",
+                                sig_name(s, sig, sizeof sig));
         return cb_error_set(e, CB_ESTAGE, "the stage host was killed by %s",
                             sig_name(s, sig, sizeof sig));
     }
@@ -308,7 +310,7 @@ static int host_fail(CbStageHost *h, CbError *err, int code, const char *fmt, ..
 /* ---- talking ------------------------------------------------------------------------- */
 
 /* Writes the request (all of it, or the host is finished), reading the
- * host's stderr meanwhile.  SIGPIPE is blocked around the writes (a pipe
+ * host's standard error meanwhile.  SIGPIPE is blocked around the writes (a pipe
  * has no MSG_NOSIGNAL), and one it raised is taken back: the caller never
  * sees it. */
 static int send_all(CbStageHost *h, const uint8_t *p, size_t n, double deadline, CbError *err)
@@ -521,8 +523,8 @@ static int env_kept(const char *entry)
 {
     /* As cb_worker_scrub_env keeps (worker.c), plus the sanitizers' options
      * (as the runner passes them). */
-    static const char *const keep[] = {"PATH=",         "HOME=",         "LANG=",
-                                       "TZ=",           "TMPDIR=",       "LC_",
+    static const char *const keep[] = {"PATH=",         "HOME=",          "LANG=",
+                                       "TZ=",           "TMPDIR=",        "LC_",
                                        "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS="};
     for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
         if (!strncmp(entry, keep[i], strlen(keep[i])))
@@ -602,9 +604,11 @@ int cb_stage_host_start(CbStageHost **out, int decode, const char *object_path, 
     if (!out || !object_path || !hash || (decode != 0 && decode != 1) || kind == CB_STAGE_NONE ||
         !kname)
         return cb_error_set(err, CB_EINVAL, "cb_stage_host_start: %s",
-                            !out ? "no output" : !object_path ? "no object" : !hash ? "no hash"
+                            !out                           ? "no output"
+                            : !object_path                 ? "no object"
+                            : !hash                        ? "no hash"
                             : (decode != 0 && decode != 1) ? "decode must be 0 or 1"
-                                                            : "not a stage kind");
+                                                           : "not a stage kind");
     int zero = 1;
     for (int i = 0; i < 32; i++)
         zero &= hash[i] == 0;
@@ -654,9 +658,16 @@ int cb_stage_host_start(CbStageHost **out, int decode, const char *object_path, 
         rc = cb_error_set(err, CB_EINVAL, "stage limits out of range");
         goto fail;
     }
-    char *argv[] = {(char *)"codecbench", (char *)"stage-host",
-                    (char *)(decode ? "decode" : "encode"), (char *)object_path, (char *)kname,
-                    hex, cpu, data, stack, NULL};
+    char *argv[] = {(char *)"codecbench",
+                    (char *)"stage-host",
+                    (char *)(decode ? "decode" : "encode"),
+                    (char *)object_path,
+                    (char *)kname,
+                    hex,
+                    cpu,
+                    data,
+                    stack,
+                    NULL};
     size_t n_env = 0;
     for (char **e = environ; e && *e; e++)
         n_env++;
@@ -694,8 +705,7 @@ int cb_stage_host_start(CbStageHost **out, int decode, const char *object_path, 
     h->out_fd = p_out[0];
     h->err_fd = p_err[0];
     p_in[1] = p_out[0] = p_err[0] = -1;
-    if (set_nonblock(h->in_fd) < 0 || set_nonblock(h->out_fd) < 0 ||
-        set_nonblock(h->err_fd) < 0) {
+    if (set_nonblock(h->in_fd) < 0 || set_nonblock(h->out_fd) < 0 || set_nonblock(h->err_fd) < 0) {
         rc = host_fail(h, err, CB_EIO, "stage host: fcntl: %s", strerror(errno));
         goto fail;
     }
@@ -741,8 +751,8 @@ static size_t cap_packets(const CbStageHost *h, uint32_t t)
 
 /* The header a host gave, or a stream's, read by the engine's own parser
  * (in this process, which loads no stage): it must name this host's stage. */
-static int header_names_stage(CbStageHost *h, const uint8_t *header, size_t len,
-                              CbStreamInfo *info, CbError *err)
+static int header_names_stage(CbStageHost *h, const uint8_t *header, size_t len, CbStreamInfo *info,
+                              CbError *err)
 {
     CbDecoder *d = NULL;
     int rc = cb_decoder_new(&d, header, len, err);
@@ -759,10 +769,47 @@ static int header_names_stage(CbStageHost *h, const uint8_t *header, size_t len,
                             a ? a : "?", info->stage_hash[0], info->stage_hash[1],
                             info->stage_hash[2], info->stage_hash[3], info->stage_hash[4],
                             info->stage_hash[5], info->stage_hash[6], info->stage_hash[7],
-                            b ? b : "?", h->hash[0], h->hash[1], h->hash[2], h->hash[3],
-                            h->hash[4], h->hash[5], h->hash[6], h->hash[7]);
+                            b ? b : "?", h->hash[0], h->hash[1], h->hash[2], h->hash[3], h->hash[4],
+                            h->hash[5], h->hash[6], h->hash[7]);
     }
     return CB_OK;
+}
+
+/* Never called: it stands for the stage in an encoder that only writes its
+ * header. */
+static int stand_in_intra(const CbStageIntra *a)
+{
+    (void)a;
+    return 1;
+}
+static int stand_in_filter(const CbStageFilter *a)
+{
+    (void)a;
+    return 1;
+}
+static int stand_in_xform(const CbStageXform *a)
+{
+    (void)a;
+    return 1;
+}
+
+static int expected_header(const CbStageHost *h, const CbEngineSettings *s, int qp, int width,
+                           int height, int fps_num, int fps_den,
+                           uint8_t out[CB_ENGINE_HEADER_BYTES], CbError *err)
+{
+    CbStageOps ops;
+    memset(&ops, 0, sizeof ops);
+    ops.kind = h->kind;
+    memcpy(ops.hash, h->hash, 32);
+    ops.intra = stand_in_intra;
+    ops.loop_filter = stand_in_filter;
+    ops.transform_fwd = ops.transform_inv = stand_in_xform;
+    CbEncoder *e = NULL;
+    int rc = cb_encoder_new(&e, s, qp, width, height, fps_num, fps_den, err);
+    if (rc == 0 && (rc = cb_encoder_set_stage(e, &ops, err)) == 0)
+        memcpy(out, cb_encoder_header(e), CB_ENGINE_HEADER_BYTES);
+    cb_encoder_free(&e);
+    return rc;
 }
 
 int cb_stage_host_encoder(CbStageHost *h, const CbEngineSettings *settings, int qp, int width,
@@ -771,7 +818,9 @@ int cb_stage_host_encoder(CbStageHost *h, const CbEngineSettings *settings, int 
 {
     if (!h || !settings || !header)
         return cb_error_set(err, CB_EINVAL, "cb_stage_host_encoder: %s",
-                            !h ? "no host" : !settings ? "no settings" : "no header buffer");
+                            !h          ? "no host"
+                            : !settings ? "no settings"
+                                        : "no header buffer");
     if (h->decode)
         return cb_error_set(err, CB_EINVAL, "a decoding stage host cannot encode");
     if (width < 1 || width > CB_FRAME_MAX_DIM || height < 1 || height > CB_FRAME_MAX_DIM)
@@ -796,13 +845,17 @@ int cb_stage_host_encoder(CbStageHost *h, const CbEngineSettings *settings, int 
     if (len != CB_ENGINE_HEADER_BYTES)
         return host_fail(h, err, CB_ESTAGE, "the stage host broke the protocol: a %zu-byte header",
                          len);
-    CbStreamInfo info;
-    CbError herr;
-    cb_error_clear(&herr);
-    if ((rc = header_names_stage(h, h->rx, len, &info, &herr)) < 0 || info.width != width ||
-        info.height != height)
-        return host_fail(h, err, CB_ESTAGE, "the stage host's stream header is wrong: %s",
-                         rc < 0 ? herr.text : "another frame size");
+    /* The header is what this process's engine writes for the same
+     * settings and stage (the stage's functions are never called for it). */
+    uint8_t want[CB_ENGINE_HEADER_BYTES];
+    CbError lerr;
+    cb_error_clear(&lerr);
+    if ((rc = expected_header(h, &s, qp, width, height, fps_num, fps_den, want, &lerr)) < 0)
+        return host_fail(h, err, rc, "%s", lerr.text);
+    if (memcmp(want, h->rx, CB_ENGINE_HEADER_BYTES) != 0)
+        return host_fail(h, err, CB_ESTAGE,
+                         "the stage host's stream header differs from the engine's for these "
+                         "settings");
     memcpy(header, h->rx, CB_ENGINE_HEADER_BYTES);
     h->have_coder = 1;
     h->width = width;
@@ -953,7 +1006,9 @@ int cb_stage_host_decode(CbStageHost *h, const uint8_t *pkt, size_t len, CbFrame
 {
     if (!h || !pkt || !frame)
         return cb_error_set(err, CB_EINVAL, "cb_stage_host_decode: %s",
-                            !h ? "no host" : !pkt ? "no packet" : "no frame");
+                            !h     ? "no host"
+                            : !pkt ? "no packet"
+                                   : "no frame");
     if (h->dead) {
         if (err)
             *err = h->dead_err;

@@ -1,7 +1,7 @@
 /* codecbench stage: the stage host, `codecbench stage-host` (internal): the
  * only process that loads stage code.  It loads the object, warms the
  * engine up, enters the sandbox (sandbox.c) and serves the protocol of
- * host_proto.h on stdin and stdout.  It talks only through write(2) on
+ * host_proto.h on stdin and standard output.  It talks only through write(2) on
  * fds 1 and 2: no stdio, which could buffer or need calls the filter
  * denies. */
 #define _GNU_SOURCE /* RTLD_* */
@@ -199,7 +199,7 @@ typedef struct Host {
     CbStageOps ops;
     CbEncoder *enc;
     CbDecoder *dec;
-    int width, height;    /* of the open encoder or decoder */
+    int width, height; /* of the open encoder or decoder */
 } Host;
 
 static int request_cap(const Host *h, uint32_t type, size_t *cap)
@@ -224,8 +224,7 @@ static int send_packets(Host *h)
         CbError err;
         cb_error_clear(&err);
         if (cb_frame_digest(&f.recon, hex) < 0) {
-            cb_error_set(&err, CB_ENOMEM, "the host cannot hash frame %lld",
-                         (long long)f.index);
+            cb_error_set(&err, CB_ENOMEM, "the host cannot hash frame %lld", (long long)f.index);
             return send_error(&err) < 0 ? -1 : 1;
         }
         Msg m;
@@ -285,8 +284,8 @@ static int on_frame(Host *h, const uint8_t *p, size_t len)
     int fw = hp_get_i32(p), fh = hp_get_i32(p + 4);
     if (fw != h->width || fh != h->height ||
         len != HP_FRAME_REQ_HEAD_BYTES + hp_frame_bytes(h->width, h->height)) {
-        cb_error_set(&err, CB_EINVAL, "a %dx%d frame of %zu bytes for a %dx%d encoder", fw, fh,
-                     len, h->width, h->height);
+        cb_error_set(&err, CB_EINVAL, "a %dx%d frame of %zu bytes for a %dx%d encoder", fw, fh, len,
+                     h->width, h->height);
         return send_error(&err);
     }
     CbFrame f;
@@ -360,8 +359,8 @@ static int on_packet(Host *h, const uint8_t *p, size_t len)
         return send_error(&err);
     }
     Msg m;
-    uint8_t *out = msg_new(&m, HP_REP_FRAME,
-                           HP_FRAME_REP_HEAD_BYTES + hp_frame_bytes(f.width, f.height));
+    uint8_t *out =
+        msg_new(&m, HP_REP_FRAME, HP_FRAME_REP_HEAD_BYTES + hp_frame_bytes(f.width, f.height));
     if (!out) {
         cb_error_set(&err, CB_ENOMEM, "the host is out of memory for a frame");
         return send_error(&err);
@@ -412,8 +411,7 @@ static int serve(Host *h)
         buf = malloc(len ? len : 1);
         if (!buf) {
             CbError err;
-            cb_error_set(&err, CB_ENOMEM, "the host is out of memory for a %u-byte request",
-                         len);
+            cb_error_set(&err, CB_ENOMEM, "the host is out of memory for a %u-byte request", len);
             if (send_error(&err) < 0)
                 status = 1;
             break;
@@ -584,7 +582,10 @@ int cb_stage_host_main(int argc, char **argv)
         ok = (*(void **)&h.ops.transform_fwd = lookup(lib, object, "cb_stage_transform_fwd")) &&
              (*(void **)&h.ops.transform_inv = lookup(lib, object, "cb_stage_transform_inv"));
         break;
-    default: ok = 0; say("stage-host: stage kind %d has no functions", (int)h.ops.kind); break;
+    default:
+        ok = 0;
+        say("stage-host: stage kind %d has no functions", (int)h.ops.kind);
+        break;
     }
     if (!ok)
         return 1;

@@ -108,8 +108,14 @@ static inline uint32_t hp_get_u32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static inline void hp_put_i32(uint8_t *p, int32_t v) { hp_put_u32(p, (uint32_t)v); }
-static inline int32_t hp_get_i32(const uint8_t *p) { return (int32_t)hp_get_u32(p); }
+static inline void hp_put_i32(uint8_t *p, int32_t v)
+{
+    hp_put_u32(p, (uint32_t)v);
+}
+static inline int32_t hp_get_i32(const uint8_t *p)
+{
+    return (int32_t)hp_get_u32(p);
+}
 static inline void hp_put_u64(uint8_t *p, uint64_t v)
 {
     hp_put_u32(p, (uint32_t)v);

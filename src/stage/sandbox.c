@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <cap-ng.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -32,12 +33,12 @@
 #define NOBODY_ID 65534
 
 /* Defaults of CbStageLimits (sandbox.h). */
-#define DEFAULT_CPU_S 600
-#define DEFAULT_DATA_MIB 4096
+#define DEFAULT_CPU_S     600
+#define DEFAULT_DATA_MIB  4096
 #define DEFAULT_STACK_MIB 8
 /* Largest limits accepted: a day of CPU, 1 TiB of data, 1 GiB of stack. */
-#define MAX_CPU_S 86400
-#define MAX_DATA_MIB (1 << 20)
+#define MAX_CPU_S     86400
+#define MAX_DATA_MIB  (1 << 20)
 #define MAX_STACK_MIB 1024
 
 /* ---- the report of a denied call ---------------------------------------------
@@ -48,7 +49,7 @@
  * once by the thread entering the sandbox, before the handler can run, and
  * only read after. */
 #define NAME_MAX_SYSCALL 512
-#define NAME_BYTES 24
+#define NAME_BYTES       24
 static char syscall_names[NAME_MAX_SYSCALL][NAME_BYTES];
 /* The alternate stack of the handler: a stage that recursed to the end of
  * its stack and then made a system call still gets its report. */
@@ -132,6 +133,30 @@ static int close_others(CbError *err)
     rlim_t top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur;
     for (rlim_t fd = 3; fd < top; fd++)
         close((int)fd);
+    return CB_OK;
+}
+
+/* Capabilities, their bounding set and the identity are per thread (libc
+ * carries the uid change to every thread, libcap-ng's calls do not), so the
+ * sandbox is entered by a process's only thread.  (The host's OpenBLAS
+ * starts no thread with OPENBLAS_NUM_THREADS=1, which the client sets.) */
+static int single_thread(CbError *err)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return cb_error_set(err, CB_ESTAGE, "sandbox: cannot count threads: /proc/self/task: %s",
+                            strerror(errno));
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    if (n != 1)
+        return cb_error_set(err, CB_ESTAGE,
+                            "sandbox: the process has %d threads; it must be entered by the only "
+                            "one (is OPENBLAS_NUM_THREADS=1 set?)",
+                            n);
     return CB_OK;
 }
 
@@ -256,7 +281,7 @@ static int install_sigsys(CbError *err)
  * brk, mmap, munmap and write calls; the rest serves the host and libc.
  *
  *   read        fd 0 only: the requests
- *   write       fd 1 and 2 only: the replies, and reasons on stderr
+ *   write       fd 1 and 2 only: the replies, and reasons on standard error
  *   close       closing 0..2 harms no one (a stage that closes fd 1 just
  *               ends its run as a protocol failure)
  *   brk         malloc's main arena
@@ -269,7 +294,7 @@ static int install_sigsys(CbError *err)
  *   futex       libc locks under contention (one thread: rare)
  *   clock_gettime   the vDSO's fallback
  *   rt_sigreturn, rt_sigprocmask   signal delivery and libc's masks
- *   getpid, gettid, tgkill (to this process only)   abort() and raise():
+ *   getpid, gettid, tgkill (to this process only)   libc's abort and raise:
  *               an assert in the engine ends as SIGABRT, a crash, not as a
  *               denied call; no signal reaches another process
  *   exit, exit_group   the end
@@ -280,10 +305,10 @@ static int build_filter(scmp_filter_ctx ctx)
     const uint64_t exec = PROT_EXEC;
     const uint64_t map_kind = MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS;
     int rc = 0;
-#define ALLOW(name, ...)                                                                  \
-    do {                                                                                  \
-        if (rc == 0)                                                                      \
-            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), __VA_ARGS__);       \
+#define ALLOW(name, ...)                                                                           \
+    do {                                                                                           \
+        if (rc == 0)                                                                               \
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), __VA_ARGS__);               \
     } while (0)
     ALLOW(read, 1, SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO));
     ALLOW(write, 1, SCMP_A0(SCMP_CMP_EQ, STDOUT_FILENO));
@@ -326,8 +351,7 @@ static int load_filter(CbError *err)
         goto out;
     }
     if ((r = build_filter(ctx)) != 0) {
-        rc = cb_error_set(err, CB_ESTAGE, "sandbox: building the seccomp filter: %s",
-                          strerror(-r));
+        rc = cb_error_set(err, CB_ESTAGE, "sandbox: building the seccomp filter: %s", strerror(-r));
         goto out;
     }
     if ((r = seccomp_load(ctx)) != 0)
@@ -354,7 +378,8 @@ int hp_sandbox_enter(int cpu_s, int64_t data_mib, int64_t stack_mib, HpSandboxSt
                             cpu_s, MAX_CPU_S, (long long)data_mib, MAX_DATA_MIB,
                             (long long)stack_mib, MAX_STACK_MIB);
     int rc;
-    if ((rc = close_others(err)) < 0 || (rc = set_limits(cpu_s, data_mib, stack_mib, err)) < 0)
+    if ((rc = single_thread(err)) < 0 || (rc = close_others(err)) < 0 ||
+        (rc = set_limits(cpu_s, data_mib, stack_mib, err)) < 0)
         return rc;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return cb_error_set(err, CB_ESTAGE, "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));

@@ -67,3 +67,6 @@ EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/br
 # FFmpeg's psnr filter, diffs against the diff program on real stage runs.
 TESTS += tests/cli/stage_cmds.sh
 EXTRA_DIST += tests/cli/stage_cmds.sh
+# codecbench stage-host, the real binary: its hello and refusals (sbox).
+TESTS += tests/cli/stage_sandbox.sh
+EXTRA_DIST += tests/cli/stage_sandbox.sh

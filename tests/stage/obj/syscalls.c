@@ -37,8 +37,8 @@ int cb_stage_intra(const CbStageIntra *a)
     fork();
 #elif defined(CALL_CLONE_RAW)
     syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-#elif defined(CALL_KILL_PARENT)
-    kill(getppid(), SIGKILL);
+#elif defined(CALL_KILL_INIT)
+    kill(1, SIGKILL);
 #elif defined(CALL_MMAP_EXEC)
     mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 #elif defined(CALL_MMAP_SHARED)
