@@ -160,6 +160,47 @@ done
 ok '! "$CB_BIN" decode "$D/qp30.cbv" --stage "$D/stage.so" --stage-source "$SAMPLES/intra.c" 2>"$tap_tmp/wrongsrc.err" && grep -q "not the stream.s stage" "$tap_tmp/wrongsrc.err"' \
     "decode --stage-source of another stage is refused"
 
+# The frame server (previews) serves the stage run through a decoding host:
+# frames forward, backwards and again, equal to decode --stage's.
+dump=$CB_BUILDDIR/tests/tools/frames_dump
+if [ -x "$dump" ]; then
+    "$dump" "$CB_BIN" "$D" 30 "$tap_tmp/fs" 0 7 3 3 > "$tap_tmp/fs.out" 2> "$tap_tmp/fs.err"
+    ok '[ $? = 0 ] && head -n 1 "$tap_tmp/fs.out" | grep -qx "hello 352 288 8 0"' \
+        "frame server: hello for the stage run (8 frames, no block map: engine 0)"
+    same=1
+    for n in 0 7 3; do
+        "$PYTHON3" - "$tap_tmp/dec30.y4m" $n "$tap_tmp/ref.yuv" <<'EOF'
+import sys
+d = open(sys.argv[1], 'rb').read()
+fb = 352 * 288 * 3 // 2
+p = d.index(b'\n') + 1
+for i in range(int(sys.argv[2]) + 1):
+    p = d.index(b'\n', p) + 1
+    if i == int(sys.argv[2]):
+        open(sys.argv[3], 'wb').write(d[p:p + fb])
+    p += fb
+EOF
+        cmp -s "$tap_tmp/ref.yuv" "$tap_tmp/fs-rec-$n.yuv" || { same=0; diag "frame $n differs"; }
+    done
+    ok '[ $same = 1 ]' "frame server: frames 0, 7, 3 equal decode --stage's"
+else
+    skip "frame server on a stage run" "tests/tools/frames_dump is not built"
+fi
+
+# An altered digest: verification's decoding host tells the frame.
+cp "$D/digests.json" "$tap_tmp/digests.orig"
+"$PYTHON3" - "$D/digests.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = d["points"][0]["frames"]
+f[3] = ("0" if f[3][0] != "0" else "1") + f[3][1:]
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+"$CB_BIN" verify "$D" >/dev/null 2>"$tap_tmp/digest.err"
+ok '[ $? -ne 0 ] && grep -q "qp30.cbv (point QP 30): decoder mismatch: frame 3 decodes differently from the encoder.s reconstruction" "$tap_tmp/digest.err"' \
+    "verify: an altered digest is 'decoder mismatch: frame 3 decodes differently from the encoder's reconstruction'"
+cp "$tap_tmp/digests.orig" "$D/digests.json"
+
 # ---- a stage.so changed after the build -----------------------------------------
 cp "$D/stage.so" "$tap_tmp/stage.so.orig"
 printf '\0' >> "$D/stage.so"
@@ -211,14 +252,30 @@ R=$(queue "$tap_tmp/recurse.json"); Q=$(queue "$tap_tmp/plain.json")
 for id in $C $L $R $Q; do wait_final $id >/dev/null; done
 ok '[ "$before" = "$(snapshot_others $C $L $R $Q)" ]' "crash, loop, recurse: no other run directory was touched"
 ok '[ "$(field "$Q" status)" = done ]' "the plain run queued alongside is done"
-ok '[ "$(field "$C" status)" = failed ] && reason_has $C "stage round_trip: "' "crash: fails at the round trip"
+ok '[ "$(field "$C" status)" = failed ] && reason_has $C "stage round_trip: the stage crashed (SIG"' "crash: fails at the round trip"
 diag "crash: $(field "$C" reason)"
-ok '[ "$(field "$L" status)" = failed ] && reason_has $L "stage round_trip: "' "loop: fails at the round trip (CPU limit 15 s, answer limit 60 s)"
+ok '[ "$(field "$L" status)" = failed ] && reason_has $L "stage round_trip: the stage ran out of CPU time (limit 15 s)"' "loop: fails at the round trip (CPU limit 15 s, answer limit 60 s)"
 diag "loop: $(field "$L" reason)"
-ok '[ "$(field "$R" status)" = failed ] && reason_has $R "stage round_trip: "' "recurse: fails at the round trip"
+ok '[ "$(field "$R" status)" = failed ] && reason_has $R "stage round_trip: the stage crashed (SIGSEGV)"' "recurse: fails at the round trip"
 diag "recurse: $(field "$R" reason)"
+# The wall-clock limit per answer: the same loop with a CPU limit it
+# cannot reach in time.  The runner passes the limits it was started with,
+# so a new one is started (the last exits a second after its last run).
+i=0
+while [ "$("$CB_BIN" runner --status)" != none ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+# The limits come from a config file this time (the runner turns the
+# settings into the environment it gives workers).
+mkdir -p "$tap_tmp/cfg/codecbench"
+printf 'set stage.timeout = 3\nset stage.cpu_limit = 600\n' > "$tap_tmp/cfg/codecbench/config"
+T=$(unset CODECBENCH_STAGE_TIMEOUT CODECBENCH_STAGE_CPU_LIMIT
+    export XDG_CONFIG_HOME="$tap_tmp/cfg"; queue "$tap_tmp/loop.json")
+wait_final "$T" >/dev/null
+ok '[ "$(field "$T" status)" = failed ] && reason_has $T "stage round_trip: the stage did not answer within 3 s"' \
+    "loop with stage.timeout 3 s and stage.cpu_limit 600 s (config file): fails at the round trip on the timeout"
+diag "loop (timeout): $(field "$T" reason)"
 ok '"$CB_BIN" list >/dev/null 2>&1 && "$CB_BIN" show "$G" >/dev/null 2>&1 && "$CB_BIN" show "$Q" >/dev/null 2>&1' \
     "the store is intact: list and show work"
 ok '"$CB_BIN" verify "$(rundir $G)" >/dev/null 2>&1' "the correct stage's run still verifies"
-ok '! grep -rl "dlopen" "$CB_SRCDIR/src/worker/"' "no dlopen in src/worker/"
+ok '! grep -rlE "dlfcn\.h|dlopen *\(" "$CB_SRCDIR/src/worker/" && nm -u "$CB_BUILDDIR/src/worker/libcbworker.a" >/dev/null && ! nm -u "$CB_BUILDDIR/src/worker/libcbworker.a" | grep -qw dlopen' \
+    "the worker's library never loads code: no dlfcn.h or dlopen call in src/worker/, no dlopen symbol (nm)"
 done_testing
