@@ -119,7 +119,8 @@
     X(MORE, "more", "Ask for one proposal more") \
     X(FEWER, "fewer", "Ask for one proposal fewer") \
     X(SHOW_PROMPT, "show-prompt", "Show or hide the request sent to the LLM") \
-    X(AUTO_EVOLVE, "auto-evolve", "Start or stop the experiment's evolve loop (codecbench evolve)")
+    X(AUTO_EVOLVE, "auto-evolve", "Start or stop the experiment's evolve loop (codecbench evolve)") \
+    X(STAGE_MODE, "stage-mode", "Switch what the LLM writes: recipes, or intra, loop_filter or transform stage code")
 
 typedef enum CbRequest {
     CB_REQ_NONE = 0, /**< no request: the key is unbound (or bound to "none") */

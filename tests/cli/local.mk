@@ -56,6 +56,10 @@ EXTRA_DIST += tests/cli/evolve.sh
 # only their kind's functions.
 TESTS += tests/cli/stage_samples.sh
 EXTRA_DIST += tests/cli/stage_samples.sh
+# codecbench propose --stage against tests/llm/server.py: whole stage files,
+# edits applied tolerantly or refused, the failed-edit share per model.
+TESTS += tests/cli/propose_stage.sh
+EXTRA_DIST += tests/cli/propose_stage.sh
 # Stage runs end to end (issue 8): the judging ladder, verification through
 # decoding hosts, the no-op rejection, hostile stages (tests/stage/runs/).
 TESTS += tests/cli/stage_runs.sh

@@ -14,3 +14,6 @@ cb_tui_tests += tests/tui/proposals.sh
 cb_tui_tests += tests/tui/stage.sh
 TESTS += $(cb_tui_tests)
 EXTRA_DIST += $(cb_tui_tests) tests/tui/lib.sh
+# The proposal pane's stage mode (issue 8): c, the stage round, the failed edits.
+TESTS += tests/tui/proposals_stage.sh
+EXTRA_DIST += tests/tui/proposals_stage.sh
