@@ -79,3 +79,4 @@ include tests/unit/linediff.mk
 include tests/unit/propose_stage.mk
 include tests/unit/stage_build.mk
 include tests/unit/stage_sandbox.mk
+include tests/unit/tui_stagedoc.mk

@@ -19,6 +19,7 @@
 #include "cli/clistore.h"
 #include "cli/jsonout.h"
 #include "codecbench/buf.h"
+#include "codecbench/config.h"
 #include "codecbench/engine.h"
 #include "codecbench/fsutil.h"
 #include "codecbench/linediff.h"
@@ -77,6 +78,8 @@ static void help(FILE *out)
           "                  DIR/stage.y4m (the decoding host's picture) and\n"
           "                  DIR/builtin.y4m (the same frame with the built-in stages)\n"
           "    --json        one JSON document\n"
+          "          The hosts' limits are a run's: the settings stage.timeout,\n"
+          "          stage.cpu_limit and stage.memory_limit (CODECBENCH_STAGE_TIMEOUT, ...).\n"
           "  show    print run RUN's stage source; exit 1 when the run has none\n"
           "    --diff        its unified diff (diff -u) against the parent run's stage,\n"
           "                  or against the built-in source of its kind when the parent\n"
@@ -398,19 +401,18 @@ static const char *const step_names[] = {"build", "encode", "decode", "compare",
 /* Encodes frame through an encoding host and decodes its packet through a
  * fresh decoding host; *step is where it stopped. */
 static int stage_round_trip(const char *object, CbStageKind kind, const uint8_t hash[32],
-                            const CbEngineSettings *settings, int qp, const CbFrame *frame,
-                            int fps_num, int fps_den, Coded *c, int *step, CbError *err)
+                            const CbStageLimits *lim, const CbEngineSettings *settings, int qp,
+                            const CbFrame *frame, int fps_num, int fps_den, Coded *c, int *step,
+                            CbError *err)
 {
     CbStageHost *enc = NULL, *dec = NULL;
-    CbStageLimits lim;
     uint8_t header[CB_ENGINE_HEADER_BYTES];
     CbStreamInfo info;
     CbFrame pic;
     int type = -1, rc;
 
-    memset(&lim, 0, sizeof lim); /* the hosts' defaults (sandbox.h) */
     *step = STEP_ENCODE;
-    if ((rc = cb_stage_host_start(&enc, 0, object, kind, hash, &lim, err)) < 0 ||
+    if ((rc = cb_stage_host_start(&enc, 0, object, kind, hash, lim, err)) < 0 ||
         (rc = cb_stage_host_encoder(enc, settings, qp, frame->width, frame->height, fps_num,
                                     fps_den, header, err)) < 0 ||
         (rc = cb_stage_host_encode(enc, frame, keep_packet, c, err)) < 0 ||
@@ -423,7 +425,7 @@ static int stage_round_trip(const char *object, CbStageKind kind, const uint8_t 
     }
     *step = STEP_DECODE;
     memset(&pic, 0, sizeof pic);
-    if ((rc = cb_stage_host_start(&dec, 1, object, kind, hash, &lim, err)) < 0 ||
+    if ((rc = cb_stage_host_start(&dec, 1, object, kind, hash, lim, err)) < 0 ||
         (rc = cb_stage_host_decoder(dec, header, sizeof header, &info, err)) < 0 ||
         (rc = cb_stage_host_decode(dec, (const uint8_t *)c->packet.data, c->packet.len, &pic, &type,
                                    err)) < 0)
@@ -758,8 +760,19 @@ static int run_check(int argc, char **argv)
         k.stage_fault = rc == CB_ESTAGE || rc == CB_ETIMEOUT;
         goto report;
     }
-    rc = stage_round_trip(object, k.kind, hash, &settings, k.qp, &frame, fps_num, fps_den, &k.stage,
-                          &k.step, &k.err);
+    /* The hosts' limits as a run's: the stage.* settings (config file,
+     * CODECBENCH_STAGE_* in the environment), else sandbox.h's defaults. */
+    CbStageLimits lim;
+    memset(&lim, 0, sizeof lim);
+    long long v;
+    if (cb_config_get_int(cli_config(), "stage.timeout", &v) == 0)
+        lim.wall_s = (double)v;
+    if (cb_config_get_int(cli_config(), "stage.cpu_limit", &v) == 0)
+        lim.cpu_s = (int)v;
+    if (cb_config_get_int(cli_config(), "stage.memory_limit", &v) == 0)
+        lim.data_mib = v;
+    rc = stage_round_trip(object, k.kind, hash, &lim, &settings, k.qp, &frame, fps_num, fps_den,
+                          &k.stage, &k.step, &k.err);
     if (rc < 0) {
         k.stage_fault = 1;
         goto report;

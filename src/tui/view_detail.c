@@ -402,12 +402,18 @@ static void load_stage(Detail *d, TuiApp *app, const CbRunInfo *r)
         d->stage_steps = cb_buf_steal(&steps);
     cb_buf_free(&steps);
     free(dir);
-    /* "stage STEP: reason" when the events say nothing (cut, or an older worker) */
-    if (!d->stage_failed && r->status == CB_RUN_FAILED && r->reason &&
-        strncmp(r->reason, "stage ", 6) == 0) {
-        const char *s = r->reason + 6, *c = strstr(s, ": ");
-        if (c && c > s && c - s < 64 && !memchr(s, ' ', (size_t)(c - s)))
-            d->stage_failed = strndup(s, (size_t)(c - s));
+    /* When the events say nothing (cut, or an older worker): the reason's
+     * "stage STEP: ", which may follow "...last log lines: codecbench: "; or
+     * the no-op rejection after every step passed. */
+    if (!d->stage_failed && r->status == CB_RUN_FAILED && r->reason) {
+        for (const char *s = strstr(r->reason, "stage "); s && !d->stage_failed;
+             s = strstr(s + 6, "stage ")) {
+            size_t n = strspn(s + 6, "abcdefghijklmnopqrstuvwxyz_");
+            if (n > 0 && n < 64 && !strncmp(s + 6 + n, ": ", 2))
+                d->stage_failed = strndup(s + 6, n);
+        }
+        if (!d->stage_failed && strstr(r->reason, "no-op:"))
+            d->stage_failed = strdup("the no-op check (its frames equal its parent's)");
     }
 }
 
@@ -676,6 +682,18 @@ static void build_recipe(Detail *d, TuiApp *app, int64_t id)
         return;
     }
     json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    /* A stage's code is one long JSON string: shown by the stage view (S)
+     * with its lines, here only said. */
+    json_t *stage = json_object_get(doc, "stage");
+    const char *code = json_string_value(json_object_get(stage, "code"));
+    if (code) {
+        size_t lines = 0;
+        for (const char *p = code; *p; p++)
+            lines += *p == '\n' || (p[1] == '\0' && *p != '\n');
+        char say[96];
+        snprintf(say, sizeof say, "<%zu lines of C: the stage view shows them>", lines);
+        json_object_set_new(stage, "code", json_string(say));
+    }
     if (json_is_object(doc)) {
         CbBuf b;
         cb_buf_init(&b, 4 * (size_t)CB_RECIPE_MAX_BYTES);
@@ -794,9 +812,9 @@ static int create(TuiApp *app, void **self)
     d->sanitize = app->utf8 ? 0 : CB_SANITIZE_ASCII;
     static const CbRequest reqs[] = {CB_REQ_RERUN, CB_REQ_EDIT, CB_REQ_CANCEL, CB_REQ_DELETE,
                                      CB_REQ_LOGS, CB_REQ_CHART, CB_REQ_ANCHOR, CB_REQ_TAG,
-                                     CB_REQ_NOTE};
+                                     CB_REQ_NOTE, CB_REQ_STAGE};
     static const char *const words[] = {"rerun", "edit", "cancel", "delete", "logs", "chart",
-                                        "anchor", "tag", "note"};
+                                        "anchor", "tag", "note", "stage"};
     tui_key_hint(app->cfg, CB_VIEW_RUN, reqs, words, sizeof reqs / sizeof reqs[0], d->hint,
                  sizeof d->hint);
     *self = d;

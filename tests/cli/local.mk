@@ -63,10 +63,6 @@ EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/br
 	tests/stage/runs/cheat.c tests/stage/runs/crash.c tests/stage/runs/ctor.c \
 	tests/stage/runs/loop.c tests/stage/runs/nondet.c tests/stage/runs/passwd.c \
 	tests/stage/runs/recurse.c
-# The sample stages (samples/stages/) compile in a closed world and export
-# only their kind's functions.
-TESTS += tests/cli/stage_samples.sh
-EXTRA_DIST += tests/cli/stage_samples.sh
 # codecbench stage check|show|embed: sample and hostile stages, PSNR against
 # FFmpeg's psnr filter, diffs against the diff program on real stage runs.
 TESTS += tests/cli/stage_cmds.sh

@@ -193,11 +193,17 @@ EOF
     "$CB_BIN" stage check "$RUNS/crash.c" > "$tap_tmp/crash.out" 2>&1
     ok '[ $? = 1 ] && grep -q "^encode   FAILED: .*crash" "$tap_tmp/crash.out"' \
         "check: a crashing stage fails at encode"
+    # An endless loop: ended by the host's wall-clock limit (stage.timeout,
+    # here 3 s from the environment; the loop never answers, so no machine
+    # is too slow for it).
+    CODECBENCH_STAGE_TIMEOUT=3 "$CB_BIN" stage check "$RUNS/loop.c" > "$tap_tmp/loop.out" 2>&1
+    ok '[ $? = 1 ] && grep -q "^encode   FAILED: the stage did not answer within 3 s" "$tap_tmp/loop.out"' \
+        "check: a looping stage is stopped by stage.timeout (CODECBENCH_STAGE_TIMEOUT=3)"
     "$CB_BIN" stage check "$RUNS/nondet.c" --json > "$tap_tmp/nondet.json" 2>/dev/null
     ok '[ $? = 1 ] && [ "$(jf "$tap_tmp/nondet.json" "(d[\"passed\"], d[\"failed_step\"])")" = "(False, '"'"'compare'"'"')" ] && jf "$tap_tmp/nondet.json" "d[\"reason\"]" | grep -q "^decoder mismatch"' \
         "check: a non-deterministic stage is a decoder mismatch (JSON: passed false, failed_step compare)"
 else
-    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21; do
         skip "stage check case $n" "$NOSANDBOX"
     done
 fi
@@ -228,7 +234,7 @@ if [ $sandbox = yes ]; then
     "$PYTHON3" - "$SAMPLES/intra_smooth.c" "$tap_tmp/smooth2.c" <<'EOF'
 import sys
 src = open(sys.argv[1], encoding="utf-8").read().split("\n")
-src.insert(3, "/* tuned: \x1b[2J\x1b]0;owned\x07 a comment with escapes */")
+src.insert(src.index('#include "codecbench/stage.h"') + 1, "/* tuned: \x1b[2J\x1b]0;owned\x07 a comment with escapes */")
 src.append("/* the end */")
 open(sys.argv[2], "w", encoding="utf-8").write("\n".join(src))
 EOF
