@@ -52,6 +52,10 @@ EXTRA_DIST += tests/cli/propose_search.sh
 # codecbench evolve: the loop driven by the runner on a real small store.
 TESTS += tests/cli/evolve.sh
 EXTRA_DIST += tests/cli/evolve.sh
+# The sample stages (samples/stages/) compile in a closed world and export
+# only their kind's functions.
+TESTS += tests/cli/stage_samples.sh
+EXTRA_DIST += tests/cli/stage_samples.sh
 # codecbench propose --stage against tests/llm/server.py: whole stage files,
 # edits applied tolerantly or refused, the failed-edit share per model.
 TESTS += tests/cli/propose_stage.sh
