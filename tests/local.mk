@@ -76,5 +76,8 @@ include tests/unit/preview_compose.mk
 include tests/unit/propose.mk
 include tests/unit/tui_lineage.mk
 include tests/unit/evolve.mk
+include tests/unit/linediff.mk
+include tests/unit/propose_stage.mk
 include tests/unit/stage_build.mk
 include tests/unit/stage_sandbox.mk
+include tests/unit/tui_stagedoc.mk

@@ -81,6 +81,8 @@
     X(CHART, "chart", "Show the rate-distortion chart") \
     X(PREVIEW, "preview", "Show a decoded frame of the run") \
     X(LINEAGE, "lineage", "Show the run's ancestors and descendants") \
+    X(STAGE, "stage", "Show the run's stage source (C code of an engine stage)") \
+    X(TOGGLE_DIFF, "toggle-diff", "Switch between the stage source and its diff against the parent's") \
     X(PROPOSE, "propose", "Ask the proposer for the next recipes to try") \
     X(FILTER, "filter", "Filter the list (experiment, status, codec, tag)") \
     X(SORT, "sort", "Sort by the next column") \
@@ -117,7 +119,8 @@
     X(MORE, "more", "Ask for one proposal more") \
     X(FEWER, "fewer", "Ask for one proposal fewer") \
     X(SHOW_PROMPT, "show-prompt", "Show or hide the request sent to the LLM") \
-    X(AUTO_EVOLVE, "auto-evolve", "Start or stop the experiment's evolve loop (codecbench evolve)")
+    X(AUTO_EVOLVE, "auto-evolve", "Start or stop the experiment's evolve loop (codecbench evolve)") \
+    X(STAGE_MODE, "stage-mode", "Switch what the LLM writes: recipes, or intra, loop_filter or transform stage code")
 
 typedef enum CbRequest {
     CB_REQ_NONE = 0, /**< no request: the key is unbound (or bound to "none") */
@@ -140,6 +143,7 @@ typedef enum CbRequest {
     X(CHART, "chart", "rate-distortion curves") \
     X(PREVIEW, "preview", "a decoded frame") \
     X(LINEAGE, "lineage", "a run's ancestors and descendants") \
+    X(STAGE, "stage", "a run's stage source and its diff against the parent's") \
     X(PROPOSALS, "proposals", "the proposer's suggestions") \
     X(HELP, "help", "the keys and what they do")
 

@@ -24,7 +24,8 @@
  *    "gens": [{"runs": [ids], "tokens": T,
  *              "proposals": [{"name", "parent", "changes", "rationale", "runs": [ids]}]}],
  *    "front": [{"recipe": hash, "name", "run": id, "bd_rate": %, "fps": f}],
- *    "front_after": G}
+ *    "front_after": G, "stage": "intra" (optional: the llm proposer writes
+ *    stage code of that kind, issue 8)}
  *
  * gens holds the generations proposed (queued); a generation is measured
  * when each of its runs has ended (done, failed, cancelled; an interrupted
@@ -140,6 +141,10 @@ typedef struct CbEvolveState {
     CbEvolvePoint *front; /**< sorted by bd_rate, then fps descending */
     size_t n_front;
     int front_after; /**< generations measured when the front was computed */
+    /** What the LLM proposer is asked for: 0 recipes, else stage code of that
+     * CbStageKind (stage.h; the file's optional "stage": "intra" |
+     * "loop_filter" | "transform", absent for recipes). */
+    int stage;
 } CbEvolveState;
 
 /** A new copy of s (NULL: NULL) cut to fewer than CB_EVOLVE_TEXT_MAX bytes

@@ -64,6 +64,7 @@ typedef struct CbProposeRecipe {
     double kbps_min, kbps_max, psnr_y_min, psnr_y_max; /**< of best_run, NAN when none */
     double encode_fps;   /**< mean over its done runs, NAN when none */
     int is_anchor;
+    CbStageKind stage_kind; /**< the stage it carries (CB_STAGE_NONE: none) */
 } CbProposeRecipe;
 
 /** A failed run, for the LLM's prompt. */
@@ -72,6 +73,9 @@ typedef struct CbProposeFailure {
     char *recipe_name;
     char *recipe_json;
     char *reason;        /**< the store's reason (may be NULL) */
+    CbStageKind stage_kind; /**< the stage its recipe carried (CB_STAGE_NONE: none) */
+    char *stage_diag;       /**< a stage run's build diagnostics (RUN_DIR/stage-build.txt, at
+                                 most CB_PROPOSE_STAGE_DIAG_MAX bytes, sanitised), or NULL */
 } CbProposeFailure;
 
 /** Where the experiment's runs are queued: one entry per clip. */
@@ -151,6 +155,9 @@ typedef struct CbProposeRound {
     int k;                    /**< proposals asked for */
     CbLlmUsage usage;         /**< the LLM proposer's tokens (zero for local) */
     char *reply;              /**< the LLM's reply text (raw), NULL for local */
+    /** Stage rounds: proposals that came as search/replace edits, and how
+     * many of them failed to apply (cb_store_add_llm_edits records them). */
+    int edits_tried, edits_failed;
 } CbProposeRound;
 
 void cb_propose_round_init(CbProposeRound *r, int k);
@@ -190,6 +197,10 @@ typedef struct CbProposeParams {
     const CbLlmCallbacks *callbacks; /**< streamed text (may be NULL) */
     void *ud;
     size_t prompt_max;        /**< 0: CB_PROPOSE_PROMPT_MAX */
+    /** What to propose: CB_STAGE_NONE recipes (as before), else stage code of
+     * that kind (the LLM proposer only: the local proposer refuses it with
+     * CB_ENOTSUP, it writes no code). */
+    CbStageKind stage;
 } CbProposeParams;
 
 /** A proposer: one round from a history.  propose fills r through
@@ -242,5 +253,96 @@ int cb_propose_parse_reply(const CbProposeHistory *h, const char *text, size_t l
  * deblock: true -> false"; the codec or encoder changed is said as such).
  * a may be NULL (then ""). New string, NULL when out of memory. */
 char *cb_propose_diff(const CbRecipe *a, const CbRecipe *b);
+
+/* ---- stages (issue 8) -------------------------------------------------------
+ *
+ * The LLM proposer asked for a stage (CbProposeParams.stage) writes C for
+ * one engine stage (stage.h).  Its prompt holds the stage header, the rules,
+ * the parent stage's source and measurements and the errors of recent stage
+ * attempts; its reply is
+ *   {"proposals": [{"rationale": "...", "code": "<a whole stage file>",
+ *                   "edits": [{"search": "...", "replace": "..."}]}]}
+ * with exactly one of code (non-empty) and edits (non-empty) used.  Edits
+ * apply in order to the parent's source (cb_stage_edit_apply).  The result
+ * becomes the parent's recipe with "stage": {"kind", "code"} (a transform
+ * stage with "transform": "dct"), named "stage-KIND-HASH8" after the
+ * source's hash, and is offered like any proposal (cb_propose_offer).
+ */
+
+/** Bytes of a failed stage run's build diagnostics put in a prompt. */
+#define CB_PROPOSE_STAGE_DIAG_MAX 1500
+/** Search/replace edits one proposal may carry (more: refused). */
+#define CB_PROPOSE_STAGE_EDITS_MAX 64
+/** Matches of a search text counted at most ("matches at least N places"). */
+#define CB_STAGE_EDIT_COUNT_MAX 1000
+
+/** One search/replace edit (NUL-terminated texts, borrowed). */
+typedef struct CbStageEdit {
+    const char *search;
+    const char *replace;
+} CbStageEdit;
+
+/** Where search (NUL-terminated) matches src (len bytes) tolerantly: every
+ * run of whitespace (space, tab, CR, LF, VT, FF) in search matches any
+ * non-empty run of whitespace in src, search's leading and trailing
+ * whitespace is ignored, every other byte must be equal.  Overlapping
+ * matches count.  Returns the number of matches (capped at
+ * CB_STAGE_EDIT_COUNT_MAX), with [*start, *end) the source bytes of the
+ * first (start and end may be NULL); CB_EINVAL when search is empty or
+ * only whitespace; CB_ENOMEM.  Linear time in len + strlen(search). */
+int cb_stage_edit_find(const char *src, size_t len, const char *search, size_t *start, size_t *end);
+
+/** Applies n edits in order to src (len bytes): each search must match the
+ * text as the edits before it left it exactly once, and its match is
+ * replaced by the replace text as given.  *out (malloc'd, NUL-terminated,
+ * *out_len bytes; out_len may be NULL) gets the result.  Errors (nothing
+ * returned): CB_EINVAL "edit 2: the search text was not found", "edit 2:
+ * the search text matches 3 places", "edit 1: the search text is empty",
+ * "no edits"; CB_ELIMIT when the result passes max_bytes; CB_ENOMEM. */
+int cb_stage_edit_apply(const char *src, size_t len, const CbStageEdit *edits, size_t n,
+                        size_t max_bytes, char **out, size_t *out_len, CbError *err);
+
+/** The parent a stage of kind starts from in h. */
+typedef struct CbProposeStageParent {
+    const CbProposeRecipe *recipe; /**< borrowed from the history; NULL when none */
+    char *source;                  /**< owned: its stage source, or the built-in one */
+    int builtin;                   /**< 1: source is cb_stage_builtin_source(kind) */
+} CbProposeStageParent;
+
+/** Picks the parent of a stage of kind: the done engine recipe of h with a
+ * stage of kind and the lowest BD-rate (ties: the lower run id; NAN last),
+ * else the best done engine recipe without a stage (the anchor when none
+ * has a BD-rate) with the built-in source.  CB_EINVAL when kind is not a
+ * stage or h has no done engine recipe ("a stage needs an engine recipe to
+ * start from"), CB_ENOMEM.  Free with cb_propose_stage_parent_free. */
+int cb_propose_stage_parent(const CbProposeHistory *h, CbStageKind kind, CbProposeStageParent *out,
+                            CbError *err);
+void cb_propose_stage_parent_free(CbProposeStageParent *p);
+
+/** The stage prompt: *system (the workbench, the rules of stage.h restated,
+ * the reply's form, the header text of cb_stage_header_text) and *user
+ * (the experiment, the parent's recipe, measurements and source, the
+ * recent failed stage runs of kind with their reasons and build
+ * diagnostics, the ask for k), the user prompt at most max_bytes (0:
+ * CB_PROPOSE_PROMPT_MAX; failures dropped oldest first, each cut said; a
+ * parent source that does not fit is CB_ELIMIT).  New strings. */
+int cb_propose_stage_prompt(const CbProposeHistory *h, CbStageKind kind, int k, size_t max_bytes,
+                            char **system, char **user, CbError *err);
+/** The JSON Schema of a stage reply (strict form, every property required).
+ * New string, NULL when out of memory. */
+char *cb_propose_stage_schema(void);
+/** Reads a model's stage reply (len bytes, untrusted) as
+ * cb_propose_parse_reply does: each entry's code, or its edits applied to
+ * the parent's source, offered with cb_propose_offer_stage; an entry with
+ * both or neither, edits that fail (counted in r->edits_failed), or code
+ * beyond CB_RECIPE_STAGE_MAX is refused with the reason. */
+int cb_propose_stage_parse_reply(const CbProposeHistory *h, CbStageKind kind, const char *text,
+                                 size_t len, CbProposeRound *r, CbError *err);
+/** Offers the parent's recipe with "stage": {"kind", "code": code (len
+ * bytes)} as a proposal of r (cb_propose_offer), its parent run the
+ * parent's.  Returns 1 accepted, 0 refused, or CB_ENOMEM. */
+int cb_propose_offer_stage(const CbProposeHistory *h, CbProposeRound *r,
+                           const CbProposeStageParent *parent, CbStageKind kind,
+                           const char *rationale, const char *code, size_t len, CbError *err);
 
 #endif

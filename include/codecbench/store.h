@@ -78,8 +78,9 @@
 /** Schema version this build writes (PRAGMA user_version).  1: the first
  * schema; 2: tags kept on the run row for listing, indexes for the anchor
  * lookup and the tag filter; 3: the LLM's token usage per request
- * (llm_usage).  Older stores are migrated when opened. */
-#define CB_STORE_SCHEMA 3
+ * (llm_usage); 4: the stage edits of the LLM's replies per model and how
+ * many failed to apply (llm_edits).  Older stores are migrated when opened. */
+#define CB_STORE_SCHEMA 4
 
 typedef struct CbStore CbStore;
 
@@ -383,6 +384,29 @@ int cb_store_add_llm_usage(CbStore *s, const char *experiment, const char *model
  * and the requests; 0 and 0 for an experiment with none or no such one. */
 int cb_store_llm_usage(CbStore *s, const char *experiment, long long *tokens, long long *requests,
                        CbError *err);
+
+/* ---- Stage edits of LLM replies (edits.c) --------------------------------- */
+
+/** Records that a round of model's stage proposals in experiment (created
+ * if new) carried tried search/replace edits (one per proposal that gave
+ * edits rather than a whole file) of which failed did not apply
+ * (0 <= failed <= tried).  Also appended to STORE/llm-usage.jsonl as
+ * {"format": 1, "record": "edits", "experiment", "model", "edits_tried",
+ * "edits_failed", "created"}, from which reindex restores them. */
+int cb_store_add_llm_edits(CbStore *s, const char *experiment, const char *model, long long tried,
+                           long long failed, CbError *err);
+
+/** One model's edit outcomes. */
+typedef struct CbLlmEditStat {
+    char *model;
+    long long tried, failed;
+} CbLlmEditStat;
+/** The edits recorded for experiment (NULL: every experiment), summed per
+ * model, by model name.  *rows (an array of *n, the caller frees with
+ * cb_llm_edit_stats_free) may be empty. */
+int cb_store_llm_edits(CbStore *s, const char *experiment, CbLlmEditStat **rows, size_t *n,
+                       CbError *err);
+void cb_llm_edit_stats_free(CbLlmEditStat **rows, size_t n);
 
 /* ---- Housekeeping -------------------------------------------------------- */
 

@@ -61,6 +61,8 @@ extern const CbCommand cb_cmd_reindex;
 extern const CbCommand cb_cmd_experiments;
 /* Frame previews (src/preview through the frame server). */
 extern const CbCommand cb_cmd_preview;
+/* Stages (include/codecbench/stage.h): check, show, embed. */
+extern const CbCommand cb_cmd_stage;
 
 /* Prints "codecbench: " and a sanitised, printf-style message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -32,7 +32,8 @@ static void help(FILE *out)
 {
     fputs("Usage: codecbench evolve --generations N [--per-generation K] [--budget TOKENS]\n"
           "                         [--experiment NAME] [--proposer local|llm] [--seed N]\n"
-          "                         [--detach] [--store DIR]\n"
+          "                         [--stage intra|loop_filter|transform] [--detach]\n"
+          "                         [--store DIR]\n"
           "       codecbench evolve --status [--experiment NAME] [--json] [--store DIR]\n"
           "       codecbench evolve --stop [--experiment NAME] [--store DIR]\n"
           "\n"
@@ -68,6 +69,10 @@ static void help(FILE *out)
           "                       setting; 0: none)\n"
           "  --experiment NAME    the experiment (default: 'default', or the store's only one)\n"
           "  --proposer P         local or llm (default: the 'proposer' setting)\n"
+          "  --stage KIND         with the LLM proposer: each generation asks for stage\n"
+          "                       code of this kind (intra, loop_filter, transform) as\n"
+          "                       'codecbench propose --stage' does; the local proposer\n"
+          "                       writes no code (a usage error)\n"
           "  --seed N             the local proposer's seed (generation g uses N + g;\n"
           "                       default: the experiment's runs and proposals)\n"
           "  --detach             record the evolve and return at once\n"
@@ -120,6 +125,12 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
                                    r->usage.completion_tokens, r->usage.estimated,
                                    r->usage.attempts, &ue) < 0)
             fprintf(stderr, "the tokens of this request were not recorded: %s\n", ue.text);
+    }
+    if (r->edits_tried > 0) {
+        CbError ue;
+        if (cb_store_add_llm_edits(store, h->experiment, model, r->edits_tried, r->edits_failed,
+                                   &ue) < 0)
+            fprintf(stderr, "the edits of this reply were not recorded: %s\n", ue.text);
     }
     cb_llm_free(&c);
     return rc;
@@ -318,7 +329,8 @@ static int do_round(const char *store_flag, const char *experiment)
     cb_evolve_unlock(&fd);
     cb_propose_round_free(&r);
     cb_propose_round_init(&r, st.per_generation);
-    CbProposeParams p = {.k = st.per_generation, .seed = st.seed + gen};
+    CbProposeParams p = {.k = st.per_generation, .seed = st.seed + gen,
+                         .stage = (CbStageKind)st.stage};
     fprintf(stderr, "generation %zu: asking the %s proposer for %d\n", gen + 1, proposer->name,
             p.k);
     int prc = proposer == &cb_proposer_llm ? llm_round(store, &h, &p, &r, &err)
@@ -488,6 +500,8 @@ static void print_status(CbStore *s, const CbEvolveState *st)
            st->generations == 1 ? "" : "s", st->per_generation, st->proposer);
     if (st->budget)
         printf(", budget %lld tokens", st->budget);
+    if (st->stage && cb_stage_kind_name(st->stage))
+        printf(", %s stages", cb_stage_kind_name(st->stage));
     printf("\n");
     if (st->reason) {
         printf("reason: ");
@@ -656,7 +670,7 @@ done:
 }
 
 static int do_start(CbStore *s, const char *experiment, const CbProposer *proposer, long long n,
-                    long long k, long long budget, long long seed)
+                    long long k, long long budget, long long seed, CbStageKind stage)
 {
     CbError err;
     cb_error_clear(&err);
@@ -688,6 +702,7 @@ static int do_start(CbStore *s, const char *experiment, const CbProposer *propos
     st.generations = (int)n;
     st.per_generation = (int)k;
     st.budget = budget;
+    st.stage = (int)stage;
     st.seed = seed >= 0 ? (uint64_t)seed : (uint64_t)(h.runs + h.proposals);
     st.status = CB_EVOLVE_RUNNING;
     st.created = (double)ts.tv_sec;
@@ -709,6 +724,8 @@ static int do_start(CbStore *s, const char *experiment, const CbProposer *propos
            budget ? ", budget " : "");
     if (budget)
         printf("%lld tokens", budget);
+    if (stage)
+        printf(", %s stages", cb_stage_kind_name((int)stage));
     printf("), driven by the runner\n");
     fflush(stdout);
     rc = CB_EXIT_OK;
@@ -723,7 +740,7 @@ done:
 static int run(int argc, char **argv)
 {
     const char *experiment = NULL, *gen_arg = NULL, *k_arg = NULL, *budget_arg = NULL,
-               *proposer_arg = NULL, *seed_arg = NULL;
+               *proposer_arg = NULL, *seed_arg = NULL, *stage_arg = NULL;
     int json = 0, detach = 0, status = 0, stop = 0, round = 0;
     const CliOpt opts[] = {
         {"experiment", 0, NULL, 0, &experiment},
@@ -732,6 +749,7 @@ static int run(int argc, char **argv)
         {"budget", 0, NULL, 0, &budget_arg},
         {"proposer", 0, NULL, 0, &proposer_arg},
         {"seed", 0, NULL, 0, &seed_arg},
+        {"stage", 0, NULL, 0, &stage_arg},
         {"detach", 0, &detach, 1, NULL},
         {"status", 0, &status, 1, NULL},
         {"stop", 0, &stop, 1, NULL},
@@ -767,7 +785,7 @@ static int run(int argc, char **argv)
         if (seed_arg &&
             (rc = cli_count_arg(&cb_cmd_evolve, "--seed", seed_arg, 0, &seed)) != CB_EXIT_OK)
             return rc;
-    } else if (gen_arg || k_arg || budget_arg || seed_arg || proposer_arg || detach) {
+    } else if (gen_arg || k_arg || budget_arg || seed_arg || proposer_arg || detach || stage_arg) {
         return cli_usage(&cb_cmd_evolve, "--status and --stop take only --experiment, --json "
                                          "and --store");
     }
@@ -778,6 +796,17 @@ static int run(int argc, char **argv)
     const CbProposer *proposer = cb_proposer_find(pname && *pname ? pname : "local");
     if (!proposer)
         return cli_usage(&cb_cmd_evolve, "--proposer is local or llm, not '%s'", pname);
+    CbStageKind stage = CB_STAGE_NONE;
+    if (stage_arg) {
+        CbError se;
+        if (cb_stage_kind_parse(stage_arg, &stage, &se) < 0 || stage == CB_STAGE_NONE)
+            return cli_usage(&cb_cmd_evolve, "--stage is intra, loop_filter or transform, not '%s'",
+                             stage_arg);
+        if (proposer != &cb_proposer_llm)
+            return cli_usage(&cb_cmd_evolve,
+                             "--stage needs the llm proposer (--proposer llm): the local proposer "
+                             "searches settings and writes no code");
+    }
 
     CbError err;
     cb_error_clear(&err);
@@ -806,7 +835,7 @@ static int run(int argc, char **argv)
             cb_evolve_state_free(&st);
         }
     } else {
-        rc = do_start(store, name, proposer, n, k, budget, seed);
+        rc = do_start(store, name, proposer, n, k, budget, seed, stage);
         if (rc == CB_EXIT_OK && !detach)
             rc = follow(store, name);
     }

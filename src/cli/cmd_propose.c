@@ -22,7 +22,9 @@
 static void help(FILE *out)
 {
     fputs("Usage: codecbench propose [--experiment NAME] [--count K] [--proposer local|llm]\n"
+          "                          [--stage intra|loop_filter|transform]\n"
           "                          [--seed N] [--dry-run] [--json] [--store DIR]\n"
+          "       codecbench propose --stats [--experiment NAME] [--json] [--store DIR]\n"
           "\n"
           "One round of proposals: reads the experiment's history (its runs with their\n"
           "recipes and metrics, the anchor, BD-rates against it, failures with their\n"
@@ -47,10 +49,32 @@ static void help(FILE *out)
           "         (sanitised).  Tokens are counted per experiment; with llm.budget > 0\n"
           "         a round is refused once the experiment has used that many.\n"
           "\n"
+          "Stages (--stage KIND, the llm proposer only: the local proposer searches\n"
+          "settings and writes no code, so --stage with it is a usage error): the model\n"
+          "writes C for one engine stage (intra, loop_filter or transform; see\n"
+          "include/codecbench/stage.h).  The prompt holds the stage header, its rules,\n"
+          "the parent stage's source (the best run of the experiment with a stage of\n"
+          "that kind by BD-rate, else the engine's built-in stage with the best engine\n"
+          "recipe's settings) and measurements, and the reasons and build diagnostics\n"
+          "of recent failed stages of that kind.  Each reply entry is a whole stage\n"
+          "file (\"code\") or search/replace edits of the parent's source (\"edits\"),\n"
+          "applied in order; a search text matches whitespace-insensitively and must\n"
+          "match exactly once, else the entry is refused with the reason and counted\n"
+          "as an edit that failed to apply for the model.  The new recipe is the\n"
+          "parent's with \"stage\": {\"kind\", \"code\"}, named stage-KIND-HASH8 after the\n"
+          "source's SHA-256, queued like any proposal; its changes say \"stage intra:\n"
+          "+12 -3 lines\" against the parent's source.\n"
+          "--stats prints, per model, the stage edits of the experiment's replies and\n"
+          "the share that failed to apply (\"edits failed to apply: 3 of 20 (15 %) for\n"
+          "model-x\"), kept in STORE/llm-usage.jsonl so reindex keeps them.\n"
+          "\n"
           "Options:\n"
           "  --experiment NAME  the experiment (default: 'default', or the store's only one)\n"
           "  --count K          proposals to ask for, 1..32 (default 4)\n"
           "  --proposer P       local or llm (default: the 'proposer' setting)\n"
+          "  --stage KIND       ask the llm proposer for stage code: intra, loop_filter or\n"
+          "                     transform\n"
+          "  --stats            print the edits that failed to apply, per model, and exit\n"
           "  --seed N           the local proposer's seed (default: the number of runs\n"
           "                     and proposals of the experiment, so rounds differ)\n"
           "  --dry-run          print the proposals, record and queue nothing\n"
@@ -67,6 +91,102 @@ static long long cfg_int(const CbConfig *cfg, const char *name)
 {
     long long v = 0;
     return cb_config_get_int(cfg, name, &v) == 0 ? v : 0;
+}
+
+/* Lines of a proposed stage's source printed (the rest is counted; --json
+ * has it whole). */
+#define STAGE_LINES_SHOWN 400
+
+/* A stage proposal's source, indented and sanitised (model text: no escape
+ * sequence reaches the terminal), so a dry run can be read. */
+static void print_stage_code(const char *recipe_json)
+{
+    json_error_t je;
+    json_t *doc = json_loads(recipe_json, 0, &je);
+    json_t *stage = json_object_get(doc, "stage");
+    const char *code = json_string_value(json_object_get(stage, "code"));
+    const char *kind = json_string_value(json_object_get(stage, "kind"));
+    char *clean = code ? cb_sanitize_dup(code, CB_SANITIZE_NEWLINES) : NULL;
+    if (clean) {
+        printf("   stage ");
+        cli_puts_sanitized(stdout, kind ? kind : "?");
+        printf(" (%zu bytes):\n", strlen(code));
+        int lines = 0;
+        const char *p = clean;
+        while (*p && lines < STAGE_LINES_SHOWN) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            printf("   | %.*s\n", (int)len, p);
+            lines++;
+            p = nl ? nl + 1 : p + len;
+        }
+        int more = 0;
+        for (; *p; p++)
+            more += *p == '\n' || !p[1];
+        if (more)
+            printf("   | (%d more lines)\n", more);
+    }
+    free(clean);
+    json_decref(doc);
+}
+
+/* "edits failed to apply: 3 of 20 (15 %) for model-x", the share rounded to
+ * a whole percent. */
+static void print_edit_rate(FILE *out, const CbLlmEditStat *st)
+{
+    fprintf(out, "edits failed to apply: %lld of %lld (%.0f %%) for ", st->failed, st->tried,
+            st->tried ? 100.0 * (double)st->failed / (double)st->tried : 0.0);
+    cli_puts_sanitized(out, st->model);
+    fputc('\n', out);
+}
+
+static int print_stats(CbStore *store, const char *experiment, int json)
+{
+    CbError err;
+    cb_error_clear(&err);
+    char *name = NULL;
+    CbLlmEditStat *rows = NULL;
+    size_t n = 0;
+    int rc = CB_EXIT_OK;
+    if (cb_propose_pick_experiment(store, experiment, &name, &err) < 0 ||
+        cb_store_llm_edits(store, name, &rows, &n, &err) < 0) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (json) {
+        json_t *doc = json_object(), *models = json_array();
+        for (size_t i = 0; doc && models && i < n; i++)
+            json_array_append_new(
+                models, json_pack("{s:o, s:I, s:I, s:f}", "model", cli_json_str(rows[i].model),
+                                  "edits_tried", (json_int_t)rows[i].tried, "edits_failed",
+                                  (json_int_t)rows[i].failed, "failed_percent",
+                                  rows[i].tried ? 100.0 * (double)rows[i].failed /
+                                                      (double)rows[i].tried
+                                                : 0.0));
+        if (doc && models) {
+            json_object_set_new(doc, "experiment", cli_json_str(name));
+            json_object_set(doc, "models", models);
+        }
+        rc = doc && models && cli_json_print(doc) == 0 ? CB_EXIT_OK : CB_EXIT_FAIL;
+        if (rc != CB_EXIT_OK)
+            cli_error("out of memory");
+        json_decref(models);
+        json_decref(doc);
+        goto done;
+    }
+    printf("experiment ");
+    cli_puts_sanitized(stdout, name);
+    printf(": ");
+    if (n == 0)
+        printf("no stage edits recorded\n");
+    else
+        printf("%zu model%s\n", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++)
+        print_edit_rate(stdout, &rows[i]);
+done:
+    cb_llm_edit_stats_free(&rows, n);
+    free(name);
+    return rc;
 }
 
 static void print_text(const CbProposeHistory *h, const CbProposeRound *r, const char *proposer,
@@ -98,6 +218,7 @@ static void print_text(const CbProposeHistory *h, const CbProposeRound *r, const
         printf("\n   changes: ");
         cli_puts_sanitized(stdout, *it->diff ? it->diff : "(no parent to compare with)");
         printf("\n");
+        print_stage_code(it->recipe_json);
     }
     if (r->n_rejects)
         printf("\nrefused:\n");
@@ -277,6 +398,14 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
                                    r->usage.attempts, &ue) < 0)
             cli_warn("the tokens of this request were not recorded: %s", ue.text);
     }
+    if (r->edits_tried > 0) {
+        /* a dry run too: how well the model edits is known now */
+        CbError ue;
+        cb_error_clear(&ue);
+        if (cb_store_add_llm_edits(store, h->experiment, model, r->edits_tried, r->edits_failed,
+                                   &ue) < 0)
+            cli_warn("the edits of this reply were not recorded: %s", ue.text);
+    }
     cb_llm_free(&c);
     return rc;
 }
@@ -284,13 +413,16 @@ static int llm_round(CbStore *store, const CbProposeHistory *h, CbProposeParams 
 static int run(int argc, char **argv)
 {
     const char *experiment = NULL, *count_arg = NULL, *proposer_arg = NULL, *seed_arg = NULL;
-    int dry_run = 0, json = 0;
+    const char *stage_arg = NULL;
+    int dry_run = 0, json = 0, stats = 0;
     const CliOpt opts[] = {
         {"experiment", 0, NULL, 0, &experiment},
         {"count", 0, NULL, 0, &count_arg},
         {"proposer", 0, NULL, 0, &proposer_arg},
         {"seed", 0, NULL, 0, &seed_arg},
         {"dry-run", 0, &dry_run, 1, NULL},
+        {"stage", 0, NULL, 0, &stage_arg},
+        {"stats", 0, &stats, 1, NULL},
         {NULL, 0, NULL, 0, NULL},
     };
     CliArgs a = {.opts = opts, .json = &json, .min = 0, .max = 0, .arity = NULL};
@@ -309,6 +441,29 @@ static int run(int argc, char **argv)
     const CbProposer *proposer = cb_proposer_find(pname ? pname : "local");
     if (!proposer)
         return cli_usage(&cb_cmd_propose, "--proposer is local or llm, not '%s'", pname);
+    CbStageKind stage = CB_STAGE_NONE;
+    if (stage_arg) {
+        CbError se;
+        if (cb_stage_kind_parse(stage_arg, &stage, &se) < 0 || stage == CB_STAGE_NONE)
+            return cli_usage(&cb_cmd_propose, "--stage is intra, loop_filter or transform, not '%s'",
+                             stage_arg);
+        if (proposer != &cb_proposer_llm)
+            return cli_usage(&cb_cmd_propose,
+                             "--stage needs the llm proposer (--proposer llm): the local proposer "
+                             "searches settings and writes no code");
+    }
+    if (stats) {
+        if (stage_arg || count_arg || seed_arg || dry_run || proposer_arg)
+            return cli_usage(&cb_cmd_propose, "--stats takes only --experiment, --json and --store");
+        CbError se;
+        cb_error_clear(&se);
+        CbStore *ss = NULL;
+        if (cli_store_open(a.store, 0, &ss, &se) < 0)
+            return cli_fail(&se);
+        rc = print_stats(ss, experiment, json);
+        cb_store_close(&ss);
+        return rc;
+    }
 
     CbError err;
     cb_error_clear(&err);
@@ -324,7 +479,7 @@ static int run(int argc, char **argv)
         goto done;
     }
     uint64_t seed = seed_v >= 0 ? (uint64_t)seed_v : (uint64_t)(h.runs + h.proposals);
-    CbProposeParams p = {.k = (int)k, .seed = seed};
+    CbProposeParams p = {.k = (int)k, .seed = seed, .stage = stage};
     int prc = proposer == &cb_proposer_llm ? llm_round(store, &h, &p, &r, json, &err)
                                            : proposer->propose(&h, &p, &r, &err);
     if (prc < 0) {
@@ -356,6 +511,6 @@ done:
 }
 
 const CbCommand cb_cmd_propose = {
-    "propose", "[--experiment NAME] [--count K] [--proposer local|llm] [--dry-run] [--json]",
+    "propose", "[--experiment NAME] [--count K] [--proposer local|llm] [--stage KIND] [--dry-run] [--json] | --stats",
     "one round of proposals (local search or an LLM), validated and queued", run, help,
 };

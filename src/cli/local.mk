@@ -65,3 +65,5 @@ codecbench_LDADD += src/preview/libcbpreview.a src/metrics/libcbmetrics.a src/ut
 codecbench_SOURCES += src/cli/cmd_propose.c
 # codecbench evolve: the loop's request, --status, --stop and its round process.
 codecbench_SOURCES += src/cli/cmd_evolve.c
+# codecbench stage check|show|embed (src/stage through its host client).
+codecbench_SOURCES += src/cli/cmd_stage.c

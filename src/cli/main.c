@@ -23,7 +23,8 @@ static const CbCommand *const commands[] = {
     &cb_cmd_reindex, &cb_cmd_demo,
     &cb_cmd_preview, &cb_cmd_propose, &cb_cmd_evolve, NULL,
     &cb_cmd_probe, &cb_cmd_metrics, &cb_cmd_bdrate, &cb_cmd_survey, NULL,
-    &cb_cmd_recipe, &cb_cmd_encode, &cb_cmd_decode, NULL,
+    &cb_cmd_recipe, &cb_cmd_encode, &cb_cmd_decode,
+    &cb_cmd_stage, NULL,
     &cb_cmd_config, &cb_cmd_llm, &cb_cmd_runner, &cb_cmd_worker, &cb_cmd_verify, &cb_cmd_frames,
     &cb_cmd_stagehost, NULL,
 };

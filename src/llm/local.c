@@ -377,6 +377,10 @@ static const Member *tournament(Rng *g, const Member *front, size_t n)
 static int local_propose(const CbProposeHistory *h, const CbProposeParams *p, CbProposeRound *r,
                          CbError *err)
 {
+    if (p->stage != CB_STAGE_NONE)
+        return cb_error_set(err, CB_ENOTSUP,
+                            "the local proposer searches settings and writes no code: stages come "
+                            "from the llm proposer (--proposer llm)");
     Rng g = {p->seed};
     Member *m = calloc(h->n_recipes ? h->n_recipes : 1, sizeof *m);
     size_t n = 0;

@@ -15,3 +15,5 @@ EXTRA_DIST += tests/fuzz/fuzz_sse.c tests/fuzz/seeds/sse/openai tests/fuzz/seeds
 # the recipes: users link src/store/libcbstore.a and $(CB_RECIPE_LIBS) after.
 src_llm_libcbllm_a_SOURCES += src/llm/propose.c src/llm/local.c src/llm/propose_llm.c
 EXTRA_DIST += include/codecbench/propose.h
+# Stage proposals (issue 8): search/replace edits applied tolerantly.
+src_llm_libcbllm_a_SOURCES += src/llm/stage_edit.c

@@ -1,13 +1,19 @@
 /* codecbench: what both proposers share (include/codecbench/propose.h):
  * the experiment's history read from the store, the validation of every
  * candidate, the recipe diff, and queueing what was accepted. */
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codecbench/buf.h"
+#include "codecbench/fsutil.h"
+#include "codecbench/linediff.h"
 #include "codecbench/propose.h"
+#include "codecbench/sandbox.h"
 #include "codecbench/sanitize.h"
 
 static char *xstrdup(const char *s)
@@ -36,7 +42,8 @@ int cb_propose_settings_key(const CbRecipe *r, char hex[CB_RECIPE_HASH_HEX])
     return CB_OK;
 }
 
-static int key_of_text(const char *text, char hex[CB_RECIPE_HASH_HEX], int *engine)
+static int key_of_text(const char *text, char hex[CB_RECIPE_HASH_HEX], int *engine,
+                       CbStageKind *stage)
 {
     CbRecipe r;
     CbError e;
@@ -45,6 +52,8 @@ static int key_of_text(const char *text, char hex[CB_RECIPE_HASH_HEX], int *engi
     int rc = cb_propose_settings_key(&r, hex);
     if (engine)
         *engine = r.codec == CB_CODEC_ENGINE;
+    if (stage)
+        *stage = r.stage_kind;
     cb_recipe_free(&r);
     return rc;
 }
@@ -66,6 +75,7 @@ void cb_propose_history_free(CbProposeHistory *h)
         free(h->failures[i].recipe_name);
         free(h->failures[i].recipe_json);
         free(h->failures[i].reason);
+        free(h->failures[i].stage_diag);
     }
     free(h->failures);
     for (size_t i = 0; i < h->n_clips; i++) {
@@ -137,7 +147,7 @@ static int gather_runs(CbStore *s, CbProposeHistory *h, CbRunInfo *rows, size_t 
             rc = cb_store_get_recipe(s, ri->id, &pr->json, err);
             if (rc < 0)
                 return rc;
-            if (key_of_text(pr->json, pr->key, &pr->codec_engine) < 0)
+            if (key_of_text(pr->json, pr->key, &pr->codec_engine, &pr->stage_kind) < 0)
                 pr->key[0] = '\0'; /* a recipe this build no longer accepts */
             pr->is_anchor = h->anchor_hash && !strcmp(h->anchor_hash, pr->hash);
         }
@@ -150,6 +160,7 @@ static int gather_runs(CbStore *s, CbProposeHistory *h, CbRunInfo *rows, size_t 
             f->recipe_name = xstrdup(ri->recipe_name);
             f->recipe_json = xstrdup(pr->json);
             f->reason = xstrdup(ri->reason);
+            f->stage_kind = pr->stage_kind;
             if (!f->recipe_name || !f->recipe_json || (ri->reason && !f->reason))
                 return cb_error_set(err, CB_ENOMEM, "out of memory");
         }
@@ -190,6 +201,74 @@ static int gather_runs(CbStore *s, CbProposeHistory *h, CbRunInfo *rows, size_t 
         CbProposeFailure t = h->failures[a];
         h->failures[a] = h->failures[b - 1];
         h->failures[b - 1] = t;
+    }
+    return CB_OK;
+}
+
+/* Failed stage runs of each kind whose build diagnostics are read for a
+ * prompt, newest first: a prompt shows a few (PROMPT_STAGE_FAIL_MAX in
+ * propose_llm.c). */
+#define STAGE_DIAGS_READ 8
+
+/* The first CB_PROPOSE_STAGE_DIAG_MAX bytes of RUN_DIR/stage-build.txt of
+ * run id (written by the worker from cb_stage_build's kept diagnostics:
+ * bytes from a compiler fed hostile source), sanitised with line breaks
+ * kept, cut at a character ("[...]" said); *out NULL when there is none. */
+static int read_stage_diag(CbStore *s, int64_t id, char **out)
+{
+    *out = NULL;
+    char *dir = cb_store_run_dir(s, id);
+    char *path = dir ? cb_path_join(dir, "stage-build.txt") : NULL;
+    char raw[CB_PROPOSE_STAGE_DIAG_MAX + 1];
+    size_t got = 0;
+    int rc = CB_ENOMEM, fd = -1;
+    if (!path)
+        goto done;
+    rc = CB_OK;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        goto done; /* no diagnostics: the run failed elsewhere */
+    while (got < sizeof raw) {
+        ssize_t r = read(fd, raw + got, sizeof raw - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    int cut = got > CB_PROPOSE_STAGE_DIAG_MAX;
+    if (cut)
+        got = CB_PROPOSE_STAGE_DIAG_MAX;
+    got = cb_utf8_whole_prefix(raw, got);
+    while (got && (raw[got - 1] == '\n' || raw[got - 1] == ' '))
+        got--;
+    if (got == 0)
+        goto done;
+    CbBuf b;
+    cb_buf_init(&b, (size_t)CB_PROPOSE_STAGE_DIAG_MAX * 8 + 16);
+    if (cb_sanitize_append(&b, raw, got, CB_SANITIZE_NEWLINES) < 0 ||
+        (cut && cb_buf_puts(&b, " [...]") < 0) || !(*out = cb_buf_steal(&b)))
+        rc = CB_ENOMEM;
+    cb_buf_free(&b);
+done:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    free(dir);
+    return rc;
+}
+
+static int read_stage_diags(CbStore *s, CbProposeHistory *h, CbError *err)
+{
+    size_t seen[CB_STAGE_KINDS] = {0};
+    for (size_t i = 0; i < h->n_failures; i++) {
+        CbProposeFailure *f = &h->failures[i];
+        if (f->stage_kind <= CB_STAGE_NONE || f->stage_kind >= CB_STAGE_KINDS ||
+            seen[f->stage_kind] >= STAGE_DIAGS_READ)
+            continue;
+        seen[f->stage_kind]++;
+        if (read_stage_diag(s, f->run_id, &f->stage_diag) < 0)
+            return cb_error_set(err, CB_ENOMEM, "out of memory");
     }
     return CB_OK;
 }
@@ -304,6 +383,9 @@ int cb_propose_history(CbStore *s, const char *experiment, CbProposeHistory *out
     rc = gather_runs(s, out, rows, n_rows, err);
     if (rc < 0)
         goto fail;
+    rc = read_stage_diags(s, out, err);
+    if (rc < 0)
+        goto fail;
     rc = cb_store_experiment_bd(s, name, &bd, &n_bd, err);
     if (rc < 0)
         goto fail;
@@ -325,7 +407,7 @@ int cb_propose_history(CbStore *s, const char *experiment, CbProposeHistory *out
     out->proposals = (int64_t)n_prop;
     for (size_t i = 0; i < n_prop; i++) {
         char key[CB_RECIPE_HASH_HEX];
-        if (key_of_text(props[i].recipe_json, key, NULL) == CB_OK &&
+        if (key_of_text(props[i].recipe_json, key, NULL, NULL) == CB_OK &&
             (rc = add_tried(out, &tried_cap, key)) < 0)
             goto nomem;
     }
@@ -342,7 +424,7 @@ int cb_propose_history(CbStore *s, const char *experiment, CbProposeHistory *out
             char *text = NULL;
             char key[CB_RECIPE_HASH_HEX];
             if (cb_store_get_recipe(s, other[i].id, &text, NULL) == CB_OK &&
-                key_of_text(text, key, NULL) == CB_OK)
+                key_of_text(text, key, NULL, NULL) == CB_OK)
                 rc = add_tried(out, &tried_cap, key);
             free(text);
         }
@@ -526,6 +608,38 @@ static const char *field_value(const CbField *f, const CbEngineSettings *s, char
     }
 }
 
+/* The stage part of a diff, last: "stage intra: +12 -3 lines" against a's
+ * stage of the same kind, else against the built-in one; "stage intra:
+ * removed" when b has none. */
+static int stage_diff(CbBuf *d, const CbRecipe *a, const CbRecipe *b)
+{
+    const char *sep = d->len ? "; " : "";
+    int rc = CB_OK;
+    if (a->stage_kind != CB_STAGE_NONE && a->stage_kind != b->stage_kind)
+        rc = cb_buf_printf(d, "%sstage %s: removed", sep, cb_stage_kind_name((int)a->stage_kind));
+    if (rc < 0 || b->stage_kind == CB_STAGE_NONE || !b->stage_code)
+        return rc;
+    sep = d->len ? "; " : "";
+    const char *base = a->stage_kind == b->stage_kind && a->stage_code
+                           ? a->stage_code
+                           : cb_stage_builtin_source(b->stage_kind);
+    if (!base)
+        base = "";
+    if (!strcmp(base, b->stage_code))
+        return CB_OK;
+    CbLineDiffStat st;
+    CbError e;
+    cb_error_clear(&e);
+    int drc = cb_line_diff(base, strlen(base), b->stage_code, strlen(b->stage_code), 0, NULL, &st,
+                           &e);
+    const char *kind = cb_stage_kind_name((int)b->stage_kind);
+    if (drc == CB_ENOMEM)
+        return drc;
+    if (drc < 0)
+        return cb_buf_printf(d, "%sstage %s: changed (too many lines to count)", sep, kind);
+    return cb_buf_printf(d, "%sstage %s: +%d -%d lines", sep, kind, st.added, st.removed);
+}
+
 char *cb_propose_diff(const CbRecipe *a, const CbRecipe *b)
 {
     CbBuf d;
@@ -576,6 +690,8 @@ char *cb_propose_diff(const CbRecipe *a, const CbRecipe *b)
             if (strcmp(sa, sb))
                 rc = cb_buf_printf(&d, "%s%s: %s -> %s", d.len ? "; " : "", f[i].name, sa, sb);
         }
+        if (rc >= 0)
+            rc = stage_diff(&d, a, b);
     }
     if (rc == CB_ELIMIT)
         rc = 0;

@@ -8,6 +8,7 @@
 
 #include "codecbench/buf.h"
 #include "codecbench/propose.h"
+#include "codecbench/sandbox.h"
 
 /* How many best recipes and failures the prompt lists at most, and the
  * bytes of a failure's reason kept (a full stack of FFmpeg messages helps
@@ -52,25 +53,33 @@ static int compact(CbBuf *b, const char *json)
         if (!diff) {
             rc = CB_ENOMEM;
         } else {
-            /* "f: a -> b; g: c -> d" to "f=b g=d" */
+            /* "f: a -> b; g: c -> d" to "f=b g=d"; the stage part ("stage
+             * intra: +12 -3 lines", last) is said below */
             rc = cb_buf_puts(b, "engine");
             const char *p = diff;
             while (rc >= 0 && *p) {
+                const char *end = strstr(p, "; ");
+                size_t slen = end ? (size_t)(end - p) : strlen(p);
                 const char *colon = strstr(p, ": ");
                 const char *arrow = colon ? strstr(colon, " -> ") : NULL;
-                if (!arrow)
-                    break;
-                const char *end = strstr(arrow, "; ");
-                size_t vlen = end ? (size_t)(end - arrow - 4) : strlen(arrow + 4);
-                rc = cb_buf_printf(b, " %.*s=%.*s", (int)(colon - p), p, (int)vlen, arrow + 4);
-                p = end ? end + 2 : arrow + 4 + vlen;
+                if (colon && arrow && arrow < p + slen)
+                    rc = cb_buf_printf(b, " %.*s=%.*s", (int)(colon - p), p,
+                                       (int)(p + slen - arrow - 4), arrow + 4);
+                p = end ? end + 2 : p + slen;
+            }
+            if (rc >= 0 && r.stage_kind != CB_STAGE_NONE && r.stage_code) {
+                char hex[CB_RECIPE_HASH_HEX];
+                cb_recipe_sha256_hex(r.stage_code, strlen(r.stage_code), hex);
+                rc = cb_buf_printf(b, " stage=%s (source %.8s, %zu bytes)",
+                                   cb_stage_kind_name((int)r.stage_kind), hex,
+                                   strlen(r.stage_code));
             }
             if (rc >= 0 && !strstr(diff, "qps: ")) {
                 rc = cb_buf_puts(b, " qps=");
                 for (int i = 0; rc >= 0 && i < r.engine.n_qps; i++)
                     rc = cb_buf_printf(b, "%s%d", i ? "," : "", r.engine.qps[i]);
             }
-            if (rc >= 0 && !strchr(diff, ':'))
+            if (rc >= 0 && !strchr(diff, ':') && r.stage_kind == CB_STAGE_NONE)
                 rc = cb_buf_puts(b, " (the defaults)");
             free(diff);
         }
@@ -396,6 +405,454 @@ done:
     return rc;
 }
 
+/* ---- stages (issue 8) ------------------------------------------------------ */
+
+/* Failed stage attempts a prompt lists at most. */
+#define PROMPT_STAGE_FAIL_MAX 6
+
+static const char STAGE_SYSTEM_TEXT[] =
+    "You are the research assistant of codecbench, a workbench for video-codec research. "
+    "It encodes clips with an experimental block-based hybrid codec (the \"engine\"), decodes "
+    "every stream in a separate process and measures it on the real decoded frames. You write "
+    "C source for one stage of the engine's decoder path; it replaces the engine's built-in "
+    "stage of that kind in both the encoder and the decoder.\n"
+    "Runs are compared with the experiment's anchor by BD-rate (percent bitrate change at equal "
+    "PSNR-Y; negative is better); encoding speed is the second objective. A stage whose decoded "
+    "frames equal its parent's frame for frame is rejected as a no-op.\n"
+    "How a stage is built: one file, compiled with -std=c11 -O2 -nostdinc -nostdlib "
+    "-ffreestanding -fwrapv -mgeneral-regs-only. The whole world is the header below "
+    "(#include \"codecbench/stage.h\") and the freestanding <stdint.h>, <stddef.h>, <stdbool.h> "
+    "and <limits.h>.\n"
+    "Rules (a stage that breaks one fails its run, with the reason shown to you next time):\n"
+    "- Define the functions of the stage's kind with the header's prototypes; other functions "
+    "and const tables are yours (make them static).\n"
+    "- Integers only: float and double do not compile.\n"
+    "- Deterministic: the encoder and the decoder call it in different processes, so no static "
+    "variables that change, nothing read from outside the arguments.\n"
+    "- Allocate nothing, call nothing but memcpy, memmove, memset and memcmp; no asm, no "
+    "attributes such as section or constructor, no #pragma, no other #include.\n"
+    "- Read and write only the arrays given (and the scratch buffer); return 0.\n"
+    "Answer with one JSON object and nothing else: {\"proposals\": [{\"rationale\": \"...\", "
+    "\"code\": \"...\", \"edits\": [{\"search\": \"...\", \"replace\": \"...\"}]}]}. Each "
+    "proposal gives exactly one of the two forms, the other left empty:\n"
+    "- \"code\": the whole new stage file (then \"edits\": []), or\n"
+    "- \"edits\": search/replace pairs applied in order to the parent's source (then \"code\": "
+    "\"\"). A search text must match exactly one place of the source as the edits before it left "
+    "it; runs of whitespace match any whitespace, so copy the text, not its indentation. Keep "
+    "search texts short but unique.\n"
+    "Give each proposal a short rationale (one or two sentences).\n"
+    "The header, codecbench/stage.h:\n";
+
+/* The functions a stage of kind defines, for the prompt. */
+static const char *stage_functions(CbStageKind kind)
+{
+    switch (kind) {
+    case CB_STAGE_INTRA: return "cb_stage_intra";
+    case CB_STAGE_LOOP_FILTER: return "cb_stage_loop_filter";
+    case CB_STAGE_TRANSFORM: return "cb_stage_transform_fwd and cb_stage_transform_inv";
+    default: return "?";
+    }
+}
+
+static int stage_kind_ok(CbStageKind kind)
+{
+    return kind == CB_STAGE_INTRA || kind == CB_STAGE_LOOP_FILTER || kind == CB_STAGE_TRANSFORM;
+}
+
+/* The stage source of a recipe's text (a new string), NULL when it has none
+ * of kind (or out of memory: *oom). */
+static char *stage_of_json(const char *json, CbStageKind kind, int *oom)
+{
+    CbRecipe r;
+    if (!json || cb_recipe_parse(json, strlen(json), NULL, &r, NULL) < 0)
+        return NULL;
+    char *out = NULL;
+    if (r.stage_kind == kind && r.stage_code) {
+        out = strdup(r.stage_code);
+        if (!out)
+            *oom = 1;
+    }
+    cb_recipe_free(&r);
+    return out;
+}
+
+/* a is a better parent than b: the lower BD-rate (NAN last), then the lower run. */
+static int better(const CbProposeRecipe *a, const CbProposeRecipe *b)
+{
+    if (!b)
+        return 1;
+    double x = isfinite(a->bd_rate) ? a->bd_rate : INFINITY;
+    double y = isfinite(b->bd_rate) ? b->bd_rate : INFINITY;
+    if (x != y)
+        return x < y;
+    return a->best_run < b->best_run;
+}
+
+int cb_propose_stage_parent(const CbProposeHistory *h, CbStageKind kind, CbProposeStageParent *out,
+                            CbError *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!stage_kind_ok(kind))
+        return cb_error_set(err, CB_EINVAL, "%d is not a stage kind (intra, loop_filter, "
+                                            "transform)", (int)kind);
+    const CbProposeRecipe *with = NULL, *without = NULL, *anchor = NULL;
+    for (size_t i = 0; i < h->n_recipes; i++) {
+        const CbProposeRecipe *r = &h->recipes[i];
+        if (!r->done || !r->codec_engine || !r->best_run)
+            continue;
+        if (r->stage_kind == kind && better(r, with))
+            with = r;
+        if (r->stage_kind == CB_STAGE_NONE) {
+            if (r->is_anchor)
+                anchor = r;
+            if (isfinite(r->bd_rate) && better(r, without))
+                without = r;
+        }
+    }
+    if (!without)
+        without = anchor;
+    int oom = 0;
+    if (with) {
+        out->recipe = with;
+        out->source = stage_of_json(with->json, kind, &oom);
+    }
+    if (!out->source && !oom && without) {
+        out->recipe = without;
+        out->source = strdup(cb_stage_builtin_source(kind) ? cb_stage_builtin_source(kind) : "");
+        out->builtin = 1;
+        oom = !out->source;
+    }
+    if (oom) {
+        cb_propose_stage_parent_free(out);
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    }
+    if (!out->source) {
+        out->recipe = NULL;
+        return cb_error_set(err, CB_EINVAL,
+                            "experiment '%s' has no done engine run: a stage needs an engine "
+                            "recipe to start from",
+                            h->experiment);
+    }
+    return CB_OK;
+}
+
+void cb_propose_stage_parent_free(CbProposeStageParent *p)
+{
+    if (!p)
+        return;
+    free(p->source);
+    memset(p, 0, sizeof *p);
+}
+
+int cb_propose_stage_prompt(const CbProposeHistory *h, CbStageKind kind, int k, size_t max_bytes,
+                            char **system, char **user, CbError *err)
+{
+    *system = *user = NULL;
+    if (!max_bytes)
+        max_bytes = CB_PROPOSE_PROMPT_MAX;
+    CbProposeStageParent par;
+    int rc = cb_propose_stage_parent(h, kind, &par, err);
+    if (rc < 0)
+        return rc;
+    const char *kname = cb_stage_kind_name((int)kind);
+    const CbProposeRecipe *pr = par.recipe;
+    CbBuf sys, head, fail, ask, entry, all;
+    cb_buf_init(&sys, (size_t)1 << 20);
+    cb_buf_init(&head, max_bytes + ((size_t)1 << 20));
+    cb_buf_init(&fail, max_bytes);
+    cb_buf_init(&ask, (size_t)1 << 16);
+    cb_buf_init(&entry, (size_t)1 << 16);
+    cb_buf_init(&all, max_bytes);
+    const char *header = cb_stage_header_text();
+    if (cb_buf_puts(&sys, STAGE_SYSTEM_TEXT) < 0 || cb_buf_puts(&sys, header ? header : "") < 0)
+        goto nomem;
+
+    /* The head: the experiment, the anchor, the parent, its source. */
+    const CbProposeRecipe *anchor = NULL;
+    for (size_t i = 0; i < h->n_recipes; i++)
+        if (h->recipes[i].is_anchor)
+            anchor = &h->recipes[i];
+    cb_buf_printf(&head, "Experiment \"%s\": %lld runs, %zu clip%s", h->experiment,
+                  (long long)h->runs, h->n_clips, h->n_clips == 1 ? "" : "s");
+    for (size_t c = 0; c < h->n_clips && c < 8; c++)
+        cb_buf_printf(&head, "%s%dx%d, %lld frames", c ? "; " : " (", h->clips[c].width,
+                      h->clips[c].height, (long long)h->clips[c].frames);
+    cb_buf_puts(&head, h->n_clips ? ").\n" : ".\n");
+    cb_buf_printf(&head, "Anchor: \"%s\"", h->anchor_name ? h->anchor_name : "?");
+    if (anchor) {
+        cb_buf_printf(&head, " (run %lld): ", (long long)anchor->best_run);
+        compact(&head, anchor->json);
+    }
+    cb_buf_printf(&head, "\n\nThe stage to write: %s (the functions %s of the header).\n", kname,
+                  stage_functions(kind));
+    cb_buf_printf(&head, "Its parent: run %lld \"%s\"%s: BD-rate ", (long long)pr->best_run,
+                  pr->name, pr->is_anchor ? " (the anchor)" : "");
+    number(&head, "", pr->bd_rate, 2, 1, " %");
+    cb_buf_printf(&head, " over %d clip%s, ", pr->clips, pr->clips == 1 ? "" : "s");
+    number(&head, "", pr->kbps_min, 0, 0, "");
+    number(&head, "-", pr->kbps_max, 0, 0, " kbps, PSNR-Y ");
+    number(&head, "", pr->psnr_y_min, 2, 0, "");
+    number(&head, "-", pr->psnr_y_max, 2, 0, " dB, ");
+    number(&head, "", pr->encode_fps, 1, 0, " fps encoding\n  settings: ");
+    compact(&head, pr->json);
+    cb_buf_printf(&head, "\nThe parent's %s stage (%s, %zu bytes); edits apply to this text:\n"
+                         "```c\n%s%s```\n",
+                  kname, par.builtin ? "the engine's built-in one" : "its own source",
+                  strlen(par.source), par.source,
+                  *par.source && par.source[strlen(par.source) - 1] == '\n' ? "" : "\n");
+    cb_buf_printf(&ask,
+                  "\nPropose %d new %s stage%s, each different from the parent and from each "
+                  "other, as one JSON object {\"proposals\": [{\"rationale\": \"...\", \"code\": "
+                  "\"...\", \"edits\": [...]}]} (one of code and edits used, the other empty).\n",
+                  k, kname, k == 1 ? "" : "s");
+    if (!head.data || !ask.data || head.len + ask.len > max_bytes) {
+        rc = cb_error_set(err, CB_ELIMIT,
+                          "the stage prompt's fixed part (the experiment, the parent and its "
+                          "source) is larger than %zu bytes",
+                          max_bytes);
+        goto done;
+    }
+    size_t room = max_bytes - head.len - ask.len;
+
+    /* Failed stage attempts of this kind, newest first, in the room left. */
+    size_t n_kind = 0, shown = 0;
+    for (size_t i = 0; i < h->n_failures; i++)
+        n_kind += h->failures[i].stage_kind == kind;
+    if (n_kind)
+        cb_buf_printf(&fail, "\nRecent failed %s stages (newest first), so you do not repeat "
+                             "their mistakes:\n", kname);
+    for (size_t i = 0; i < h->n_failures && shown < PROMPT_STAGE_FAIL_MAX; i++) {
+        const CbProposeFailure *f = &h->failures[i];
+        if (f->stage_kind != kind)
+            continue;
+        cb_buf_reset(&entry);
+        const char *why = f->reason ? f->reason : "no reason recorded";
+        size_t wl = strlen(why);
+        cb_buf_printf(&entry, "- run %lld \"%s\": %.*s%s\n", (long long)f->run_id,
+                      f->recipe_name, (int)(wl > PROMPT_REASON_MAX ? PROMPT_REASON_MAX : wl), why,
+                      wl > PROMPT_REASON_MAX ? "..." : "");
+        if (f->stage_diag && *f->stage_diag)
+            cb_buf_printf(&entry, "  build diagnostics:\n%s\n", f->stage_diag);
+        /* keep room for the "not shown" line */
+        if (!fits(&fail, &entry, room > 64 ? room - 64 : 0))
+            break;
+        shown++;
+    }
+    if (shown < n_kind)
+        cb_buf_printf(&fail, "(%zu older failed %s stages not shown)\n", n_kind - shown, kname);
+
+    if (cb_buf_append(&all, head.data, head.len) < 0 ||
+        cb_buf_append(&all, fail.data ? fail.data : "", fail.len) < 0 ||
+        cb_buf_append(&all, ask.data, ask.len) < 0) {
+        rc = cb_error_set(err, CB_ELIMIT, "the stage prompt does not fit in %zu bytes", max_bytes);
+        goto done;
+    }
+    *user = cb_buf_steal(&all);
+    *system = cb_buf_steal(&sys);
+    if (!*user || !*system) {
+        free(*user);
+        free(*system);
+        *user = *system = NULL;
+        goto nomem;
+    }
+    rc = CB_OK;
+    goto done;
+nomem:
+    rc = cb_error_set(err, CB_ENOMEM, "out of memory building the prompt");
+done:
+    cb_propose_stage_parent_free(&par);
+    cb_buf_free(&sys);
+    cb_buf_free(&head);
+    cb_buf_free(&fail);
+    cb_buf_free(&ask);
+    cb_buf_free(&entry);
+    cb_buf_free(&all);
+    return rc;
+}
+
+char *cb_propose_stage_schema(void)
+{
+    json_t *doc = json_pack(
+        "{s:s, s:{s:{s:s, s:{s:s, s:{s:{s:s}, s:{s:s, s:s}, s:{s:s, s:s, s:{s:s, "
+        "s:{s:{s:s}, s:{s:s}}, s:[s,s], s:b}}}, s:[s,s,s], s:b}}}, s:[s], s:b}",
+        "type", "object", "properties", "proposals", "type", "array", "items", "type", "object",
+        "properties", "rationale", "type", "string", "code", "type", "string", "description",
+        "the whole new stage file, or \"\" when edits are given", "edits", "type", "array",
+        "description",
+        "search/replace edits applied in order to the parent's source, or [] when code is given",
+        "items", "type", "object", "properties", "search", "type", "string", "replace", "type",
+        "string", "required", "search", "replace", "additionalProperties", 0, "required",
+        "rationale", "code", "edits", "additionalProperties", 0, "required", "proposals",
+        "additionalProperties", 0);
+    char *out = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    return out;
+}
+
+int cb_propose_offer_stage(const CbProposeHistory *h, CbProposeRound *r,
+                           const CbProposeStageParent *parent, CbStageKind kind,
+                           const char *rationale, const char *code, size_t len, CbError *err)
+{
+    if (!parent->recipe || !parent->recipe->json || !stage_kind_ok(kind))
+        return cb_propose_refuse(r, rationale, "", "no parent recipe to put the stage in") < 0
+                   ? cb_error_set(err, CB_ENOMEM, "out of memory")
+                   : 0;
+    json_error_t je;
+    json_t *doc = json_loads(parent->recipe->json, JSON_REJECT_DUPLICATES, &je);
+    json_t *code_j = json_stringn(code, len);
+    char hex[CB_RECIPE_HASH_HEX], name[64];
+    char *text = NULL;
+    int rc = CB_ENOMEM;
+    if (!code_j && doc) {
+        rc = cb_propose_refuse(r, rationale, "", "the stage source is not UTF-8 text");
+        goto done;
+    }
+    if (!doc || !json_is_object(doc))
+        goto done;
+    /* a name from the source's hash: the stage is what is new, and the
+     * hash (what sha256sum of the code prints) finds it again */
+    cb_recipe_sha256_hex(code, len, hex);
+    int n = snprintf(name, sizeof name, "stage-%s-%.8s", cb_stage_kind_name((int)kind), hex);
+    if (n < 0 || (size_t)n >= sizeof name)
+        goto done;
+    json_object_del(doc, "note");
+    json_t *settings = json_object_get(doc, "settings");
+    if (kind == CB_STAGE_TRANSFORM && json_is_object(settings) &&
+        json_object_set_new(settings, "transform", json_string("dct")) < 0)
+        goto done;
+    if (json_object_set_new(doc, "name", json_string(name)) < 0 ||
+        json_object_set_new(doc, "stage",
+                            json_pack("{s:s, s:O}", "kind", cb_stage_kind_name((int)kind), "code",
+                                      code_j)) < 0)
+        goto done;
+    text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text)
+        goto done;
+    rc = cb_propose_offer(h, r, rationale, text, strlen(text), parent->recipe->best_run, err);
+done:
+    free(text);
+    json_decref(code_j);
+    json_decref(doc);
+    if (rc == CB_ENOMEM)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* One entry of a stage reply: refused with the reason, or offered. */
+static int stage_entry(const CbProposeHistory *h, const CbProposeStageParent *par,
+                       CbStageKind kind, size_t i, json_t *p, CbProposeRound *r, CbError *err)
+{
+    const char *why = json_string_value(json_object_get(p, "rationale"));
+    json_t *code = json_object_get(p, "code"), *edits = json_object_get(p, "edits");
+    if (!json_is_object(p))
+        return cb_propose_refuse(r, "", "", "proposal %zu is not a JSON object", i + 1);
+    int has_code = json_is_string(code) && json_string_length(code) > 0;
+    int has_edits = json_is_array(edits) && json_array_size(edits) > 0;
+    if ((code && !json_is_string(code)) || (edits && !json_is_array(edits)))
+        return cb_propose_refuse(r, why, "", "proposal %zu: \"code\" must be a string and "
+                                             "\"edits\" an array", i + 1);
+    if (has_code && has_edits)
+        return cb_propose_refuse(r, why, "", "proposal %zu gives both code and edits (one of them "
+                                             "must be empty)", i + 1);
+    if (!has_code && !has_edits)
+        return cb_propose_refuse(r, why, "", "proposal %zu gives neither code nor edits", i + 1);
+    if (has_code) {
+        size_t len = json_string_length(code);
+        if (len > CB_RECIPE_STAGE_MAX)
+            return cb_propose_refuse(r, why, "", "proposal %zu: the stage source is %zu bytes, "
+                                                 "more than the %d a stage may have",
+                                     i + 1, len, CB_RECIPE_STAGE_MAX);
+        if (len == strlen(par->source) && !memcmp(json_string_value(code), par->source, len))
+            return cb_propose_refuse(r, why, "", "proposal %zu: the code is the parent's, "
+                                                 "unchanged", i + 1);
+        return cb_propose_offer_stage(h, r, par, kind, why, json_string_value(code), len, err);
+    }
+    /* Edits: tried, and failed unless every one applies. */
+    r->edits_tried++;
+    size_t n = json_array_size(edits);
+    if (n > CB_PROPOSE_STAGE_EDITS_MAX) {
+        r->edits_failed++;
+        return cb_propose_refuse(r, why, "", "proposal %zu: %zu edits, more than the %d allowed",
+                                 i + 1, n, CB_PROPOSE_STAGE_EDITS_MAX);
+    }
+    CbStageEdit list[CB_PROPOSE_STAGE_EDITS_MAX];
+    for (size_t e = 0; e < n; e++) {
+        json_t *ed = json_array_get(edits, e);
+        json_t *se = json_object_get(ed, "search"), *re = json_object_get(ed, "replace");
+        if (!json_is_string(se) || !json_is_string(re)) {
+            r->edits_failed++;
+            return cb_propose_refuse(r, why, "", "proposal %zu: edit %zu is not an object with "
+                                                 "\"search\" and \"replace\" strings", i + 1, e + 1);
+        }
+        list[e].search = json_string_value(se);
+        list[e].replace = json_string_value(re);
+    }
+    char *out = NULL;
+    size_t out_len = 0;
+    CbError ee;
+    cb_error_clear(&ee);
+    int rc = cb_stage_edit_apply(par->source, strlen(par->source), list, n, CB_RECIPE_STAGE_MAX,
+                                 &out, &out_len, &ee);
+    if (rc == CB_ENOMEM)
+        return cb_error_set(err, CB_ENOMEM, "out of memory");
+    if (rc < 0) {
+        r->edits_failed++;
+        return cb_propose_refuse(r, why, "", "proposal %zu: %s", i + 1, ee.text);
+    }
+    if (!strcmp(out, par->source))
+        rc = cb_propose_refuse(r, why, "", "proposal %zu: its edits leave the parent's source "
+                                           "unchanged", i + 1);
+    else
+        rc = cb_propose_offer_stage(h, r, par, kind, why, out, out_len, err);
+    free(out);
+    return rc;
+}
+
+int cb_propose_stage_parse_reply(const CbProposeHistory *h, CbStageKind kind, const char *text,
+                                 size_t len, CbProposeRound *r, CbError *err)
+{
+    CbProposeStageParent par;
+    int rc = cb_propose_stage_parent(h, kind, &par, err);
+    if (rc < 0)
+        return rc;
+    json_t *doc = NULL;
+    CbError xe;
+    cb_error_clear(&xe);
+    rc = cb_llm_extract_json(text, len, 0, &doc, NULL, NULL, &xe);
+    if (rc == CB_ENOMEM) {
+        rc = cb_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    if (rc < 0) {
+        rc = cb_error_set(err, CB_EFORMAT, "the model's reply: %s", xe.text);
+        goto done;
+    }
+    json_t *list = json_object_get(doc, "proposals");
+    if (!json_is_array(list)) {
+        rc = cb_error_set(err, CB_EFORMAT,
+                          "the model's reply is a JSON object without a \"proposals\" array");
+        goto done;
+    }
+    size_t i;
+    json_t *p;
+    rc = CB_OK;
+    json_array_foreach(list, i, p)
+    {
+        if (i >= (size_t)CB_PROPOSE_MAX_K * 4)
+            break; /* a hostile list: the rest would only be refused */
+        rc = stage_entry(h, &par, kind, i, p, r, err);
+        if (rc == CB_ENOMEM)
+            rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+        if (rc < 0)
+            goto done;
+    }
+    rc = CB_OK;
+done:
+    json_decref(doc);
+    cb_propose_stage_parent_free(&par);
+    return rc;
+}
+
 static int llm_propose(const CbProposeHistory *h, const CbProposeParams *p, CbProposeRound *r,
                        CbError *err)
 {
@@ -403,16 +860,18 @@ static int llm_propose(const CbProposeHistory *h, const CbProposeParams *p, CbPr
         return cb_error_set(err, CB_EINVAL, "the LLM proposer needs a client and an endpoint");
     char *system = NULL, *user = NULL, *schema = NULL;
     CbLlmCall *call = NULL;
-    int rc = cb_propose_prompt(h, p->k, p->prompt_max, &system, &user, err);
+    int rc = p->stage ? cb_propose_stage_prompt(h, p->stage, p->k, p->prompt_max, &system, &user,
+                                                err)
+                      : cb_propose_prompt(h, p->k, p->prompt_max, &system, &user, err);
     if (rc < 0)
         goto done;
-    schema = cb_propose_schema();
+    schema = p->stage ? cb_propose_stage_schema() : cb_propose_schema();
     if (!schema) {
         rc = cb_error_set(err, CB_ENOMEM, "out of memory");
         goto done;
     }
     CbLlmMessage msgs[2] = {{"system", system}, {"user", user}};
-    CbLlmRequest rq = {msgs, 2, schema, "proposals", 0};
+    CbLlmRequest rq = {msgs, 2, schema, p->stage ? "stage_proposals" : "proposals", 0};
     rc = cb_llm_start(p->llm, p->endpoint, &rq, p->callbacks, p->ud, &call, err);
     if (rc < 0)
         goto done;
@@ -431,7 +890,8 @@ static int llm_propose(const CbProposeHistory *h, const CbProposeParams *p, CbPr
     }
     memcpy(r->reply, content, len);
     r->reply[len] = '\0';
-    rc = cb_propose_parse_reply(h, content, len, r, err);
+    rc = p->stage ? cb_propose_stage_parse_reply(h, p->stage, content, len, r, err)
+                  : cb_propose_parse_reply(h, content, len, r, err);
 done:
     cb_llm_call_free(&call);
     free(schema);

@@ -11,6 +11,9 @@ src_stage_libcbstage_a_SOURCES = \
 EXTRA_DIST += include/codecbench/sandbox.h include/codecbench/stage.h
 CB_STAGE_LIBS = src/stage/libcbstage.a
 CB_STAGE_EXTLIBS = $(LIBSECCOMP_LIBS) $(LIBELF_LIBS) $(LIBCAPNG_LIBS) -ldl
+# The sandbox, the stage host and its client (sbox).
+src_stage_libcbstage_a_SOURCES += src/stage/sandbox.c src/stage/host.c src/stage/client.c \
+	src/stage/host_proto.h
 # Building stage source in a closed world (build.c) and checking the object
 # (elfcheck.c).  The world's headers (src/stage/world/), stage.h's text and
 # the engine's built-in stages (samples/stages/) are compiled in as C
@@ -36,6 +39,3 @@ CLEANFILES += src/stage/builtin.inc
 # Dependency tracking learns of the generated file only after a first build.
 src/stage/libcbstage_a-build.$(OBJEXT): src/stage/builtin.inc
 EXTRA_DIST += src/stage/embed.sh $(cb_stage_world)
-# The sandbox, the stage host and its client (sbox).
-src_stage_libcbstage_a_SOURCES += src/stage/sandbox.c src/stage/host.c src/stage/client.c \
-	src/stage/host_proto.h

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codecbench/engine.h"
 #include "codecbench/evolve.h"
 #include "codecbench/fsutil.h"
 #include "codecbench/store.h"
@@ -259,6 +260,17 @@ static int parse_doc(const Parse *p, json_t *doc, CbEvolveState *st)
         rc = get_int(p, doc, "budget", 1, 0, (long long)1 << 50, &st->budget);
     if (rc == 0 && (rc = get_int(p, doc, "seed", 1, 0, INT64_MAX, &v)) == 0)
         st->seed = (uint64_t)v;
+    json_t *stage = json_object_get(doc, "stage");
+    if (rc == 0 && stage && !json_is_null(stage)) {
+        CbStageKind k = CB_STAGE_NONE;
+        CbError se;
+        if (!json_is_string(stage) || cb_stage_kind_parse(json_string_value(stage), &k, &se) < 0)
+            rc = bad(p, "stage", "not intra, loop_filter or transform");
+        else if (k != CB_STAGE_NONE && strcmp(st->proposer, "llm"))
+            rc = bad(p, "stage", "stages come from the llm proposer only");
+        else
+            st->stage = (int)k;
+    }
     if (rc == 0 && (rc = get_int(p, doc, "rounds_failed", 1, 0, 1 << 20, &v)) == 0)
         st->rounds_failed = (int)v;
     if (rc == 0 && (rc = get_int(p, doc, "front_after", 1, 0, CB_EVOLVE_MAX_GENERATIONS, &v)) == 0)
@@ -367,6 +379,9 @@ char *cb_evolve_state_dump(const CbEvolveState *st)
         str_or_null(st->reason), "created", real_json(st->created), "updated",
         real_json(st->updated), "rounds_failed", st->rounds_failed);
     if (!doc || !gens || !front)
+        goto done;
+    if (st->stage != CB_STAGE_NONE && cb_stage_kind_name(st->stage) &&
+        json_object_set_new(doc, "stage", json_string(cb_stage_kind_name(st->stage))) < 0)
         goto done;
     for (size_t i = 0; i < st->n_gens; i++) {
         const CbEvolveGen *g = &st->gens[i];

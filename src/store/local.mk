@@ -23,3 +23,6 @@ EXTRA_DIST += include/codecbench/store.h
 # The evolve loop's state file (STORE/evolve/NAME.json) and its Pareto front.
 src_store_libcbstore_a_SOURCES += src/store/evolve.c
 EXTRA_DIST += include/codecbench/evolve.h
+# The stage edits of the LLM proposer's replies per model, and how many
+# failed to apply (issue 8).
+src_store_libcbstore_a_SOURCES += src/store/edits.c

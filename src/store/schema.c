@@ -165,12 +165,27 @@ static const char schema_v3[] =
     ");\n"
     "CREATE INDEX llm_usage_experiment ON llm_usage(experiment_id);\n";
 
+/* Version 4: per experiment and model, the stage edits an LLM proposer's
+ * replies carried and how many of them failed to apply (issue 8): one row
+ * per round that had any. */
+static const char schema_v4[] =
+    "CREATE TABLE llm_edits (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments(id),\n"
+    "  created REAL NOT NULL,\n"
+    "  model TEXT NOT NULL,\n"
+    "  tried INTEGER NOT NULL,\n"
+    "  failed INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX llm_edits_experiment ON llm_edits(experiment_id, model);\n";
+
 const char *cb_store_schema_step(int v)
 {
     switch (v) {
     case 1: return schema_v1;
     case 2: return schema_v2;
     case 3: return schema_v3;
+    case 4: return schema_v4;
     }
     return NULL;
 }

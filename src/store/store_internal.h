@@ -179,5 +179,13 @@ int cb_store_collect_rows(CbStore *s, sqlite3_stmt *st, size_t size, size_t firs
  * rebuilt (usage.c); a line that is not a record is reported to logger and
  * skipped. */
 int cb_store_usage_reindex(CbStore *s, const CbLogger *logger, CbError *err);
+/* Appends j as one line of STORE/llm-usage.jsonl in one write (usage.c);
+ * j NULL (a failed json_pack) is an error. */
+int cb_store_usage_append(CbStore *s, json_t *j, CbError *err);
+/* Restores one line of llm-usage.jsonl with a "record" member (edits.c):
+ * a record it does not know, or a bad one, is reported to logger (path:lineno)
+ * and skipped. */
+int cb_store_edits_restore(CbStore *s, json_t *j, const CbLogger *logger, const char *path,
+                           size_t lineno, CbError *err);
 
 #endif

@@ -5,7 +5,9 @@
  * ({"format": 1, "experiment", "model", "prompt_tokens",
  * "completion_tokens", "estimated", "attempts", "created"}), appended in one
  * write while the row's transaction is open, so that reindex brings the
- * counts back. */
+ * counts back.  Lines with a "record" member are other records kept in the
+ * same file (edits.c: the stage edits of the replies), restored by their
+ * owner. */
 #include "store/store_internal.h"
 
 #include <errno.h>
@@ -21,16 +23,9 @@
 /* Largest usage file reindex reads (a line is about 200 bytes). */
 #define USAGE_FILE_MAX ((size_t)64 << 20)
 
-static int append_line(CbStore *s, const char *experiment, const char *model, long long prompt,
-                       long long completion, int estimated, int attempts, double created,
-                       CbError *err)
+int cb_store_usage_append(CbStore *s, json_t *j, CbError *err)
 {
     char *path = cb_path_join(s->dir, USAGE_FILE);
-    json_t *j = json_pack("{s:i, s:s, s:s, s:I, s:I, s:b, s:i, s:f}", "format",
-                          CB_STORE_FILE_FORMAT, "experiment", experiment, "model", model,
-                          "prompt_tokens", (json_int_t)prompt, "completion_tokens",
-                          (json_int_t)completion, "estimated", estimated != 0, "attempts",
-                          attempts, "created", created);
     char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
     CbBuf b;
     cb_buf_init(&b, 8192);
@@ -65,8 +60,21 @@ static int append_line(CbStore *s, const char *experiment, const char *model, lo
 done:
     cb_buf_free(&b);
     free(line);
-    json_decref(j);
     free(path);
+    return rc;
+}
+
+static int append_line(CbStore *s, const char *experiment, const char *model, long long prompt,
+                       long long completion, int estimated, int attempts, double created,
+                       CbError *err)
+{
+    json_t *j = json_pack("{s:i, s:s, s:s, s:I, s:I, s:b, s:i, s:f}", "format",
+                          CB_STORE_FILE_FORMAT, "experiment", experiment, "model", model,
+                          "prompt_tokens", (json_int_t)prompt, "completion_tokens",
+                          (json_int_t)completion, "estimated", estimated != 0, "attempts",
+                          attempts, "created", created);
+    int rc = cb_store_usage_append(s, j, err);
+    json_decref(j);
     return rc;
 }
 
@@ -165,7 +173,10 @@ int cb_store_usage_reindex(CbStore *s, const CbLogger *logger, CbError *err)
         json_t *pt = json_object_get(j, "prompt_tokens"), *ct = json_object_get(j, "completion_tokens");
         json_t *at = json_object_get(j, "attempts"), *cr = json_object_get(j, "created");
         CbError ce;
-        if (!json_is_string(e) || !json_is_string(m) || !json_is_integer(pt) ||
+        if (json_is_object(j) && json_is_string(json_object_get(j, "record"))) {
+            /* another kind of record kept in this file (edits.c) */
+            rc = cb_store_edits_restore(s, j, logger, path, lineno, err);
+        } else if (!json_is_string(e) || !json_is_string(m) || !json_is_integer(pt) ||
             !json_is_integer(ct) || !json_is_integer(at) || !json_is_number(cr) ||
             json_integer_value(pt) < 0 || json_integer_value(ct) < 0 ||
             json_integer_value(at) < 0 ||

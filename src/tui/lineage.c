@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codecbench/buf.h"
+#include "codecbench/linediff.h"
 #include "codecbench/metrics.h"
 #include "codecbench/propose.h"
 #include "codecbench/recipe.h"
+#include "codecbench/sandbox.h"
 
 #define NONE SIZE_MAX
 
@@ -18,6 +21,8 @@ void tui_lineage_free(TuiLineage *t)
         return;
     for (size_t i = 0; i < t->n_rows; i++)
         free(t->rows[i].diff);
+    for (size_t i = 0; i < t->n_rows; i++)
+        free(t->rows[i].code);
     free(t->rows);
     memset(t, 0, sizeof *t);
 }
@@ -262,6 +267,55 @@ char *tui_lineage_diff(const char *parent_json, const char *child_json)
     cb_recipe_free(&a);
     cb_recipe_free(&b);
     return out;
+}
+
+char *tui_lineage_code_change(const char *parent_json, const char *child_json)
+{
+    CbRecipe a, b;
+    CbError e;
+    CbBuf out;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    cb_error_clear(&e);
+    cb_buf_init(&out, 256);
+    int rc = CB_OK;
+    if ((parent_json && cb_recipe_parse(parent_json, strlen(parent_json), "parent", &a, &e) < 0) ||
+        (child_json && cb_recipe_parse(child_json, strlen(child_json), "run", &b, &e) < 0)) {
+        rc = cb_buf_puts(&out, "(recipe not readable)");
+        goto done;
+    }
+    if (a.stage_kind != CB_STAGE_NONE && a.stage_kind != b.stage_kind)
+        rc = cb_buf_printf(&out, "%s removed", cb_stage_kind_name((int)a.stage_kind));
+    if (rc < 0 || b.stage_kind == CB_STAGE_NONE || !b.stage_code)
+        goto done;
+    int same_kind = a.stage_kind == b.stage_kind && a.stage_code;
+    const char *base = same_kind ? a.stage_code : cb_stage_builtin_source(b.stage_kind);
+    const char *kind = cb_stage_kind_name((int)b.stage_kind);
+    const char *sep = out.len ? "; " : "";
+    if (!base) {
+        rc = cb_buf_printf(&out, "%s%s new", sep, kind);
+        goto done;
+    }
+    CbLineDiffStat st;
+    int drc = cb_line_diff(base, strlen(base), b.stage_code, strlen(b.stage_code), 0, NULL, &st,
+                           &e);
+    if (drc == CB_ENOMEM)
+        rc = drc;
+    else if (drc < 0)
+        rc = cb_buf_printf(&out, "%s%s changed (too many lines to count)", sep, kind);
+    else if (st.added || st.removed || !same_kind)
+        rc = cb_buf_printf(&out, "%s%s +%d -%d%s", sep, kind, st.added, st.removed,
+                           same_kind ? "" : " vs built-in");
+done:
+    cb_recipe_free(&a);
+    cb_recipe_free(&b);
+    if (rc < 0 && rc != CB_ELIMIT) {
+        cb_buf_free(&out);
+        return NULL;
+    }
+    char *s = cb_buf_steal(&out);
+    cb_buf_free(&out);
+    return s;
 }
 
 int tui_diff_next(const char **s, TuiDiffPart *part)

@@ -35,6 +35,8 @@ typedef struct TuiLinRow {
     double bd_gain; /**< BD-rate of the run against its parent, %: negative saves bits */
     char *diff;     /**< fields changed against the parent; NULL: not computed yet
                          (the view fills it lazily, tui_lineage_diff) */
+    char *code;     /**< the stage code changed against the parent's; NULL: not computed
+                         yet (the view fills it lazily, tui_lineage_code_change) */
 } TuiLinRow;
 
 typedef struct TuiLineage {
@@ -68,6 +70,14 @@ int tui_lineage_prefix(const TuiLineage *t, size_t row, unsigned char *kinds, in
  * "(recipe not readable)" when one does not parse.  New string, NULL when out
  * of memory. */
 char *tui_lineage_diff(const char *parent_json, const char *child_json);
+
+/** The stage code of recipe child_json against its parent's, in lines
+ * ("intra +12 -3"): against the parent's stage of the same kind, else the
+ * built-in source of the kind ("intra +40 -2 vs built-in"); a parent's
+ * stage the child drops is "loop_filter removed"; parts joined by "; ".
+ * "" when neither has a stage or the code is the same; "(recipe not
+ * readable)" when one does not parse.  New string, NULL when out of memory. */
+char *tui_lineage_code_change(const char *parent_json, const char *child_json);
 
 /** One "field: old -> new" part of a diff text: spans into the text (not
  * NUL-terminated).  A part without " -> " has only field set (the whole

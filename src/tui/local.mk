@@ -53,3 +53,6 @@ src_tui_libcbtui_a_SOURCES += \
 	src/tui/propround.h \
 	src/tui/propround.c \
 	src/tui/view_proposals.c
+# A run's stage source and its diff against the parent's (issue 8): the view
+# and its model (stagedoc: no curses, unit-tested).
+src_tui_libcbtui_a_SOURCES += src/tui/stagedoc.h src/tui/stagedoc.c src/tui/view_stage.c

@@ -99,6 +99,7 @@ extern const TuiViewOps tui_view_help;
 extern const TuiViewOps tui_view_preview;
 extern const TuiViewOps tui_view_proposals;
 extern const TuiViewOps tui_view_lineage;
+extern const TuiViewOps tui_view_stage;
 
 /* ---- live progress of running runs (from their events.jsonl) ---------------- */
 

@@ -29,6 +29,7 @@
 #include "codecbench/fsutil.h"
 #include "codecbench/recipe.h"
 #include "codecbench/result.h"
+#include "codecbench/sandbox.h"
 #include "codecbench/sanitize.h"
 
 /* Bytes read from the end of events.jsonl and log.txt of a failed run. */
@@ -80,6 +81,14 @@ typedef struct Detail {
     char **log;        /* last lines of log.txt */
     size_t n_log;
     int have_log;      /* log.txt exists (a worker was started) */
+    /* a stage run's stage (issue 8): from the recipe, stage-build.txt and the
+     * "stage" events of events.jsonl */
+    CbStageKind stage_kind;  /* CB_STAGE_NONE: the run has no stage */
+    char stage_hash[65];
+    size_t stage_bytes, stage_lines;
+    char *stage_diag;        /* the build's first diagnostics line, or NULL */
+    char *stage_steps;       /* "build passed, round_trip passed, ..." or NULL */
+    char *stage_failed;      /* the step it failed at, or NULL */
 
     unsigned sanitize; /* CB_SANITIZE_ASCII on non-UTF-8 locales */
     char hint[160];
@@ -220,6 +229,11 @@ static void cache_clear(Detail *d)
     free_strings(&d->errors, &d->n_errors);
     free_strings(&d->log, &d->n_log);
     d->have_log = 0;
+    d->stage_kind = CB_STAGE_NONE;
+    free(d->stage_diag);
+    free(d->stage_steps);
+    free(d->stage_failed);
+    d->stage_diag = d->stage_steps = d->stage_failed = NULL;
     d->cache_id = 0;
     d->cache_status = -1;
 }
@@ -321,6 +335,88 @@ static void load_failure(Detail *d, TuiApp *app, int64_t id)
     free(dir);
 }
 
+/* Bytes of stage-build.txt read (the build keeps at most CB_STAGE_DIAG_MAX). */
+#define STAGE_DIAG_READ (CB_STAGE_DIAG_MAX + 1024)
+
+/* A stage run's stage: kind and hash from the recipe, the build's first
+ * diagnostics line (stage-build.txt), the ladder's steps so far (the
+ * worker's {"event": "stage", "step", "ok"} events) and the step it failed
+ * at (the failed event, else the reason's "stage STEP: " prefix). */
+static void load_stage(Detail *d, TuiApp *app, const CbRunInfo *r)
+{
+    const char *json = tui_recipe_json(app, r->recipe_hash);
+    CbRecipe rec;
+    CbError err;
+    memset(&rec, 0, sizeof rec);
+    cb_error_clear(&err);
+    if (!json || cb_recipe_parse(json, strlen(json), "recipe", &rec, &err) < 0)
+        return;
+    if (rec.stage_kind == CB_STAGE_NONE || !rec.stage_code) {
+        cb_recipe_free(&rec);
+        return;
+    }
+    d->stage_kind = rec.stage_kind;
+    d->stage_bytes = strlen(rec.stage_code);
+    d->stage_lines = 0;
+    for (const char *p = rec.stage_code; *p; p++)
+        d->stage_lines += *p == '\n' || (p[1] == '\0' && *p != '\n');
+    cb_stage_hash_hex(rec.stage_code, d->stage_bytes, d->stage_hash);
+    cb_recipe_free(&rec);
+
+    char *dir = cb_store_run_dir(app->store, r->id);
+    if (!dir)
+        return;
+    size_t len = 0;
+    char *diag = read_tail(dir, "stage-build.txt", STAGE_DIAG_READ, &len);
+    for (char *p = diag; p && p < diag + len; ) {
+        char *nl = memchr(p, '\n', (size_t)(diag + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(diag + len - p);
+        if (n > 0) {
+            d->stage_diag = strndup(p, n);
+            break;
+        }
+        p += n + 1;
+    }
+    free(diag);
+    CbBuf steps;
+    cb_buf_init(&steps, 1024);
+    char *ev = read_tail(dir, "events.jsonl", TAIL_EVENTS_BYTES, &len);
+    for (char *p = ev; p && p < ev + len;) {
+        char *nl = memchr(p, '\n', (size_t)(ev + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(ev + len - p);
+        json_t *o = json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL);
+        const char *e = json_string_value(json_object_get(o, "event"));
+        const char *step = json_string_value(json_object_get(o, "step"));
+        json_t *ok = json_object_get(o, "ok");
+        if (e && step && json_is_boolean(ok) && strcmp(e, "stage") == 0 && strlen(step) < 64) {
+            cb_buf_printf(&steps, "%s%s %s", steps.len ? ", " : "", step,
+                          json_is_true(ok) ? "passed" : "FAILED");
+            if (!json_is_true(ok) && !d->stage_failed)
+                d->stage_failed = strdup(step);
+        }
+        json_decref(o);
+        p += n + 1;
+    }
+    free(ev);
+    if (steps.len)
+        d->stage_steps = cb_buf_steal(&steps);
+    cb_buf_free(&steps);
+    free(dir);
+    /* When the events say nothing (cut, or an older worker): the reason's
+     * "stage STEP: ", which may follow "...last log lines: codecbench: "; or
+     * the no-op rejection after every step passed. */
+    if (!d->stage_failed && r->status == CB_RUN_FAILED && r->reason) {
+        for (const char *s = strstr(r->reason, "stage "); s && !d->stage_failed;
+             s = strstr(s + 6, "stage ")) {
+            size_t n = strspn(s + 6, "abcdefghijklmnopqrstuvwxyz_");
+            if (n > 0 && n < 64 && !strncmp(s + 6 + n, ": ", 2))
+                d->stage_failed = strndup(s + 6, n);
+        }
+        if (!d->stage_failed && strstr(r->reason, "no-op:"))
+            d->stage_failed = strdup("the no-op check (its frames equal its parent's)");
+    }
+}
+
 /* Reads what is slow to read, once per run and status. */
 static void load_cache(Detail *d, TuiApp *app, const CbRunInfo *r)
 {
@@ -340,6 +436,7 @@ static void load_cache(Detail *d, TuiApp *app, const CbRunInfo *r)
                r->status == CB_RUN_INTERRUPTED) {
         load_failure(d, app, r->id);
     }
+    load_stage(d, app, r);
 }
 
 /* ---- building the document ----------------------------------------------------- */
@@ -430,6 +527,29 @@ static void build_header(Detail *d, TuiApp *app, const CbRunInfo *r)
             field(d, "BD", CB_AREA_DEFAULT, "no anchor run on this clip (set one with anchor)");
         }
     }
+}
+
+/* A stage run's stage: what it replaces, its hash, how its judging went. */
+static void build_stage(Detail *d, TuiApp *app)
+{
+    char keys[64];
+    const CbRequest req = CB_REQ_STAGE;
+    const char *const word = "to read it";
+    if (tui_key_hint(app->cfg, CB_VIEW_RUN, &req, &word, 1, keys, sizeof keys) == 0)
+        keys[0] = '\0';
+    char head[128];
+    snprintf(head, sizeof head, "Stage%s%s%s", keys[0] ? " (" : "", keys, keys[0] ? ")" : "");
+    heading(d, head);
+    fieldf(d, "kind", "%s (C code in place of the engine's built-in %s)",
+           cb_stage_kind_name((int)d->stage_kind), cb_stage_kind_name((int)d->stage_kind));
+    fieldf(d, "source", "sha256 %.16s, %zu lines, %zu bytes", d->stage_hash, d->stage_lines,
+           d->stage_bytes);
+    if (d->stage_steps)
+        field(d, "judging", CB_AREA_DEFAULT, d->stage_steps);
+    if (d->stage_failed)
+        field(d, "failed at", CB_AREA_FAILED, d->stage_failed);
+    if (d->stage_diag)
+        field(d, "build", CB_AREA_WARN, d->stage_diag);
 }
 
 static void build_points(Detail *d)
@@ -562,6 +682,18 @@ static void build_recipe(Detail *d, TuiApp *app, int64_t id)
         return;
     }
     json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    /* A stage's code is one long JSON string: shown by the stage view (S)
+     * with its lines, here only said. */
+    json_t *stage = json_object_get(doc, "stage");
+    const char *code = json_string_value(json_object_get(stage, "code"));
+    if (code) {
+        size_t lines = 0;
+        for (const char *p = code; *p; p++)
+            lines += *p == '\n' || (p[1] == '\0' && *p != '\n');
+        char say[96];
+        snprintf(say, sizeof say, "<%zu lines of C: the stage view shows them>", lines);
+        json_object_set_new(stage, "code", json_string(say));
+    }
     if (json_is_object(doc)) {
         CbBuf b;
         cb_buf_init(&b, 4 * (size_t)CB_RECIPE_MAX_BYTES);
@@ -605,6 +737,8 @@ static void build(Detail *d, TuiApp *app)
     }
     load_cache(d, app, r);
     build_header(d, app, r);
+    if (d->stage_kind != CB_STAGE_NONE)
+        build_stage(d, app);
     if (d->have_res) {
         build_points(d);
         build_provenance(d);
@@ -678,9 +812,9 @@ static int create(TuiApp *app, void **self)
     d->sanitize = app->utf8 ? 0 : CB_SANITIZE_ASCII;
     static const CbRequest reqs[] = {CB_REQ_RERUN, CB_REQ_EDIT, CB_REQ_CANCEL, CB_REQ_DELETE,
                                      CB_REQ_LOGS, CB_REQ_CHART, CB_REQ_ANCHOR, CB_REQ_TAG,
-                                     CB_REQ_NOTE};
+                                     CB_REQ_NOTE, CB_REQ_STAGE};
     static const char *const words[] = {"rerun", "edit", "cancel", "delete", "logs", "chart",
-                                        "anchor", "tag", "note"};
+                                        "anchor", "tag", "note", "stage"};
     tui_key_hint(app->cfg, CB_VIEW_RUN, reqs, words, sizeof reqs / sizeof reqs[0], d->hint,
                  sizeof d->hint);
     *self = d;
@@ -806,6 +940,12 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_LOGS: tui_open_view(app, &tui_view_logs, id); return 1;
     case CB_REQ_CHART: tui_open_view(app, &tui_view_chart, id); return 1;
     case CB_REQ_PREVIEW: tui_open_preview(app, id, 0, 0, 0); return 1;
+    case CB_REQ_STAGE:
+        if (r && d->stage_kind != CB_STAGE_NONE && d->cache_id == id)
+            tui_open_view(app, &tui_view_stage, id);
+        else
+            tui_message(app, 0, "run %lld has no stage", (long long)id);
+        return 1;
     case CB_REQ_PARENT:
         if (r && r->parent > 0 && tui_run(app, r->parent)) {
             d->follow = 0;

@@ -64,7 +64,8 @@ static int view_exists(CbView v)
     static const TuiViewOps *const views[] = {&tui_view_runs, &tui_view_detail, &tui_view_compare,
                                               &tui_view_logs, &tui_view_chart,
                                               &tui_view_preview, &tui_view_proposals,
-                                              &tui_view_lineage};
+                                              &tui_view_lineage,
+                                              &tui_view_stage};
     if (v == CB_VIEW_GLOBAL)
         return 1;
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)

@@ -89,6 +89,9 @@ static int draw_diff(TuiApp *app, int y, int x, int w, const char *diff)
     int used = 0;
     char buf[512];
     while (used < w && tui_diff_next(&s, &p)) {
+        /* the stage part is drawn apart (draw_code), from the code itself */
+        if (p.field_len > 6 && !memcmp(p.field, "stage ", 6))
+            continue;
         if (used) {
             used += tui_text(app, y, x + used, w - used, A_NORMAL, "; ");
             if (used >= w)
@@ -104,6 +107,32 @@ static int draw_diff(TuiApp *app, int y, int x, int w, const char *diff)
         used += tui_text(app, y, x + used, w - used, A_NORMAL, " -> ");
         snprintf(buf, sizeof buf, "%.*s", (int)(p.new_len < 400 ? p.new_len : 400), p.new_);
         used += tui_text(app, y, x + used, w - used, na, buf);
+    }
+    return used;
+}
+
+/* Draws a code change ("intra +12 -3; loop_filter removed") with the kind
+ * in the header colour, added lines in the "good" colour and removed ones
+ * in the "bad" colour; returns the columns used. */
+static int draw_code(TuiApp *app, int y, int x, int w, attr_t base, const char *code)
+{
+    attr_t ka = base | tui_attr(app, CB_AREA_HEADER), ga = base | tui_attr(app, CB_AREA_GOOD),
+           ba = base | tui_attr(app, CB_AREA_BAD);
+    int used = 0, part_start = 1;
+    char word[96];
+    for (const char *p = code; *p && used < w;) {
+        size_t n = strcspn(p, " ;");
+        snprintf(word, sizeof word, "%.*s", (int)(n < 90 ? n : 90), p);
+        attr_t at = word[0] == '+' ? ga : word[0] == '-' ? ba : part_start ? ka : base;
+        used += tui_text(app, y, x + used, w - used, at, word);
+        p += n;
+        size_t sp = strspn(p, " ;");
+        part_start = memchr(p, ';', sp) != NULL;
+        if (sp && used < w) {
+            snprintf(word, sizeof word, "%.*s", (int)(sp < 8 ? sp : 8), p);
+            used += tui_text(app, y, x + used, w - used, base, word);
+        }
+        p += sp;
     }
     return used;
 }
@@ -176,10 +205,33 @@ static void draw_row(Lineage *l, TuiApp *app, TuiRect r, int y, size_t i)
             row->diff = tui_lineage_diff(tui_recipe_json(app, par->recipe_hash),
                                          tui_recipe_json(app, run->recipe_hash));
     }
-    if (row->diff && !*row->diff)
+    if (!row->code) {
+        const CbRunInfo *par = &app->runs[l->tree.rows[row->up].run];
+        if (par->recipe_hash && run->recipe_hash && !strcmp(par->recipe_hash, run->recipe_hash))
+            row->code = strdup("");
+        else
+            row->code = tui_lineage_code_change(tui_recipe_json(app, par->recipe_hash),
+                                                tui_recipe_json(app, run->recipe_hash));
+    }
+    if (row->code && *row->code) {
+        int n = draw_code(app, y, cx, dw, base, row->code);
+        cx += n;
+        dw -= n;
+        /* the fields after the code, unless only the stage changed */
+        const char *s = row->diff ? row->diff : "";
+        TuiDiffPart p;
+        int fields = 0;
+        while (tui_diff_next(&s, &p))
+            fields += !(p.field_len > 6 && !memcmp(p.field, "stage ", 6));
+        if (fields && dw > 2) {
+            n = tui_text(app, y, cx, dw, base, "; ");
+            draw_diff(app, y, cx + n, dw - n, row->diff);
+        }
+    } else if (row->diff && !*row->diff) {
         tui_text(app, y, cx, dw, base | A_DIM, "same recipe");
-    else if (row->diff)
+    } else if (row->diff) {
         draw_diff(app, y, cx, dw, row->diff);
+    }
 }
 
 static void lin_draw(void *self, TuiApp *app, TuiRect r)
@@ -216,7 +268,8 @@ static void lin_draw(void *self, TuiApp *app, TuiRect r)
     tui_text(app, r.y + 1, r.x + 1, name_w - 1, ha, "run");
     tui_text(app, r.y + 1, r.x + name_w + 1, 11, ha, "status");
     tui_text_right(app, r.y + 1, r.x + name_w + 13, 10, ha, "vs parent");
-    tui_text(app, r.y + 1, r.x + name_w + 24, r.w - name_w - 25, ha, "fields changed");
+    tui_text(app, r.y + 1, r.x + name_w + 24, r.w - name_w - 25, ha,
+             "code and fields changed");
     int body = r.h - 2;
     l->height = body;
     if (!l->tree.n_rows) {
@@ -263,6 +316,10 @@ static int lin_key(void *self, TuiApp *app, CbRequest req, int key)
     case CB_REQ_SELECT:
         if (l->tree.n_rows)
             tui_open_view(app, &tui_view_detail, l->tree.rows[l->cursor].run_id);
+        return 1;
+    case CB_REQ_STAGE:
+        if (l->tree.n_rows)
+            tui_open_view(app, &tui_view_stage, l->tree.rows[l->cursor].run_id);
         return 1;
     case CB_REQ_LINEAGE:
         l->family = l->family > 0 ? 0 : l->cursor_id;
@@ -321,7 +378,7 @@ static const char *lin_hint(void *self, TuiApp *app)
 {
     (void)self;
     (void)app;
-    return "Enter open run  y parent  T family/experiment  Esc back";
+    return "Enter open run  y parent  T family/experiment  S stage  Esc back";
 }
 
 const TuiViewOps tui_view_lineage = {

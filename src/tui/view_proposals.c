@@ -18,7 +18,12 @@
  * local round, the LLM's prompt, the LLM's reply checked against the
  * history, and queueing an accepted proposal.  The dashboard's own store
  * connection is never used in the child (SQLite forbids it), and the child
- * leaves with _exit (no atexit handler, no curses teardown). */
+ * leaves with _exit (no atexit handler, no curses teardown).
+ *
+ * Stage mode (c, issue 8): the LLM is asked for stage code of one kind
+ * (cb_propose_stage_prompt / _schema / _parse_reply) instead of recipes;
+ * the child that checks the reply also records its edits for the model,
+ * and the header says the model's share of edits that failed to apply. */
 #include "tui/app_int.h"
 #include "tui/lineage.h"
 #include "tui/propround.h"
@@ -69,6 +74,9 @@ typedef struct Pane {
     char *experiment;
     int k;
     int llm_on; /* 1: the LLM proposer, 0: the local one */
+    CbStageKind stage; /* what the LLM writes: CB_STAGE_NONE recipes, else stage code */
+    CbStageKind used_stage; /* the stage kind of the round shown */
+    char edits_line[160]; /* "edits failed to apply: 3 of 20 (15 %) for model-x", or "" */
     Phase phase;
     char error[CB_ERROR_TEXT_MAX + 64];
     char note[300]; /* "retry 2 in 1000 ms: HTTP 429" */
@@ -383,11 +391,22 @@ static int child_main(Pane *p, JobKind kind, size_t item, int fd)
             break;
         }
         case JOB_PARSE:
-            rc = cb_propose_parse_reply(&h, p->raw.data ? p->raw.data : "", p->raw.len, &r, &err);
+            rc = p->used_stage
+                     ? cb_propose_stage_parse_reply(&h, p->used_stage,
+                                                    p->raw.data ? p->raw.data : "", p->raw.len,
+                                                    &r, &err)
+                     : cb_propose_parse_reply(&h, p->raw.data ? p->raw.data : "", p->raw.len, &r,
+                                              &err);
+            /* the edits count for the model whatever came of them */
+            if (rc == CB_OK && r.edits_tried > 0)
+                rc = cb_store_add_llm_edits(s, p->experiment, p->model ? p->model : "",
+                                            r.edits_tried, r.edits_failed, &err);
             out = rc == CB_OK ? tui_round_to_json(&r) : NULL;
             break;
         case JOB_PROMPT:
-            rc = cb_propose_prompt(&h, p->k, 0, &sys, &user, &err);
+            rc = p->used_stage ? cb_propose_stage_prompt(&h, p->used_stage, p->k, 0, &sys, &user,
+                                                         &err)
+                               : cb_propose_prompt(&h, p->k, 0, &sys, &user, &err);
             if (rc == CB_OK && (out = json_object()) != NULL) {
                 put_str(out, "system", sys);
                 put_str(out, "user", user);
@@ -545,6 +564,33 @@ static void job_start(Pane *p, JobKind kind, size_t item)
 /* ---- a round
  * ------------------------------------------------------------------------------------- */
 
+/* The model's share of stage edits that failed to apply in the experiment
+ * (a small sum over the store's llm_edits rows, as quick as the token sum
+ * read before each request), for the header. */
+static void edits_refresh(Pane *p)
+{
+    p->edits_line[0] = '\0';
+    const char *model = p->model ? p->model : cb_config_get_string(p->app->cfg, "llm.model");
+    if (!p->experiment || !model || !*model)
+        return;
+    CbLlmEditStat *rows = NULL;
+    size_t n = 0;
+    CbError err;
+    cb_error_clear(&err);
+    if (cb_store_llm_edits(p->app->store, p->experiment, &rows, &n, &err) < 0)
+        return; /* the header goes without it; the store's error shows elsewhere */
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(rows[i].model, model)) {
+            snprintf(p->edits_line, sizeof p->edits_line,
+                     "edits failed to apply: %lld of %lld (%.0f %%) for %s", rows[i].failed,
+                     rows[i].tried,
+                     rows[i].tried ? 100.0 * (double)rows[i].failed / (double)rows[i].tried : 0.0,
+                     model);
+            break;
+        }
+    cb_llm_edit_stats_free(&rows, n);
+}
+
 static int round_done(Pane *p, json_t *doc, CbError *err)
 {
     int rc = tui_round_from_json(doc, &p->round);
@@ -554,6 +600,8 @@ static int round_done(Pane *p, json_t *doc, CbError *err)
     if (!p->gone)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     p->phase = DONE;
+    if (p->used_llm)
+        edits_refresh(p);
     return CB_OK;
 }
 
@@ -569,7 +617,7 @@ static int ask_llm(Pane *p, json_t *doc, CbError *err)
     free(p->system), free(p->user), free(p->schema);
     p->system = dup_str(doc, "system");
     p->user = dup_str(doc, "user");
-    p->schema = cb_propose_schema();
+    p->schema = p->used_stage ? cb_propose_stage_schema() : cb_propose_schema();
     if (!p->system || !p->user || !p->schema)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     if (!p->llm) {
@@ -579,7 +627,7 @@ static int ask_llm(Pane *p, json_t *doc, CbError *err)
         cb_llm_set_coalesce(p->llm, CB_LLM_COALESCE_UI_MS);
     }
     CbLlmMessage msgs[2] = {{"system", p->system}, {"user", p->user}};
-    CbLlmRequest rq = {msgs, 2, p->schema, "proposals", 0};
+    CbLlmRequest rq = {msgs, 2, p->schema, p->used_stage ? "stage_proposals" : "proposals", 0};
     static const CbLlmCallbacks cbs = {on_delta, on_restart};
     if ((rc = cb_llm_start(p->llm, &ep, &rq, &cbs, p, &p->call, err)) < 0)
         return rc;
@@ -662,7 +710,15 @@ static void ask(Pane *p)
     p->streamed = 0;
     p->phase = IDLE;
     p->used_llm = p->llm_on;
+    p->used_stage = p->llm_on ? p->stage : CB_STAGE_NONE;
     tui_dirty(app);
+    if (!p->llm_on && p->stage) {
+        cb_error_set(&err, CB_ENOTSUP,
+                     "the local proposer searches settings and writes no code: p switches to "
+                     "the LLM, c back to recipes");
+        set_error(p, "the local proposer", &err);
+        return;
+    }
     if (!p->llm_on) {
         job_start(p, JOB_LOCAL, 0);
         return;
@@ -954,9 +1010,15 @@ static void pane_draw(void *self, TuiApp *app, TuiRect r)
             snprintf(t, sizeof t, "  proposer %s  K %d", p->llm_on ? "llm" : "local", p->k);
         n += tui_text(app, y, x + n, w - n, ha, t);
         if (p->budget > 0 && (p->llm_on || p->used_llm))
-            tui_textf(app, y, x + n, w - n, ha, ", budget %lld", p->budget);
+            n += tui_textf(app, y, x + n, w - n, ha, ", budget %lld", p->budget);
+        if (p->stage)
+            tui_textf(app, y, x + n, w - n, ha | A_BOLD, "  %s stages",
+                      cb_stage_kind_name((int)p->stage));
         y++;
     }
+    /* the model's stage edits that failed to apply (issue 8) */
+    if (p->edits_line[0] && (p->llm_on || p->used_llm) && y < bottom)
+        tui_text(app, y++, x, w, ha, p->edits_line);
     if (p->evo_line[0] && y < bottom)
         tui_text(app, y++, x, w, p->evo_running ? tui_attr(app, CB_AREA_RUNNING) : A_DIM,
                  p->evo_line);
@@ -1218,7 +1280,14 @@ static void on_generations(void *ctx, TuiApp *app, const char *text)
                     "--detach",
                     "--store",
                     (char *)app->store_dir,
+                    NULL,
+                    NULL,
                     NULL};
+    if (p->llm_on && p->stage) {
+        /* the LLM's rounds write stages of the pane's kind */
+        argv[13] = "--stage";
+        argv[14] = (char *)cb_stage_kind_name((int)p->stage);
+    }
     tui_message(app, 0, "starting an evolve of %ld generations ...", g);
     cmd_start(p, argv);
 }
@@ -1274,6 +1343,21 @@ static int pane_key(void *self, TuiApp *app, CbRequest req, int key)
         tui_dirty(app);
         return 1;
     case CB_REQ_AUTO_EVOLVE: auto_evolve(p); return 1;
+    case CB_REQ_STAGE_MODE:
+        /* recipes, then each stage kind, then recipes again */
+        p->stage = p->stage == CB_STAGE_NONE          ? CB_STAGE_INTRA
+                   : p->stage == CB_STAGE_INTRA       ? CB_STAGE_LOOP_FILTER
+                   : p->stage == CB_STAGE_LOOP_FILTER ? CB_STAGE_TRANSFORM
+                                                      : CB_STAGE_NONE;
+        if (!p->stage)
+            tui_message(app, 0, "the LLM proposes recipes (L asks)");
+        else
+            tui_message(app, 0, "the LLM writes %s stages (L asks%s)",
+                        cb_stage_kind_name((int)p->stage),
+                        p->llm_on ? "" : "; the local proposer writes no code: p switches");
+        edits_refresh(p);
+        tui_dirty(app);
+        return 1;
     case CB_REQ_SHOW_PROMPT:
         p->show_prompt = !p->show_prompt;
         tui_dirty(app);
@@ -1322,6 +1406,7 @@ static void pane_event(void *self, TuiApp *app, const TuiEvent *ev)
     p->experiment = e;
     p->evo_line[0] = '\0';
     evolve_refresh(p);
+    edits_refresh(p);
     ask(p);
 }
 
@@ -1329,7 +1414,8 @@ static const char *pane_hint(void *self, TuiApp *app)
 {
     (void)self;
     (void)app;
-    return "Enter accept  x reject  L ask again  p proposer  +/- K  A evolve  P request  Esc back";
+    return "Enter accept  x reject  L ask again  p proposer  +/- K  c stages  A evolve  P request  "
+           "Esc back";
 }
 
 const TuiViewOps tui_view_proposals = {

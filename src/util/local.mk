@@ -7,7 +7,8 @@ src_util_libcbutil_a_SOURCES = \
 	src/util/buf.c \
 	src/util/cpu.c \
 	src/util/fsutil.c \
-	src/util/jsonfile.c
+	src/util/jsonfile.c \
+	src/util/linediff.c
 # jsonfile.c is the one file over jansson: its users link $(JANSSON_LIBS).
 src_util_libcbutil_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 cb_util_headers = \
@@ -18,5 +19,6 @@ cb_util_headers = \
 	include/codecbench/buf.h \
 	include/codecbench/cpu.h \
 	include/codecbench/fsutil.h \
-	include/codecbench/jsonfile.h
+	include/codecbench/jsonfile.h \
+	include/codecbench/linediff.h
 EXTRA_DIST += $(cb_util_headers)

@@ -52,6 +52,14 @@ EXTRA_DIST += tests/cli/propose_search.sh
 # codecbench evolve: the loop driven by the runner on a real small store.
 TESTS += tests/cli/evolve.sh
 EXTRA_DIST += tests/cli/evolve.sh
+# The sample stages (samples/stages/) compile in a closed world and export
+# only their kind's functions.
+TESTS += tests/cli/stage_samples.sh
+EXTRA_DIST += tests/cli/stage_samples.sh
+# codecbench propose --stage against tests/llm/server.py: whole stage files,
+# edits applied tolerantly or refused, the failed-edit share per model.
+TESTS += tests/cli/propose_stage.sh
+EXTRA_DIST += tests/cli/propose_stage.sh
 # Stage runs end to end (issue 8): the judging ladder, verification through
 # decoding hosts, the no-op rejection, hostile stages (tests/stage/runs/).
 TESTS += tests/cli/stage_runs.sh
@@ -59,10 +67,10 @@ EXTRA_DIST += tests/cli/stage_runs.sh tests/stage/runs/asm.c tests/stage/runs/br
 	tests/stage/runs/cheat.c tests/stage/runs/crash.c tests/stage/runs/ctor.c \
 	tests/stage/runs/loop.c tests/stage/runs/nondet.c tests/stage/runs/passwd.c \
 	tests/stage/runs/recurse.c
-# The sample stages (samples/stages/) compile in a closed world and export
-# only their kind's functions.
-TESTS += tests/cli/stage_samples.sh
-EXTRA_DIST += tests/cli/stage_samples.sh
+# codecbench stage check|show|embed: sample and hostile stages, PSNR against
+# FFmpeg's psnr filter, diffs against the diff program on real stage runs.
+TESTS += tests/cli/stage_cmds.sh
+EXTRA_DIST += tests/cli/stage_cmds.sh
 # codecbench stage-host, the real binary: its hello and refusals (sbox).
 TESTS += tests/cli/stage_sandbox.sh
 EXTRA_DIST += tests/cli/stage_sandbox.sh

@@ -31,6 +31,20 @@ the per-model counters of "once" faults apart between tests):
   401, 403, 404   those statuses with OpenAI's error bodies (401 echoes
                   the key it was given, as a careless server would)
   no-usage        ok without any usage
+  stage-code      a stage reply (`propose --stage`): one whole intra stage file
+                  (STAGE_CODE, a DC predictor for every mode)
+  stage-edit      a stage reply with one edit that applies: the first indented
+                  statement of the parent's source (read from the prompt's ```c
+                  block) that occurs once, searched for with its whitespace changed
+                  (indentation dropped, inner spaces doubled, a CRLF), the line
+                  kept and a line of code added after it
+  stage-edit-fail an edit whose search text is nowhere in the source
+  stage-edit-ambiguous  an edit searching for "}", which the source has
+                  several times
+  stage-mixed     four proposals: the edit of stage-edit, the failing one, the
+                  ambiguous one, and STAGE_CODE: 3 edits tried, 2 failed
+  stage-escapes   STAGE_CODE with ESC[2J, OSC 52, BEL and C1 bytes in its
+                  rationale
   bench-SIZE-GAP  (bench/llm) a proposals object of about SIZE bytes, 8..65536
                   (default 4096), streamed in 12-byte pieces, one event per
                   TCP write, GAP ms apart (default 0, at most 1000); with
@@ -107,6 +121,69 @@ def bench_params(fault):
     size = nums[0] if 8 <= nums[0] <= BENCH_MAX else 4096
     gap = nums[1] if 0 <= nums[1] <= 1000 else 0
     return size, gap
+STAGE_CODE = """#include "codecbench/stage.h"
+
+/* Every mode predicts the rounded mean of the n samples above and the n to
+ * the left (DC): a different, correct intra predictor. */
+int cb_stage_intra(const CbStageIntra *a)
+{
+    int sum = 0;
+    for (int i = 0; i < a->n; i++)
+        sum += a->top[i] + a->left[i];
+    int dc = (sum + a->n) / (2 * a->n);
+    for (int y = 0; y < a->n; y++)
+        for (int x = 0; x < a->n; x++)
+            a->dst[y * a->stride + x] = (uint8_t)dc;
+    return 0;
+}
+"""
+STAGE_ESCAPES = "smoother\x1b[2J prediction\x1b]52;c;SGVsbG8=\x07 bell\x07 c1\u009b31m end"
+
+
+def parent_source(body):
+    """The parent's stage source, from the ```c block of the user prompt."""
+    for m in body.get("messages") or []:
+        text = m.get("content") if isinstance(m, dict) else None
+        if isinstance(text, str) and "```c\n" in text:
+            start = text.index("```c\n") + 5
+            end = text.find("```", start)
+            return text[start:end if end >= 0 else len(text)]
+    return ""
+
+
+def unique_edit(source):
+    """An edit that applies once: the first line that occurs once in source
+    (and is not a preprocessor line or a comment), searched for with its
+    whitespace changed, kept, and followed by a harmless line of code."""
+    lines = source.split("\n")
+    for line in lines:
+        t = line.strip()
+        # a statement inside a function body: indented, so what is added is
+        # a statement there too and the stage still compiles
+        if len(t) < 12 or not line.startswith("    ") or t.startswith(("#", "/*", "*", "//")) \
+                or not t.endswith(";"):
+            continue
+        if source.count(t) != 1:
+            continue
+        search = "\r\n" + "  ".join(t.split(" ")) + "  "
+        return {"search": search, "replace": t + "\n    (void)0;"}
+    return {"search": "int", "replace": "int"}
+
+
+def stage_content(fault, body):
+    src = parent_source(body)
+    ok = {"rationale": "Add a statement after an assignment (whitespace of the search changed).",
+          "code": "", "edits": [unique_edit(src)]}
+    fail = {"rationale": "Change a line that is not there.", "code": "",
+            "edits": [{"search": "this text is not in the source", "replace": "x"}]}
+    amb = {"rationale": "Close a block.", "code": "", "edits": [{"search": "}", "replace": "}\n"}]}
+    code = {"rationale": "Predict DC for every mode.", "code": STAGE_CODE, "edits": []}
+    props = {"stage-code": [code], "stage-edit": [ok], "stage-edit-fail": [fail],
+             "stage-edit-ambiguous": [amb], "stage-mixed": [ok, fail, amb, code],
+             "stage-escapes": [dict(code, rationale=STAGE_ESCAPES)]}.get(fault, [code])
+    return json.dumps({"proposals": props}, indent=1)
+
+
 PROMPT_TOKENS = 42
 COMPLETION_TOKENS = 17
 ERRORS = {
@@ -381,6 +458,8 @@ class Handler(BaseHTTPRequestHandler):
             content = ESCAPES
         elif fault == "no-usage":
             usage = False
+        elif fault.startswith("stage-"):
+            content = stage_content(fault, body)
         if fault == "ignore-stream" or not streaming:
             if fault == "cut" or (fault == "cut-once" and odd):
                 self.cut_body()

@@ -9,5 +9,11 @@ cb_tui_tests = \
 cb_tui_tests += tests/tui/preview.sh
 # The proposal pane and the lineage view (issue 7).
 cb_tui_tests += tests/tui/proposals.sh
+# A run's stage (issue 8): the stage section, the source and diff view,
+# escapes in a stage's comments, the lineage's code change.
+cb_tui_tests += tests/tui/stage.sh
 TESTS += $(cb_tui_tests)
 EXTRA_DIST += $(cb_tui_tests) tests/tui/lib.sh
+# The proposal pane's stage mode (issue 8): c, the stage round, the failed edits.
+TESTS += tests/tui/proposals_stage.sh
+EXTRA_DIST += tests/tui/proposals_stage.sh

@@ -8,6 +8,6 @@ tests_unit_test_propose_SOURCES = tests/unit/test_propose.c tests/unit/storefix.
 	tests/unit/storefix.h
 tests_unit_test_propose_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_propose_CFLAGS = $(CB_TEST_CF)
-tests_unit_test_propose_LDADD = src/llm/libcbllm.a src/store/libcbstore.a src/worker/libcbworker.a \
+tests_unit_test_propose_LDADD = src/llm/libcbllm.a src/store/libcbstore.a src/worker/libcbworker.a $(CB_STAGE_LIBS) \
 	$(CB_RECIPE_LIBS) src/metrics/libcbmetrics.a src/util/libcbutil.a $(SQLITE3_LIBS) \
-	$(LIBCURL_LIBS) $(JANSSON_LIBS) $(NETTLE_LIBS) $(CMOCKA_LIBS) $(LIBS)
+	$(LIBCURL_LIBS) $(JANSSON_LIBS) $(NETTLE_LIBS) $(CB_STAGE_EXTLIBS) $(CMOCKA_LIBS) $(LIBS)

@@ -471,7 +471,7 @@ static void test_errors(void **state)
          "t.conf:1: bind takes VIEW KEY REQUEST and nothing more"},
         {"bind nowhere r rerun\n", CB_EINVAL,
          "t.conf:1: 'nowhere' is not a view (global, runs, experiments, run, compare, logs, "
-         "chart, preview, lineage, proposals, help)"},
+         "chart, preview, lineage, stage, proposals, help)"},
         {"bind runs r explode\n", CB_EINVAL,
          "t.conf:1: 'explode' is not a request ('codecbench config --help' lists them)"},
         {"bind runs <Nope> quit\n", CB_EINVAL,

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -270,6 +271,73 @@ static void test_diff(void **state)
     assert_int_equal(tui_diff_next(&s, &p), 0);
 }
 
+/* The stage code changed against the parent's, in lines (hand-counted). */
+static char *stage_recipe(const char *kind, const char *code)
+{
+    char *buf = malloc(65536);
+    assert_non_null(buf);
+    size_t n = (size_t)snprintf(buf, 1024,
+                                "{\"name\": \"s\", \"codec\": \"engine\", "
+                                "\"settings\": {\"transform\": \"dct\"}, "
+                                "\"stage\": {\"kind\": \"%s\", \"code\": \"",
+                                kind);
+    for (const char *p = code; *p && n < 65000; p++) {
+        if (*p == '\n')
+            buf[n++] = '\\', buf[n++] = 'n';
+        else if (*p == '"' || *p == '\\')
+            buf[n++] = '\\', buf[n++] = *p;
+        else
+            buf[n++] = *p;
+    }
+    memcpy(buf + n, "\"}}", 4);
+    return buf;
+}
+
+static void test_code_change(void **state)
+{
+    (void)state;
+    static const char plain[] = "{\"name\": \"p\", \"codec\": \"engine\"}";
+    char *a = stage_recipe("intra", "int cb_stage_intra(const CbStageIntra *a)\n{\n    return 0;\n}\n");
+    char *b = stage_recipe("intra", "int cb_stage_intra(const CbStageIntra *a)\n{\n    (void)a;\n"
+                                    "    return 0;\n}\n/* two lines */\n");
+    char *c = stage_recipe("loop_filter", "/* not in the built-in source */\n");
+    char *t;
+    /* against the parent's stage of the same kind: 2 lines added, none removed */
+    t = tui_lineage_code_change(a, b);
+    assert_string_equal(t, "intra +2 -0");
+    free(t);
+    t = tui_lineage_code_change(b, a);
+    assert_string_equal(t, "intra +0 -2");
+    free(t);
+    /* the same code, or no stage on either side: nothing */
+    t = tui_lineage_code_change(a, a);
+    assert_string_equal(t, "");
+    free(t);
+    t = tui_lineage_code_change(plain, plain);
+    assert_string_equal(t, "");
+    free(t);
+    /* a stage dropped */
+    t = tui_lineage_code_change(a, plain);
+    assert_string_equal(t, "intra removed");
+    free(t);
+    /* another kind: the parent's dropped, the child's against the built-in one */
+    t = tui_lineage_code_change(a, c);
+    assert_non_null(t);
+    assert_true(strncmp(t, "intra removed; loop_filter +1 -", 31) == 0);
+    assert_non_null(strstr(t, " vs built-in"));
+    free(t);
+    /* no parent recipe: against the built-in source */
+    t = tui_lineage_code_change(NULL, c);
+    assert_true(strncmp(t, "loop_filter +1 -", 16) == 0);
+    free(t);
+    t = tui_lineage_code_change("{", b);
+    assert_string_equal(t, "(recipe not readable)");
+    free(t);
+    free(a);
+    free(b);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_bd_against_parent),
         cmocka_unit_test(test_ten_thousand),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_code_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

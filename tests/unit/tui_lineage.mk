@@ -20,3 +20,10 @@ tests_unit_test_tui_propround_CFLAGS = $(CB_TEST_CF)
 tests_unit_test_tui_propround_LDADD = src/llm/libcbllm.a src/store/libcbstore.a \
 	src/worker/libcbworker.a $(CB_RECIPE_LIBS) src/metrics/libcbmetrics.a src/util/libcbutil.a \
 	$(SQLITE3_LIBS) $(LIBCURL_LIBS) $(JANSSON_LIBS) $(NETTLE_LIBS) $(CMOCKA_LIBS) $(LIBS) -lm
+# lineage.c's code change diffs against the built-in stages (src/stage).
+tests_unit_test_tui_lineage_LDADD += $(CB_STAGE_LIBS) src/util/libcbutil.a $(NETTLE_LIBS) \
+	$(CB_STAGE_EXTLIBS)
+# propround links the proposers, whose stage mode uses the built-in stage
+# texts (src/stage).
+tests_unit_test_tui_propround_LDADD += $(CB_STAGE_LIBS) src/util/libcbutil.a $(NETTLE_LIBS) \
+	$(CB_STAGE_EXTLIBS)
