@@ -453,6 +453,9 @@ static int check_symbols(Check *c, CbStageKind kind, CbError *err)
                                     "the object's %s is not a global function with external "
                                     "linkage (stage.h)",
                                     want[k]);
+            /* One definition: the one checked is the one dlsym finds. */
+            if (found[k])
+                return cb_error_set(err, CB_ESTAGE, "the object defines %s twice", want[k]);
             found[k] = 1;
         }
     }

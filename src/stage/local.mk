@@ -21,7 +21,9 @@ src_stage_libcbstage_a_SOURCES += src/stage/sandbox.c src/stage/host.c src/stage
 src_stage_libcbstage_a_SOURCES += \
 	src/stage/build.c \
 	src/stage/elfcheck.c \
-	src/stage/elfcheck.h
+	src/stage/elfcheck.h \
+	src/stage/scan.c \
+	src/stage/scan.h
 nodist_src_stage_libcbstage_a_SOURCES = src/stage/builtin.inc
 cb_stage_world = src/stage/world/stdint.h src/stage/world/stddef.h src/stage/world/stdbool.h \
 	src/stage/world/limits.h

@@ -29,7 +29,9 @@ typedef __UINT_LEAST16_TYPE__ uint_least16_t;
 typedef __UINT_LEAST32_TYPE__ uint_least32_t;
 typedef __UINT_LEAST64_TYPE__ uint_least64_t;
 
-/* Fastest minimum-width types (7.20.1.3). */
+/* Fastest minimum-width types (7.20.1.3): the compiler's choice (GCC on
+ * x86-64 makes the 16-bit one a long, Clang a short); stage.h's ABI uses
+ * none of them. */
 typedef __INT_FAST8_TYPE__ int_fast8_t;
 typedef __INT_FAST16_TYPE__ int_fast16_t;
 typedef __INT_FAST32_TYPE__ int_fast32_t;
@@ -103,7 +105,10 @@ typedef __UINTMAX_TYPE__ uintmax_t;
 #define WINT_MAX __WINT_MAX__
 #define WINT_MIN __WINT_MIN__
 
-/* Integer constant macros (7.20.4). */
+/* Integer constant macros (7.20.4): GCC predefines them as function-like
+ * macros (__INT64_C(c)); Clang predefines the suffixes instead
+ * (__INT64_C_SUFFIX__). */
+#ifdef __INT64_C
 #define INT8_C(c) __INT8_C(c)
 #define INT16_C(c) __INT16_C(c)
 #define INT32_C(c) __INT32_C(c)
@@ -114,5 +119,19 @@ typedef __UINTMAX_TYPE__ uintmax_t;
 #define UINT64_C(c) __UINT64_C(c)
 #define INTMAX_C(c) __INTMAX_C(c)
 #define UINTMAX_C(c) __UINTMAX_C(c)
+#else
+#define CB_STAGE_WORLD_PASTE_(c, suffix) c##suffix
+#define CB_STAGE_WORLD_PASTE(c, suffix) CB_STAGE_WORLD_PASTE_(c, suffix)
+#define INT8_C(c) CB_STAGE_WORLD_PASTE(c, __INT8_C_SUFFIX__)
+#define INT16_C(c) CB_STAGE_WORLD_PASTE(c, __INT16_C_SUFFIX__)
+#define INT32_C(c) CB_STAGE_WORLD_PASTE(c, __INT32_C_SUFFIX__)
+#define INT64_C(c) CB_STAGE_WORLD_PASTE(c, __INT64_C_SUFFIX__)
+#define UINT8_C(c) CB_STAGE_WORLD_PASTE(c, __UINT8_C_SUFFIX__)
+#define UINT16_C(c) CB_STAGE_WORLD_PASTE(c, __UINT16_C_SUFFIX__)
+#define UINT32_C(c) CB_STAGE_WORLD_PASTE(c, __UINT32_C_SUFFIX__)
+#define UINT64_C(c) CB_STAGE_WORLD_PASTE(c, __UINT64_C_SUFFIX__)
+#define INTMAX_C(c) CB_STAGE_WORLD_PASTE(c, __INTMAX_C_SUFFIX__)
+#define UINTMAX_C(c) CB_STAGE_WORLD_PASTE(c, __UINTMAX_C_SUFFIX__)
+#endif
 
 #endif
