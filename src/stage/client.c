@@ -595,8 +595,8 @@ static int check_hello(CbStageHost *h, size_t len, CbError *err)
     return CB_OK;
 }
 
-int cb_stage_host_start(CbStageHost **out, int decode, const char *object_path, CbStageKind kind,
-                        const uint8_t hash[32], const CbStageLimits *lim, CbError *err)
+static int host_start(CbStageHost **out, int decode, const char *object_path, CbStageKind kind,
+                      const uint8_t hash[32], const CbStageLimits *lim, int check, CbError *err)
 {
     if (out)
         *out = NULL;
@@ -630,6 +630,20 @@ int cb_stage_host_start(CbStageHost **out, int decode, const char *object_path, 
                             "(1..1048576), stack %lld MiB (1..1024), wall %g s (0..86400)",
                             l.cpu_s, (long long)l.data_mib, (long long)l.stack_mib, l.wall_s);
 
+    /* The object checks of the build (sandbox.h, 1d) once more, right before
+     * loading: dlopen runs an object's constructors before the sandbox is
+     * entered, and the object is a file that may have been replaced since
+     * it was built. */
+    if (check) {
+        int crc = cb_stage_check_object(object_path, kind, err);
+        if (crc < 0) {
+            cb_error_prefix(err, "the stage object is refused");
+            crc = crc == CB_EFORMAT ? CB_ESTAGE : crc;
+            if (err)
+                err->code = crc;
+            return crc;
+        }
+    }
     CbStageHost *h = calloc(1, sizeof *h);
     char **envp = NULL;
     int p_in[2] = {-1, -1}, p_out[2] = {-1, -1}, p_err[2] = {-1, -1};
@@ -731,6 +745,19 @@ fail:
     }
     cb_stage_host_free(&h);
     return rc;
+}
+
+int cb_stage_host_start(CbStageHost **out, int decode, const char *object_path, CbStageKind kind,
+                        const uint8_t hash[32], const CbStageLimits *lim, CbError *err)
+{
+    return host_start(out, decode, object_path, kind, hash, lim, 1, err);
+}
+
+int hp_host_start_unchecked(CbStageHost **out, int decode, const char *object_path,
+                            CbStageKind kind, const uint8_t hash[32], const CbStageLimits *lim,
+                            CbError *err)
+{
+    return host_start(out, decode, object_path, kind, hash, lim, 0, err);
 }
 
 /* ---- encoding ---------------------------------------------------------------------------- */

@@ -145,6 +145,13 @@ typedef struct HpSandboxState {
 int hp_sandbox_enter(int cpu_s, int64_t data_mib, int64_t stack_mib, HpSandboxState *state,
                      CbError *err);
 
+/** cb_stage_host_start() without the object checks (cb_stage_check_object):
+ * for tests of the sandbox beneath them, with objects built by plain `cc
+ * -shared` (which link libc and have the toolchain's constructors). */
+int hp_host_start_unchecked(CbStageHost **out, int decode, const char *object_path,
+                            CbStageKind kind, const uint8_t hash[32], const CbStageLimits *lim,
+                            CbError *err);
+
 /** For tests: the host's process id (0 once reaped) and the state its HELLO
  * reported (client.c). */
 pid_t hp_host_pid(const CbStageHost *h);

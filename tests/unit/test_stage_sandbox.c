@@ -44,9 +44,10 @@
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-static char dir[PATH_MAX];   /* the objects */
-static int ready;            /* objects built */
-static const char *skip_why; /* why every case skips, or NULL */
+static char dir[PATH_MAX];         /* the objects */
+static int ready;                  /* objects built */
+static const char *skip_why;       /* why every case skips, or NULL */
+static const char *no_sandbox_why; /* why the sandbox cannot be entered here, or NULL */
 
 typedef struct Obj {
     const char *name, *src, *define;
@@ -77,7 +78,20 @@ static const Obj objs[] = {
     {"mmap_exec", "tests/stage/obj/syscalls.c", "CALL_MMAP_EXEC"},
     {"mmap_shared", "tests/stage/obj/syscalls.c", "CALL_MMAP_SHARED"},
     {"mprotect_exec", "tests/stage/obj/syscalls.c", "CALL_MPROTECT_EXEC"},
+    {"memscan", "tests/stage/obj/memscan.c", "MEMSCAN"},
 };
+
+/* The 32 source pixels the memory scanner looks for (fixed seed). */
+static uint8_t marker[32];
+
+static void make_marker(void)
+{
+    uint32_t x = 0x2545f491u;
+    for (int i = 0; i < 32; i++) {
+        x = x * 1664525u + 1013904223u;
+        marker[i] = (uint8_t)(x >> 24);
+    }
+}
 
 static void obj_path(const char *name, char *out, size_t size)
 {
@@ -104,10 +118,8 @@ static int setup(void **state)
     const char *san = getenv("CB_SANITIZERS");
     const char *src = getenv("CB_SRCDIR");
     const char *cc = getenv("CC");
-    if (san && !strcmp(san, "yes")) {
-        skip_why = "a sanitizer build: seccomp and the sanitizers' runtime do not mix";
-        return 0;
-    }
+    if (san && !strcmp(san, "yes"))
+        no_sandbox_why = "a sanitizer build: seccomp and the sanitizers' runtime do not mix";
     if (!src || !cc || !*cc) {
         skip_why = "CB_SRCDIR or CC is not set";
         return 0;
@@ -126,9 +138,19 @@ static int setup(void **state)
             skip_why = "a stage source is missing (samples/stages/intra.c?)";
             return 0;
         }
+        /* The scanner gets the marker and samples/stages/intra.c. */
+        char extra[512] = "";
+        if (objs[i].define && !strcmp(objs[i].define, "MEMSCAN")) {
+            make_marker();
+            size_t at = (size_t)snprintf(extra, sizeof extra, "-I'%s' '-DMARKER=", src);
+            for (int k = 0; k < 32; k++)
+                at += (size_t)snprintf(extra + at, sizeof extra - at, "%s%u", k ? "," : "",
+                                       marker[k]);
+            snprintf(extra + at, sizeof extra - at, "'");
+        }
         n = snprintf(cmd, sizeof cmd,
-                     "%s -shared -fPIC -O0 -w -I'%s/include' %s%s -o '%s/%s.so' '%s'", cc, src,
-                     objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "", dir,
+                     "%s -shared -fPIC -O0 -w -I'%s/include' %s %s%s -o '%s/%s.so' '%s'", cc, src,
+                     extra, objs[i].define ? "-D" : "", objs[i].define ? objs[i].define : "", dir,
                      objs[i].name, path);
         if (n < 0 || (size_t)n >= sizeof cmd || run_sh(cmd) != 0) {
             fprintf(stderr, "# cannot compile %s\n", objs[i].src);
@@ -150,13 +172,21 @@ static int teardown(void **state)
     return 0;
 }
 
-#define NEED_SANDBOX()                                                                             \
+#define NEED_OBJECTS()                                                                             \
     do {                                                                                           \
         if (skip_why) {                                                                            \
             print_message("# skipped: %s\n", skip_why);                                            \
             skip();                                                                                \
         }                                                                                          \
         assert_true(ready);                                                                        \
+    } while (0)
+#define NEED_SANDBOX()                                                                             \
+    do {                                                                                           \
+        NEED_OBJECTS();                                                                            \
+        if (no_sandbox_why) {                                                                      \
+            print_message("# skipped: %s\n", no_sandbox_why);                                      \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -236,7 +266,7 @@ static void assert_good_host_works(void)
     CbStageHost *h = NULL;
     CbError err;
     cb_error_clear(&err);
-    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    int rc = hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
     if (rc < 0)
         fail_msg("good host: %s", err.text);
     CbEngineSettings s;
@@ -270,7 +300,7 @@ static void expect_failure(const char *name, CbStageLimits l, int code, const ch
     CbStageHost *h = NULL;
     CbError err;
     cb_error_clear(&err);
-    int rc = cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
+    int rc = hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err);
     if (rc < 0)
         fail_msg("%s: start: %s", name, err.text);
     pid_t pid = hp_host_pid(h);
@@ -442,7 +472,7 @@ static void test_host_sandbox_took_effect(void **state)
     CbStageLimits l = limits(60, 0, 60);
     CbStageHost *h = NULL;
     CbError err;
-    if (cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t pid = hp_host_pid(h);
     const HpSandboxState *s = hp_host_state(h);
@@ -531,7 +561,7 @@ static void test_host_round_trip(void **state)
 
     /* Encoding host. */
     CbStageHost *enc = NULL;
-    if (cb_stage_host_start(&enc, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&enc, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t epid = hp_host_pid(enc);
     Coded host = {0};
@@ -592,7 +622,7 @@ static void test_host_round_trip(void **state)
     /* Decoding host: its frames are the encoder's reconstructions, and
      * this process's decoder (with the stage loaded here) agrees. */
     CbStageHost *dec = NULL;
-    if (cb_stage_host_start(&dec, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&dec, 1, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     pid_t dpid = hp_host_pid(dec);
     CbStreamInfo info;
@@ -636,7 +666,7 @@ static void test_host_round_trip(void **state)
     uint8_t other[32];
     hash_of("another stage", other);
     CbStageHost *dec2 = NULL;
-    if (cb_stage_host_start(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
+    if (hp_host_start_unchecked(&dec2, 1, path, CB_STAGE_INTRA, other, &l, &err) < 0)
         fail_msg("%s", err.text);
     assert_int_equal(cb_stage_host_decoder(dec2, header, sizeof header, &info, &err), CB_EMISMATCH);
     cb_stage_host_free(&dec2);
@@ -666,7 +696,7 @@ static void round_trip_kind(const char *name, CbStageKind kind, int klt)
     s.preset = CB_PRESET_SLOW;
     CbError err;
     CbStageHost *enc = NULL, *dec = NULL;
-    if (cb_stage_host_start(&enc, 0, path, kind, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&enc, 0, path, kind, hash, &l, &err) < 0 ||
         cb_stage_host_encoder(enc, &s, 27, 1280, 720, 25, 1, header, &err) < 0)
         fail_msg("%s: %s", name, err.text);
     CbFrame f = {0};
@@ -680,7 +710,7 @@ static void round_trip_kind(const char *name, CbStageKind kind, int klt)
     }
     assert_int_equal(c.n, 3);
     cb_stage_host_free(&enc);
-    if (cb_stage_host_start(&dec, 1, path, kind, hash, &l, &err) < 0 ||
+    if (hp_host_start_unchecked(&dec, 1, path, kind, hash, &l, &err) < 0 ||
         cb_stage_host_decoder(dec, header, sizeof header, NULL, &err) < 0)
         fail_msg("%s: %s", name, err.text);
     for (int i = 0; i < c.n; i++) {
@@ -703,6 +733,112 @@ static void test_host_every_kind(void **state)
     round_trip_kind("intra", CB_STAGE_INTRA, 1);
     round_trip_kind("loop_filter", CB_STAGE_LOOP_FILTER, 1);
     round_trip_kind("transform", CB_STAGE_TRANSFORM, 0);
+}
+
+/* A stage that scans its process's memory for source pixels: it finds them
+ * in an encoding host (which is given the source) and nothing in a decoding
+ * host, which gets only the stream, so it decodes to the encoder's frames. */
+static void test_memory_scan(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char good[PATH_MAX], scan[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", good, sizeof good);
+    obj_path("memscan", scan, sizeof scan);
+    good_hash(hash); /* both objects under one name: the stream's stage */
+    CbStageLimits l = limits(120, 0, 120);
+    CbEngineSettings s;
+    settings(&s, 1);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, RT_W, RT_H), 0);
+    fill(&f, 0);
+    memcpy(f.data[0] + 100 * f.stride[0] + 64, marker, sizeof marker);
+    CbError err;
+
+    /* The control: in an encoding host the scanner finds the source. */
+    CbStageHost *h = NULL;
+    if (hp_host_start_unchecked(&h, 0, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0)
+        fail_msg("%s", err.text);
+    int n = 0;
+    assert_int_equal(cb_stage_host_encode(h, &f, count_sink, &n, &err), CB_ESTAGE);
+    print_message("# scanner in an encoding host: %s\n", err.text);
+    assert_non_null(strstr(err.text, "returned 77"));
+    cb_stage_host_free(&h);
+
+    /* The stream, coded by the built-in predictor. */
+    Coded c = {0};
+    if (hp_host_start_unchecked(&h, 0, good, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_encoder(h, &s, 40, RT_W, RT_H, 30, 1, header, &err) < 0 ||
+        cb_stage_host_encode(h, &f, keep_sink, &c, &err) < 0 ||
+        cb_stage_host_encode(h, NULL, keep_sink, &c, &err) < 0)
+        fail_msg("%s", err.text);
+    cb_stage_host_free(&h);
+    assert_int_equal(c.n, 1);
+
+    /* The scanner decoding it finds nothing and predicts as the built-in
+     * stage: the encoder's frame. */
+    if (hp_host_start_unchecked(&h, 1, scan, CB_STAGE_INTRA, hash, &l, &err) < 0 ||
+        cb_stage_host_decoder(h, header, sizeof header, NULL, &err) < 0)
+        fail_msg("%s", err.text);
+    CbFrame df;
+    char hex[CB_CLIP_ID_HEX];
+    if (cb_stage_host_decode(h, c.pkt[0], c.len[0], &df, NULL, &err) < 0)
+        fail_msg("the scanner in a decoding host: %s", err.text);
+    assert_int_equal(cb_frame_digest(&df, hex), 0);
+    assert_string_equal(hex, c.digest[0]);
+    /* (The decoded frame does not hold the marker: QP 40 does not keep
+     * noise exactly.) */
+    assert_memory_not_equal(df.data[0] + 100 * df.stride[0] + 64, marker, sizeof marker);
+    cb_stage_host_free(&h);
+    coded_free(&c);
+    cb_frame_free(&f);
+}
+
+/* The public start checks the object first (cb_stage_check_object): one
+ * built by cb_stage_build runs; one built by plain cc (libc needed, the
+ * toolchain's constructors) is refused before any process starts. */
+static void test_checked_start(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    char plain[PATH_MAX], built[PATH_MAX], src[PATH_MAX];
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    obj_path("intra", plain, sizeof plain);
+    obj_path("built_intra", built, sizeof built);
+    assert_true(snprintf(src, sizeof src, "%s/samples/stages/intra.c", getenv("CB_SRCDIR")) <
+                (int)sizeof src);
+    static char text[CB_STAGE_SOURCE_MAX];
+    FILE *f = fopen(src, "rb");
+    assert_non_null(f);
+    size_t len = fread(text, 1, sizeof text, f);
+    fclose(f);
+    CbError err;
+    char *diag = NULL;
+    if (cb_stage_build(CB_STAGE_INTRA, text, len, built, NULL, &diag, &err) < 0)
+        fail_msg("cb_stage_build: %s", err.text);
+    free(diag);
+    good_hash(hash);
+    CbStageLimits l = limits(60, 0, 60);
+    CbStageHost *h = NULL;
+    if (cb_stage_host_start(&h, 0, built, CB_STAGE_INTRA, hash, &l, &err) < 0)
+        fail_msg("%s", err.text);
+    CbEngineSettings s;
+    settings(&s, 1);
+    assert_int_equal(cb_stage_host_encoder(h, &s, 30, 64, 64, 25, 1, header, &err), 0);
+    CbFrame fr = {0};
+    assert_int_equal(cb_frame_alloc(&fr, 64, 64), 0);
+    fill(&fr, 0);
+    int n = 0;
+    assert_int_equal(cb_stage_host_encode(h, &fr, count_sink, &n, &err), 0);
+    assert_int_equal(n, 1);
+    cb_stage_host_free(&h);
+    cb_frame_free(&fr);
+    assert_int_equal(cb_stage_host_start(&h, 0, plain, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_null(h);
+    print_message("# plain cc object: %s\n", err.text);
+    assert_non_null(strstr(err.text, "the stage object is refused"));
 }
 
 static void test_crash(void **state)
@@ -798,7 +934,7 @@ static void test_denied_calls(void **state)
 static void test_start_failures(void **state)
 {
     (void)state;
-    NEED_SANDBOX();
+    NEED_OBJECTS();
     char path[PATH_MAX];
     uint8_t hash[32];
     hash_of("x", hash);
@@ -806,20 +942,26 @@ static void test_start_failures(void **state)
     CbStageHost *h = (CbStageHost *)&l; /* must be cleared */
     CbError err;
     obj_path("nosym", path, sizeof path);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err),
+                     CB_ESTAGE);
     assert_null(h);
     assert_non_null(strstr(err.text, "does not define cb_stage_intra"));
     obj_path("no-such-object", path, sizeof path);
-    assert_int_equal(cb_stage_host_start(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err), CB_ESTAGE);
+    assert_int_equal(hp_host_start_unchecked(&h, 1, path, CB_STAGE_INTRA, hash, &l, &err),
+                     CB_ESTAGE);
     assert_non_null(strstr(err.text, "cannot load"));
     assert_non_null(strstr(err.text, "no-such-object.so"));
     /* Refused before starting anything. */
     uint8_t zero[32] = {0};
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err), CB_EINVAL);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_NONE, hash, &l, &err), CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, zero, &l, &err),
+                     CB_EINVAL);
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_NONE, hash, &l, &err),
+                     CB_EINVAL);
     CbStageLimits bad = limits(-5, 0, 60);
-    assert_int_equal(cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err), CB_EINVAL);
-    assert_good_host_works();
+    assert_int_equal(hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &bad, &err),
+                     CB_EINVAL);
+    if (!no_sandbox_why)
+        assert_good_host_works();
 }
 
 static void test_killed_host_no_sigpipe(void **state)
@@ -835,7 +977,7 @@ static void test_killed_host_no_sigpipe(void **state)
     CbStageLimits l = limits(60, 0, 60);
     CbStageHost *h = NULL;
     CbError err;
-    if (cb_stage_host_start(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
+    if (hp_host_start_unchecked(&h, 0, path, CB_STAGE_INTRA, hash, &l, &err) < 0)
         fail_msg("%s", err.text);
     CbEngineSettings s;
     settings(&s, 30);
@@ -855,11 +997,190 @@ static void test_killed_host_no_sigpipe(void **state)
     cb_frame_free(&f);
 }
 
+/* ---- fake hosts: the client against hostile bytes -----------------------------------
+ *
+ * An object path "fake:NAME" makes this program, started as the host, play
+ * a host that breaks the protocol in the way NAME says (no stage, no
+ * sandbox: this runs in the sanitizer build too). */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void out_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+        if (w <= 0)
+            _exit(9);
+        b += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads one request whole (or exits at the end of input). */
+static void in_request(void)
+{
+    uint8_t head[8];
+    size_t got = 0;
+    while (got < 8) {
+        ssize_t r = read(0, head + got, 8 - got);
+        if (r <= 0)
+            _exit(0);
+        got += (size_t)r;
+    }
+    uint32_t len = (uint32_t)head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 |
+                   (uint32_t)head[7] << 24;
+    uint8_t buf[4096];
+    while (len > 0) {
+        ssize_t r = read(0, buf, len < sizeof buf ? len : sizeof buf);
+        if (r <= 0)
+            _exit(0);
+        len -= (uint32_t)r;
+    }
+}
+
+static int fake_host(const char *what)
+{
+    uint8_t hello[8 + HP_HELLO_BYTES];
+    memset(hello, 0, sizeof hello);
+    put32(hello, HP_REP_HELLO);
+    put32(hello + 4, HP_HELLO_BYTES);
+    put32(hello + 8, CB_STAGE_ABI_VERSION);
+    put32(hello + 12, geteuid() == 0 ? 65534 : (uint32_t)getuid());
+    put32(hello + 16, geteuid() == 0 ? 65534 : (uint32_t)getgid());
+    put32(hello + 20, 1);
+    if (!strcmp(what, "exit0"))
+        return 0;
+    if (!strcmp(what, "say")) {
+        out_all(2, "noise\nstage-host: a reason of its own\n\n", 39);
+        return 1;
+    }
+    if (!strcmp(what, "silent")) {
+        for (;;)
+            pause();
+    }
+    if (!strcmp(what, "huge")) {
+        put32(hello + 4, 0xfffffff0u);
+        out_all(1, hello, 8);
+        for (;;)
+            pause();
+    }
+    if (!strcmp(what, "bad-abi"))
+        put32(hello + 8, 99);
+    if (!strcmp(what, "caps"))
+        hello[8 + 16] = 0x20; /* an effective capability */
+    if (!strcmp(what, "spam")) {
+        /* Far more than a pipe holds, before the hello: the client must read
+         * the stderr pipe while it waits. */
+        char junk[4096];
+        memset(junk, 'x', sizeof junk);
+        junk[sizeof junk - 1] = '\n';
+        for (int i = 0; i < 256; i++)
+            out_all(2, junk, sizeof junk);
+    }
+    out_all(1, hello, sizeof hello);
+    if (!strcmp(what, "wrong-type")) {
+        in_request();
+        uint8_t m[8 + 16] = {0};
+        put32(m, HP_REP_PACKET);
+        put32(m + 4, 16);
+        out_all(1, m, sizeof m);
+    } else if (!strcmp(what, "wrong-header")) {
+        in_request();
+        uint8_t m[8 + CB_ENGINE_HEADER_BYTES] = {0};
+        put32(m, HP_REP_HEADER);
+        put32(m + 4, CB_ENGINE_HEADER_BYTES);
+        out_all(1, m, sizeof m);
+    } else if (!strcmp(what, "error-reply")) {
+        in_request();
+        static const char text[] = "the intra stage returned 9 (\x1b[31mred\x1b[0m)";
+        uint8_t m[8 + 4 + sizeof text - 1];
+        put32(m, HP_REP_ERROR);
+        put32(m + 4, 4 + sizeof text - 1);
+        put32(m + 8, (uint32_t)CB_ESTAGE);
+        memcpy(m + 12, text, sizeof text - 1);
+        out_all(1, m, sizeof m);
+    } else if (!strcmp(what, "bad-code")) {
+        in_request();
+        uint8_t m[8 + 4] = {0};
+        put32(m, HP_REP_ERROR);
+        put32(m + 4, 4);
+        put32(m + 8, 12345);
+        out_all(1, m, sizeof m);
+    }
+    for (;;)
+        in_request();
+}
+
+static void test_fake_hosts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int at_start; /* 1: cb_stage_host_start fails; 0: cb_stage_host_encoder does;
+                          2: nothing fails (the host is freed after its start) */
+        int code;
+        const char *want;
+    } cases[] = {
+        {"exit0", 1, CB_ESTAGE, "the stage host exited with status 0 without answering"},
+        {"say", 1, CB_ESTAGE, "the stage host failed: a reason of its own"},
+        {"silent", 1, CB_ETIMEOUT, "the stage did not answer within 1 s and was killed"},
+        {"huge", 1, CB_ESTAGE, "broke the protocol: a message of type 0x101 with 4294967280 bytes"},
+        {"bad-abi", 1, CB_ESTAGE, "its hello is not of ABI 1"},
+        {"caps", 1, CB_ESTAGE, "the sandbox did not take effect"},
+        {"spam", 2, 0, ""},
+        {"wrong-type", 0, CB_ESTAGE,
+         "a message of type 0x103 (16 bytes) where it was not expected"},
+        {"wrong-header", 0, CB_ESTAGE, "header differs from the engine's"},
+        {"error-reply", 0, CB_ESTAGE, "the intra stage returned 9 (?[31mred?[0m)"},
+        {"bad-code", 0, CB_ESTAGE, "an error with code 12345"},
+    };
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES];
+    hash_of("fake", hash);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char obj[64];
+        snprintf(obj, sizeof obj, "fake:%s", cases[i].name);
+        /* "silent" is the wall-clock case (1 s); the others answer at once
+         * and get 60 s, for slow machines. */
+        CbStageLimits l = limits(60, 0, strcmp(cases[i].name, "silent") ? 60 : 1);
+        CbStageHost *h = NULL;
+        CbError err;
+        cb_error_clear(&err);
+        int rc = hp_host_start_unchecked(&h, 0, obj, CB_STAGE_INTRA, hash, &l, &err);
+        pid_t pid = 0;
+        if (cases[i].at_start != 1) {
+            if (rc < 0)
+                fail_msg("%s: start: %s", cases[i].name, err.text);
+            pid = hp_host_pid(h);
+        }
+        if (cases[i].at_start == 0) {
+            CbEngineSettings s;
+            settings(&s, 1);
+            rc = cb_stage_host_encoder(h, &s, 30, 64, 64, 25, 1, header, &err);
+        }
+        print_message("# %s: %s\n", cases[i].name, err.text);
+        if (rc != cases[i].code || !strstr(err.text, cases[i].want))
+            fail_msg("%s: got %d \"%s\", wanted %d \"%s\"", cases[i].name, rc, err.text,
+                     cases[i].code, cases[i].want);
+        assert_null(cases[i].at_start == 1 ? h : NULL);
+        cb_stage_host_free(&h);
+        if (pid)
+            assert_reaped(pid);
+    }
+}
+
 int main(int argc, char **argv)
 {
     /* The client starts /proc/self/exe stage-host ...: this program. */
-    if (argc > 1 && !strcmp(argv[1], "stage-host"))
+    if (argc > 1 && !strcmp(argv[1], "stage-host")) {
+        if (argc > 3 && !strncmp(argv[3], "fake:", 5))
+            _exit(fake_host(argv[3] + 5));
         _exit(cb_stage_host_main(argc - 1, argv + 1));
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sandbox_denies_by_name),
         cmocka_unit_test(test_sandbox_allows_memory),
@@ -867,6 +1188,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_host_sandbox_took_effect),
         cmocka_unit_test(test_host_round_trip),
         cmocka_unit_test(test_host_every_kind),
+        cmocka_unit_test(test_memory_scan),
+        cmocka_unit_test(test_checked_start),
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_loop_cpu),
@@ -876,6 +1199,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_denied_calls),
         cmocka_unit_test(test_start_failures),
+        cmocka_unit_test(test_fake_hosts),
         cmocka_unit_test(test_killed_host_no_sigpipe),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
