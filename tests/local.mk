@@ -42,6 +42,7 @@ include tests/unit/engine_filter.mk
 include tests/unit/engine_settings.mk
 include tests/unit/recipe.mk
 include tests/unit/recipe_stage.mk
+include tests/unit/stagerun.mk
 include tests/unit/engine_codec.mk
 include tests/unit/engine_stage.mk
 include tests/unit/store.mk

@@ -21,9 +21,12 @@ static long long env_limit(const char *var, long long min, long long max, long l
     const char *s = getenv(var);
     if (!s || !*s)
         return def;
-    char *end;
+    char *end = (char *)s;
+    long long v = 0;
     errno = 0;
-    long long v = strtoll(s, &end, 10);
+    /* Digits only: strtoll alone would take leading blanks and a sign. */
+    if (*s >= '0' && *s <= '9')
+        v = strtoll(s, &end, 10);
     if (errno || end == s || *end || v < min || v > max) {
         if (ev)
             rf_log(ev, CB_LOG_WARN, "%s='%.32s' is not a whole number %lld..%lld; using %lld", var,
@@ -39,18 +42,17 @@ void wk_stage_limits(CbStageLimits *lim, RfEvents *ev)
     /* Ranges as the config settings' (src/config/settings.c): a day at most
      * per answer and of CPU, 64 MiB (the host's own needs with a CIF
      * frame) to 1 TiB of data. */
-    lim->wall_s = (double)env_limit("CODECBENCH_STAGE_TIMEOUT", 1, 86400,
-                                    WK_STAGE_TIMEOUT_DEFAULT, ev);
+    lim->wall_s =
+        (double)env_limit("CODECBENCH_STAGE_TIMEOUT", 1, 86400, WK_STAGE_TIMEOUT_DEFAULT, ev);
     lim->cpu_s = (int)env_limit("CODECBENCH_STAGE_CPU_LIMIT", 1, 86400, WK_STAGE_CPU_DEFAULT, ev);
-    lim->data_mib = env_limit("CODECBENCH_STAGE_MEMORY_LIMIT", 64, 1048576,
-                              WK_STAGE_MEMORY_DEFAULT, ev);
+    lim->data_mib =
+        env_limit("CODECBENCH_STAGE_MEMORY_LIMIT", 64, 1048576, WK_STAGE_MEMORY_DEFAULT, ev);
     lim->stack_mib = 0; /* the host's default (8 MiB) */
 }
 
 /* ---- the stage of a run ------------------------------------------------------ */
 
-int wk_stage_init(WkStage *st, const char *run_dir, const CbRecipe *r, RfEvents *ev,
-                  CbError *err)
+int wk_stage_init(WkStage *st, const char *run_dir, const CbRecipe *r, RfEvents *ev, CbError *err)
 {
     memset(st, 0, sizeof *st);
     if (r->stage_kind == CB_STAGE_NONE || !r->stage_code)
@@ -197,8 +199,9 @@ static int clip_packet(void *ud, const CbStagePacket *p, CbError *err)
 {
     Clip *c = ud;
     if (c->n >= c->max)
-        return cb_error_set(err, CB_EMISMATCH, "the encoding host gave more than the %lld frames "
-                                               "sent",
+        return cb_error_set(err, CB_EMISMATCH,
+                            "the encoding host gave more than the %lld frames "
+                            "sent",
                             (long long)c->max);
     if (p->size > CB_ENGINE_PACKET_MAX)
         return cb_error_set(err, CB_ELIMIT, "packet %lld: %zu bytes (limit %u)", (long long)c->n,
@@ -213,8 +216,8 @@ static int clip_packet(void *ud, const CbStagePacket *p, CbError *err)
     return CB_OK;
 }
 
-int wk_stage_check_clip(const WkStage *st, const CbEngineSettings *settings, WkSource *src,
-                        int qp, int64_t frames, CbError *err)
+int wk_stage_check_clip(const WkStage *st, const CbEngineSettings *settings, WkSource *src, int qp,
+                        int64_t frames, CbError *err)
 {
     Clip c = {.max = frames};
     CbStageHost *h = NULL;

@@ -23,8 +23,8 @@
  * A value that is not a whole number in range is a warning on ev (may be
  * NULL) and the default is used. */
 #define WK_STAGE_TIMEOUT_DEFAULT 120
-#define WK_STAGE_CPU_DEFAULT 600
-#define WK_STAGE_MEMORY_DEFAULT 4096
+#define WK_STAGE_CPU_DEFAULT     600
+#define WK_STAGE_MEMORY_DEFAULT  4096
 void wk_stage_limits(CbStageLimits *lim, RfEvents *ev);
 
 /* Frames of the cheap-first ladder's short clip. */
@@ -33,15 +33,14 @@ void wk_stage_limits(CbStageLimits *lim, RfEvents *ev);
 /* A run's stage: what the worker and verification know of it. */
 typedef struct WkStage {
     CbStageKind kind;
-    uint8_t hash[32];          /* cb_stage_hash of the recipe's code */
+    uint8_t hash[32]; /* cb_stage_hash of the recipe's code */
     char hash_hex[65];
-    char *object;              /* run_dir/stage.so, owned */
+    char *object; /* run_dir/stage.so, owned */
     CbStageLimits lim;
 } WkStage;
 
 /* Fills st from the recipe (which has a stage) and the environment. */
-int wk_stage_init(WkStage *st, const char *run_dir, const CbRecipe *r, RfEvents *ev,
-                  CbError *err);
+int wk_stage_init(WkStage *st, const char *run_dir, const CbRecipe *r, RfEvents *ev, CbError *err);
 void wk_stage_free(WkStage *st);
 
 /* Step "build": writes run_dir/stage.c (atomically), builds it into
@@ -76,7 +75,7 @@ int wk_stage_encode(const WkStage *st, const CbEngineSettings *settings, WkSourc
  * fresh decoding host, and compares each decoded frame's digest with the
  * encoder's: a difference is CB_EMISMATCH "decoder mismatch: frame N
  * decodes differently from the encoder's reconstruction". */
-int wk_stage_check_clip(const WkStage *st, const CbEngineSettings *settings, WkSource *src,
-                        int qp, int64_t frames, CbError *err);
+int wk_stage_check_clip(const WkStage *st, const CbEngineSettings *settings, WkSource *src, int qp,
+                        int64_t frames, CbError *err);
 
 #endif

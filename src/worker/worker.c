@@ -259,6 +259,10 @@ static int stage_out_packet(void *ud, const CbStagePacket *p, CbError *err)
                             po->stream, (long long)so->w->src.frames);
     if (!so->cw->f)
         return cb_error_set(err, CB_EFORMAT, "%s: a packet before the sequence header", po->stream);
+    if (p->size > CB_ENGINE_PACKET_MAX)
+        return cb_error_set(err, CB_ELIMIT, "%s: frame %lld: the host's packet of %zu bytes (limit "
+                                            "%u)",
+                            po->stream, (long long)po->frames, p->size, CB_ENGINE_PACKET_MAX);
     /* The digest is the host's claim: stored as it is (64 lower-case hex
      * digits, checked), verified against an independent decode later. */
     for (int k = 0; k < 64; k++) {
@@ -580,13 +584,22 @@ static int parent_dir(const Worker *w, int64_t parent, char **out, CbError *err)
     /* Run directories are STORE/runs/%06lld (store.c); the parent is a
      * sibling of this run's, named by its id alone. */
     *out = NULL;
-    const char *slash = strrchr(w->run_dir, '/');
+    /* The run's own name ends at its last '/' but one given by hand may
+     * end in slashes: they are not part of it. */
+    size_t len = strlen(w->run_dir);
+    while (len > 1 && w->run_dir[len - 1] == '/')
+        len--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < len; i++)
+        if (w->run_dir[i] == '/')
+            slash = w->run_dir + i;
     size_t dir_len = slash ? (size_t)(slash - w->run_dir) : 0;
     char name[32];
     int n = snprintf(name, sizeof name, "%06lld", (long long)parent);
     if (n < 0 || (size_t)n >= sizeof name)
         return cb_error_set(err, CB_EINVAL, "parent %lld: no directory name", (long long)parent);
-    char *dir = malloc(dir_len + 1 + (size_t)n + 1);
+    /* dir_len bytes or ".", '/', the name and its NUL. */
+    char *dir = malloc(dir_len + 1 + 1 + (size_t)n + 1);
     if (!dir)
         return cb_error_set(err, CB_ENOMEM, "out of memory");
     if (slash)

@@ -218,6 +218,28 @@ N=$(run_wait "$tap_tmp/same.json" --parent "$P")
 ok '[ "$(field "$N" status)" = failed ] && reason_has $N "no-op: every reconstruction equals parent run $P'"'"'s, frame for frame"' \
     "intra.c under its stage-less parent: 'no-op: every reconstruction equals parent run $P's, frame for frame'"
 ok '[ "$before" = "$(snapshot_others $N)" ]' "no other run directory was touched"
+# The worker by hand finds the parent beside the run directory however the
+# directory is written: with a trailing slash, or as a bare name.
+H="$S/runs/900000"
+mkdir "$H" && cp "$(rundir $N)/run.json" "$(rundir $N)/recipe.json" "$H/"
+"$CB_BIN" worker "$H/" >/dev/null 2>"$tap_tmp/hand1.err"
+ok '[ $? -ne 0 ] && grep -q "no-op: every reconstruction equals parent run $P" "$tap_tmp/hand1.err"' \
+    "worker RUN_DIR/ by hand: the no-op rejection finds the parent"
+rm -rf "$H" && mkdir "$H" && cp "$(rundir $N)/run.json" "$(rundir $N)/recipe.json" "$H/"
+(cd "$S/runs" && "$CB_BIN" worker 900000) >/dev/null 2>"$tap_tmp/hand2.err"
+ok '[ $? -ne 0 ] && grep -q "no-op: every reconstruction equals parent run $P" "$tap_tmp/hand2.err"' \
+    "worker NAME by hand (a bare name): the no-op rejection finds the parent"
+rm -rf "$H"
+# The same stage under a parent whose frames differ (the smooth stage's run)
+# is judged on its own: done, and bit-exact with the stage-less run.
+N2=$(run_wait "$tap_tmp/same.json" --parent "$G")
+ok '[ "$(field "$N2" status)" = done ]' "intra.c under a parent with other frames: done"
+ok '"$PYTHON3" -c "
+import json, sys
+a = json.load(open(sys.argv[1]))[\"points\"]; b = json.load(open(sys.argv[2]))[\"points\"]
+assert [p[\"frames\"] for p in a] == [p[\"frames\"] for p in b]
+" "$(rundir $N2)/digests.json" "$(rundir $P)/digests.json"' \
+    "intra.c: every frame digest equals the stage-less run's (the sample is bit-exact)"
 
 # ---- stages that fail their ladder, each with its reason ------------------------
 # name kind file expected-words

@@ -23,9 +23,9 @@ static char *recipe_text(const char *codec, const char *settings_json, const cha
 {
     CbBuf b;
     cb_buf_init(&b, 1 << 20);
-    assert_int_equal(cb_buf_printf(&b, "{\"name\":\"t\",\"codec\":\"%s\",\"settings\":%s", codec,
-                                   settings_json),
-                     0);
+    assert_int_equal(
+        cb_buf_printf(&b, "{\"name\":\"t\",\"codec\":\"%s\",\"settings\":%s", codec, settings_json),
+        0);
     if (stage_json)
         assert_int_equal(cb_buf_printf(&b, ",\"stage\":%s", stage_json), 0);
     assert_int_equal(cb_buf_printf(&b, "}"), 0);
@@ -168,8 +168,8 @@ static void test_refusals(void **state)
     text = recipe_text("engine", "{}", "\"int x;\"");
     expect_fail(text, CB_EINVAL, "t.json: stage: expected an object");
     free(text);
-    text = recipe_text("engine", "{}",
-                       "{\"kind\":\"intra\",\"code\":\"x\",\"kind\":\"transform\"}");
+    text =
+        recipe_text("engine", "{}", "{\"kind\":\"intra\",\"code\":\"x\",\"kind\":\"transform\"}");
     expect_fail(text, CB_EFORMAT, "duplicate");
     free(text);
     /* Invalid UTF-8 never gets past jansson, and would not past us. */
@@ -180,8 +180,9 @@ static void test_refusals(void **state)
     /* A transform stage needs the DCT (the default transform is the KLT). */
     st = stage_json("transform", intra_code, strlen(intra_code));
     text = recipe_text("engine", "{}", st);
-    expect_fail(text, CB_EINVAL, "t.json: stage: a transform stage replaces the DCT: the recipe "
-                                 "needs settings.transform \"dct\"");
+    expect_fail(text, CB_EINVAL,
+                "t.json: stage: a transform stage replaces the DCT: the recipe "
+                "needs settings.transform \"dct\"");
     free(text);
     text = recipe_text("engine", "{\"transform\":\"klt\"}", st);
     expect_fail(text, CB_EINVAL, "settings.transform \"dct\"");
@@ -274,9 +275,8 @@ static void test_schema(void **state)
         } else {
             assert_non_null(stage);
             assert_true(json_is_false(json_object_get(stage, "additionalProperties")));
-            json_t *kinds =
-                json_object_get(json_object_get(json_object_get(stage, "properties"), "kind"),
-                                "enum");
+            json_t *kinds = json_object_get(
+                json_object_get(json_object_get(stage, "properties"), "kind"), "enum");
             assert_int_equal(json_array_size(kinds), 3);
             assert_string_equal(json_string_value(json_array_get(kinds, 0)), "intra");
             assert_string_equal(json_string_value(json_array_get(kinds, 1)), "loop_filter");
