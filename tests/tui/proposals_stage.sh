@@ -6,7 +6,7 @@
 # file) lists the two accepted stage proposals with their line counts and
 # the two refused with their reasons, and the header's second line gives
 # the model's share of failed edits (2 of 3, hand-worked), as `propose
-# --stats` does from the store.
+# --stats` does from the store; A then starts an evolve of intra stages.
 . "$CB_SRCDIR/tests/tui/lib.sh"
 need_tmux
 need_ffmpeg
@@ -59,7 +59,20 @@ ok 'screen | grep -q "^ edits failed to apply: 2 of 3 (67 %) for stage-mixed"' \
 ok '[ "$(tail -n 1 "$tap_tmp/requests.jsonl" | "$PYTHON3" -c "import json,sys; d=json.load(sys.stdin); print(d[\"body\"][\"response_format\"][\"json_schema\"][\"name\"], \"codecbench/stage.h\" in d[\"body\"][\"messages\"][0][\"content\"])")" = "stage_proposals True" ]' \
    "the request: the stage schema, stage.h in the system prompt"
 ok '[ "$(wc -l < "$tap_tmp/requests.jsonl")" = "$((nreq + 1))" ]' "one request sent"
-tui_stop
 ok '"$CB_BIN" propose --stats --experiment default --store "$TUI_STORE" 2>/dev/null | grep -q "^edits failed to apply: 2 of 3 (67 %) for stage-mixed$"' \
    "the store has the same counts (propose --stats)"
+# A: an evolve of intra stages (the state says so), then stopped (its
+# round may add to the counts above).
+evo() {
+    "$CB_BIN" evolve --status --json --experiment default --store "$TUI_STORE" 2>/dev/null |
+        "$PYTHON3" -c "import json, sys; d = json.load(sys.stdin); print(d.get('status', ''), d.get('stage', 'none'))" 2>/dev/null
+}
+keys A
+expect "generations of K proposals" "A asks how many generations" 5
+keys BSpace BSpace 1 Enter
+expect "auto-evolve: running" "A starts the evolve" 15
+ok '[ "$(evo)" = "running intra" ]' "the evolve writes intra stages (its state)"
+keys A
+expect "stopped by request" "A again stops it" 15
+tui_stop
 done_testing
