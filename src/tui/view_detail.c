@@ -367,16 +367,25 @@ static void load_stage(Detail *d, TuiApp *app, const CbRunInfo *r)
     if (!dir)
         return;
     size_t len = 0;
+    /* The first error line of the build's diagnostics, else their first line
+     * ("stage.c: In function ..." says less than the error under it). */
     char *diag = read_tail(dir, "stage-build.txt", STAGE_DIAG_READ, &len);
-    for (char *p = diag; p && p < diag + len; ) {
+    const char *first = NULL, *error = NULL;
+    size_t first_n = 0, error_n = 0;
+    for (char *p = diag; p && p < diag + len && !error;) {
         char *nl = memchr(p, '\n', (size_t)(diag + len - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(diag + len - p);
-        if (n > 0) {
-            d->stage_diag = strndup(p, n);
-            break;
-        }
+        if (n > 0 && !first)
+            first = p, first_n = n;
+        char save = p[n];
+        p[n] = '\0';
+        if (strstr(p, "error:"))
+            error = p, error_n = n;
+        p[n] = save;
         p += n + 1;
     }
+    if (error || first)
+        d->stage_diag = strndup(error ? error : first, error ? error_n : first_n);
     free(diag);
     CbBuf steps;
     cb_buf_init(&steps, 1024);

@@ -43,16 +43,23 @@ sed 's/"plain"/"smooth2"/' "$tap_tmp/plain.json" > "$tap_tmp/smooth2-base.json"
 queue() { "$CB_BIN" run "$@" "$CLIP" --frames 4 --detach 2>>"$tap_tmp/queue.err"; }
 P=$(queue "$tap_tmp/plain.json")
 G=$(queue "$tap_tmp/smooth.json" --parent "$P")
+# A stage that does not compile (its error on line 7): a run failed at the build.
+sed 's/"plain"/"broken"/' "$tap_tmp/plain.json" > "$tap_tmp/broken-base.json"
+"$CB_BIN" stage embed "$tap_tmp/broken-base.json" "$CB_SRCDIR/tests/stage/runs/broken.c" \
+    --kind intra > "$tap_tmp/broken.json"
+B=$(queue "$tap_tmp/broken.json")
+# The grandchild last: the runs view lists it last (G reaches it without colour).
 H=$(queue "$tap_tmp/smooth2.json" --parent "$G")
 made=1
 for id in $P $G; do wait_status "$id" done 600 || made=0; done
+wait_status "$B" failed 600 || made=0
 # The grandchild's code changes only a comment: its frames equal its
 # parent's, so it is rejected as a no-op (a failed stage run to look at).
 wait_status "$H" failed 600 || made=0
 if [ "$made" = 1 ]; then
-    pass "three real runs: plain $P, smooth $G (done), smooth2 $H (failed)"
+    pass "four real runs: plain $P, smooth $G (done), smooth2 $H, broken $B (failed)"
 else
-    fail "three real runs: plain $P, smooth $G (done), smooth2 $H (failed)" "$(cat "$tap_tmp/queue.err")"
+    fail "four real runs: plain $P, smooth $G (done), smooth2 $H, broken $B (failed)" "$(cat "$tap_tmp/queue.err")"
     done_testing
 fi
 hashG=$(sha256sum < "$SAMPLES/intra_smooth.c" | cut -c1-16)
@@ -111,6 +118,14 @@ tui_stop
 # ---- lineage ---------------------------------------------------------------------------------------
 tui_start --size 140x40
 expect smooth2 "the dashboard again" 15
+cursor_to broken >/dev/null
+keys Enter
+expect "Stage (S to read it)" "the run view of a stage run that did not compile" 10
+ok 'screen | grep -qE "^failed at +build"' "it failed at the build"
+ok 'screen | grep -qE "^build +stage.c:7:[0-9]+: error: .not_declared_anywhere. undeclared"' \
+    "the build's first error line (stage-build.txt), at stage.c:7"
+keys Escape
+wait_quiet
 cursor_to smooth2 >/dev/null
 keys T
 expect "code and fields changed" "T opens the lineage view" 10
@@ -127,7 +142,7 @@ tui_stop
 tui_start --size 120x40 --env NO_COLOR=1
 expect smooth2 "the dashboard without colour" 15
 wait_quiet
-keys G Enter
+keys G Enter  # the last run: smooth2 (the cursor colour is off without colour)
 expect "Stage (S to read it)" "the stage section" 10
 keys S
 expect "run $H: intra stage" "the source" 10
