@@ -135,6 +135,25 @@ static int cmp_bd(const void *a, const void *b)
     return x->best_run < y->best_run ? -1 : x->best_run > y->best_run;
 }
 
+/* The head both prompts open with: the experiment, its clips and the
+ * anchor's name; returns the anchor's entry (NULL when it has no run), whose
+ * details each prompt adds in its own form. */
+static const CbProposeRecipe *experiment_head(CbBuf *head, const CbProposeHistory *h)
+{
+    const CbProposeRecipe *anchor = NULL;
+    for (size_t i = 0; i < h->n_recipes; i++)
+        if (h->recipes[i].is_anchor)
+            anchor = &h->recipes[i];
+    cb_buf_printf(head, "Experiment \"%s\": %lld runs, %zu clip%s", h->experiment,
+                  (long long)h->runs, h->n_clips, h->n_clips == 1 ? "" : "s");
+    for (size_t c = 0; c < h->n_clips && c < 8; c++)
+        cb_buf_printf(head, "%s%dx%d, %lld frames", c ? "; " : " (", h->clips[c].width,
+                      h->clips[c].height, (long long)h->clips[c].frames);
+    cb_buf_puts(head, h->n_clips ? ").\n" : ".\n");
+    cb_buf_printf(head, "Anchor: \"%s\"", h->anchor_name ? h->anchor_name : "?");
+    return anchor;
+}
+
 int cb_propose_prompt(const CbProposeHistory *h, int k, size_t max_bytes, char **system,
                       char **user, CbError *err)
 {
@@ -165,17 +184,7 @@ int cb_propose_prompt(const CbProposeHistory *h, int k, size_t max_bytes, char *
         goto fail;
 
     /* The head: the experiment, the anchor, the metric. */
-    const CbProposeRecipe *anchor = NULL;
-    for (size_t i = 0; i < h->n_recipes; i++)
-        if (h->recipes[i].is_anchor)
-            anchor = &h->recipes[i];
-    cb_buf_printf(&head, "Experiment \"%s\": %lld runs, %zu clip%s", h->experiment,
-                  (long long)h->runs, h->n_clips, h->n_clips == 1 ? "" : "s");
-    for (size_t c = 0; c < h->n_clips && c < 8; c++)
-        cb_buf_printf(&head, "%s%dx%d, %lld frames", c ? "; " : " (", h->clips[c].width,
-                      h->clips[c].height, (long long)h->clips[c].frames);
-    cb_buf_puts(&head, h->n_clips ? ").\n" : ".\n");
-    cb_buf_printf(&head, "Anchor: \"%s\"", h->anchor_name ? h->anchor_name : "?");
+    const CbProposeRecipe *anchor = experiment_head(&head, h);
     if (anchor) {
         cb_buf_printf(&head, " (run %lld", (long long)anchor->best_run);
         number(&head, ", ", anchor->encode_fps, 1, 0, " fps");
@@ -568,17 +577,7 @@ int cb_propose_stage_prompt(const CbProposeHistory *h, CbStageKind kind, int k, 
         goto nomem;
 
     /* The head: the experiment, the anchor, the parent, its source. */
-    const CbProposeRecipe *anchor = NULL;
-    for (size_t i = 0; i < h->n_recipes; i++)
-        if (h->recipes[i].is_anchor)
-            anchor = &h->recipes[i];
-    cb_buf_printf(&head, "Experiment \"%s\": %lld runs, %zu clip%s", h->experiment,
-                  (long long)h->runs, h->n_clips, h->n_clips == 1 ? "" : "s");
-    for (size_t c = 0; c < h->n_clips && c < 8; c++)
-        cb_buf_printf(&head, "%s%dx%d, %lld frames", c ? "; " : " (", h->clips[c].width,
-                      h->clips[c].height, (long long)h->clips[c].frames);
-    cb_buf_puts(&head, h->n_clips ? ").\n" : ".\n");
-    cb_buf_printf(&head, "Anchor: \"%s\"", h->anchor_name ? h->anchor_name : "?");
+    const CbProposeRecipe *anchor = experiment_head(&head, h);
     if (anchor) {
         cb_buf_printf(&head, " (run %lld): ", (long long)anchor->best_run);
         compact(&head, anchor->json);

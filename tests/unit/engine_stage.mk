@@ -2,7 +2,7 @@
 # compiled in (the two intra predictors renamed by small wrappers).
 check_PROGRAMS += tests/unit/test_engine_stage
 TESTS += tests/unit/test_engine_stage
-tests_unit_test_engine_stage_SOURCES = tests/unit/test_engine_stage.c \
+tests_unit_test_engine_stage_SOURCES = tests/unit/test_engine_stage.c tests/unit/enginefix.c tests/unit/enginefix.h \
 	tests/unit/stage_sample_intra.c tests/unit/stage_sample_intra_smooth.c \
 	samples/stages/transform.c samples/stages/loop_filter.c
 tests_unit_test_engine_stage_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(OPENBLAS_CFLAGS)

@@ -17,53 +17,7 @@
 
 #include "codecbench/engine.h"
 #include "codecbench/frame.h"
-
-enum { MAXF = 8 };
-
-typedef struct Stream {
-    uint8_t header[CB_ENGINE_HEADER_BYTES];
-    uint8_t *pkt[MAXF];
-    size_t len[MAXF];
-    int n;
-} Stream;
-
-static void take(CbEncoder *e, Stream *s)
-{
-    CbEncodedFrame f;
-    while (cb_encoder_receive(e, &f) == 1) {
-        assert_true(s->n < MAXF);
-        s->pkt[s->n] = malloc(f.size);
-        assert_non_null(s->pkt[s->n]);
-        memcpy(s->pkt[s->n], f.data, f.size);
-        s->len[s->n] = f.size;
-        s->n++;
-    }
-}
-
-static void encode(const CbEngineSettings *set, int qp, CbFrame *frames, int n, Stream *s)
-{
-    CbEncoder *e = NULL;
-    CbError err;
-    if (cb_encoder_new(&e, set, qp, frames[0].width, frames[0].height, 30, 1, &err) != 0)
-        fail_msg("encoder: %s", err.text);
-    memcpy(s->header, cb_encoder_header(e), CB_ENGINE_HEADER_BYTES);
-    s->n = 0;
-    for (int i = 0; i < n; i++) {
-        assert_int_equal(cb_encoder_send(e, &frames[i], &err), 0);
-        take(e, s);
-    }
-    assert_int_equal(cb_encoder_send(e, NULL, &err), 0);
-    take(e, s);
-    assert_int_equal(s->n, n);
-    cb_encoder_free(&e);
-}
-
-static void stream_free(Stream *s)
-{
-    for (int i = 0; i < s->n; i++)
-        free(s->pkt[i]);
-    s->n = 0;
-}
+#include "enginefix.h"
 
 /* A smooth random texture (box-filtered noise, seeded): motion search finds
  * a unique best match in it. */
@@ -113,7 +67,7 @@ static void pan(CbFrame *f, int n, int w, int h, const uint8_t *big, int bw, int
  * each frame's blocks per kind and size are checked against the decoder's
  * statistics when the picture is a whole number of 16x16 CTUs (no padding
  * cells outside the map). */
-static CbBlockInfo **decode_maps(const Stream *s, int w, int h, int *cols, int *rows)
+static CbBlockInfo **decode_maps(const EfStream *s, int w, int h, int *cols, int *rows)
 {
     CbDecoder *d = NULL;
     CbError err;
@@ -193,8 +147,8 @@ static void test_intra_frame_all_intra(void **state)
     pan(f, N, W, H, big, 256, 40, 40, 2, 1);
     CbEngineSettings set;
     cb_engine_settings_default(&set); /* block_size 16 with the 8x8 split */
-    Stream s = {0};
-    encode(&set, 30, f, N, &s);
+    EfStream s = {0};
+    ef_encode(&set, 30, f, N, &s);
     int cols, rows;
     CbBlockInfo **m = decode_maps(&s, W, H, &cols, &rows);
     assert_int_equal(cols, 16);
@@ -208,7 +162,7 @@ static void test_intra_frame_all_intra(void **state)
     check_sixteens(m[0], cols, rows);
     check_sixteens(m[1], cols, rows);
     maps_free(m, N);
-    stream_free(&s);
+    ef_stream_free(&s);
     for (int i = 0; i < N; i++)
         cb_frame_free(&f[i]);
     free(big);
@@ -228,8 +182,8 @@ static void test_static_mostly_skip(void **state)
     CbEngineSettings set;
     cb_engine_settings_default(&set);
     set.slices = 3;
-    Stream s = {0};
-    encode(&set, 32, f, N, &s);
+    EfStream s = {0};
+    ef_encode(&set, 32, f, N, &s);
     int cols, rows;
     CbBlockInfo **m = decode_maps(&s, W, H, &cols, &rows);
     for (int i = 1; i < N; i++) {
@@ -249,7 +203,7 @@ static void test_static_mostly_skip(void **state)
         assert_true(zero * 100 >= 95 * moving);
     }
     maps_free(m, N);
-    stream_free(&s);
+    ef_stream_free(&s);
     for (int i = 0; i < N; i++)
         cb_frame_free(&f[i]);
     free(big);
@@ -273,8 +227,8 @@ static void check_pan(int subpel, int block_size)
     set.block_size = block_size;
     set.partition = block_size == 16;
     set.restoration = 0;
-    Stream s = {0};
-    encode(&set, 26, f, N, &s);
+    EfStream s = {0};
+    ef_encode(&set, 26, f, N, &s);
     int cols, rows;
     CbBlockInfo **m = decode_maps(&s, W, H, &cols, &rows);
     int right = 0, moving = 0;
@@ -293,7 +247,7 @@ static void check_pan(int subpel, int block_size)
     assert_true(moving * 100 >= 80 * (N - 1) * cols * rows);
     assert_true(right * 100 >= 85 * moving);
     maps_free(m, N);
-    stream_free(&s);
+    ef_stream_free(&s);
     for (int i = 0; i < N; i++)
         cb_frame_free(&f[i]);
     free(big);
@@ -326,8 +280,8 @@ static void test_grid_and_errors(void **state)
     cb_engine_settings_default(&set);
     set.block_size = 8;
     set.partition = 0;
-    Stream s = {0};
-    encode(&set, 30, f, N, &s);
+    EfStream s = {0};
+    ef_encode(&set, 30, f, N, &s);
     CbDecoder *d = NULL;
     CbError err;
     assert_int_equal(cb_decoder_new(&d, s.header, CB_ENGINE_HEADER_BYTES, &err), 0);
@@ -353,7 +307,7 @@ static void test_grid_and_errors(void **state)
     assert_int_equal(cb_decoder_blocks(d, again, 13, 9, &err), 0);
     assert_memory_equal(map, again, sizeof map);
     cb_decoder_free(&d);
-    stream_free(&s);
+    ef_stream_free(&s);
     for (int i = 0; i < N; i++)
         cb_frame_free(&f[i]);
     free(big);

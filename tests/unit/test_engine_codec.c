@@ -21,59 +21,10 @@
 #include "engine/codec.h"
 #include "engine/mc.h"
 #include "engine/stream.h"
+#include "enginefix.h"
 
 /* ---- Helpers ----------------------------------------------------------------- */
 
-typedef struct Stream {
-    uint8_t header[CB_ENGINE_HEADER_BYTES];
-    uint8_t *pkt[64];
-    size_t len[64];
-    CbFrame recon[64];
-    int n;
-} Stream;
-
-static void stream_free(Stream *s)
-{
-    for (int i = 0; i < s->n; i++) {
-        free(s->pkt[i]);
-        cb_frame_free(&s->recon[i]);
-    }
-    s->n = 0;
-}
-
-static void take(CbEncoder *e, Stream *s)
-{
-    CbEncodedFrame f;
-    while (cb_encoder_receive(e, &f) == 1) {
-        assert_true(s->n < 64);
-        s->pkt[s->n] = malloc(f.size);
-        assert_non_null(s->pkt[s->n]);
-        memcpy(s->pkt[s->n], f.data, f.size);
-        s->len[s->n] = f.size;
-        assert_int_equal(cb_frame_alloc(&s->recon[s->n], f.recon.width, f.recon.height), 0);
-        cb_frame_copy(&s->recon[s->n], &f.recon);
-        s->n++;
-    }
-}
-
-static void encode(const CbEngineSettings *set, int qp, CbFrame *frames, int n, Stream *s)
-{
-    CbEncoder *e = NULL;
-    CbError err;
-    int rc = cb_encoder_new(&e, set, qp, frames[0].width, frames[0].height, 30, 1, &err);
-    if (rc)
-        fail_msg("encoder: %s", err.text);
-    memcpy(s->header, cb_encoder_header(e), CB_ENGINE_HEADER_BYTES);
-    s->n = 0;
-    for (int i = 0; i < n; i++) {
-        assert_int_equal(cb_encoder_send(e, &frames[i], &err), 0);
-        take(e, s);
-    }
-    assert_int_equal(cb_encoder_send(e, NULL, &err), 0);
-    take(e, s);
-    assert_int_equal(s->n, n);
-    cb_encoder_free(&e);
-}
 
 static int frames_equal(const CbFrame *a, const CbFrame *b)
 {
@@ -89,7 +40,7 @@ static int frames_equal(const CbFrame *a, const CbFrame *b)
 
 /* Decodes s; asserts every frame equals the encoder's reconstruction;
  * returns the mean PSNR-Y against src and the total bytes. */
-static double decode_check(const Stream *s, const CbFrame *src, size_t *bytes)
+static double decode_check(const EfStream *s, const CbFrame *src, size_t *bytes)
 {
     CbDecoder *d = NULL;
     CbError err;
@@ -154,13 +105,13 @@ static void round_trip(void (*tweak)(CbEngineSettings *))
     set.gop = 4; /* two GOPs: an I frame in the middle */
     if (tweak)
         tweak(&set);
-    Stream s = {0};
-    encode(&set, 30, src, CLIP_FRAMES, &s);
+    EfStream s = {0};
+    ef_encode(&set, 30, src, CLIP_FRAMES, &s);
     size_t bytes;
     double psnr = decode_check(&s, src, &bytes);
     print_message("PSNR-Y %.2f dB, %zu bytes\n", psnr, bytes);
     assert_true(psnr > 30.0);
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, CLIP_FRAMES);
 }
 
@@ -205,10 +156,10 @@ static void test_round_trip_odd_size(void **state)
         skip();
     CbEngineSettings set;
     cb_engine_settings_default(&set);
-    Stream s = {0};
-    encode(&set, 28, src, 4, &s);
+    EfStream s = {0};
+    ef_encode(&set, 28, src, 4, &s);
     assert_true(decode_check(&s, src, NULL) > 30.0);
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, 4);
 }
 
@@ -225,8 +176,8 @@ static void test_rate_distortion_monotonic(void **state)
     size_t last_bytes = 0;
     int qps[4] = {40, 34, 28, 22};
     for (int i = 0; i < 4; i++) {
-        Stream s = {0};
-        encode(&set, qps[i], src, 4, &s);
+        EfStream s = {0};
+        ef_encode(&set, qps[i], src, 4, &s);
         size_t bytes;
         double psnr = decode_check(&s, src, &bytes);
         print_message("QP %d: %.2f dB, %zu bytes\n", qps[i], psnr, bytes);
@@ -234,7 +185,7 @@ static void test_rate_distortion_monotonic(void **state)
         assert_true(bytes > last_bytes);
         last_psnr = psnr;
         last_bytes = bytes;
-        stream_free(&s);
+        ef_stream_free(&s);
     }
     free_frames(src, 4);
 }
@@ -250,20 +201,20 @@ static void test_deterministic(void **state)
     CbEngineSettings set;
     cb_engine_settings_default(&set);
     set.slices = 4;
-    Stream a = {0}, b = {0}, c = {0};
-    encode(&set, 30, src, 4, &a);
-    encode(&set, 30, src, 4, &b);
+    EfStream a = {0}, b = {0}, c = {0};
+    ef_encode(&set, 30, src, 4, &a);
+    ef_encode(&set, 30, src, 4, &b);
     set.threads = 3;
-    encode(&set, 30, src, 4, &c);
+    ef_encode(&set, 30, src, 4, &c);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(a.len[i], b.len[i]);
         assert_memory_equal(a.pkt[i], b.pkt[i], a.len[i]);
         assert_int_equal(a.len[i], c.len[i]);
         assert_memory_equal(a.pkt[i], c.pkt[i], a.len[i]);
     }
-    stream_free(&a);
-    stream_free(&b);
-    stream_free(&c);
+    ef_stream_free(&a);
+    ef_stream_free(&b);
+    ef_stream_free(&c);
     free_frames(src, 4);
 }
 
@@ -337,8 +288,8 @@ static void test_motion_half_pel_pan(void **state)
     cb_engine_settings_default(&set);
     set.partition = 0;
     set.restoration = 0;
-    Stream s = {0};
-    encode(&set, 24, src, N, &s);
+    EfStream s = {0};
+    ef_encode(&set, 24, src, N, &s);
     CbDecoder *d = NULL;
     CbError err;
     assert_int_equal(cb_decoder_new(&d, s.header, CB_ENGINE_HEADER_BYTES, &err), 0);
@@ -357,19 +308,19 @@ static void test_motion_half_pel_pan(void **state)
     /* Blocks of P frames: (N - 1) x 48.  At least 95% of them find it. */
     assert_true(right * 100 >= 95 * (int64_t)((N - 1) * (W / 16) * (H / 16)));
     cb_decoder_free(&d);
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, N);
     free(big);
 }
 
 /* ---- Hostile streams -------------------------------------------------------------- */
 
-static void small_stream(Stream *s, CbFrame *src, int n)
+static void small_stream(EfStream *s, CbFrame *src, int n)
 {
     CbEngineSettings set;
     cb_engine_settings_default(&set);
     set.gop = n;
-    encode(&set, 30, src, n, s);
+    ef_encode(&set, 30, src, n, s);
 }
 
 static void synthetic(CbFrame *f, int n, int w, int h)
@@ -389,7 +340,7 @@ static void test_truncated_packets_fail(void **state)
     (void)state;
     CbFrame src[2];
     synthetic(src, 2, 64, 48);
-    Stream s = {0};
+    EfStream s = {0};
     small_stream(&s, src, 2);
     /* Every truncation of the P frame's packet is an error. */
     for (size_t cut = 0; cut < s.len[1]; cut++) {
@@ -404,7 +355,7 @@ static void test_truncated_packets_fail(void **state)
         assert_int_equal(rc, CB_EFORMAT);
         cb_decoder_free(&d);
     }
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, 2);
 }
 
@@ -414,7 +365,7 @@ static void test_flipped_bytes_never_crash(void **state)
     (void)state;
     CbFrame src[3];
     synthetic(src, 3, 64, 48);
-    Stream s = {0};
+    EfStream s = {0};
     small_stream(&s, src, 3);
     unsigned seed = 99;
     int errors = 0;
@@ -438,7 +389,7 @@ static void test_flipped_bytes_never_crash(void **state)
     }
     print_message("%d of %d damaged frames were refused\n", errors, 300 * s.n);
     assert_true(errors > 0);
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, 3);
 }
 
@@ -447,7 +398,7 @@ static void test_bad_headers(void **state)
     (void)state;
     CbFrame src[1];
     synthetic(src, 1, 32, 32);
-    Stream s = {0};
+    EfStream s = {0};
     small_stream(&s, src, 1);
     CbDecoder *d = NULL;
     CbError err;
@@ -485,7 +436,7 @@ static void test_bad_headers(void **state)
     pkt[1] = 60;
     assert_int_equal(cb_decoder_decode(d, pkt, 3, &f, &err), CB_EFORMAT);
     cb_decoder_free(&d);
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, 1);
 }
 
@@ -496,7 +447,7 @@ static void test_far_motion_vector_refused(void **state)
     (void)state;
     CbFrame src[1];
     synthetic(src, 1, 32, 32);
-    Stream s = {0};
+    EfStream s = {0};
     small_stream(&s, src, 1);
     CbSeqHeader seq;
     CbError err;
@@ -537,7 +488,7 @@ static void test_far_motion_vector_refused(void **state)
     free(fs.dunits);
     free(rest[0].region_on);
     free(rest[1].region_on);
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, 1);
 }
 

@@ -29,6 +29,7 @@
 #include "codecbench/frame.h"
 #include "codecbench/media.h"
 #include "codecbench/stage.h"
+#include "enginefix.h"
 
 /* The samples, renamed where two define the same function
  * (tests/unit/stage_sample_*.c). */
@@ -37,44 +38,10 @@ int cb_sample_intra_smooth(const CbStageIntra *a);
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-#define MAX_FRAMES 8
-
-typedef struct Stream {
-    uint8_t header[CB_ENGINE_HEADER_BYTES];
-    uint8_t *pkt[MAX_FRAMES];
-    size_t len[MAX_FRAMES];
-    CbFrame recon[MAX_FRAMES];
-    int n;
-} Stream;
-
-static void stream_free(Stream *s)
-{
-    for (int i = 0; i < s->n; i++) {
-        free(s->pkt[i]);
-        cb_frame_free(&s->recon[i]);
-    }
-    s->n = 0;
-}
-
-static void take(CbEncoder *e, Stream *s)
-{
-    CbEncodedFrame f;
-    while (cb_encoder_receive(e, &f) == 1) {
-        assert_true(s->n < MAX_FRAMES);
-        s->pkt[s->n] = malloc(f.size);
-        assert_non_null(s->pkt[s->n]);
-        memcpy(s->pkt[s->n], f.data, f.size);
-        s->len[s->n] = f.size;
-        assert_int_equal(cb_frame_alloc(&s->recon[s->n], f.recon.width, f.recon.height), 0);
-        cb_frame_copy(&s->recon[s->n], &f.recon);
-        s->n++;
-    }
-}
-
 /* Encodes n frames with ops (NULL: built-in stages); returns the first
  * error of the encoder (0 when the stream is complete), its text in err. */
 static int encode(const CbEngineSettings *set, const CbStageOps *ops, int qp, const CbFrame *frames,
-                  int n, Stream *s, CbError *err)
+                  int n, EfStream *s, CbError *err)
 {
     CbEncoder *e = NULL;
     int rc = cb_encoder_new(&e, set, qp, frames[0].width, frames[0].height, 30, 1, err);
@@ -87,10 +54,10 @@ static int encode(const CbEngineSettings *set, const CbStageOps *ops, int qp, co
     for (int i = 0; i < n && rc == 0; i++) {
         rc = cb_encoder_send(e, &frames[i], err);
         if (rc == 0)
-            take(e, s);
+            ef_stream_take(e, s);
     }
     if (rc == 0 && (rc = cb_encoder_send(e, NULL, err)) == 0) {
-        take(e, s);
+        ef_stream_take(e, s);
         assert_int_equal(s->n, n);
     }
     cb_encoder_free(&e);
@@ -121,7 +88,7 @@ static uint64_t luma_sse(const CbFrame *a, const CbFrame *b)
 }
 
 /* PSNR-Y of the whole sequence (of the summed squared error), dB. */
-static double seq_psnr(const CbFrame *src, const Stream *s)
+static double seq_psnr(const CbFrame *src, const EfStream *s)
 {
     uint64_t sse = 0;
     for (int i = 0; i < s->n; i++)
@@ -130,7 +97,7 @@ static double seq_psnr(const CbFrame *src, const Stream *s)
     return sse ? 10.0 * log10(255.0 * 255.0 * pixels / (double)sse) : 99.0;
 }
 
-static size_t stream_bytes(const Stream *s)
+static size_t stream_bytes(const EfStream *s)
 {
     size_t t = CB_ENGINE_HEADER_BYTES;
     for (int i = 0; i < s->n; i++)
@@ -140,7 +107,7 @@ static size_t stream_bytes(const Stream *s)
 
 /* Decodes every packet of s with ops (NULL: none) and asserts each frame
  * equals the encoder's reconstruction. */
-static void decode_equal(const Stream *s, const CbStageOps *ops)
+static void decode_equal(const EfStream *s, const CbStageOps *ops)
 {
     CbDecoder *d = NULL;
     CbError err;
@@ -410,11 +377,11 @@ static void test_builtin_stages_bit_exact(void **state)
         cb_engine_settings_default(&set);
         c->tweak(&set);
         CbError err;
-        Stream ref = {0};
+        EfStream ref = {0};
         assert_int_equal(encode(&set, NULL, c->qp, src, EXACT_FRAMES, &ref, &err), 0);
         for (int k = 1; k < CB_STAGE_KINDS; k++) {
             CbStageOps o = ops_of((CbStageKind)k, 1);
-            Stream s = {0};
+            EfStream s = {0};
             if (encode(&set, &o, c->qp, src, EXACT_FRAMES, &s, &err))
                 fail_msg("%s, %s stage: %s", c->name, cb_stage_kind_name(k), err.text);
             /* The header: equal but for the stage's kind and hash. */
@@ -429,11 +396,11 @@ static void test_builtin_stages_bit_exact(void **state)
                 assert_true(frames_equal(&s.recon[i], &ref.recon[i]));
             }
             decode_equal(&s, &o);
-            stream_free(&s);
+            ef_stream_free(&s);
         }
         print_message("%s (%s, QP %d): %zu bytes, PSNR-Y %.2f dB, equal with each stage\n",
                       c->name, c->clip, c->qp, stream_bytes(&ref), seq_psnr(src, &ref));
-        stream_free(&ref);
+        ef_stream_free(&ref);
         free_frames(src, EXACT_FRAMES);
     }
     if (!ran)
@@ -453,21 +420,21 @@ static void test_builtin_stages_with_klt(void **state)
     assert_int_equal(set.transform, CB_TRANSFORM_KLT);
     set.gop = EXACT_FRAMES;
     CbError err;
-    Stream ref = {0};
+    EfStream ref = {0};
     assert_int_equal(encode(&set, NULL, 32, src, EXACT_FRAMES, &ref, &err), 0);
     const CbStageKind kinds[] = {CB_STAGE_INTRA, CB_STAGE_LOOP_FILTER};
     for (int ki = 0; ki < 2; ki++) {
         CbStageOps o = ops_of(kinds[ki], 2);
-        Stream s = {0};
+        EfStream s = {0};
         assert_int_equal(encode(&set, &o, 32, src, EXACT_FRAMES, &s, &err), 0);
         for (int i = 0; i < EXACT_FRAMES; i++) {
             assert_int_equal(s.len[i], ref.len[i]);
             assert_memory_equal(s.pkt[i], ref.pkt[i], s.len[i]);
         }
         decode_equal(&s, &o);
-        stream_free(&s);
+        ef_stream_free(&s);
     }
-    stream_free(&ref);
+    ef_stream_free(&ref);
     free_frames(src, EXACT_FRAMES);
 }
 
@@ -485,7 +452,7 @@ static void test_intra_smooth(void **state)
     set.transform = CB_TRANSFORM_DCT;
     set.gop = 1; /* all intra: every block is predicted by the stage */
     CbError err;
-    Stream ref = {0}, s = {0};
+    EfStream ref = {0}, s = {0};
     assert_int_equal(encode(&set, NULL, 27, src, N, &ref, &err), 0);
     CbStageOps o = ops_of(CB_STAGE_INTRA, 3);
     o.intra = cb_sample_intra_smooth;
@@ -499,7 +466,7 @@ static void test_intra_smooth(void **state)
     decode_equal(&s, &o);
     /* ...and not without it: the same packets under a header that names no
      * stage decode (the built-in predictor) to other pictures. */
-    Stream forged = s;
+    EfStream forged = s;
     memset(forged.header + 28, 0, 36);
     CbDecoder *d = NULL;
     assert_int_equal(cb_decoder_new(&d, forged.header, CB_ENGINE_HEADER_BYTES, &err), 0);
@@ -522,8 +489,8 @@ static void test_intra_smooth(void **state)
     assert_true(p1 > 30.0);
     assert_true(fabs(p1 - p0) < 1.0);
     assert_true(b1 * 2 < b0 * 3 && b0 * 2 < b1 * 3);
-    stream_free(&ref);
-    stream_free(&s);
+    ef_stream_free(&ref);
+    ef_stream_free(&s);
     free_frames(src, N);
 }
 
@@ -604,7 +571,7 @@ static void test_decoder_stage_errors(void **state)
     cb_engine_settings_default(&set);
     set.transform = CB_TRANSFORM_DCT;
     CbError err;
-    Stream s = {0}, plain = {0};
+    EfStream s = {0}, plain = {0};
     CbStageOps o = ops_of(CB_STAGE_INTRA, 0);
     o.hash[0] = 0x1a;
     o.hash[1] = 0x2b;
@@ -660,7 +627,7 @@ static void test_decoder_stage_errors(void **state)
 
     /* A transform stream's decoder needs only the inverse. */
     CbStageOps t = ops_of(CB_STAGE_TRANSFORM, 0);
-    Stream ts = {0};
+    EfStream ts = {0};
     assert_int_equal(encode(&set, &t, 30, src, 1, &ts, &err), 0);
     assert_int_equal(cb_decoder_new(&d, ts.header, CB_ENGINE_HEADER_BYTES, &err), 0);
     t.transform_fwd = NULL;
@@ -668,7 +635,7 @@ static void test_decoder_stage_errors(void **state)
     assert_int_equal(cb_decoder_decode(d, ts.pkt[0], ts.len[0], &f, &err), 0);
     assert_true(frames_equal(&f, &ts.recon[0]));
     cb_decoder_free(&d);
-    stream_free(&ts);
+    ef_stream_free(&ts);
 
     /* A stream without a stage refuses one. */
     assert_int_equal(cb_decoder_new(&d, plain.header, CB_ENGINE_HEADER_BYTES, &err), 0);
@@ -678,8 +645,8 @@ static void test_decoder_stage_errors(void **state)
     assert_int_equal(cb_decoder_decode(d, plain.pkt[0], plain.len[0], &f, &err), 0);
     cb_decoder_free(&d);
 
-    stream_free(&s);
-    stream_free(&plain);
+    ef_stream_free(&s);
+    ef_stream_free(&plain);
     free_frames(src, 1);
 }
 
@@ -802,7 +769,7 @@ static void expect_encode_failure(const CbEngineSettings *set, const CbStageOps 
     cb_encoder_free(&e);
 }
 
-static void expect_decode_failure(const Stream *s, const CbStageOps *o, int frame,
+static void expect_decode_failure(const EfStream *s, const CbStageOps *o, int frame,
                                   const char *want)
 {
     CbDecoder *d = NULL;
@@ -845,7 +812,7 @@ static void test_stage_failures(void **state)
     /* The decoder makes one call per plane of an intra block, in raster
      * order of 16x16 blocks (all intra in an I frame with the DC set). */
     CbError err;
-    Stream s = {0};
+    EfStream s = {0};
     CbStageOps good = ops_of(CB_STAGE_INTRA, 0);
     assert_int_equal(encode(&set, &good, 30, src, N, &s, &err), 0);
     calls = 0, fail_at = 3, fail_plane = 0;
@@ -854,7 +821,7 @@ static void test_stage_failures(void **state)
     calls = 0, fail_at = 24, fail_plane = 2;
     /* CIF has 22 blocks a row: the 24th is the second of the second row. */
     expect_decode_failure(&s, &o, 0, "the intra stage returned 7 (Cr 8x8 block at 8,8, mode 0)");
-    stream_free(&s);
+    ef_stream_free(&s);
 
     /* Transform: the encoder's first forward call; an inverse in the
      * decoder (which block depends on the coded data). */
@@ -880,7 +847,7 @@ static void test_stage_failures(void **state)
     fail_at = calls + 1;
     calls = 0;
     expect_decode_failure(&s, &t, 1, "the transform stage returned -5 (inverse, *");
-    stream_free(&s);
+    ef_stream_free(&s);
 
     /* Loop filter: the planes are padded to 16 (CIF already is). */
     CbStageOps l = ops_of(CB_STAGE_LOOP_FILTER, 0);
@@ -893,7 +860,7 @@ static void test_stage_failures(void **state)
     l.loop_filter = lf_fail;
     fail_plane = 1;
     expect_decode_failure(&s, &l, 0, "the loop_filter stage returned 3 (Cb plane, 176x144)");
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, N);
 }
 
@@ -981,14 +948,14 @@ static void test_hostile_outputs(void **state)
         if (cases[ci].lf)
             o.loop_filter = cases[ci].lf;
         CbError err;
-        Stream s = {0};
+        EfStream s = {0};
         if (encode(&set, &o, 32, src, N, &s, &err))
             fail_msg("case %zu: %s", ci, err.text);
         /* Whatever the stage writes, the decoder agrees with the encoder. */
         decode_equal(&s, &o);
         print_message("hostile case %zu: %zu bytes, PSNR-Y %.2f dB\n", ci, stream_bytes(&s),
                       seq_psnr(src, &s));
-        stream_free(&s);
+        ef_stream_free(&s);
     }
     free_frames(src, N);
 }
@@ -1088,12 +1055,12 @@ static void test_arguments_as_documented(void **state)
         ops[2].transform_inv = check_inv;
         for (int k = 0; k < 3; k++) {
             CbError err;
-            Stream s = {0};
+            EfStream s = {0};
             if (encode(&set, &ops[k], 34, src, N, &s, &err))
                 fail_msg("variant %d, %s: %s", variant, cb_stage_kind_name(ops[k].kind),
                          err.text);
             decode_equal(&s, &ops[k]);
-            stream_free(&s);
+            ef_stream_free(&s);
         }
     }
     free_frames(src, N);
@@ -1142,7 +1109,7 @@ static void test_scratch_per_slice(void **state)
     CbStageOps o = ops_of(CB_STAGE_INTRA, 6);
     o.intra = intra_scratch;
     CbError err;
-    Stream s = {0};
+    EfStream s = {0};
     n_seen = 0;
     if (encode(&set, &o, 32, src, N, &s, &err))
         fail_msg("%s", err.text);
@@ -1151,7 +1118,7 @@ static void test_scratch_per_slice(void **state)
     n_seen = 0;
     decode_equal(&s, &o);
     assert_int_equal(n_seen, 1);
-    stream_free(&s);
+    ef_stream_free(&s);
     free_frames(src, N);
 }
 
