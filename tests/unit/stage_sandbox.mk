@@ -10,4 +10,4 @@ tests_unit_test_stage_sandbox_LDADD = $(CB_TEST_LIBS)
 EXTRA_DIST += tests/stage/obj/README tests/stage/obj/crash.c tests/stage/obj/loop.c \
 	tests/stage/obj/recurse.c tests/stage/obj/ret7.c tests/stage/obj/garbage.c \
 	tests/stage/obj/syscalls.c tests/stage/obj/memory.c tests/stage/obj/nosym.c \
-	tests/stage/obj/memscan.c
+	tests/stage/obj/memscan.c tests/stage/obj/memcheat.c

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -79,6 +80,7 @@ static const Obj objs[] = {
     {"mmap_shared", "tests/stage/obj/syscalls.c", "CALL_MMAP_SHARED"},
     {"mprotect_exec", "tests/stage/obj/syscalls.c", "CALL_MPROTECT_EXEC"},
     {"memscan", "tests/stage/obj/memscan.c", "MEMSCAN"},
+    {"memcheat", "tests/stage/obj/memcheat.c", "MEMCHEAT"},
 };
 
 /* The 32 source pixels the memory scanner looks for (fixed seed). */
@@ -91,6 +93,27 @@ static void make_marker(void)
         x = x * 1664525u + 1013904223u;
         marker[i] = (uint8_t)(x >> 24);
     }
+}
+
+/* Where memcheat looks for the source: two marker rows per plane, at rows
+ * CHEAT_ROW_Y and CHEAT_ROW_Y + 1, column CHEAT_COL_Y of luma and rows
+ * CHEAT_ROW_C and CHEAT_ROW_C + 1, column CHEAT_COL_C of each chroma plane
+ * (fixed seed, not the scanner's). */
+#define CHEAT_ROW_Y 100
+#define CHEAT_COL_Y 64
+#define CHEAT_ROW_C 50
+#define CHEAT_COL_C 32
+static uint8_t cheat_marker[3][2][32];
+
+static void make_cheat_markers(void)
+{
+    uint32_t x = 0x9e3779b9u;
+    for (int p = 0; p < 3; p++)
+        for (int r = 0; r < 2; r++)
+            for (int i = 0; i < 32; i++) {
+                x = x * 1664525u + 1013904223u;
+                cheat_marker[p][r][i] = (uint8_t)(x >> 24);
+            }
 }
 
 static void obj_path(const char *name, char *out, size_t size)
@@ -139,7 +162,18 @@ static int setup(void **state)
             return 0;
         }
         /* The scanner gets the marker and samples/stages/intra.c. */
-        char extra[512] = "";
+        char extra[2048] = "";
+        if (objs[i].define && !strcmp(objs[i].define, "MEMCHEAT")) {
+            make_cheat_markers();
+            size_t at = (size_t)snprintf(extra, sizeof extra,
+                                         "-DROW_Y=%d -DCOL_Y=%d -DROW_C=%d -DCOL_C=%d '-DMARKERS=",
+                                         CHEAT_ROW_Y, CHEAT_COL_Y, CHEAT_ROW_C, CHEAT_COL_C);
+            for (int k = 0; k < 3 * 2 * 32; k++)
+                at += (size_t)snprintf(extra + at, sizeof extra - at, "%s%u", k ? "," : "",
+                                       (&cheat_marker[0][0][0])[k]);
+            assert_true(at + 2 < sizeof extra);
+            snprintf(extra + at, sizeof extra - at, "'");
+        }
         if (objs[i].define && !strcmp(objs[i].define, "MEMSCAN")) {
             make_marker();
             size_t at = (size_t)snprintf(extra, sizeof extra, "-I'%s' '-DMARKER=", src);
@@ -796,6 +830,183 @@ static void test_memory_scan(void **state)
     cb_frame_free(&f);
 }
 
+/* ---- a stage that cheats with the source --------------------------------------------
+ *
+ * memcheat is a loop filter that finds the source frames in an encoding
+ * host's memory (the marker rows fill_cheat puts in every frame) and
+ * writes the source into the reconstruction: the host claims a perfect
+ * reconstruction.  A decoding host never holds the source, so the same
+ * object decodes the packets to other frames: a decoder mismatch, and
+ * against the source a finite PSNR.
+ *
+ * Host level: the worker's comparison (wk_stage_check_clip in
+ * src/worker/stagerun.h) starts its hosts with cb_stage_host_start, which
+ * checks the object first (cb_stage_check_object) and refuses one built by
+ * plain cc that calls libc's syscall(), as memcheat must to probe pages;
+ * there is no entry that takes an already-built object.  So this drives
+ * the hosts directly and compares digests as that function does (each
+ * decoded frame's cb_frame_digest against the encoder's claimed one). */
+
+#define CHEAT_FRAMES 6
+#define CHEAT_QP     32
+
+static void fill_cheat(CbFrame *f, int k)
+{
+    fill(f, k);
+    for (int p = 0; p < 3; p++) {
+        int row = p ? CHEAT_ROW_C : CHEAT_ROW_Y, col = p ? CHEAT_COL_C : CHEAT_COL_Y;
+        for (int r = 0; r < 2; r++)
+            memcpy(f->data[p] + (row + r) * f->stride[p] + col, cheat_marker[p][r], 32);
+    }
+}
+
+/* Luma PSNR of b against a, by hand (255^2 / MSE in dB); infinite when
+ * they are equal. */
+static double psnr_y(const CbFrame *a, const CbFrame *b)
+{
+    double sse = 0;
+    for (int y = 0; y < a->height; y++)
+        for (int x = 0; x < a->width; x++) {
+            int d = a->data[0][y * a->stride[0] + x] - b->data[0][y * b->stride[0] + x];
+            sse += (double)(d * d);
+        }
+    if (sse == 0)
+        return INFINITY;
+    return 10.0 * log10(255.0 * 255.0 / (sse / ((double)a->width * a->height)));
+}
+
+/* Codes CHEAT_FRAMES frames with object name in an encoding host. */
+static void cheat_encode(const char *name, const uint8_t hash[32], const CbEngineSettings *s,
+                         const CbStageLimits *l, uint8_t header[CB_ENGINE_HEADER_BYTES], Coded *c)
+{
+    char path[PATH_MAX];
+    obj_path(name, path, sizeof path);
+    CbStageHost *h = NULL;
+    CbError err;
+    if (hp_host_start_unchecked(&h, 0, path, CB_STAGE_LOOP_FILTER, hash, l, &err) < 0 ||
+        cb_stage_host_encoder(h, s, CHEAT_QP, RT_W, RT_H, 30, 1, header, &err) < 0)
+        fail_msg("%s: %s", name, err.text);
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, RT_W, RT_H), 0);
+    for (int i = 0; i <= CHEAT_FRAMES; i++) {
+        if (i < CHEAT_FRAMES)
+            fill_cheat(&f, i);
+        if (cb_stage_host_encode(h, i < CHEAT_FRAMES ? &f : NULL, keep_sink, c, &err) < 0)
+            fail_msg("%s: frame %d: %s", name, i, err.text);
+    }
+    assert_int_equal(c->n, CHEAT_FRAMES);
+    pid_t pid = hp_host_pid(h);
+    cb_stage_host_free(&h);
+    assert_reaped(pid);
+    cb_frame_free(&f);
+}
+
+/* Decodes c with object name in a fresh decoding host: the frames' digests
+ * into hex, their luma PSNR against the source into db. */
+static void cheat_decode(const char *name, const uint8_t hash[32], const CbStageLimits *l,
+                         const uint8_t header[CB_ENGINE_HEADER_BYTES], const Coded *c,
+                         char hex[][65], double *db)
+{
+    char path[PATH_MAX];
+    obj_path(name, path, sizeof path);
+    CbStageHost *h = NULL;
+    CbError err;
+    if (hp_host_start_unchecked(&h, 1, path, CB_STAGE_LOOP_FILTER, hash, l, &err) < 0 ||
+        cb_stage_host_decoder(h, header, CB_ENGINE_HEADER_BYTES, NULL, &err) < 0)
+        fail_msg("%s: %s", name, err.text);
+    CbFrame src = {0};
+    assert_int_equal(cb_frame_alloc(&src, RT_W, RT_H), 0);
+    for (int i = 0; i < c->n; i++) {
+        CbFrame df;
+        if (cb_stage_host_decode(h, c->pkt[i], c->len[i], &df, NULL, &err) < 0)
+            fail_msg("%s: packet %d: %s", name, i, err.text);
+        assert_int_equal(df.width, RT_W);
+        assert_int_equal(df.height, RT_H);
+        assert_int_equal(cb_frame_digest(&df, hex[i]), 0);
+        fill_cheat(&src, i);
+        db[i] = psnr_y(&src, &df);
+    }
+    pid_t pid = hp_host_pid(h);
+    cb_stage_host_free(&h);
+    assert_reaped(pid);
+    cb_frame_free(&src);
+}
+
+static void test_memory_cheat(void **state)
+{
+    (void)state;
+    NEED_SANDBOX();
+    uint8_t hash[32], header[CB_ENGINE_HEADER_BYTES], good_header[CB_ENGINE_HEADER_BYTES];
+    hash_of("loop filter", hash); /* both objects under one name: the stream's stage */
+    /* The search probes about 2^19 pages and reads every readable one: 300 s
+     * of CPU and of wall clock per answer leave room on a loaded machine. */
+    CbStageLimits l = limits(300, 0, 300);
+    CbEngineSettings s;
+    settings(&s, 4); /* I P P P, I P: intra and inter frames */
+    s.restoration = 0; /* the stage's output is the reconstruction */
+
+    /* The sources' digests, by the same function the host uses. */
+    char src_hex[CHEAT_FRAMES][65];
+    CbFrame f = {0};
+    assert_int_equal(cb_frame_alloc(&f, RT_W, RT_H), 0);
+    for (int i = 0; i < CHEAT_FRAMES; i++) {
+        fill_cheat(&f, i);
+        assert_int_equal(cb_frame_digest(&f, src_hex[i]), 0);
+    }
+    cb_frame_free(&f);
+
+    /* In an encoding host the cheat works: every frame's claimed
+     * reconstruction is the source (the claimed digest is the source's,
+     * which is all a client sees of it: a PSNR of infinity). */
+    Coded cheat = {0};
+    cheat_encode("memcheat", hash, &s, &l, header, &cheat);
+    int perfect = 0;
+    for (int i = 0; i < CHEAT_FRAMES; i++)
+        perfect += !strcmp(cheat.digest[i], src_hex[i]);
+    print_message("# memcheat in an encoding host: %d of %d claimed reconstructions are the "
+                  "source\n",
+                  perfect, CHEAT_FRAMES);
+    assert_int_equal(perfect, CHEAT_FRAMES);
+
+    /* The control: the built-in filter's reconstructions are not the
+     * source (the match above is the cheat, not the QP). */
+    Coded good = {0};
+    cheat_encode("loop_filter", hash, &s, &l, good_header, &good);
+    assert_memory_equal(good_header, header, CB_ENGINE_HEADER_BYTES);
+    for (int i = 0; i < CHEAT_FRAMES; i++)
+        assert_string_not_equal(good.digest[i], src_hex[i]);
+
+    /* The same object in a fresh decoding host finds nothing: its frames
+     * are not the encoder's claimed ones (frame 0 already: the decoder
+     * mismatch the worker's ladder and verification report), and against
+     * the source they have a finite PSNR. */
+    char dec_hex[CHEAT_FRAMES][65], ref_hex[CHEAT_FRAMES][65];
+    double db[CHEAT_FRAMES], ref_db[CHEAT_FRAMES];
+    cheat_decode("memcheat", hash, &l, header, &cheat, dec_hex, db);
+    for (int i = 0; i < CHEAT_FRAMES; i++) {
+        print_message("# memcheat decoded, frame %d: PSNR-Y %.2f dB against the source\n", i,
+                      db[i]);
+        assert_string_not_equal(dec_hex[i], cheat.digest[i]);
+        assert_true(isfinite(db[i]));
+        /* A picture, not noise: the packets are a real coding of it. */
+        assert_true(db[i] > 15.0);
+    }
+    /* It decodes as the built-in filter does (it found no source there):
+     * the same frames from a decoding host with samples/stages/loop_filter.c. */
+    cheat_decode("loop_filter", hash, &l, header, &cheat, ref_hex, ref_db);
+    for (int i = 0; i < CHEAT_FRAMES; i++)
+        assert_string_equal(dec_hex[i], ref_hex[i]);
+
+    /* And the honest stream decodes to the encoder's claims in a decoding
+     * host with memcheat: only the cheat mismatches. */
+    cheat_decode("memcheat", hash, &l, header, &good, dec_hex, db);
+    for (int i = 0; i < CHEAT_FRAMES; i++)
+        assert_string_equal(dec_hex[i], good.digest[i]);
+    print_message("# the honest stream, decoded: PSNR-Y %.2f dB (frame 0)\n", db[0]);
+    coded_free(&cheat);
+    coded_free(&good);
+}
+
 /* The public start checks the object first (cb_stage_check_object): one
  * built by cb_stage_build runs; one built by plain cc (libc needed, the
  * toolchain's constructors) is refused before any process starts. */
@@ -1189,6 +1400,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_host_round_trip),
         cmocka_unit_test(test_host_every_kind),
         cmocka_unit_test(test_memory_scan),
+        cmocka_unit_test(test_memory_cheat),
         cmocka_unit_test(test_checked_start),
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_recursion),
