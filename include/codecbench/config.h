@@ -81,7 +81,7 @@
     X(CHART, "chart", "Show the rate-distortion chart") \
     X(PREVIEW, "preview", "Show a decoded frame of the run") \
     X(LINEAGE, "lineage", "Show the run's ancestors and descendants") \
-    X(STAGE, "stage", "Show the run's stage source (C code of an engine stage)") \
+    X(STAGE, "stage", "Show the stage source (C code of an engine stage) of the run or the proposal") \
     X(TOGGLE_DIFF, "toggle-diff", "Switch between the stage source and its diff against the parent's") \
     X(PROPOSE, "propose", "Ask the proposer for the next recipes to try") \
     X(FILTER, "filter", "Filter the list (experiment, status, codec, tag)") \
@@ -143,7 +143,7 @@ typedef enum CbRequest {
     X(CHART, "chart", "rate-distortion curves") \
     X(PREVIEW, "preview", "a decoded frame") \
     X(LINEAGE, "lineage", "a run's ancestors and descendants") \
-    X(STAGE, "stage", "a run's stage source and its diff against the parent's") \
+    X(STAGE, "stage", "a run's or a proposal's stage source and its diff against the parent's") \
     X(PROPOSALS, "proposals", "the proposer's suggestions") \
     X(HELP, "help", "the keys and what they do")
 

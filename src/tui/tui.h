@@ -64,6 +64,9 @@ typedef struct TuiEvent {
      * runs), a frame and a rate point (index) to show */
     int64_t other_run;
     int frame, point;
+    /* TUI_EV_SHOW from tui_open_stage_text() (NULL otherwise): the stage view's stage that
+     * is no run's, borrowed for the event (the view copies it) */
+    const struct TuiStageText *stage_text;
 } TuiEvent;
 
 /* ---- views ---------------------------------------------------------------- */
@@ -173,6 +176,14 @@ void tui_open_view_with(TuiApp *app, const TuiViewOps *view, const TuiEvent *sho
 /** Opens the preview of run's frame at rate point index point (and with other != 0, the
  * same frame of that run beside it); a message instead when run is not done. */
 void tui_open_preview(TuiApp *app, int64_t run, int64_t other, int point, int frame);
+/** Opens the stage view on a stage that is no run's (a proposal's, read before it is
+ * queued): title names it in the view ("proposal 2 (not queued)"), kind and code are the
+ * stage, parent (0: none) the run it derives from: the diff compares code with that run's
+ * stage of the same kind, else with cb_stage_builtin_source(kind), and the parent request
+ * goes to that run's stage.  Everything is copied; code is hostile text, shown sanitised.
+ * A message instead when kind is no stage kind or code is empty. */
+void tui_open_stage_text(TuiApp *app, const char *title, CbStageKind kind, const char *code,
+                         int64_t parent);
 /** Closes the top view (the runs view at the bottom never closes). */
 void tui_close_view(TuiApp *app);
 

@@ -23,8 +23,13 @@
  * Stage mode (c, issue 8): the LLM is asked for stage code of one kind
  * (cb_propose_stage_prompt / _schema / _parse_reply) instead of recipes;
  * the child that checks the reply also records its edits for the model,
- * and the header says the model's share of edits that failed to apply. */
+ * and the header says the model's share of edits that failed to apply.
+ * S (the stage request) opens the stage view on the selected proposal's
+ * code before it is queued (tui_open_stage_text: source, diff against the
+ * parent's stage or the built-in one, all sanitised there); closing it
+ * comes back to the pane with the round and the cursor as they were. */
 #include "tui/app_int.h"
+#include "tui/keyhint.h"
 #include "tui/lineage.h"
 #include "tui/propround.h"
 #include "tui/textwrap.h"
@@ -43,6 +48,7 @@
 
 #include "codecbench/evolve.h"
 #include "codecbench/propose.h"
+#include "codecbench/recipe.h"
 #include "codecbench/sanitize.h"
 
 /* Proposals asked for when the pane opens (as `codecbench propose`). */
@@ -111,6 +117,7 @@ typedef struct Pane {
     int item_y0[CB_PROPOSE_MAX_K], item_y1[CB_PROPOSE_MAX_K]; /* screen lines of each item
                                                                  drawn, [y0, y1); -1: not shown */
     int list_h;
+    char hint[256]; /* the status line's keys, from the bindings */
 } Pane;
 
 static double now_ms(void)
@@ -171,6 +178,14 @@ static int pane_create(TuiApp *app, void **self)
     p->job.fd = -1;
     p->cmd_fd = -1;
     cb_buf_init(&p->cmd_out, (size_t)8 << 10);
+    static const CbRequest reqs[] = {CB_REQ_ACCEPT,      CB_REQ_REJECT,     CB_REQ_STAGE,
+                                     CB_REQ_PROPOSE,     CB_REQ_PROPOSER,   CB_REQ_MORE,
+                                     CB_REQ_FEWER,       CB_REQ_STAGE_MODE, CB_REQ_AUTO_EVOLVE,
+                                     CB_REQ_SHOW_PROMPT, CB_REQ_BACK};
+    static const char *const words[] = {"accept", "reject", "stage",  "ask again", "proposer", "K",
+                                        "K",      "stages", "evolve", "request",   "back"};
+    tui_key_hint(app->cfg, CB_VIEW_PROPOSALS, reqs, words, sizeof reqs / sizeof reqs[0], p->hint,
+                 sizeof p->hint);
     *self = p;
     return CB_OK;
 }
@@ -829,6 +844,41 @@ static void reject_item(Pane *p)
     move_cursor(p, 1);
 }
 
+/* S: the stage view on the code of the proposal under the cursor, before it
+ * is queued (its diff against the parent's stage); a proposal of settings
+ * only says so. */
+static void show_stage(Pane *p)
+{
+    TuiApp *app = p->app;
+    if (!visible(p, p->cursor)) {
+        tui_message(app, 0, "no proposal to show the stage of");
+        return;
+    }
+    const CbProposeItem *it = &p->round.items[p->cursor];
+    const char *json = it->recipe_json ? it->recipe_json : "";
+    CbRecipe rec;
+    memset(&rec, 0, sizeof rec);
+    CbError err;
+    cb_error_clear(&err);
+    if (cb_recipe_parse(json, strlen(json), "proposal", &rec, &err) < 0) {
+        tui_message(app, 1, "proposal %zu's recipe cannot be read: %s", p->cursor + 1, err.text);
+    } else if (rec.stage_kind == CB_STAGE_NONE || !rec.stage_code || !*rec.stage_code) {
+        tui_message(app, 0, "proposal %zu (%s) has no stage: it changes settings only",
+                    p->cursor + 1, it->name ? it->name : "");
+    } else {
+        char title[96];
+        if (it->n_runs)
+            snprintf(title, sizeof title, "proposal %zu (queued as run %lld)", p->cursor + 1,
+                     (long long)it->run_ids[0]);
+        else if (p->job.kind == JOB_QUEUE && p->job.item == p->cursor)
+            snprintf(title, sizeof title, "proposal %zu (being queued)", p->cursor + 1);
+        else
+            snprintf(title, sizeof title, "proposal %zu (not queued)", p->cursor + 1);
+        tui_open_stage_text(app, title, rec.stage_kind, rec.stage_code, it->parent);
+    }
+    cb_recipe_free(&rec);
+}
+
 /* ---- drawing ------------------------------------------------------------------------------------
  */
 
@@ -1328,6 +1378,7 @@ static int pane_key(void *self, TuiApp *app, CbRequest req, int key)
     case CB_REQ_SELECT:
     case CB_REQ_ACCEPT: accept_item(p); return 1;
     case CB_REQ_REJECT: reject_item(p); return 1;
+    case CB_REQ_STAGE: show_stage(p); return 1;
     case CB_REQ_PROPOSE:
     case CB_REQ_RERUN: ask(p); return 1;
     case CB_REQ_PROPOSER:
@@ -1412,10 +1463,9 @@ static void pane_event(void *self, TuiApp *app, const TuiEvent *ev)
 
 static const char *pane_hint(void *self, TuiApp *app)
 {
-    (void)self;
     (void)app;
-    return "Enter accept  x reject  L ask again  p proposer  +/- K  c stages  A evolve  P request  "
-           "Esc back";
+    Pane *p = self;
+    return p->hint[0] ? p->hint : NULL;
 }
 
 const TuiViewOps tui_view_proposals = {

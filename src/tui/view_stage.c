@@ -1,6 +1,10 @@
 /* codecbench dashboard: a run's stage (CB_VIEW_STAGE): its C source with
  * line numbers, or (toggle-diff) its unified diff against the parent run's
  * stage of the same kind, else against the built-in source of the kind.
+ * tui_open_stage_text() shows a stage that is no run's the same way (a
+ * proposal's, before it is queued): its code is copied into the view, its
+ * parent run gives the diff's base and the parent request's target, and
+ * coming back to the view (a view above it closed) keeps it.
  * Added, removed and hunk lines take the theme's good, bad and header
  * colours; the '+', '-' and '@' columns keep a monochrome screen readable.
  *
@@ -23,10 +27,24 @@
 /* Columns moved by one horizontal scroll step. */
 #define HSTEP 8
 
+/* What tui_open_stage_text() hands the view in its TUI_EV_SHOW event. */
+struct TuiStageText {
+    const char *label; /* "proposal 2 (not queued)" */
+    CbStageKind kind;
+    const char *code;
+    int64_t parent;
+};
+
 typedef struct StageView {
     int64_t id; /* the run shown; 0: none */
-    int diff;   /* showing the diff (else the source) */
-    int built;  /* doc is for id and diff */
+    /* a stage that is no run's (tui_open_stage_text), shown instead of run id */
+    int text;    /* 1: showing it */
+    char *tcode; /* owned, raw (hostile) */
+    CbStageKind tkind;
+    int64_t tparent;  /* 0: none */
+    char tlabel[128]; /* raw: drawn and written to messages only through sanitising calls */
+    int diff;         /* showing the diff (else the source) */
+    int built;        /* doc is for id and diff */
     TuiStageDoc doc;
     char *message;     /* shown instead of the doc (no stage, unreadable recipe) */
     char title[320];   /* the first row */
@@ -88,7 +106,8 @@ static void build(StageView *v, TuiApp *app)
     char why[CB_ERROR_TEXT_MAX + 64];
     CbError err;
     CbStageKind kind, pkind = CB_STAGE_NONE;
-    char *code = NULL, *pcode = NULL;
+    char *owned = NULL, *pcode = NULL; /* owned: a run's code, read from its recipe */
+    const char *code = NULL;
     cb_error_clear(&err);
     tui_stagedoc_free(&v->doc);
     free(v->message);
@@ -96,13 +115,27 @@ static void build(StageView *v, TuiApp *app)
     v->built = 1;
     v->match = -1;
     v->title[0] = '\0';
-    if (v->id <= 0) {
-        set_message(v, "No run selected: open a run, then S on it.");
-        return;
-    }
-    if (!(code = run_stage(app, v->id, &kind, why, sizeof why))) {
-        set_message(v, why);
-        return;
+    /* the stage shown: label (the diff's "+++" line, the title's start),
+     * kind, code and the run it derives from */
+    char label[sizeof v->tlabel];
+    int64_t parent = 0;
+    if (v->text) {
+        snprintf(label, sizeof label, "%s", v->tlabel);
+        kind = v->tkind;
+        parent = v->tparent;
+        code = v->tcode;
+    } else {
+        if (v->id <= 0) {
+            set_message(v, "No run selected: open a run, then S on it.");
+            return;
+        }
+        if (!(code = owned = run_stage(app, v->id, &kind, why, sizeof why))) {
+            set_message(v, why);
+            return;
+        }
+        snprintf(label, sizeof label, "run %lld", (long long)v->id);
+        const CbRunInfo *r = tui_run(app, v->id);
+        parent = r ? r->parent : 0;
     }
     const char *name = cb_stage_kind_name((int)kind);
     char hex[65];
@@ -110,15 +143,12 @@ static void build(StageView *v, TuiApp *app)
     if (!v->diff) {
         if (tui_stagedoc_source(&v->doc, code, v->sanitize, &err) < 0)
             set_message(v, err.text);
-        snprintf(v->title, sizeof v->title,
-                 "run %lld: %s stage, %zu lines, %zu bytes, sha256 %.16s", (long long)v->id, name,
-                 v->doc.n, strlen(code), hex);
+        snprintf(v->title, sizeof v->title, "%s: %s stage, %zu lines, %zu bytes, sha256 %.16s",
+                 label, name, v->doc.n, strlen(code), hex);
         goto out;
     }
     /* The base: the parent's stage of the same kind, else the built-in one. */
-    const CbRunInfo *r = tui_run(app, v->id);
-    int64_t parent = r ? r->parent : 0;
-    char from[160], to[64];
+    char from[160];
     const char *base = NULL;
     if (parent > 0 && tui_run(app, parent) &&
         (pcode = run_stage(app, parent, &pkind, why, sizeof why)) && pkind == kind) {
@@ -132,25 +162,23 @@ static void build(StageView *v, TuiApp *app)
         else
             snprintf(from, sizeof from, "built-in %s (no parent run)", name);
     }
-    snprintf(to, sizeof to, "run %lld", (long long)v->id);
     if (!base) {
         snprintf(why, sizeof why, "this build has no built-in %s stage to compare with", name);
         set_message(v, why);
         goto out;
     }
-    if (tui_stagedoc_diff(&v->doc, base, code, from, to, v->sanitize, &err) < 0) {
+    if (tui_stagedoc_diff(&v->doc, base, code, from, label, v->sanitize, &err) < 0) {
         set_message(v, err.text);
         goto out;
     }
     if (v->doc.stat.hunks == 0)
-        snprintf(v->title, sizeof v->title, "run %lld: %s stage, the same as the %s",
-                 (long long)v->id, name, from);
+        snprintf(v->title, sizeof v->title, "%s: %s stage, the same as the %s", label, name, from);
     else
-        snprintf(v->title, sizeof v->title, "run %lld: %s %+d -%d in %d hunk%s against the %s",
-                 (long long)v->id, name, v->doc.stat.added, v->doc.stat.removed, v->doc.stat.hunks,
+        snprintf(v->title, sizeof v->title, "%s: %s %+d -%d in %d hunk%s against the %s", label,
+                 name, v->doc.stat.added, v->doc.stat.removed, v->doc.stat.hunks,
                  v->doc.stat.hunks == 1 ? "" : "s", from);
 out:
-    free(code);
+    free(owned);
     free(pcode);
 }
 
@@ -179,18 +207,55 @@ static void destroy(void *self)
         return;
     tui_stagedoc_free(&v->doc);
     free(v->message);
+    free(v->tcode);
     free(v);
+}
+
+/* Leaves the stage that is no run's (its copy is freed). */
+static void drop_text(StageView *v)
+{
+    v->text = 0;
+    free(v->tcode);
+    v->tcode = NULL;
+    v->tparent = 0;
+    v->tkind = CB_STAGE_NONE;
+    v->tlabel[0] = '\0';
 }
 
 static void show_run(StageView *v, TuiApp *app, int64_t id)
 {
-    if (id != v->id) {
+    if (v->text || id != v->id) {
         v->top = 0;
         v->hscroll = 0;
         v->diff = 0;
     }
+    drop_text(v);
     v->id = id;
     build(v, app);
+    tui_dirty(app);
+}
+
+/* Shows a stage that is no run's: its source first, from the top. */
+static void show_text(StageView *v, TuiApp *app, const struct TuiStageText *t)
+{
+    drop_text(v);
+    v->id = 0;
+    v->top = 0;
+    v->hscroll = 0;
+    v->diff = 0;
+    v->text = 1;
+    v->tkind = t->kind;
+    v->tparent = t->parent;
+    snprintf(v->tlabel, sizeof v->tlabel, "%s", t->label);
+    v->tcode = strdup(t->code);
+    if (!v->tcode) {
+        drop_text(v);
+        tui_stagedoc_free(&v->doc);
+        v->built = 1;
+        set_message(v, "out of memory");
+    } else {
+        build(v, app);
+    }
     tui_dirty(app);
 }
 
@@ -365,6 +430,25 @@ static int key(void *self, TuiApp *app, CbRequest req, int k)
     case CB_REQ_SEARCH_NEXT:
     case CB_REQ_SEARCH_PREV: search(v, app, req == CB_REQ_SEARCH_PREV, 0); return 1;
     case CB_REQ_PARENT: {
+        if (v->text) {
+            /* to the parent run's stage (the diff's base); closing the view
+             * returns to where the stage came from */
+            int64_t parent = v->tparent;
+            char label[sizeof v->tlabel];
+            snprintf(label, sizeof label, "%s", v->tlabel);
+            if (parent <= 0 || !tui_run(app, parent)) {
+                tui_message(app, 0, "%s has no parent run in the store", label);
+                return 1;
+            }
+            int diff = v->diff;
+            show_run(v, app, parent);
+            if (diff != v->diff) {
+                v->diff = diff;
+                build(v, app);
+            }
+            tui_message(app, 0, "run %lld: the parent of %s", (long long)parent, label);
+            return 1;
+        }
         const CbRunInfo *r = v->id > 0 ? tui_run(app, v->id) : NULL;
         if (!r || r->parent <= 0 || !tui_run(app, r->parent)) {
             tui_message(app, 0, "run %lld has no parent in the store", (long long)v->id);
@@ -389,7 +473,13 @@ static void event(void *self, TuiApp *app, const TuiEvent *ev)
 {
     StageView *v = self;
     switch (ev->type) {
-    case TUI_EV_SHOW: show_run(v, app, ev->run_id > 0 ? ev->run_id : app->cursor_run); break;
+    case TUI_EV_SHOW:
+        if (ev->stage_text)
+            show_text(v, app, ev->stage_text);
+        else if (ev->run_id > 0 || !v->text)
+            show_run(v, app, ev->run_id > 0 ? ev->run_id : app->cursor_run);
+        /* else back on a stage that is no run's (a view above closed): it stays */
+        break;
     case TUI_EV_RELOAD:
         /* runs and recipes were re-read: rebuilt at the next draw (a deleted run says so) */
         v->built = 0;
@@ -422,3 +512,20 @@ const TuiViewOps tui_view_stage = {
     .event = event,
     .hint = hint,
 };
+
+void tui_open_stage_text(TuiApp *app, const char *title, CbStageKind kind, const char *code,
+                         int64_t parent)
+{
+    const char *label = title && *title ? title : "a stage";
+    if (!cb_stage_kind_name((int)kind) || kind == CB_STAGE_NONE) {
+        tui_message(app, 0, "%s has no stage kind", label);
+        return;
+    }
+    if (!code || !*code) {
+        tui_message(app, 0, "%s has no stage code", label);
+        return;
+    }
+    struct TuiStageText t = {label, kind, code, parent};
+    TuiEvent ev = {.type = TUI_EV_SHOW, .stage_text = &t};
+    tui_open_view_with(app, &tui_view_stage, &ev);
+}

@@ -45,6 +45,9 @@ the per-model counters of "once" faults apart between tests):
                   ambiguous one, and STAGE_CODE: 3 edits tried, 2 failed
   stage-escapes   STAGE_CODE with ESC[2J, OSC 52, BEL and C1 bytes in its
                   rationale
+  stage-code-escapes  STAGE_CODE with a comment after its #include holding
+                  ESC[2J (clear the screen), OSC 0 (set the terminal's title
+                  to "owned") ending in BEL: STAGE_CODE_ESCAPES
   bench-SIZE-GAP  (bench/llm) a proposals object of about SIZE bytes, 8..65536
                   (default 4096), streamed in 12-byte pieces, one event per
                   TCP write, GAP ms apart (default 0, at most 1000); with
@@ -137,6 +140,10 @@ int cb_stage_intra(const CbStageIntra *a)
     return 0;
 }
 """
+# STAGE_CODE with escape sequences in a comment: hostile text in the code itself.
+STAGE_CODE_ESCAPES = STAGE_CODE.replace('#include "codecbench/stage.h"\n',
+                                        '#include "codecbench/stage.h"\n'
+                                        '/* tuned: \x1b[2J\x1b]0;owned\x07 done */\n', 1)
 STAGE_ESCAPES = "smoother\x1b[2J prediction\x1b]52;c;SGVsbG8=\x07 bell\x07 c1\u009b31m end"
 
 
@@ -180,7 +187,8 @@ def stage_content(fault, body):
     code = {"rationale": "Predict DC for every mode.", "code": STAGE_CODE, "edits": []}
     props = {"stage-code": [code], "stage-edit": [ok], "stage-edit-fail": [fail],
              "stage-edit-ambiguous": [amb], "stage-mixed": [ok, fail, amb, code],
-             "stage-escapes": [dict(code, rationale=STAGE_ESCAPES)]}.get(fault, [code])
+             "stage-escapes": [dict(code, rationale=STAGE_ESCAPES)],
+             "stage-code-escapes": [dict(code, code=STAGE_CODE_ESCAPES)]}.get(fault, [code])
     return json.dumps({"proposals": props}, indent=1)
 
 

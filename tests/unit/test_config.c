@@ -208,6 +208,9 @@ static void test_defaults(void **state)
     assert_int_equal(cb_config_key_request(cfg, CB_VIEW_CHART, CB_KEY_UP), CB_REQ_MOVE_UP);
     assert_int_equal(cb_config_key_request(cfg, CB_VIEW_CHART, 13), CB_REQ_SELECT);
     assert_int_equal(cb_config_key_request(cfg, CB_VIEW_CHART, CB_KEY_F(5)), CB_REQ_REFRESH);
+    /* S reads a stage in the run view and, before it is queued, in the proposal pane */
+    assert_int_equal(cb_config_key_request(cfg, CB_VIEW_RUN, 'S'), CB_REQ_STAGE);
+    assert_int_equal(cb_config_key_request(cfg, CB_VIEW_PROPOSALS, 'S'), CB_REQ_STAGE);
     assert_true(cb_config_binding_count(cfg) > 40);
     /* The default theme colours every area. */
     for (int a = 0; a < CB_AREA_COUNT; a++) {

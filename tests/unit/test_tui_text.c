@@ -158,6 +158,11 @@ static void test_hint(void **state)
     const char *const lw[] = {"column", "column", "reference"};
     tui_key_hint(cfg, CB_VIEW_COMPARE, lr, lw, 3, out, sizeof out);
     assert_string_equal(out, "<Left>/<Right> column  a reference");
+    /* the proposal pane's: S reads the selected proposal's stage */
+    const CbRequest pr[] = {CB_REQ_ACCEPT, CB_REQ_STAGE, CB_REQ_MORE, CB_REQ_FEWER, CB_REQ_BACK};
+    const char *const pw[] = {"accept", "stage", "K", "K", "back"};
+    tui_key_hint(cfg, CB_VIEW_PROPOSALS, pr, pw, 5, out, sizeof out);
+    assert_string_equal(out, "<Enter> accept  S stage  +/- K  <Esc> back");
     cb_config_free(&cfg);
 }
 
