@@ -10,6 +10,8 @@
 #include "cli/jsonout.h"
 #include "cli/storeout.h"
 #include "codecbench/buf.h"
+#include "codecbench/propose.h"
+#include "codecbench/recipe.h"
 
 /* Deeper trees than this are printed flat below that depth: a chain of
  * reruns that long is a script's doing, and the indent would pass any
@@ -23,24 +25,64 @@ static void help(FILE *out)
           "Prints where a run came from and what came of it: the chain of its\n"
           "parents up to the first run, then the run (marked with <-) and every run\n"
           "descended from it (reruns, proposals), as a tree.  Each line gives the\n"
-          "recipe, codec, status, origin (user, rerun, edit, proposer) and BD-rate\n"
-          "against the experiment's anchor run.\n"
+          "recipe, codec, status, origin (user, rerun, edit, proposer), BD-rate\n"
+          "against the experiment's anchor run, and what the run changed against\n"
+          "its parent: settings (\"deblock: true -> false\") and a stage's code\n"
+          "(\"stage intra: +12 -3 lines\", counted against the parent's stage or\n"
+          "the built-in one).\n"
           "\n"
           "Options:\n"
           CLI_HELP_STORE
           "  --json       one JSON document (ancestors nearest first, descendants\n"
-          "               breadth first; each with its parent)\n"
+          "               breadth first; each with its parent and, where its\n"
+          "               parent is in the tree, \"change\")\n"
           "  -h, --help   this text\n",
           out);
 }
 
 typedef struct Tree {
     CbRunInfo *nodes; /* ancestors farthest first, the run, then descendants */
+    char **change;    /* per node: what it changed against its parent (NULL: no
+                         parent in the tree, or a recipe that does not parse) */
     size_t n, n_anc;
     int64_t self;
 } Tree;
 
-static void print_node(const CbRunInfo *r, const char *prefix, int self)
+/* Fills t->change: cb_propose_diff of each node's recipe against its
+ * parent's, for the nodes whose parent is in the tree. */
+static int fill_changes(CbStore *s, Tree *t, CbError *err)
+{
+    CbRecipe *rec = calloc(t->n, sizeof *rec);
+    char *ok = calloc(t->n, 1);
+    int rc = CB_OK;
+    if (!rec || !ok || !(t->change = calloc(t->n, sizeof *t->change))) {
+        rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        char *json = NULL;
+        CbError pe;
+        if ((rc = cb_store_get_recipe(s, t->nodes[i].id, &json, err)) < 0)
+            goto out;
+        ok[i] = cb_recipe_parse(json, strlen(json), "recipe.json", &rec[i], &pe) == 0;
+        free(json);
+    }
+    for (size_t i = 0; i < t->n; i++)
+        for (size_t j = 0; j < t->n; j++)
+            if (ok[i] && ok[j] && t->nodes[i].parent != 0 && t->nodes[j].id == t->nodes[i].parent &&
+                !(t->change[i] = cb_propose_diff(&rec[j], &rec[i]))) {
+                rc = cb_error_set(err, CB_ENOMEM, "out of memory");
+                goto out;
+            }
+out:
+    for (size_t i = 0; rec && i < t->n; i++)
+        cb_recipe_free(&rec[i]);
+    free(rec);
+    free(ok);
+    return rc;
+}
+
+static void print_node(const CbRunInfo *r, const char *change, const char *prefix, int self)
 {
     CbBuf b;
     cb_buf_init(&b, 1 << 16);
@@ -49,6 +91,8 @@ static void print_node(const CbRunInfo *r, const char *prefix, int self)
                   cb_run_status_name(r->status), r->origin ? r->origin : "?");
     if (isfinite(r->bd_rate))
         cb_buf_printf(&b, "  BD-rate %+.2f%%", r->bd_rate);
+    if (change)
+        cb_buf_printf(&b, "  %s", *change ? change : "same settings");
     if (self)
         cb_buf_puts(&b, "  <-");
     fputs(prefix, stdout);
@@ -73,7 +117,7 @@ static void print_children(const Tree *t, size_t k, char *indent, size_t depth)
             continue;
         char line[4 * MAX_DEPTH + 8];
         snprintf(line, sizeof line, "%s%s", indent, i == last ? "`-- " : "|-- ");
-        print_node(&t->nodes[i], line, 0);
+        print_node(&t->nodes[i], t->change[i], line, 0);
         if (depth < MAX_DEPTH) {
             memcpy(indent + len, i == last ? "    " : "|   ", 5);
             print_children(t, i, indent, depth + 1);
@@ -89,7 +133,7 @@ static void print_tree(const Tree *t)
     for (size_t i = 0; i <= t->n_anc; i++) {
         char line[4 * MAX_DEPTH + 8];
         snprintf(line, sizeof line, "%s%s", indent, i ? "`-- " : "");
-        print_node(&t->nodes[i], line, i == t->n_anc);
+        print_node(&t->nodes[i], t->change[i], line, i == t->n_anc);
         if (i && depth < MAX_DEPTH) {
             size_t len = strlen(indent);
             memcpy(indent + len, "    ", 5);
@@ -97,6 +141,15 @@ static void print_tree(const Tree *t)
         }
     }
     print_children(t, t->n_anc, indent, depth);
+}
+
+/* A node as JSON: the run (cli_json_run) with "change" where known. */
+static json_t *json_run(const Tree *t, size_t i)
+{
+    json_t *o = cli_json_run(&t->nodes[i]);
+    if (o && t->change[i])
+        json_object_set_new(o, "change", json_string(t->change[i]));
+    return o;
 }
 
 static int run(int argc, char **argv)
@@ -135,14 +188,18 @@ static int run(int argc, char **argv)
         }
         t.n = i + 1;
     }
+    if (fill_changes(s, &t, &err) < 0) {
+        cli_fail(&err);
+        goto out;
+    }
     if (json) {
         json_t *ja = json_array(), *jd = json_array();
         for (size_t i = 0; ja && i < n_anc; i++)
-            json_array_append_new(ja, cli_json_run(&t.nodes[n_anc - 1 - i]));
+            json_array_append_new(ja, json_run(&t, n_anc - 1 - i));
         for (size_t i = n_anc + 1; jd && i < t.n; i++)
-            json_array_append_new(jd, cli_json_run(&t.nodes[i]));
-        json_t *doc = json_pack("{s:o, s:o, s:o}", "run", cli_json_run(&t.nodes[n_anc]),
-                                "ancestors", ja, "descendants", jd);
+            json_array_append_new(jd, json_run(&t, i));
+        json_t *doc = json_pack("{s:o, s:o, s:o}", "run", json_run(&t, n_anc), "ancestors", ja,
+                                "descendants", jd);
         code = cli_json_print(doc);
         json_decref(doc);
         goto out;
@@ -150,8 +207,12 @@ static int run(int argc, char **argv)
     print_tree(&t);
     code = CB_EXIT_OK;
 out:
-    for (size_t i = 0; i < t.n; i++)
+    for (size_t i = 0; i < t.n; i++) {
         cb_run_info_free(&t.nodes[i]);
+        if (t.change)
+            free(t.change[i]);
+    }
+    free(t.change);
     free(t.nodes);
     free(anc);
     free(desc);

@@ -625,8 +625,14 @@ static int stage_diff(CbBuf *d, const CbRecipe *a, const CbRecipe *b)
                            : cb_stage_builtin_source(b->stage_kind);
     if (!base)
         base = "";
-    if (!strcmp(base, b->stage_code))
-        return CB_OK;
+    if (!strcmp(base, b->stage_code)) {
+        /* The parent's own stage unchanged says nothing; a first stage that
+         * is the built-in source says so (it codes as the parent did). */
+        if (a->stage_kind == b->stage_kind && a->stage_code)
+            return CB_OK;
+        return cb_buf_printf(d, "%sstage %s: the built-in source", sep,
+                             cb_stage_kind_name((int)b->stage_kind));
+    }
     CbLineDiffStat st;
     CbError e;
     cb_error_clear(&e);

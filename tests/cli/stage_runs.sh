@@ -234,6 +234,23 @@ rm -rf "$H"
 # is judged on its own: done, and bit-exact with the stage-less run.
 N2=$(run_wait "$tap_tmp/same.json" --parent "$G")
 ok '[ "$(field "$N2" status)" = done ]' "intra.c under a parent with other frames: done"
+# Lineage says what each run changed: the line counts of the code against
+# the parent's stage (or the built-in source), counted here by diff(1).
+adds=$(diff "$SAMPLES/intra.c" "$SAMPLES/intra_smooth.c" | grep -c '^>')
+dels=$(diff "$SAMPLES/intra.c" "$SAMPLES/intra_smooth.c" | grep -c '^<')
+"$CB_BIN" lineage "$P" --store "$S" >"$tap_tmp/lineage.txt" 2>&1
+ok 'grep -q "run $G .*stage intra: +$adds -$dels lines" "$tap_tmp/lineage.txt"' \
+    "lineage: run $G changed the intra stage by +$adds -$dels lines against the built-in (diff(1)'s counts)"
+ok 'grep -q "run $N .*stage intra: the built-in source" "$tap_tmp/lineage.txt"' \
+    "lineage: run $N's stage is the built-in source"
+ok 'grep -q "run $N2 .*stage intra: +$dels -$adds lines" "$tap_tmp/lineage.txt"' \
+    "lineage: run $N2 changed its parent's stage by +$dels -$adds lines"
+ok '"$CB_BIN" lineage "$G" --store "$S" --json | "$PYTHON3" -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d[\"run\"][\"change\"] == \"stage intra: +$adds -$dels lines\", d[\"run\"]
+assert \"change\" not in d[\"ancestors\"][0], d[\"ancestors\"][0]
+"' "lineage --json: the same change, none for the root"
 ok '"$PYTHON3" -c "
 import json, sys
 a = json.load(open(sys.argv[1]))[\"points\"]; b = json.load(open(sys.argv[2]))[\"points\"]
