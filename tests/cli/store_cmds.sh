@@ -100,9 +100,10 @@ ok 'py "assert d[\"run\"] == 3 and d[\"notes\"][0][\"text\"] == \"QP 37 looks bl
 
 # lineage: 2 -> 3 -> 4
 ok '[ "$(run lineage 3 --store "$st")" = 0 ]' "lineage 3: exit 0"
-ok 'sed -n 1p "$t/out" | grep -q "^run 2  test (engine)  done  origin user" && sed -n 2p "$t/out" | grep -q "^\`-- run 3  test2 (engine)  done  origin rerun  BD-rate -10.00%  <-$" && sed -n 3p "$t/out" | grep -q "^    \`-- run 4  test (engine)  failed  origin proposer"' "lineage: parent, the run, its child as a tree"
+ok 'sed -n 1p "$t/out" | grep -q "^run 2  test (engine)  done  origin user" && sed -n 2p "$t/out" | grep -q "^\`-- run 3  test2 (engine)  done  origin rerun  BD-rate -10.00%  deblock: true -> false  <-$" && sed -n 3p "$t/out" | grep -q "^    \`-- run 4  test (engine)  failed  origin proposer  deblock: false -> true$"' "lineage: parent, the run, its child as a tree, each with what it changed (test2 turns deblocking off, test has it on)"
 run lineage 2 --json --store "$st" >/dev/null
 ok 'py "assert d[\"ancestors\"] == [] and [x[\"id\"] for x in d[\"descendants\"]] == [3, 4]"' "lineage --json: descendants breadth first"
+ok 'py "assert \"change\" not in d[\"run\"] and [x[\"change\"] for x in d[\"descendants\"]] == [\"deblock: true -> false\", \"deblock: false -> true\"]"' "lineage --json: each descendant's change, none for the root"
 
 # experiments and anchor
 ok '[ "$(run experiments --store "$st")" = 0 ] && grep -qE "^fx +anchor \([0-9a-f]{12}\) +5 +4 +2" "$t/out" && grep -qE "^  fx +test +1 +-20\.00% +\+" "$t/out"' "experiments: runs, done, clips; mean BD-rate of recipe test"
